@@ -1,0 +1,1 @@
+"""Node executors, the agent runner and model providers, knowledge-base ingestion steps."""

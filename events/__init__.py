@@ -1,0 +1,64 @@
+"""The event catalogue, channel routing and the Postgres outbox store.
+
+Pure by rule: this package imports pydantic and asyncpg, nothing else of ours.
+"""
+
+from __future__ import annotations
+
+from events.catalogue import (
+    AgentStreamingEnd,
+    AgentStreamingStart,
+    AgentToken,
+    AgentToolCall,
+    Event,
+    ExecutionCompleted,
+    ExecutionFailed,
+    ExecutionStarted,
+    ExecutionUpdated,
+    KbProcessing,
+    KbUploadCompleted,
+    KbUploadFailed,
+    KbUploadStarted,
+    NodeCompleted,
+    NodeFailed,
+    NodeProgress,
+    NodeStarted,
+    UserInputReceived,
+    UserInputRequired,
+    UserInputTimeout,
+)
+from events.channels import channels_for
+from events.errors import EventsError, InvalidEventError
+from events.ids import event_id
+from events.union import EVENT_ADAPTER, EVENT_TYPES, AnyEvent, parse_event
+
+__all__ = [
+    "EVENT_ADAPTER",
+    "EVENT_TYPES",
+    "AgentStreamingEnd",
+    "AgentStreamingStart",
+    "AgentToken",
+    "AgentToolCall",
+    "AnyEvent",
+    "Event",
+    "EventsError",
+    "ExecutionCompleted",
+    "ExecutionFailed",
+    "ExecutionStarted",
+    "ExecutionUpdated",
+    "InvalidEventError",
+    "KbProcessing",
+    "KbUploadCompleted",
+    "KbUploadFailed",
+    "KbUploadStarted",
+    "NodeCompleted",
+    "NodeFailed",
+    "NodeProgress",
+    "NodeStarted",
+    "UserInputReceived",
+    "UserInputRequired",
+    "UserInputTimeout",
+    "channels_for",
+    "event_id",
+    "parse_event",
+]

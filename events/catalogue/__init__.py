@@ -1,0 +1,64 @@
+"""One pydantic model per event type of DESIGN.md section 5, grouped by category."""
+
+from __future__ import annotations
+
+from events.catalogue.agent import (
+    AgentStreamingEnd,
+    AgentStreamingStart,
+    AgentToken,
+    AgentToolCall,
+)
+from events.catalogue.execution import (
+    ExecutionCompleted,
+    ExecutionFailed,
+    ExecutionStarted,
+    ExecutionUpdated,
+)
+from events.catalogue.kb import KbProcessing, KbUploadCompleted, KbUploadFailed, KbUploadStarted
+from events.catalogue.node import NodeCompleted, NodeFailed, NodeProgress, NodeStarted
+from events.catalogue.user_input import UserInputReceived, UserInputRequired, UserInputTimeout
+
+Event = (
+    ExecutionStarted
+    | ExecutionUpdated
+    | ExecutionCompleted
+    | ExecutionFailed
+    | NodeStarted
+    | NodeCompleted
+    | NodeFailed
+    | NodeProgress
+    | UserInputRequired
+    | UserInputReceived
+    | UserInputTimeout
+    | KbUploadStarted
+    | KbProcessing
+    | KbUploadCompleted
+    | KbUploadFailed
+    | AgentStreamingStart
+    | AgentToken
+    | AgentToolCall
+    | AgentStreamingEnd
+)
+
+__all__ = [
+    "AgentStreamingEnd",
+    "AgentStreamingStart",
+    "AgentToken",
+    "AgentToolCall",
+    "Event",
+    "ExecutionCompleted",
+    "ExecutionFailed",
+    "ExecutionStarted",
+    "ExecutionUpdated",
+    "KbProcessing",
+    "KbUploadCompleted",
+    "KbUploadFailed",
+    "KbUploadStarted",
+    "NodeCompleted",
+    "NodeFailed",
+    "NodeProgress",
+    "NodeStarted",
+    "UserInputReceived",
+    "UserInputRequired",
+    "UserInputTimeout",
+]

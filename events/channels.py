@@ -1,0 +1,36 @@
+"""Channel (Socket.IO room) names and the routing rule of DESIGN.md section 4."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from events.model import Envelope
+
+
+def user_channel(user_id: str) -> str:
+    return f"user:{user_id}"
+
+
+def execution_channel(execution_id: str) -> str:
+    return f"execution:{execution_id}"
+
+
+def agent_channel(agent_id: str, execution_id: str) -> str:
+    return f"agent:{agent_id}:{execution_id}"
+
+
+def kb_channel(knowledge_base_id: str) -> str:
+    return f"kb:{knowledge_base_id}"
+
+
+def channels_for(event: Envelope) -> tuple[str, ...]:
+    """Every channel that may see `event`: its owner's user channel, then the narrower ones."""
+    channels = [user_channel(event.user_id)]
+    if event.execution_id is not None:
+        channels.append(execution_channel(event.execution_id))
+        if event.agent_id is not None:
+            channels.append(agent_channel(event.agent_id, event.execution_id))
+    if event.knowledge_base_id is not None:
+        channels.append(kb_channel(event.knowledge_base_id))
+    return tuple(channels)

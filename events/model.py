@@ -1,0 +1,46 @@
+"""Base classes shared by every event: strict, frozen, camelCase on the wire."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+class WireModel(BaseModel):
+    """Frozen, no unknown fields, camelCase aliases; Python code may use either name."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        serialize_by_alias=True,
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Envelope(WireModel):
+    """What every event carries around its `data` (DESIGN.md section 5).
+
+    `position` is None until the sequencer assigns it; it is never written by emitters.
+    """
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    position: int | None = None
+    timestamp: AwareDatetime = Field(default_factory=_now)
+    user_id: str = Field(min_length=1, max_length=200)
+    execution_id: str | None = Field(default=None, min_length=1, max_length=200)
+    workflow_id: str | None = None
+    agent_id: str | None = Field(default=None, min_length=1, max_length=200)
+    knowledge_base_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+    def wire(self) -> dict[str, Any]:
+        """The JSON-ready dict sent to clients (camelCase)."""
+        return self.model_dump(mode="json")

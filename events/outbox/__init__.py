@@ -1,0 +1,24 @@
+"""The Postgres outbox: write events, sequence them into dense positions, read them back."""
+
+from __future__ import annotations
+
+from events.outbox.emitter import Emitter, NullEmitter, PostgresEmitter, write_events
+from events.outbox.lag import OutboxLag, read_lag
+from events.outbox.reader import OutboxReader, ReadResult, StoredEvent
+from events.outbox.retention import prune_before
+from events.outbox.sequencer import Sequencer, sequence_once
+
+__all__ = [
+    "Emitter",
+    "NullEmitter",
+    "OutboxLag",
+    "OutboxReader",
+    "PostgresEmitter",
+    "ReadResult",
+    "Sequencer",
+    "StoredEvent",
+    "prune_before",
+    "read_lag",
+    "sequence_once",
+    "write_events",
+]

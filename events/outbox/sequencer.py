@@ -1,0 +1,158 @@
+"""The sequencer: gives final outbox rows dense, increasing positions.
+
+A row is final when its writing transaction is below the snapshot's xmin: every transaction
+that could still commit a row with a smaller (txid, seq) has ended. Rows are numbered in
+(txid, seq) order, so one transaction's events keep the order they were emitted in, and a
+late commit can never be skipped by a reader that follows positions.
+
+Exactly one sequencer is active: it holds a session advisory lock on its own connection;
+others block on that lock and take over the moment the holder's session ends. The
+`outbox_sequencer` row lock makes a batch safe even without the advisory lock.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from events.outbox.connection import Connection
+
+import asyncio
+import contextlib
+import logging
+
+import asyncpg
+
+from events.outbox.channels import SEQUENCED, WRITTEN
+
+log = logging.getLogger(__name__)
+
+# pg_advisory_lock key: "FMSEQ" as an integer, so it cannot collide with the migrator's.
+LOCK_KEY = 0x464D534551
+
+_STEP = """
+WITH state AS (
+    SELECT last_position FROM outbox_sequencer FOR UPDATE
+), batch AS (
+    SELECT seq, row_number() OVER (ORDER BY txid, seq) AS rn
+    FROM (
+        SELECT seq, txid FROM event_outbox
+        WHERE position IS NULL AND txid < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY txid, seq
+        LIMIT $1
+    ) final_rows
+), numbered AS (
+    UPDATE event_outbox o
+    SET position = state.last_position + batch.rn, sequenced_at = clock_timestamp()
+    FROM batch, state
+    WHERE o.seq = batch.seq
+    RETURNING o.position, o.channels
+), indexed AS (
+    INSERT INTO event_channel_positions (channel, position)
+    SELECT jsonb_array_elements_text(numbered.channels), numbered.position FROM numbered
+)
+UPDATE outbox_sequencer
+SET last_position = coalesce((SELECT max(position) FROM numbered), last_position)
+RETURNING last_position, (SELECT count(*) FROM numbered)
+"""
+
+
+async def sequence_once(con: Connection, batch_size: int = 5000) -> int:
+    """Sequence one batch of final rows in one transaction; return how many got positions."""
+    async with con.transaction():
+        row = await con.fetchrow(_STEP, batch_size)
+        assert row is not None
+        head, count = row[0], row[1]
+        if count:
+            await con.execute("SELECT pg_notify($1, $2)", SEQUENCED, str(head))
+    return int(count)
+
+
+async def _has_pending(con: Connection) -> bool:
+    return bool(
+        await con.fetchval("SELECT EXISTS (SELECT 1 FROM event_outbox WHERE position IS NULL)")
+    )
+
+
+class Sequencer:
+    """Runs the sequencing loop on a dedicated connection until `stop()` or cancellation.
+
+    Woken by one NOTIFY per writing transaction; polls every `poll_interval` seconds as a
+    fallback, and sooner (backing off from 2 ms) while rows wait behind an open transaction.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        batch_size: int = 5000,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self._dsn = dsn
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self.active = asyncio.Event()
+        """Set while this instance holds the lock and sequences."""
+        self.backend_pid: int | None = None
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Wait for leadership, then sequence until stopped. Reconnects after a lost session."""
+        while not self._stopping.is_set():
+            try:
+                await self._lead()
+            except (
+                asyncpg.PostgresConnectionError,
+                ConnectionError,
+                OSError,
+                asyncpg.InterfaceError,
+            ) as exc:
+                self.active.clear()
+                log.warning("sequencer connection lost (%s); reconnecting", exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self._poll_interval)
+
+    async def _lead(self) -> None:
+        con: asyncpg.Connection = await asyncpg.connect(self._dsn)
+        try:
+            self.backend_pid = con.get_server_pid()
+            lock = asyncio.ensure_future(con.execute("SELECT pg_advisory_lock($1)", LOCK_KEY))
+            stop = asyncio.ensure_future(self._stopping.wait())
+            done, _ = await asyncio.wait({lock, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if lock not in done:
+                lock.cancel()
+                with contextlib.suppress(asyncio.CancelledError, asyncpg.PostgresError):
+                    await lock
+                return
+            stop.cancel()
+            lock.result()
+            await con.add_listener(WRITTEN, self._on_written)
+            self.active.set()
+            log.info("sequencer active (backend pid %s)", self.backend_pid)
+            await self._loop(con)
+        finally:
+            self.active.clear()
+            with contextlib.suppress(Exception):
+                await asyncio.shield(con.close(timeout=2))
+
+    def _on_written(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _loop(self, con: Connection) -> None:
+        backoff = 0.0
+        while not self._stopping.is_set():
+            self._wake.clear()
+            while await sequence_once(con, self._batch_size) == self._batch_size:
+                pass
+            if await _has_pending(con):
+                # Rows wait behind an open transaction, whose end may not notify us.
+                backoff = min(max(backoff * 2, 0.002), self._poll_interval)
+            else:
+                backoff = self._poll_interval
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), backoff)

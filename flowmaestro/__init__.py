@@ -1,0 +1,1 @@
+"""The composition root: settings, the CLI, the embedded dev stack."""

@@ -1,0 +1,26 @@
+"""The `flowmaestro` command line: one group, one module per command."""
+
+from __future__ import annotations
+
+import click
+
+from flowmaestro.commands.migrate import migrate_command
+from flowmaestro.commands.status import status_command
+from flowmaestro.runtime import configure_logging
+from flowmaestro.settings import Settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """FlowMaestro realtime: Temporal flows, a Postgres outbox, a Socket.IO gateway.
+
+    Configuration comes from FLOWMAESTRO_* environment variables (see the README).
+    """
+    settings = Settings()
+    configure_logging(settings.log_level)
+    ctx.obj = settings
+
+
+main.add_command(migrate_command)
+main.add_command(status_command)

@@ -1,0 +1,94 @@
+"""The migration runner: numbered SQL files, one transaction each, recorded with checksums.
+
+Concurrent runners serialise on an advisory lock; an applied file whose text changed is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flowmaestro.errors import MigrationError
+
+if TYPE_CHECKING:
+    from events.outbox.connection import Connection
+
+# "FMMIG" as an integer: distinct from the sequencer's lock key.
+LOCK_KEY = 0x464D4D4947
+_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+# The project's `migrations/` directory: numbered plain SQL files beside this package.
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def bundled_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """The SQL files of `directory`, in version order."""
+    found = []
+    for entry in directory.iterdir():
+        match = _NAME.match(entry.name)
+        if match:
+            found.append(
+                Migration(int(match.group(1)), entry.name, entry.read_text(encoding="utf-8"))
+            )
+        elif entry.name.endswith(".sql"):
+            raise MigrationError(f"migration file {entry.name!r} is not named NNNN_name.sql")
+    found.sort(key=lambda m: m.version)
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise MigrationError(f"two migration files share a version number: {versions}")
+    return found
+
+
+async def migrate(con: Connection, migrations: list[Migration] | None = None) -> list[str]:
+    """Apply pending migrations; return the names applied (empty when up to date)."""
+    todo = bundled_migrations() if migrations is None else migrations
+    await con.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
+    try:
+        await con.execute(
+            """CREATE TABLE IF NOT EXISTS schema_migrations (
+                   version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
+                   applied_at timestamptz NOT NULL DEFAULT now())"""
+        )
+        applied = {
+            r["version"]: (r["name"], r["checksum"])
+            for r in await con.fetch("SELECT version, name, checksum FROM schema_migrations")
+        }
+        done = []
+        for m in todo:
+            if m.version in applied:
+                name, checksum = applied[m.version]
+                if checksum != m.checksum:
+                    raise MigrationError(
+                        f"migration {m.name} was edited after it was applied "
+                        f"(recorded as {name} with checksum {checksum[:12]}, file has "
+                        f"{m.checksum[:12]})",
+                        hint="never edit an applied migration; add a new numbered file instead",
+                    )
+                continue
+            async with con.transaction():
+                await con.execute(m.sql)
+                await con.execute(
+                    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                    m.version,
+                    m.name,
+                    m.checksum,
+                )
+            done.append(m.name)
+        return done
+    finally:
+        await con.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)

@@ -1,0 +1,44 @@
+"""All configuration, read once from the environment (prefix FLOWMAESTRO_) and passed down."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "flowmaestro"
+
+
+class Settings(BaseSettings):
+    """Every variable is documented in the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="FLOWMAESTRO_", extra="ignore", frozen=True)
+
+    database_url: str | None = Field(
+        default=None, description="Postgres DSN; unset starts an embedded Postgres in state_dir"
+    )
+    temporal_address: str | None = Field(
+        default=None, description="Temporal frontend host:port; unset lets `dev` start one"
+    )
+    temporal_namespace: str = "default"
+    task_queue: str = "flowmaestro"
+    jwt_secret: SecretStr | None = None
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    jwt_public_key: Path | None = None
+    state_dir: Path = Field(default_factory=_default_state_dir)
+    model_base_url: str | None = None
+    model_api_key: SecretStr | None = None
+    model: str = "offline"
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8000
+    log_level: str = "INFO"
+
+    @property
+    def embedded_pgdata(self) -> Path:
+        return self.state_dir / "pgdata"

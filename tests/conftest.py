@@ -1,0 +1,75 @@
+"""Shared fixtures: a real Postgres (FLOWMAESTRO_DATABASE_URL or an embedded server), one
+database per test cloned from a migrated template."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import asyncpg
+import pytest
+
+from flowmaestro.database import start_embedded_postgres, with_database
+from flowmaestro.migrate import bundled_migrations, migrate
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+
+@pytest.fixture(scope="session")
+def server_dsn() -> str:
+    """A DSN of the Postgres server the tests use (its maintenance database)."""
+    configured = os.environ.get("FLOWMAESTRO_DATABASE_URL")
+    if configured:
+        return configured
+    return start_embedded_postgres(Path(tempfile.gettempdir()) / "flowmaestro-test-pgdata")
+
+
+@pytest.fixture(scope="session")
+async def template_database(server_dsn: str) -> str:
+    """A database with every migration applied, named by the migrations' checksum."""
+    digest = hashlib.sha256("".join(m.checksum for m in bundled_migrations()).encode()).hexdigest()[
+        :16
+    ]
+    name = f"fm_template_{digest}"
+    admin = await asyncpg.connect(server_dsn)
+    try:
+        # Serialise concurrent test sessions creating the same template.
+        await admin.execute("SELECT pg_advisory_lock(hashtext($1))", name)
+        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            building = f"{name}_building_{uuid.uuid4().hex[:8]}"
+            await admin.execute(f'CREATE DATABASE "{building}"')
+            con = await asyncpg.connect(with_database(server_dsn, building))
+            try:
+                await migrate(con)
+            finally:
+                await con.close()
+            await admin.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
+        await admin.execute("SELECT pg_advisory_unlock(hashtext($1))", name)
+    finally:
+        await admin.close()
+    return name
+
+
+@pytest.fixture
+async def database_dsn(server_dsn: str, template_database: str) -> AsyncIterator[str]:
+    """A fresh migrated database for this test alone, dropped afterwards."""
+    name = f"fm_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(server_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+        yield with_database(server_dsn, name)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def pool(database_dsn: str) -> AsyncIterator[asyncpg.Pool]:
+    async with asyncpg.create_pool(database_dsn, min_size=1, max_size=20) as p:
+        yield p

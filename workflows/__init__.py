@@ -1,0 +1,1 @@
+"""Flow definitions, ExecutionWorkflow, KnowledgeBaseIngestWorkflow, the worker, start_execution()."""
