@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from flowmaestro.commands.dev import dev_command
 from flowmaestro.commands.migrate import migrate_command
 from flowmaestro.commands.status import status_command
 from flowmaestro.runtime import configure_logging
@@ -22,5 +23,6 @@ def main(ctx: click.Context) -> None:
     ctx.obj = settings
 
 
+main.add_command(dev_command)
 main.add_command(migrate_command)
 main.add_command(status_command)
