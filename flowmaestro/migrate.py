@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import asyncpg
+
 from flowmaestro.errors import MigrationError
 
 if TYPE_CHECKING:
@@ -68,26 +70,33 @@ async def migrate(con: Connection, migrations: list[Migration] | None = None) ->
             r["version"]: (r["name"], r["checksum"])
             for r in await con.fetch("SELECT version, name, checksum FROM schema_migrations")
         }
+        for m in todo:
+            if m.version in applied and applied[m.version][1] != m.checksum:
+                name, checksum = applied[m.version]
+                raise MigrationError(
+                    f"migration {m.name} was edited after it was applied "
+                    f"(recorded as {name} with checksum {checksum[:12]}, file has "
+                    f"{m.checksum[:12]})",
+                    hint="never edit an applied migration; add a new numbered file instead",
+                )
         done = []
         for m in todo:
             if m.version in applied:
-                name, checksum = applied[m.version]
-                if checksum != m.checksum:
-                    raise MigrationError(
-                        f"migration {m.name} was edited after it was applied "
-                        f"(recorded as {name} with checksum {checksum[:12]}, file has "
-                        f"{m.checksum[:12]})",
-                        hint="never edit an applied migration; add a new numbered file instead",
-                    )
                 continue
-            async with con.transaction():
-                await con.execute(m.sql)
-                await con.execute(
-                    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                    m.version,
-                    m.name,
-                    m.checksum,
-                )
+            try:
+                async with con.transaction():
+                    await con.execute(m.sql)
+                    await con.execute(
+                        "INSERT INTO schema_migrations (version, name, checksum) "
+                        "VALUES ($1, $2, $3)",
+                        m.version,
+                        m.name,
+                        m.checksum,
+                    )
+            except asyncpg.PostgresError as exc:
+                raise MigrationError(
+                    f"migration {m.name} failed and was rolled back: {exc}"
+                ) from exc
             done.append(m.name)
         return done
     finally:

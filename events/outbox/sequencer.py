@@ -30,42 +30,45 @@ log = logging.getLogger(__name__)
 # pg_advisory_lock key: "FMSEQ" as an integer, so it cannot collide with the migrator's.
 LOCK_KEY = 0x464D534551
 
-_STEP = """
-WITH state AS (
-    SELECT last_position FROM outbox_sequencer FOR UPDATE
-), batch AS (
+# Taken first, in its own statement: under READ COMMITTED the numbering statement below then
+# gets a snapshot that already sees the previous holder's batch. (Locking inside the same
+# statement would let a waiting batch renumber rows the previous holder just numbered.)
+_LOCK_STATE = "SELECT last_position FROM outbox_sequencer FOR UPDATE"
+
+_NUMBER = """
+WITH batch AS (
     SELECT seq, row_number() OVER (ORDER BY txid, seq) AS rn
     FROM (
         SELECT seq, txid FROM event_outbox
         WHERE position IS NULL AND txid < pg_snapshot_xmin(pg_current_snapshot())
         ORDER BY txid, seq
-        LIMIT $1
+        LIMIT $2
     ) final_rows
 ), numbered AS (
     UPDATE event_outbox o
-    SET position = state.last_position + batch.rn, sequenced_at = clock_timestamp()
-    FROM batch, state
-    WHERE o.seq = batch.seq
+    SET position = $1 + batch.rn, sequenced_at = clock_timestamp()
+    FROM batch
+    WHERE o.seq = batch.seq AND o.position IS NULL
     RETURNING o.position, o.channels
 ), indexed AS (
     INSERT INTO event_channel_positions (channel, position)
     SELECT jsonb_array_elements_text(numbered.channels), numbered.position FROM numbered
 )
-UPDATE outbox_sequencer
-SET last_position = coalesce((SELECT max(position) FROM numbered), last_position)
-RETURNING last_position, (SELECT count(*) FROM numbered)
+SELECT count(*), max(position) FROM numbered
 """
 
 
 async def sequence_once(con: Connection, batch_size: int = 5000) -> int:
     """Sequence one batch of final rows in one transaction; return how many got positions."""
     async with con.transaction():
-        row = await con.fetchrow(_STEP, batch_size)
+        last = await con.fetchval(_LOCK_STATE)
+        row = await con.fetchrow(_NUMBER, last, batch_size)
         assert row is not None
-        head, count = row[0], row[1]
+        count, head = int(row[0]), row[1]
         if count:
+            await con.execute("UPDATE outbox_sequencer SET last_position = $1", head)
             await con.execute("SELECT pg_notify($1, $2)", SEQUENCED, str(head))
-    return int(count)
+    return count
 
 
 async def _has_pending(con: Connection) -> bool:

@@ -1,0 +1,177 @@
+"""The outbox's central promise: every committed event exactly once, densely, in order."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import asyncpg
+
+from events import NodeProgress
+from events.outbox import OutboxReader, Sequencer, read_lag, sequence_once, write_events
+from tests.events.outbox.conftest import running
+from tests.events.outbox.helpers import collect
+
+if TYPE_CHECKING:
+    from events.outbox import StoredEvent
+
+
+def progress(writer: int, n: int) -> NodeProgress:
+    return NodeProgress(
+        user_id="u1",
+        execution_id=f"ex_{writer}",
+        data={"node_id": f"w{writer}", "progress": 0, "step": str(n)},
+    )
+
+
+async def concurrent_writers(
+    pool: asyncpg.Pool, writers: int, transactions: int, seed: int
+) -> tuple[dict[int, list[uuid.UUID]], set[uuid.UUID]]:
+    """Writers hold transactions open for random times; about a fifth roll back.
+
+    Returns each writer's committed ids in emission order, and all rolled-back ids.
+    """
+    rng = random.Random(seed)
+    committed: dict[int, list[uuid.UUID]] = defaultdict(list)
+    rolled_back: set[uuid.UUID] = set()
+
+    class Rollback(Exception):
+        pass
+
+    async def writer(w: int) -> None:
+        counter = 0
+        for _ in range(transactions):
+            batch = []
+            for _ in range(rng.randint(1, 4)):
+                batch.append(progress(w, counter))
+                counter += 1
+            hold = rng.uniform(0, 0.03)
+            abort = rng.random() < 0.2
+            try:
+                async with pool.acquire() as con, con.transaction():
+                    await write_events(con, batch[:1])
+                    await asyncio.sleep(hold)  # the workload: a transaction left open
+                    await write_events(con, batch[1:])
+                    if abort:
+                        raise Rollback
+            except Rollback:
+                rolled_back.update(e.id for e in batch)
+            else:
+                committed[w].extend(e.id for e in batch)
+
+    await asyncio.gather(*(writer(w) for w in range(writers)))
+    return committed, rolled_back
+
+
+def check_exactly_once(
+    seen: list[StoredEvent],
+    committed: dict[int, list[uuid.UUID]],
+    rolled_back: set[uuid.UUID],
+) -> None:
+    ids = [uuid.UUID(s.envelope["id"]) for s in seen]
+    assert len(ids) == len(set(ids)), "an event was delivered twice"
+    assert set(ids) == {i for per in committed.values() for i in per}
+    assert not set(ids) & rolled_back
+    assert [s.position for s in seen] == list(range(1, len(seen) + 1)), "positions not dense"
+    order = {i: n for n, i in enumerate(ids)}
+    for w, per_writer in committed.items():
+        assert sorted(per_writer, key=order.__getitem__) == per_writer, f"writer {w} reordered"
+
+
+async def test_32_concurrent_writers_no_gap_no_duplicate(
+    pool: asyncpg.Pool, sequencer: Sequencer
+) -> None:
+    reader = OutboxReader(pool, poll_interval=0.2)
+    tail_task = asyncio.create_task(collect(reader, 10**9, timeout=60))
+    committed, rolled_back = await concurrent_writers(pool, 32, 12, seed=7)
+    total = sum(len(v) for v in committed.values())
+    assert rolled_back, "the workload must include rollbacks"
+    seen = await collect(reader, total)
+    tail_task.cancel()
+    check_exactly_once(seen, committed, rolled_back)
+    assert await reader.head() == total
+
+
+async def test_two_sequencers_assign_each_row_once(pool: asyncpg.Pool, database_dsn: str) -> None:
+    first, second = Sequencer(database_dsn, batch_size=7), Sequencer(database_dsn, batch_size=7)
+    async with running(first), running(second):
+        # Bypass the advisory lock too: raw batches from other sessions race the sequencers.
+        async def raw_batches() -> None:
+            async with pool.acquire() as con:
+                for _ in range(40):
+                    await sequence_once(con, 5)
+
+        results = await asyncio.gather(
+            concurrent_writers(pool, 16, 8, seed=11), raw_batches(), raw_batches()
+        )
+        committed, rolled_back = results[0]
+        total = sum(len(v) for v in committed.values())
+        seen = await collect(OutboxReader(pool, poll_interval=0.2), total)
+        assert first.active.is_set() != second.active.is_set(), "exactly one must lead"
+    check_exactly_once(seen, committed, rolled_back)
+    rows = await pool.fetchval("SELECT count(*) FROM event_channel_positions")
+    assert rows == total * 2  # user and execution channel, each once
+
+
+async def waits_on_a_lock(pool: asyncpg.Pool, pid: int | None) -> None:
+    """Postgres offers no notification for "a backend now waits on a lock": poll, bounded."""
+    for _ in range(1000):
+        query = "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1"
+        if await pool.fetchval(query, pid):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"backend {pid} never blocked")
+
+
+async def test_killed_sequencer_mid_batch_loses_nothing(
+    pool: asyncpg.Pool, database_dsn: str
+) -> None:
+    events = [progress(1, n) for n in range(500)]
+    async with pool.acquire() as con, con.transaction():
+        await write_events(con, events)
+    leader = Sequencer(database_dsn, poll_interval=0.2)
+    standby = Sequencer(database_dsn, poll_interval=0.2)
+    async with pool.acquire() as blocker:
+        # Hold a lock the batch needs after it has numbered rows: the leader stops mid-batch.
+        blocking = blocker.transaction()
+        await blocking.start()
+        await blocker.execute("LOCK TABLE event_channel_positions IN EXCLUSIVE MODE")
+        async with running(leader):
+            await asyncio.wait_for(leader.active.wait(), 10)
+            async with running(standby):
+                await waits_on_a_lock(pool, leader.backend_pid)
+                assert not standby.active.is_set()
+                await pool.execute("SELECT pg_terminate_backend($1)", leader.backend_pid)
+                await asyncio.wait_for(standby.active.wait(), 10)
+                await blocking.rollback()
+                seen = await collect(OutboxReader(pool, poll_interval=0.2), len(events))
+    check_exactly_once(seen, {1: [e.id for e in events]}, set())
+
+
+async def test_open_transaction_stalls_visibly_then_catches_up(
+    pool: asyncpg.Pool, sequencer: Sequencer
+) -> None:
+    reader = OutboxReader(pool, poll_interval=0.2)
+    async with pool.acquire() as other:
+        stall = other.transaction()
+        await stall.start()
+        await other.fetchval("SELECT pg_current_xact_id()")  # holds the xmin horizon
+        blocker_pid = other.get_server_pid()
+        events = [progress(2, n) for n in range(5)]
+        async with pool.acquire() as con, con.transaction():
+            await write_events(con, events)
+        lag = await read_lag(pool)
+        assert lag.stalled
+        assert lag.unsequenced == 5
+        assert lag.blocking_pid == blocker_pid
+        async with pool.acquire() as con:
+            assert await sequence_once(con) == 0
+        assert await reader.head() == 0
+        await stall.commit()
+    seen = await collect(reader, 5, timeout=10)
+    assert [s.position for s in seen] == [1, 2, 3, 4, 5]
+    lag = await read_lag(pool)
+    assert (lag.unsequenced, lag.stalled) == (0, False)

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+from typing import TYPE_CHECKING
+
+import asyncpg
+import pytest
+
+from flowmaestro.database import with_database
+from flowmaestro.errors import MigrationError
+from flowmaestro.migrate import Migration, bundled_migrations, migrate
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+
+@pytest.fixture
+async def empty_dsn(server_dsn: str) -> AsyncIterator[str]:
+    name = f"fm_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(server_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield with_database(server_dsn, name)
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def test_applying_twice_is_a_no_op(empty_dsn: str) -> None:
+    con = await asyncpg.connect(empty_dsn)
+    try:
+        assert await migrate(con) == [m.name for m in bundled_migrations()]
+        assert await migrate(con) == []
+        assert await con.fetchval("SELECT count(*) FROM schema_migrations") == len(
+            bundled_migrations()
+        )
+    finally:
+        await con.close()
+
+
+async def test_concurrent_runners_do_not_collide(empty_dsn: str) -> None:
+    cons = [await asyncpg.connect(empty_dsn) for _ in range(3)]
+    try:
+        results = await asyncio.gather(*(migrate(c) for c in cons))
+        assert sorted(len(r) for r in results) == [0, 0, len(bundled_migrations())]
+    finally:
+        for c in cons:
+            await c.close()
+
+
+async def test_an_edited_applied_migration_is_refused(empty_dsn: str) -> None:
+    con = await asyncpg.connect(empty_dsn)
+    try:
+        await migrate(con)
+        first, *rest = bundled_migrations()
+        edited = dataclasses.replace(first, sql=first.sql + "\n-- a quiet edit\n")
+        earlier = Migration(0, "0000_earlier.sql", "CREATE TABLE earlier (id int)")
+        extra = Migration(9999, "9999_later.sql", "CREATE TABLE later (id int)")
+        with pytest.raises(
+            MigrationError, match=r"0001_outbox\.sql was edited after it was applied"
+        ):
+            await migrate(con, [earlier, edited, *rest, extra])
+        # Refused before touching anything: neither pending migration was applied.
+        assert await con.fetchval("SELECT to_regclass('earlier')") is None
+        assert await con.fetchval("SELECT to_regclass('later')") is None
+    finally:
+        await con.close()
+
+
+async def test_a_failing_migration_rolls_back_alone(empty_dsn: str) -> None:
+    con = await asyncpg.connect(empty_dsn)
+    try:
+        good = Migration(1, "0001_a.sql", "CREATE TABLE a (id int)")
+        bad = Migration(2, "0002_b.sql", "CREATE TABLE b (id int); SELECT nonsense_fn()")
+        with pytest.raises(MigrationError, match=r"0002_b.sql failed and was rolled back"):
+            await migrate(con, [good, bad])
+        assert await con.fetchval("SELECT to_regclass('b')") is None
+        assert await con.fetchval("SELECT array_agg(version) FROM schema_migrations") == [1]
+    finally:
+        await con.close()
