@@ -6,6 +6,7 @@ import click
 
 from flowmaestro.commands.dev import dev_command
 from flowmaestro.commands.migrate import migrate_command
+from flowmaestro.commands.schema import schema_command
 from flowmaestro.commands.status import status_command
 from flowmaestro.runtime import configure_logging
 from flowmaestro.settings import Settings
@@ -25,4 +26,5 @@ def main(ctx: click.Context) -> None:
 
 main.add_command(dev_command)
 main.add_command(migrate_command)
+main.add_command(schema_command)
 main.add_command(status_command)

@@ -1,0 +1,76 @@
+"""The Socket.IO protocol's client messages and acks (DESIGN.md section 6).
+
+They live beside the event catalogue because they are wire contract too: the gateway
+validates and answers with them, and the TypeScript SDK's types are generated from them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, JsonValue
+
+from events.model import WireModel
+
+ErrorCode = Literal[
+    "bad_request",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "invalid_input",
+    "already_answered",
+    "expired",
+    "rate_limited",
+    "too_large",
+    "internal",
+]
+
+
+class ErrorBody(WireModel):
+    """A refusal: a machine-readable code, a human message, optional details."""
+
+    code: ErrorCode
+    message: str
+    details: JsonValue = None
+
+
+class ErrorAck(WireModel):
+    ok: Literal[False] = False
+    error: ErrorBody
+
+
+class OkAck(WireModel):
+    ok: Literal[True] = True
+
+
+class SubscribeRequest(WireModel):
+    channel: str = Field(min_length=1, max_length=500)
+    after: int | None = Field(default=None, ge=0)
+
+
+class SubscribeAck(WireModel):
+    """`position` is the channel's position the live stream continues from; `recovered` is
+    False when `after` predates the retained history, so the client must reload state."""
+
+    ok: Literal[True] = True
+    channel: str
+    position: int = Field(ge=0)
+    replayed: int = Field(ge=0)
+    recovered: bool
+
+
+class UnsubscribeRequest(WireModel):
+    channel: str = Field(min_length=1, max_length=500)
+
+
+class ProvideInputRequest(WireModel):
+    execution_id: str = Field(min_length=1, max_length=200)
+    input_id: str = Field(min_length=1, max_length=200)
+    value: JsonValue
+
+
+class ConnectErrorData(WireModel):
+    """The `data` of a refused connection's `connect_error`."""
+
+    code: ErrorCode
+    message: str

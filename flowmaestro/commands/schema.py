@@ -1,0 +1,104 @@
+"""`flowmaestro schema`: the JSON Schema of everything on the wire, for the TypeScript SDK.
+
+web/src/sdk/generated/ holds this schema and the TypeScript made from it; a test regenerates
+both and fails when they drift from the Python models.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import JsonSchemaMode
+
+from events import EVENT_ADAPTER
+from events.protocol import (
+    ConnectErrorData,
+    ErrorAck,
+    OkAck,
+    ProvideInputRequest,
+    SubscribeAck,
+    SubscribeRequest,
+    UnsubscribeRequest,
+)
+
+# What clients send is described as the server validates it (defaults optional); what the
+# server sends, as it serialises it: every field is always present, so every field is required.
+_REQUESTS: dict[str, type[BaseModel]] = {
+    "subscribeRequest": SubscribeRequest,
+    "unsubscribeRequest": UnsubscribeRequest,
+    "provideInputRequest": ProvideInputRequest,
+}
+_REPLIES: dict[str, type[BaseModel]] = {
+    "subscribeAck": SubscribeAck,
+    "okAck": OkAck,
+    "errorAck": ErrorAck,
+    "connectErrorData": ConnectErrorData,
+}
+
+
+_JSON_VALUE: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string"},
+        {"type": "number"},
+        {"type": "boolean"},
+        {"type": "null"},
+        {"type": "array", "items": {"$ref": "#/$defs/JsonValue"}},
+        {"type": "object", "additionalProperties": {"$ref": "#/$defs/JsonValue"}},
+    ],
+}
+
+
+def wire_schema() -> dict[str, Any]:
+    """One root schema whose properties name the event union and every protocol message."""
+    inputs: list[tuple[str, JsonSchemaMode, TypeAdapter[Any]]] = [
+        ("event", "serialization", EVENT_ADAPTER)
+    ]
+    inputs += [(key, "validation", TypeAdapter(model)) for key, model in _REQUESTS.items()]
+    inputs += [(key, "serialization", TypeAdapter(model)) for key, model in _REPLIES.items()]
+    keyed, defs = TypeAdapter.json_schemas(inputs, by_alias=True, ref_template="#/$defs/{model}")
+    definitions: dict[str, Any] = {}
+    requests = {model.__name__ for model in _REQUESTS.values()}
+    for name, definition in defs.get("$defs", {}).items():
+        definition = _without_property_titles(definition)
+        if name not in requests and "properties" in definition:
+            definition["required"] = list(definition["properties"])
+        definitions[name] = definition
+    # The union is inline, not a $ref; name it so its TypeScript type is named.
+    definitions["FlowEvent"] = {"title": "FlowEvent", **keyed[("event", "serialization")]}
+    # pydantic describes JsonValue as `{}` (anything); spell out what it accepts.
+    definitions["JsonValue"] = _JSON_VALUE
+    properties = {key: keyed[(key, mode)] for key, mode, _ in inputs}
+    properties["event"] = {"$ref": "#/$defs/FlowEvent"}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "WireSchema",
+        "description": "Every event and protocol message of DESIGN.md sections 5 and 6.",
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+        "$defs": dict(sorted(definitions.items())),
+    }
+
+
+def _without_property_titles(schema: dict[str, Any]) -> dict[str, Any]:
+    """Drop pydantic's per-field titles ("Nodeid"): the generator would name a type after each."""
+    properties = {
+        name: {k: v for k, v in prop.items() if k != "title"}
+        for name, prop in schema.get("properties", {}).items()
+    }
+    return {**schema, "properties": properties} if properties else dict(schema)
+
+
+def wire_schema_text() -> str:
+    """The schema as the checked-in file holds it (stable key order, trailing newline)."""
+    return json.dumps(wire_schema(), indent=2, sort_keys=False) + "\n"
+
+
+@click.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of every event and protocol message (for the TypeScript SDK)."""
+    click.echo(wire_schema_text(), nl=False)
