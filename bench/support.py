@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import sys
 import uuid
 from typing import TYPE_CHECKING
 
@@ -34,3 +36,32 @@ async def bench_database() -> AsyncIterator[str]:
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@contextlib.asynccontextmanager
+async def sequencer_process(dsn: str) -> AsyncIterator[None]:
+    """A sequencer in its own process, as in production (the worker or the gateway runs it)."""
+    code = (
+        "import asyncio, sys\n"
+        "from events.outbox import Sequencer\n"
+        "asyncio.run(Sequencer(sys.argv[1]).run())\n"
+    )
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", code, dsn)
+    try:
+        con = await asyncpg.connect(dsn)
+        try:
+            # Leadership shows as the advisory lock being held.
+            for _ in range(500):
+                if await con.fetchval(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                ):
+                    break
+                await asyncio.sleep(0.02)
+            else:
+                raise RuntimeError("the sequencer process never took the lock")
+        finally:
+            await con.close()
+        yield
+    finally:
+        proc.terminate()
+        await proc.wait()

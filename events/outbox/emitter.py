@@ -20,10 +20,15 @@ if TYPE_CHECKING:
 # statement never holds megabytes of parameters.
 BATCH_ROWS = 1000
 
+# The NOTIFY rides in the same statement to save a round trip per transaction.
 _INSERT = """
-INSERT INTO event_outbox (event_id, type, channels, envelope)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[])
-ON CONFLICT (event_id) DO NOTHING
+WITH inserted AS (
+    INSERT INTO event_outbox (event_id, type, channels, envelope)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[])
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM inserted), pg_notify($5, '')
 """
 
 
@@ -47,15 +52,14 @@ async def write_events(con: Connection, events: Sequence[Event]) -> int:
     inserted = 0
     for start in range(0, len(events), BATCH_ROWS):
         chunk = events[start : start + BATCH_ROWS]
-        status = await con.execute(
+        inserted += await con.fetchval(
             _INSERT,
             [e.id for e in chunk],
             [e.type for e in chunk],
             [json.dumps(channels_for(e)) for e in chunk],
             [e.model_dump_json(exclude={"position"}) for e in chunk],
+            WRITTEN,
         )
-        inserted += int(status.rsplit(" ", 1)[1])
-    await con.execute("SELECT pg_notify($1, '')", WRITTEN)
     return inserted
 
 

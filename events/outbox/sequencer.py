@@ -12,63 +12,31 @@ others block on that lock and take over the moment the holder's session ends. Th
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from events.outbox.connection import Connection
-
 import asyncio
 import contextlib
 import logging
+from typing import TYPE_CHECKING
 
 import asyncpg
 
 from events.outbox.channels import SEQUENCED, WRITTEN
+
+if TYPE_CHECKING:
+    from events.outbox.connection import Connection
 
 log = logging.getLogger(__name__)
 
 # pg_advisory_lock key: "FMSEQ" as an integer, so it cannot collide with the migrator's.
 LOCK_KEY = 0x464D534551
 
-# Taken first, in its own statement: under READ COMMITTED the numbering statement below then
-# gets a snapshot that already sees the previous holder's batch. (Locking inside the same
-# statement would let a waiting batch renumber rows the previous holder just numbered.)
-_LOCK_STATE = "SELECT last_position FROM outbox_sequencer FOR UPDATE"
-
-_NUMBER = """
-WITH batch AS (
-    SELECT seq, row_number() OVER (ORDER BY txid, seq) AS rn
-    FROM (
-        SELECT seq, txid FROM event_outbox
-        WHERE position IS NULL AND txid < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY txid, seq
-        LIMIT $2
-    ) final_rows
-), numbered AS (
-    UPDATE event_outbox o
-    SET position = $1 + batch.rn, sequenced_at = clock_timestamp()
-    FROM batch
-    WHERE o.seq = batch.seq AND o.position IS NULL
-    RETURNING o.position, o.channels
-), indexed AS (
-    INSERT INTO event_channel_positions (channel, position)
-    SELECT jsonb_array_elements_text(numbered.channels), numbered.position FROM numbered
-)
-SELECT count(*), max(position) FROM numbered
-"""
-
 
 async def sequence_once(con: Connection, batch_size: int = 5000) -> int:
-    """Sequence one batch of final rows in one transaction; return how many got positions."""
-    async with con.transaction():
-        last = await con.fetchval(_LOCK_STATE)
-        row = await con.fetchrow(_NUMBER, last, batch_size)
-        assert row is not None
-        count, head = int(row[0]), row[1]
-        if count:
-            await con.execute("UPDATE outbox_sequencer SET last_position = $1", head)
-            await con.execute("SELECT pg_notify($1, $2)", SEQUENCED, str(head))
-    return count
+    """Sequence one batch of final rows in one transaction; return how many got positions.
+
+    The batch is the `outbox_sequence` SQL function (migration 0006): it locks the state row,
+    numbers the final rows, indexes them by channel and NOTIFYs once, in one round trip.
+    """
+    return int(await con.fetchval("SELECT outbox_sequence($1, $2)", batch_size, SEQUENCED))
 
 
 async def _has_pending(con: Connection) -> bool:
@@ -146,7 +114,7 @@ class Sequencer:
     def _on_written(self, *_: object) -> None:
         self._wake.set()
 
-    async def _loop(self, con: Connection) -> None:
+    async def _loop(self, con: asyncpg.Connection) -> None:
         backoff = 0.0
         while not self._stopping.is_set():
             self._wake.clear()
@@ -155,7 +123,8 @@ class Sequencer:
             if await _has_pending(con):
                 # Rows wait behind an open transaction, whose end may not notify us.
                 backoff = min(max(backoff * 2, 0.002), self._poll_interval)
+                timeout = backoff
             else:
-                backoff = self._poll_interval
+                backoff, timeout = 0.0, self._poll_interval
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), backoff)
+                await asyncio.wait_for(self._wake.wait(), timeout)

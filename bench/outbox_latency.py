@@ -1,0 +1,132 @@
+"""Commit-to-position latency at a steady 1,000 events/s, against plain LISTEN/NOTIFY.
+
+Ours: an event is emitted in its own transaction; the sequencer, in its own process as in
+production and woken by NOTIFY, gives it a position; a tail, woken by the sequencer's NOTIFY,
+reads it. Measured from the emitter's COMMIT returning to the tail yielding the event.
+Baseline: the same rate of bare NOTIFY transactions, from COMMIT returning to the listener's
+callback: the floor any NOTIFY-driven design pays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+import asyncpg
+
+from bench.harness import Row, Stats, percentile
+from bench.support import bench_database, sequencer_process
+from events import NodeProgress
+from events.outbox import OutboxReader, PostgresEmitter
+
+RATE = 1000  # events per second
+TICK = 0.01  # seconds between paced sends: 10 events per tick, one transaction each
+
+
+async def paced(send: object, seconds: float) -> None:
+    """Call `send()` RATE times a second for `seconds`, in ticks, from 10 concurrent senders."""
+    per_tick = int(RATE * TICK)
+    ticks = int(seconds / TICK)
+    start = time.perf_counter()
+    for t in range(ticks):
+        await asyncio.gather(*(send() for _ in range(per_tick)))  # type: ignore[operator]
+        delay = start + (t + 1) * TICK - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)  # pacing the load, not waiting for a result
+
+
+def elapsed(committed: dict[str, float], arrived: dict[str, float]) -> list[float]:
+    """Commit-to-arrival per key. A bare NOTIFY can reach its listener before the sender's
+    coroutine resumes after COMMIT; such arrivals count as zero."""
+    return [max(0.0, arrived[key] - at) for key, at in committed.items()]
+
+
+async def ours(dsn: str, seconds: float) -> list[float]:
+    committed: dict[str, float] = {}
+    arrived: dict[str, float] = {}
+    total = int(seconds * RATE)
+    async with sequencer_process(dsn), asyncpg.create_pool(dsn, min_size=12, max_size=12) as pool:
+        emitter = PostgresEmitter(pool)
+        reader = OutboxReader(pool)
+
+        async def tail() -> None:
+            async for stored in reader.tail(await reader.head()):
+                arrived[stored.envelope["id"]] = time.perf_counter()
+                if len(arrived) == total:
+                    return
+
+        async def send() -> None:
+            event = NodeProgress(
+                user_id="bench",
+                execution_id="ex_lat",
+                data={"node_id": "n", "progress": 0, "step": "s"},
+            )
+            await emitter.emit([event])
+            committed[str(event.id)] = time.perf_counter()
+
+        tail_task = asyncio.create_task(tail())
+        await paced(send, seconds)
+        await asyncio.wait_for(tail_task, 30)
+    return elapsed(committed, arrived)
+
+
+async def bare_notify(dsn: str, seconds: float) -> list[float]:
+    committed: dict[str, float] = {}
+    arrived: dict[str, float] = {}
+    done = asyncio.Event()
+    total = int(seconds * RATE)
+    listener = await asyncpg.connect(dsn)
+
+    def on_notify(_c: object, _pid: int, _channel: str, payload: object) -> None:
+        arrived[str(payload)] = time.perf_counter()
+        if len(arrived) == total:
+            done.set()
+
+    await listener.add_listener("bench_latency", on_notify)
+    counter = iter(range(total))
+    async with asyncpg.create_pool(dsn, min_size=12, max_size=12) as pool:
+
+        async def send() -> None:
+            key = str(next(counter))
+            async with pool.acquire() as con, con.transaction():
+                await con.execute("SELECT pg_notify('bench_latency', $1)", key)
+            committed[key] = time.perf_counter()
+
+        await paced(send, seconds)
+        await asyncio.wait_for(done.wait(), 30)
+    with contextlib.suppress(Exception):
+        await listener.close()
+    return elapsed(committed, arrived)
+
+
+async def run(quick: bool) -> list[Row]:
+    seconds = 3.0 if quick else 10.0
+    rounds = 3 if quick else 5
+    p50s, p99s, base50, base99 = [], [], [], []
+    async with bench_database() as dsn:
+        for _ in range(rounds):
+            lat = [x * 1000 for x in await ours(dsn, seconds)]
+            base = [x * 1000 for x in await bare_notify(dsn, seconds)]
+            p50s.append(percentile(lat, 50))
+            p99s.append(percentile(lat, 99))
+            base50.append(percentile(base, 50))
+            base99.append(percentile(base, 99))
+    return [
+        Row(
+            "commit to position, 1k events/s",
+            "p50",
+            "ms",
+            Stats.of(p50s),
+            Stats.of(base50),
+            "bare NOTIFY",
+        ),
+        Row(
+            "commit to position, 1k events/s",
+            "p99",
+            "ms",
+            Stats.of(p99s),
+            Stats.of(base99),
+            "bare NOTIFY",
+        ),
+    ]
