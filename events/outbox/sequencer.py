@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from events.outbox.channels import SEQUENCED, WRITTEN
+from events.outbox.lag import read_lag
 
 if TYPE_CHECKING:
     from events.outbox.connection import Connection
@@ -58,10 +59,12 @@ class Sequencer:
         *,
         batch_size: int = 5000,
         poll_interval: float = 1.0,
+        stall_warning_after: float = 10.0,
     ) -> None:
         self._dsn = dsn
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        self._stall_warning_after = stall_warning_after
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self.active = asyncio.Event()
@@ -77,14 +80,10 @@ class Sequencer:
         while not self._stopping.is_set():
             try:
                 await self._lead()
-            except (
-                asyncpg.PostgresConnectionError,
-                ConnectionError,
-                OSError,
-                asyncpg.InterfaceError,
-            ) as exc:
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+                # A terminated session, a restarted server: lose leadership, wait, retry.
                 self.active.clear()
-                log.warning("sequencer connection lost (%s); reconnecting", exc)
+                log.warning("sequencer session lost (%s); reconnecting", exc)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), self._poll_interval)
 
@@ -116,6 +115,9 @@ class Sequencer:
 
     async def _loop(self, con: asyncpg.Connection) -> None:
         backoff = 0.0
+        loop = asyncio.get_running_loop()
+        stalled_since: float | None = None
+        warned_at = 0.0
         while not self._stopping.is_set():
             self._wake.clear()
             while await sequence_once(con, self._batch_size) == self._batch_size:
@@ -124,7 +126,23 @@ class Sequencer:
                 # Rows wait behind an open transaction, whose end may not notify us.
                 backoff = min(max(backoff * 2, 0.002), self._poll_interval)
                 timeout = backoff
+                now = loop.time()
+                stalled_since = stalled_since or now
+                if now - stalled_since > self._stall_warning_after and now - warned_at > 10:
+                    warned_at = now
+                    await self._warn_stalled(con)
             else:
-                backoff, timeout = 0.0, self._poll_interval
+                backoff, timeout, stalled_since = 0.0, self._poll_interval, None
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _warn_stalled(self, con: asyncpg.Connection) -> None:
+        lag = await read_lag(con)
+        log.warning(
+            "outbox sequencing stalled: %d committed events wait (oldest %.1fs) behind an open "
+            "transaction of backend pid %s, open for %.1fs",
+            lag.unsequenced,
+            lag.oldest_unsequenced_seconds,
+            lag.blocking_pid,
+            lag.blocking_transaction_seconds or 0.0,
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import uuid
 from collections import defaultdict
@@ -11,7 +12,14 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from events import NodeProgress
-from events.outbox import OutboxReader, Sequencer, read_lag, sequence_once, write_events
+from events.outbox import (
+    OutboxReader,
+    PostgresEmitter,
+    Sequencer,
+    read_lag,
+    sequence_once,
+    write_events,
+)
 from tests.events.outbox.conftest import running
 from tests.events.outbox.helpers import collect
 
@@ -175,3 +183,35 @@ async def test_open_transaction_stalls_visibly_then_catches_up(
     assert [s.position for s in seen] == [1, 2, 3, 4, 5]
     lag = await read_lag(pool)
     assert (lag.unsequenced, lag.stalled) == (0, False)
+
+
+async def test_a_long_stall_is_logged_with_its_blocker(
+    pool: asyncpg.Pool, database_dsn: str
+) -> None:
+    warnings: list[str] = []
+    warned = asyncio.Event()
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "stalled" in record.getMessage():
+                warnings.append(record.getMessage())
+                warned.set()
+
+    handler = Capture()
+    logger = logging.getLogger("events.outbox.sequencer")
+    logger.addHandler(handler)
+    try:
+        async with pool.acquire() as other:
+            stall = other.transaction()
+            await stall.start()
+            await other.fetchval("SELECT pg_current_xact_id()")
+            blocker_pid = other.get_server_pid()
+            await PostgresEmitter(pool).emit([progress(3, 0)])
+            sequencer = Sequencer(database_dsn, poll_interval=0.05, stall_warning_after=0.1)
+            async with running(sequencer):
+                await asyncio.wait_for(warned.wait(), 10)
+            await stall.rollback()
+    finally:
+        logger.removeHandler(handler)
+    assert "1 committed events wait" in warnings[0]
+    assert f"backend pid {blocker_pid}" in warnings[0]
