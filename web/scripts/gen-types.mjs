@@ -17,7 +17,6 @@ const ts = await compile(schema, "WireSchema", {
   bannerComment: banner,
   additionalProperties: false,
   unreachableDefinitions: true,
-  strictIndexSignatures: true,
   format: true,
 });
 

@@ -37,7 +37,7 @@ export type JsonValue =
   | null
   | JsonValue[]
   | {
-      [k: string]: JsonValue | undefined;
+      [k: string]: JsonValue;
     };
 
 /**
@@ -78,7 +78,7 @@ export interface ExecutionStartedData {
   status: "pending" | "running" | "waiting" | "completed" | "failed" | "cancelled";
   startedAt: string;
   inputs: {
-    [k: string]: JsonValue | undefined;
+    [k: string]: JsonValue;
   };
 }
 /**
@@ -130,7 +130,7 @@ export interface ExecutionCompleted {
  */
 export interface ExecutionCompletedData {
   outputs: {
-    [k: string]: JsonValue | undefined;
+    [k: string]: JsonValue;
   };
   durationMs: number;
 }
@@ -193,7 +193,7 @@ export interface NodeStartedData {
   nodeType: string;
   attempt: number;
   inputs: {
-    [k: string]: JsonValue | undefined;
+    [k: string]: JsonValue;
   };
 }
 /**
@@ -305,7 +305,7 @@ export interface UserInputRequiredData {
   prompt: string;
   inputType: "text" | "number" | "boolean" | "choice" | "json";
   schema: {
-    [k: string]: JsonValue | undefined;
+    [k: string]: JsonValue;
   };
   choices: JsonValue[] | null;
   timeoutSeconds: number | null;
@@ -542,7 +542,7 @@ export interface AgentToolCallData {
   toolCallId: string;
   toolName: string;
   arguments: {
-    [k: string]: JsonValue | undefined;
+    [k: string]: JsonValue;
   };
   status: "started" | "completed" | "failed";
   result:
@@ -552,7 +552,7 @@ export interface AgentToolCallData {
     | null
     | JsonValue[]
     | {
-        [k: string]: JsonValue | undefined;
+        [k: string]: JsonValue;
       };
   error: ErrorInfo | null;
 }
@@ -661,7 +661,7 @@ export interface ErrorBody {
     | null
     | JsonValue[]
     | {
-        [k: string]: JsonValue | undefined;
+        [k: string]: JsonValue;
       };
 }
 /**

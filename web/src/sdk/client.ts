@@ -1,0 +1,337 @@
+// FlowMaestroClient: one Socket.IO connection per app (DESIGN.md section 6), with
+// token refresh, reconnection with backoff and jitter, per-channel resume by position,
+// de-duplication, and a snapshot reload when the server says history was pruned.
+import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
+import { FlowMaestroApi, type ExecutionSnapshot, type TokenSource } from "./api";
+import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from "./backoff";
+import { channelsOf } from "./channels";
+import { Listeners } from "./emitter";
+import { FlowMaestroError } from "./errors";
+import {
+  type ConnectErrorData,
+  type ErrorBody,
+  type EventHandler,
+  type EventType,
+  type FlowEvent,
+  type JsonValue,
+  type ProvideInputResult,
+  type SubscribeResult,
+  isEventType,
+} from "./events";
+import { SeenPositions } from "./positions";
+
+export type ConnectionState = "connecting" | "connected" | "reconnecting" | "offline";
+
+/** The part of socket.io-client's Socket the client uses (tests pass a fake). */
+export type SocketLike = Pick<Socket, "on" | "onAny" | "connect" | "disconnect" | "timeout">;
+export type SocketFactory = (
+  url: string | undefined,
+  options: Partial<ManagerOptions & SocketOptions>,
+) => SocketLike;
+
+export interface ClientOptions {
+  /** Gateway origin; unset means the page's own origin. */
+  url?: string;
+  /** A fixed token, or... */
+  token?: string;
+  /** ...a callback asked for a fresh token on every (re)connection and HTTP call. */
+  getToken?: TokenSource;
+  backoff?: BackoffOptions;
+  random?: () => number;
+  ackTimeoutMs?: number;
+  socketFactory?: SocketFactory;
+  api?: FlowMaestroApi;
+}
+
+export interface ChannelStatus {
+  /** Everything of the channel up to this position has been delivered. */
+  position: number | null;
+  /** The latest subscribe ack has arrived and live events are flowing. */
+  live: boolean;
+  error: FlowMaestroError | null;
+}
+
+interface Channel {
+  refs: number;
+  position: number | null;
+  live: boolean;
+  error: FlowMaestroError | null;
+  // Bumped on every subscribe sent, so a stale ack (from before a reconnect) is ignored.
+  generation: number;
+}
+
+export type Resync = { channel: string; snapshot: ExecutionSnapshot | null };
+
+const CLIENT_CLOSED = "io client disconnect";
+
+export class FlowMaestroClient {
+  readonly api: FlowMaestroApi;
+  private readonly socket: SocketLike;
+  private readonly tokenSource: TokenSource;
+  private readonly refreshable: boolean;
+  private readonly backoff: BackoffOptions;
+  private readonly random: () => number;
+  private readonly ackTimeoutMs: number;
+  private readonly channels = new Map<string, Channel>();
+  private readonly seen = new SeenPositions();
+  private readonly handlers = new Map<EventType, Listeners<[FlowEvent]>>();
+  private readonly anyHandlers = new Listeners<[FlowEvent]>();
+  private readonly stateListeners = new Listeners<[ConnectionState, FlowMaestroError | null]>();
+  private readonly resyncListeners = new Listeners<[Resync]>();
+  private readonly channelListeners = new Listeners<[string, ChannelStatus]>();
+  private currentState: ConnectionState = "offline";
+  private currentError: FlowMaestroError | null = null;
+  private attempts = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private closed = true;
+
+  constructor(options: ClientOptions = {}) {
+    const { token, getToken } = options;
+    if (getToken === undefined && token === undefined) {
+      throw new FlowMaestroError("unauthorized", "a token or getToken is required");
+    }
+    this.tokenSource = getToken ?? (() => token as string);
+    this.refreshable = getToken !== undefined;
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.random = options.random ?? Math.random;
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
+    this.api = options.api ?? new FlowMaestroApi(this.tokenSource, options.url ?? "");
+    const factory: SocketFactory = options.socketFactory ?? ((url, opts) => (url ? io(url, opts) : io(opts)));
+    this.socket = factory(options.url, {
+      path: "/socket.io",
+      autoConnect: false,
+      // The client runs its own reconnection: the manager's does not retry after a server-side
+      // disconnect (e.g. reason `slow`) or a refused handshake, and both must be retried here.
+      reconnection: false,
+      transports: ["websocket", "polling"],
+      tryAllTransports: true,
+      auth: (cb: (data: object) => void) => {
+        Promise.resolve(this.tokenSource()).then(
+          (fresh) => cb({ token: fresh }),
+          () => cb({}),
+        );
+      },
+    });
+    this.socket.on("connect", () => this.onConnect());
+    this.socket.on("disconnect", (reason) => this.onDisconnect(reason));
+    this.socket.on("connect_error", (err) => this.onConnectError(err));
+    this.socket.onAny((name: string, payload: unknown) => this.onMessage(name, payload));
+  }
+
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
+  get error(): FlowMaestroError | null {
+    return this.currentError;
+  }
+
+  connect(): void {
+    if (!this.closed) return;
+    this.closed = false;
+    this.attempts = 0;
+    this.setState("connecting", null);
+    this.socket.connect();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.clearRetry();
+    this.socket.disconnect();
+    this.setState("offline", this.currentError);
+  }
+
+  /** Typed handler for one event name; returns its removal. */
+  on<T extends EventType>(type: T, handler: EventHandler<T>): () => void {
+    let set = this.handlers.get(type);
+    if (!set) {
+      set = new Listeners<[FlowEvent]>();
+      this.handlers.set(type, set);
+    }
+    return set.add(handler as (event: FlowEvent) => void);
+  }
+
+  onEvent(handler: (event: FlowEvent) => void): () => void {
+    return this.anyHandlers.add(handler);
+  }
+
+  onState(listener: (state: ConnectionState, error: FlowMaestroError | null) => void): () => void {
+    return this.stateListeners.add(listener);
+  }
+
+  /** Called when a subscribe answered `recovered: false`, with the HTTP snapshot if any. */
+  onResync(listener: (resync: Resync) => void): () => void {
+    return this.resyncListeners.add(listener);
+  }
+
+  onChannel(listener: (channel: string, status: ChannelStatus) => void): () => void {
+    return this.channelListeners.add(listener);
+  }
+
+  channelStatus(channel: string): ChannelStatus | undefined {
+    const c = this.channels.get(channel);
+    return c && { position: c.position, live: c.live, error: c.error };
+  }
+
+  /**
+   * Join a channel (reference-counted: many hooks may share one). `after` asks for the
+   * events after that position first; the default 0 replays the channel's whole history
+   * so a fresh page gets full state. Returns the release function.
+   */
+  subscribe(channel: string, after: number | null = 0): () => void {
+    let c = this.channels.get(channel);
+    if (c) {
+      c.refs += 1;
+    } else {
+      c = { refs: 1, position: after, live: false, error: null, generation: 0 };
+      this.channels.set(channel, c);
+      if (this.currentState === "connected") void this.sendSubscribe(channel, c);
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.release(channel);
+    };
+  }
+
+  async provideInput(executionId: string, inputId: string, value: JsonValue): Promise<ProvideInputResult> {
+    try {
+      return (await this.socket
+        .timeout(this.ackTimeoutMs)
+        .emitWithAck("user_input:provide", { executionId, inputId, value })) as ProvideInputResult;
+    } catch {
+      return { ok: false, error: { code: "internal", message: "no answer from the server", details: null } };
+    }
+  }
+
+  private release(channel: string): void {
+    const c = this.channels.get(channel);
+    if (!c) return;
+    c.refs -= 1;
+    if (c.refs > 0) return;
+    this.channels.delete(channel);
+    if (this.currentState === "connected") {
+      void this.socket
+        .timeout(this.ackTimeoutMs)
+        .emitWithAck("unsubscribe", { channel })
+        .catch(() => undefined);
+    }
+  }
+
+  private async sendSubscribe(channel: string, c: Channel): Promise<void> {
+    c.generation += 1;
+    const generation = c.generation;
+    c.live = false;
+    const request = c.position === null ? { channel } : { channel, after: c.position };
+    let ack: SubscribeResult;
+    try {
+      ack = (await this.socket.timeout(this.ackTimeoutMs).emitWithAck("subscribe", request)) as SubscribeResult;
+    } catch {
+      // No ack in time: the connection is probably gone; the reconnect resubscribes.
+      return;
+    }
+    if (this.channels.get(channel) !== c || c.generation !== generation) return;
+    if (!ack.ok) {
+      c.error = FlowMaestroError.from(ack.error);
+      this.setError(c.error);
+      this.channelListeners.emit(channel, this.channelStatus(channel) as ChannelStatus);
+      return;
+    }
+    c.position = Math.max(c.position ?? 0, ack.position);
+    c.live = true;
+    c.error = null;
+    this.channelListeners.emit(channel, this.channelStatus(channel) as ChannelStatus);
+    if (!ack.recovered) await this.resync(channel);
+  }
+
+  private async resync(channel: string): Promise<void> {
+    const executionId = channel.startsWith("execution:") ? channel.slice("execution:".length) : null;
+    let snapshot: ExecutionSnapshot | null = null;
+    if (executionId !== null) {
+      try {
+        snapshot = await this.api.getExecution(executionId);
+      } catch (err) {
+        this.setError(err instanceof FlowMaestroError ? err : new FlowMaestroError("network", String(err)));
+      }
+    }
+    this.resyncListeners.emit({ channel, snapshot });
+  }
+
+  private onMessage(name: string, payload: unknown): void {
+    if (name === "error") {
+      const body = (payload as { error?: ErrorBody } | null)?.error;
+      if (body) this.setError(FlowMaestroError.from(body));
+      return;
+    }
+    if (!isEventType(name) || payload === null || typeof payload !== "object") return;
+    const event = payload as FlowEvent;
+    if (event.position !== null) {
+      if (!this.seen.add(event.position)) return;
+      for (const channel of channelsOf(event)) {
+        const c = this.channels.get(channel);
+        // Before the subscribe ack the channel may still be replaying older events, so only
+        // a live channel's position moves: a reconnect resumes from a point with no gap.
+        if (c?.live && (c.position === null || event.position > c.position)) c.position = event.position;
+      }
+    }
+    this.handlers.get(event.type)?.emit(event);
+    this.anyHandlers.emit(event);
+  }
+
+  private onConnect(): void {
+    this.attempts = 0;
+    this.clearRetry();
+    this.setState("connected", null);
+    for (const [channel, c] of this.channels) void this.sendSubscribe(channel, c);
+  }
+
+  private onDisconnect(reason: string): void {
+    for (const c of this.channels.values()) c.live = false;
+    if (this.closed || reason === CLIENT_CLOSED) {
+      this.setState("offline", this.currentError);
+      return;
+    }
+    this.scheduleReconnect(null);
+  }
+
+  private onConnectError(err: Error & { data?: Partial<ConnectErrorData> }): void {
+    const code = err.data?.code ?? "network";
+    const error = new FlowMaestroError(code, err.data?.message ?? err.message, err.data ?? null);
+    if (this.closed) return;
+    if (code === "unauthorized" && !this.refreshable) {
+      // A fixed token will be refused again; only a getToken callback can fix this.
+      this.closed = true;
+      this.setState("offline", error);
+      return;
+    }
+    this.scheduleReconnect(error);
+  }
+
+  private scheduleReconnect(error: FlowMaestroError | null): void {
+    this.clearRetry();
+    this.attempts += 1;
+    this.setState("reconnecting", error);
+    const delay = backoffDelay(this.attempts, this.backoff, this.random);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.closed) this.socket.connect();
+    }, delay);
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
+  private setError(error: FlowMaestroError): void {
+    this.currentError = error;
+    this.stateListeners.emit(this.currentState, error);
+  }
+
+  private setState(state: ConnectionState, error: FlowMaestroError | null): void {
+    this.currentState = state;
+    this.currentError = error;
+    this.stateListeners.emit(state, error);
+  }
+}
