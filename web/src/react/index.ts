@@ -1,0 +1,6 @@
+export { FlowMaestroProvider, useChannel, useFlowMaestro, useFlowState } from "./context";
+export { useAgentStreaming } from "./useAgentStreaming";
+export { useExecutionEvents } from "./useExecutionEvents";
+export { useKnowledgeBase } from "./useKnowledgeBase";
+export { type SubmitError, useUserInput } from "./useUserInput";
+export { useWebSocket } from "./useWebSocket";
