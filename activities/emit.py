@@ -1,0 +1,59 @@
+"""`emit_events`: the workflow's own events (execution lifecycle, answers, timeouts).
+
+The workflow cannot write (no I/O in workflow code), so it describes each event and this
+activity builds, validates and writes them. Ids come from the execution and each event's
+step key, so a retried or replayed call writes nothing twice.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, JsonValue
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.execution import ExecutionRef
+from activities.execution_status import ExecutionStatus, set_status
+from events import InvalidEventError
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from events.outbox import Emitter
+
+
+class EventSpec(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    type: str
+    key: list[str | int]
+    """The attempt-independent step key (e.g. the node id); with the type, it fixes the id."""
+    data: dict[str, JsonValue]
+
+
+class EmitInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    execution: ExecutionRef
+    events: list[EventSpec]
+    status: ExecutionStatus | None = None
+    """The execution's new status, written after the events."""
+
+
+class EmitActivities:
+    def __init__(self, emitter: Emitter, pool: asyncpg.Pool) -> None:
+        self._emitter = emitter
+        self._pool = pool
+
+    @activity.defn(name="emit_events")
+    async def emit_events(self, inp: EmitInput) -> None:
+        try:
+            events = [inp.execution.event(s.type, tuple(s.key), s.data) for s in inp.events]
+        except InvalidEventError as exc:
+            raise ApplicationError(
+                str(exc), exc.errors, type="invalid_event", non_retryable=True
+            ) from exc
+        await self._emitter.emit(events)
+        if inp.status is not None:
+            await set_status(self._pool, inp.execution.execution_id, inp.status)

@@ -1,0 +1,158 @@
+"""The node-executor interface and the registry of node types.
+
+A node type is a `NodeExecutor` subclass: a pydantic `config_model` (what a flow file may put
+under the node's `config`) and an async `execute(config, ctx)` returning a `NodeResult`.
+Executors are stateless: whatever they need (an HTTP client, the database pool, model
+providers) comes in `ctx.services`; whatever they emit goes through `ctx` so event ids stay
+deterministic. The `run_node` activity (activities/node_activity.py) does everything around
+`execute`: renders templates in the config, validates it, emits `node:started`,
+`node:completed`/`node:failed`, enforces the node's timeout and heartbeats.
+
+Failures: raise `activities.errors.NodeError(message, type=..., retryable=...)`. Any other
+exception is treated as retryable with its class name as the type.
+
+Templates: every string in a node's config may be a Jinja template over `inputs` (the
+execution's inputs) and `nodes` (earlier nodes' outputs, `nodes.<id>`). A string that is one
+`{{ expression }}` renders to the expression's native JSON value. Fields listed outside
+`templated_fields` must be literal (the workflow reads them before anything runs).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, JsonValue
+
+from activities.errors import ActivitiesError
+
+if TYPE_CHECKING:
+    import asyncpg
+    import httpx
+
+    from activities.execution import ExecutionRef
+    from events import Event
+    from events.outbox import Emitter
+
+C = TypeVar("C", bound=BaseModel)
+
+
+class NodeConfig(BaseModel):
+    """Base of every config model: unknown keys are errors, so typos fail at load."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NodeResult:
+    """What a node produced. `skip` names nodes the workflow must not run (branching)."""
+
+    output: JsonValue
+    skip: tuple[str, ...] = ()
+
+
+class InputRequest(BaseModel):
+    """The workflow's identity for a `user_input` node's prompt, fixed before the node runs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    input_id: str
+    expires_at: datetime | None
+
+
+@dataclasses.dataclass(slots=True)
+class NodeServices:
+    """Shared clients executors may use; owned (opened and closed) by the worker entry."""
+
+    http: httpx.AsyncClient
+    pool: asyncpg.Pool | None = None
+
+
+@dataclasses.dataclass(slots=True)
+class NodeContext:
+    """One attempt of one node: identity, emission, services, and resumable state."""
+
+    execution: ExecutionRef
+    node_id: str
+    node_type: str
+    attempt: int
+    emitter: Emitter
+    services: NodeServices
+    resumed_from: JsonValue = None
+    """The last `checkpoint()` of a previous attempt of this node (None on a fresh start)."""
+    input_request: InputRequest | None = None
+    checkpointed: JsonValue = None
+
+    def checkpoint(self, state: JsonValue) -> None:
+        """Remember `state`; it is sent with the next heartbeat and resumes a retried attempt."""
+        self.checkpointed = state
+
+    def event(
+        self, type: str, key: tuple[str | int, ...], data: dict[str, Any], **envelope: Any
+    ) -> Event:
+        """An event of this node whose id depends on (execution, type, node, key) only."""
+        return self.execution.event(type, (self.node_id, *key), data, **envelope)
+
+    async def emit(self, *events: Event) -> None:
+        await self.emitter.emit(events)
+
+    async def progress(self, index: int, progress: float, step: str) -> None:
+        """Emit `node:progress`; `index` numbers this node's reports (a retry re-uses them)."""
+        await self.emit(
+            self.event(
+                "node:progress",
+                (index,),
+                {"nodeId": self.node_id, "progress": progress, "step": step},
+            )
+        )
+
+
+class NodeExecutor(ABC, Generic[C]):
+    """One node type. Subclasses set `type_name` and `config_model` and implement `execute`."""
+
+    type_name: ClassVar[str]
+    config_model: ClassVar[type[BaseModel]]
+    templated_fields: ClassVar[frozenset[str] | None] = None
+    """Config fields that may hold templates; None means every field may."""
+    waits_for_input: ClassVar[bool] = False
+    """True when the workflow, not the activity, completes the node (after an answer)."""
+
+    @classmethod
+    def branch_targets(cls, config: Mapping[str, JsonValue]) -> tuple[str, ...]:
+        """Nodes this node may skip (from its raw config); each must list it in `after`."""
+        return ()
+
+    @abstractmethod
+    async def execute(self, config: C, ctx: NodeContext) -> NodeResult:
+        """Run one attempt. Raise NodeError for failures the flow author should see."""
+
+
+class UnknownNodeTypeError(ActivitiesError):
+    def __init__(self, node_type: str, known: tuple[str, ...]) -> None:
+        super().__init__(f"unknown node type {node_type!r} (known: {', '.join(known)})")
+        self.node_type = node_type
+        self.known = known
+
+
+class NodeRegistry(Mapping[str, type[NodeExecutor[Any]]]):
+    """Node types by name."""
+
+    def __init__(self, *executors: type[NodeExecutor[Any]]) -> None:
+        self._by_name = {e.type_name: e for e in executors}
+        if len(self._by_name) != len(executors):
+            raise ValueError("two executors share a type_name")
+
+    def __getitem__(self, node_type: str) -> type[NodeExecutor[Any]]:
+        try:
+            return self._by_name[node_type]
+        except KeyError:
+            raise UnknownNodeTypeError(node_type, tuple(sorted(self._by_name))) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_name)
+
+    def __len__(self) -> int:
+        return len(self._by_name)

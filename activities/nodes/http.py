@@ -1,0 +1,80 @@
+"""`http`: one HTTP request with a timeout and a response size cap; 5xx and 429 retry."""
+
+from __future__ import annotations
+
+import json
+from typing import ClassVar, Literal
+
+import httpx
+from pydantic import Field, JsonValue, field_validator
+
+from activities.errors import NodeError
+from activities.nodes.base import NodeConfig, NodeContext, NodeExecutor, NodeResult
+
+
+class HttpConfig(NodeConfig):
+    url: str
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET"
+    headers: dict[str, str] = Field(default_factory=dict)
+    json_body: JsonValue = Field(default=None, alias="json")
+    timeout_seconds: float = Field(default=10, gt=0, le=300)
+    max_response_bytes: int = Field(default=1 << 20, gt=0, le=64 << 20)
+
+    @field_validator("url")
+    @classmethod
+    def _http_only(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("url must start with http:// or https://")
+        return url
+
+
+class HttpExecutor(NodeExecutor[HttpConfig]):
+    type_name: ClassVar[str] = "http"
+    config_model = HttpConfig
+
+    async def execute(self, config: HttpConfig, ctx: NodeContext) -> NodeResult:
+        what = f"{config.method} {config.url}"
+        try:
+            async with ctx.services.http.stream(
+                config.method,
+                config.url,
+                headers=config.headers,
+                json=config.json_body,
+                timeout=config.timeout_seconds,
+            ) as response:
+                body = await _read_capped(response, config.max_response_bytes, what)
+        except httpx.TimeoutException as exc:
+            raise NodeError(f"{what}: timed out", type="http_timeout", retryable=True) from exc
+        except httpx.HTTPError as exc:
+            raise NodeError(f"{what}: {exc}", type="http_error", retryable=True) from exc
+        status = response.status_code
+        if status >= 500 or status == 429:
+            raise NodeError(f"{what}: HTTP {status}", type=f"http_{status}", retryable=True)
+        if status >= 400:
+            raise NodeError(f"{what}: HTTP {status}", type=f"http_{status}", retryable=False)
+        return NodeResult({"status": status, "body": _decode(response, body)})
+
+
+async def _read_capped(response: httpx.Response, cap: int, what: str) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > cap:
+            raise NodeError(
+                f"{what}: response larger than {cap} bytes",
+                type="response_too_large",
+                retryable=False,
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decode(response: httpx.Response, body: bytes) -> JsonValue:
+    if "json" in response.headers.get("content-type", ""):
+        try:
+            decoded: JsonValue = json.loads(body)
+            return decoded
+        except ValueError:
+            pass
+    return body.decode(response.encoding or "utf-8", errors="replace")

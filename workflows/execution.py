@@ -1,0 +1,359 @@
+"""`ExecutionWorkflow`: runs a flow's node graph, waits for people, and reports every step.
+
+Workflow code does no I/O: every event is written by an activity (`run_node` for a node's
+own events, `emit_events` for the execution's and the answers'), with ids derived from the
+execution and the step, so a replay or retry writes nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import JsonValue
+
+    from activities.emit import EmitActivities, EmitInput, EventSpec
+    from activities.execution import ExecutionRef
+    from activities.execution_status import ExecutionStatus
+    from activities.node_activity import NodeActivities, NodeOutcome, RunNodeInput
+    from activities.nodes.base import InputRequest
+    from activities.nodes.user_input import UserInputConfig, answer_errors, answer_schema
+    from activities.retry import RetrySpec
+    from events import event_id
+    from workflows.flow import Flow, NodeSpec
+    from workflows.messages import (
+        PENDING_INPUTS,
+        PROVIDE_INPUT,
+        ExecutionInput,
+        PendingInput,
+        ProvideInput,
+        ProvideInputResult,
+    )
+
+# Writing events must eventually succeed (Postgres may be briefly away): retry without limit.
+_EMIT_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=100), maximum_interval=timedelta(seconds=10)
+)
+_EMIT_TIMEOUT = timedelta(seconds=30)
+# Beyond the node's own timeout (enforced inside the activity): time to write its events.
+_EVENT_MARGIN = timedelta(seconds=30)
+
+
+class _NodeFailedError(Exception):
+    def __init__(self, node_id: str, message: str, type: str) -> None:
+        super().__init__(message)
+        self.node_id = node_id
+        self.message = message
+        self.type = type
+
+
+@dataclasses.dataclass
+class _Prompt:
+    pending: PendingInput
+    schema: dict[str, Any]
+    answered: bool = False
+    expired: bool = False
+    value: JsonValue = None
+
+
+def _reject(code: str, message: str, *details: Any) -> ApplicationError:
+    return ApplicationError(message, *details, type=code, non_retryable=True)
+
+
+def _retry_policy(spec: RetrySpec) -> RetryPolicy:
+    return RetryPolicy(
+        initial_interval=timedelta(seconds=spec.initial_interval_seconds),
+        backoff_coefficient=spec.backoff_coefficient,
+        maximum_interval=timedelta(
+            seconds=spec.maximum_interval_seconds or 100 * spec.initial_interval_seconds
+        ),
+        maximum_attempts=spec.max_attempts,
+    )
+
+
+@workflow.defn(name="ExecutionWorkflow")
+class ExecutionWorkflow:
+    def __init__(self) -> None:
+        self._prompts: dict[str, _Prompt] = {}
+        self._outputs: dict[str, JsonValue] = {}
+        self._skipped: set[str] = set()
+        self._branch_skips: set[str] = set()
+        self._finished = 0
+        self._ref: ExecutionRef | None = None
+
+    @workflow.run
+    async def run(self, inp: ExecutionInput) -> dict[str, JsonValue]:
+        flow = inp.flow
+        self._ref = ExecutionRef(
+            execution_id=workflow.info().workflow_id, user_id=inp.user_id, workflow_id=flow.name
+        )
+        started = workflow.now()
+        await self._emit(
+            EventSpec(
+                type="execution:started",
+                key=[],
+                data={
+                    "workflowId": flow.name,
+                    "status": "running",
+                    "startedAt": started.isoformat(),
+                    "inputs": inp.inputs,
+                },
+            ),
+            status="running",
+        )
+        try:
+            await self._run_graph(flow, inp.inputs)
+        except asyncio.CancelledError:
+            await self._fail("the execution was cancelled", "cancelled", None, "cancelled")
+            raise
+        except _NodeFailedError as failed:
+            await self._fail(failed.message, failed.type, failed.node_id, "failed")
+            raise ApplicationError(
+                f"node {failed.node_id!r} failed: {failed.message}",
+                type=failed.type,
+                non_retryable=True,
+            ) from None
+        outputs = {n: self._outputs[n] for n in flow.sinks() if n not in self._skipped}
+        duration = workflow.now() - started
+        await self._emit(
+            EventSpec(
+                type="execution:completed",
+                key=[],
+                data={"outputs": outputs, "durationMs": int(duration.total_seconds() * 1000)},
+            ),
+            status="completed",
+        )
+        return outputs
+
+    async def _run_graph(self, flow: Flow, inputs: dict[str, JsonValue]) -> None:
+        tasks: dict[str, asyncio.Task[None]] = {}
+        for node_id in flow.order:
+            tasks[node_id] = asyncio.create_task(
+                self._run_after(flow, flow.node(node_id), inputs, tasks)
+            )
+        try:
+            await asyncio.gather(*tasks.values())
+        except BaseException:
+            for task in tasks.values():
+                task.cancel()
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            raise
+
+    async def _run_after(
+        self,
+        flow: Flow,
+        node: NodeSpec,
+        inputs: dict[str, JsonValue],
+        tasks: dict[str, asyncio.Task[None]],
+    ) -> None:
+        await asyncio.gather(*(tasks[dep] for dep in node.after))
+        if node.id in self._branch_skips or (
+            node.after and all(dep in self._skipped for dep in node.after)
+        ):
+            self._skipped.add(node.id)
+            self._finished += 1
+            return
+        request = RunNodeInput(
+            execution=self._execution,
+            node_id=node.id,
+            node_type=node.type,
+            config=node.config,
+            context={
+                "inputs": inputs,
+                "nodes": {ref: self._outputs.get(ref) for ref in flow.references(node.id)},
+            },
+            retry=node.retry,
+            timeout_seconds=node.timeout_seconds,
+            completed_nodes=self._finished,
+            total_nodes=len(flow.nodes),
+        )
+        if node.type == "user_input":
+            await self._ask(node, request)
+        else:
+            outcome = await self._run_node(node, request)
+            self._outputs[node.id] = outcome.output
+            self._branch_skips.update(outcome.skip)
+        self._finished += 1
+
+    async def _run_node(self, node: NodeSpec, request: RunNodeInput) -> NodeOutcome:
+        try:
+            return await workflow.execute_activity_method(
+                NodeActivities.run_node,
+                request,
+                start_to_close_timeout=timedelta(seconds=node.timeout_seconds) + _EVENT_MARGIN,
+                heartbeat_timeout=(
+                    timedelta(seconds=node.heartbeat_timeout_seconds)
+                    if node.heartbeat_timeout_seconds
+                    else None
+                ),
+                retry_policy=_retry_policy(node.retry),
+            )
+        except ActivityError as err:
+            cause = err.cause
+            if isinstance(cause, ApplicationError):
+                raise _NodeFailedError(node.id, cause.message, cause.type or "error") from err
+            raise _NodeFailedError(node.id, str(cause or err), "timeout") from err
+
+    async def _ask(self, node: NodeSpec, request: RunNodeInput) -> None:
+        """Run a user_input node: announce the prompt, wait for an answer or the timeout."""
+        config = UserInputConfig.model_validate(node.config)
+        input_id = "in_" + event_id(self._execution.execution_id, "input", node.id).hex
+        asked = workflow.now()
+        expires_at = (
+            asked + timedelta(seconds=config.timeout_seconds) if config.timeout_seconds else None
+        )
+        prompt = _Prompt(
+            PendingInput(
+                input_id=input_id,
+                node_id=node.id,
+                prompt=config.prompt,
+                input_type=config.input_type,
+                answer_schema=answer_schema(config),
+                choices=config.choices,
+                timeout_seconds=config.timeout_seconds,
+                expires_at=expires_at,
+            ),
+            answer_schema(config),
+        )
+        # Registered before the prompt is announced, so an immediate answer finds it.
+        self._prompts[input_id] = prompt
+        request = request.model_copy(
+            update={"input_request": InputRequest(input_id=input_id, expires_at=expires_at)}
+        )
+        announced = await self._run_node(node, request)
+        assert isinstance(announced.output, dict)
+        prompt.pending = prompt.pending.model_copy(update={"prompt": announced.output["prompt"]})
+        try:
+            await workflow.wait_condition(lambda: prompt.answered, timeout=config.timeout_seconds)
+        except TimeoutError:
+            prompt.expired = True
+            await self._timed_out(node, config, prompt, announced.output.get("default"), asked)
+            return
+        self._outputs[node.id] = prompt.value
+        await self._emit(
+            EventSpec(
+                type="user_input:received",
+                key=[node.id],
+                data={"inputId": input_id, "nodeId": node.id},
+            ),
+            self._node_completed(node, prompt.value, asked),
+            status="running",
+        )
+
+    async def _timed_out(
+        self,
+        node: NodeSpec,
+        config: UserInputConfig,
+        prompt: _Prompt,
+        default: JsonValue,
+        asked: Any,
+    ) -> None:
+        timeout = EventSpec(
+            type="user_input:timeout",
+            key=[node.id],
+            data={
+                "inputId": prompt.pending.input_id,
+                "nodeId": node.id,
+                "timeoutSeconds": config.timeout_seconds,
+                "onTimeout": config.on_timeout,
+            },
+        )
+        if config.on_timeout == "fail":
+            message = f"no answer within {config.timeout_seconds:g}s"
+            failed = EventSpec(
+                type="node:failed",
+                key=[node.id, "timeout"],
+                data={
+                    "nodeId": node.id,
+                    "nodeType": node.type,
+                    "error": {"message": message, "type": "input_timeout"},
+                    "attempt": 1,
+                    "maxAttempts": 1,
+                    "willRetry": False,
+                    "nextRetryInMs": None,
+                },
+            )
+            await self._emit(timeout, failed)
+            raise _NodeFailedError(node.id, message, "input_timeout")
+        value = default if config.on_timeout == "default" else None
+        if config.on_timeout == "skip":
+            self._skipped.add(node.id)
+        else:
+            self._outputs[node.id] = value
+        await self._emit(timeout, self._node_completed(node, value, asked), status="running")
+
+    def _node_completed(self, node: NodeSpec, value: JsonValue, since: Any) -> EventSpec:
+        return EventSpec(
+            type="node:completed",
+            key=[node.id],
+            data={
+                "nodeId": node.id,
+                "nodeType": node.type,
+                "outputs": value,
+                "durationMs": int((workflow.now() - since).total_seconds() * 1000),
+            },
+        )
+
+    async def _fail(
+        self, message: str, type: str, node_id: str | None, status: ExecutionStatus
+    ) -> None:
+        await self._emit(
+            EventSpec(
+                type="execution:failed",
+                key=[],
+                data={"error": {"message": message, "type": type}, "failedNodeId": node_id},
+            ),
+            status=status,
+        )
+
+    async def _emit(self, *events: EventSpec, status: ExecutionStatus | None = None) -> None:
+        await workflow.execute_activity_method(
+            EmitActivities.emit_events,
+            EmitInput(execution=self._execution, events=list(events), status=status),
+            start_to_close_timeout=_EMIT_TIMEOUT,
+            retry_policy=_EMIT_RETRY,
+        )
+
+    @property
+    def _execution(self) -> ExecutionRef:
+        assert self._ref is not None
+        return self._ref
+
+    @workflow.update(name=PROVIDE_INPUT)
+    async def provide_input(self, answer: ProvideInput) -> ProvideInputResult:
+        prompt = self._prompts[answer.input_id]
+        if prompt.answered:
+            # Two answers validated in the same workflow task: the first one wins.
+            raise _reject("already_answered", f"input {answer.input_id} was already answered")
+        prompt.answered = True
+        prompt.value = answer.value
+        return ProvideInputResult(input_id=answer.input_id, node_id=prompt.pending.node_id)
+
+    @provide_input.validator
+    def _validate_input(self, answer: ProvideInput) -> None:
+        prompt = self._prompts.get(answer.input_id)
+        if prompt is None:
+            raise _reject("not_found", f"no prompt {answer.input_id} in this execution")
+        if prompt.answered:
+            raise _reject("already_answered", f"input {answer.input_id} was already answered")
+        expires_at = prompt.pending.expires_at
+        if prompt.expired or (expires_at is not None and workflow.now() >= expires_at):
+            raise _reject("expired", f"input {answer.input_id} expired")
+        errors = answer_errors(prompt.schema, answer.value)
+        if errors:
+            raise _reject(
+                "invalid_input",
+                f"the answer does not match the prompt's schema: {errors[0]['message']}",
+                {"errors": errors},
+            )
+
+    @workflow.query(name=PENDING_INPUTS)
+    def pending_inputs(self) -> list[PendingInput]:
+        return [p.pending for p in self._prompts.values() if not (p.answered or p.expired)]

@@ -1,0 +1,148 @@
+"""The flow definition: a JSON or YAML document of inputs and nodes, checked on load.
+
+A bad flow (a cycle, an unknown node type, an `after` naming no node, a template referring
+to a node that does not precede it, a bad config) raises FlowError naming the node and the
+problem, before anything starts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal, Self
+
+import jsonschema
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
+
+from activities.retry import RetrySpec
+from workflows.errors import FlowError, FlowInputError
+from workflows.graph import ancestors, check_branches, check_node, topological_order
+
+InputKind = Literal["string", "number", "integer", "boolean", "object", "array"]
+
+
+class InputSpec(BaseModel):
+    """A declared input; it is required unless it has a default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: InputKind = "string"
+    default: JsonValue = None
+    description: str | None = None
+
+    @property
+    def required(self) -> bool:
+        return "default" not in self.model_fields_set
+
+
+class NodeSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=100)
+    type: str
+    config: dict[str, JsonValue] = Field(default_factory=dict)
+    after: tuple[str, ...] = ()
+    retry: RetrySpec = RetrySpec()
+    timeout_seconds: float = Field(default=300, gt=0)
+    """One attempt's limit; a timed-out attempt fails with type `timeout` and may retry."""
+    heartbeat_timeout_seconds: float | None = Field(default=None, gt=0)
+    """When set, a worker that dies mid-node is noticed after this long (not the timeout)."""
+
+
+class Flow(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = None
+    inputs: dict[str, InputSpec] = Field(default_factory=dict)
+    nodes: tuple[NodeSpec, ...] = Field(min_length=1)
+
+    _order: list[str] = PrivateAttr(default_factory=list)
+    _refs: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        order = topological_order(self.nodes)
+        preceding = ancestors(self.nodes, order)
+        all_ids = {n.id for n in self.nodes}
+        declared = frozenset(self.inputs)
+        self._refs = {n.id: check_node(n, preceding[n.id], declared, all_ids) for n in self.nodes}
+        check_branches(self.nodes)
+        self._order = order
+        return self
+
+    @property
+    def order(self) -> list[str]:
+        """Node ids in dependency order (ties in file order)."""
+        return self._order
+
+    def node(self, node_id: str) -> NodeSpec:
+        return next(n for n in self.nodes if n.id == node_id)
+
+    def references(self, node_id: str) -> frozenset[str]:
+        """The earlier nodes whose outputs `node_id`'s templates read."""
+        return self._refs[node_id]
+
+    def sinks(self) -> list[str]:
+        """Nodes nothing waits for: their outputs are the execution's outputs."""
+        waited_for = {dep for n in self.nodes for dep in n.after}
+        return [n for n in self.order if n not in waited_for]
+
+    def resolve_inputs(self, given: dict[str, JsonValue]) -> dict[str, JsonValue]:
+        """`given` checked against the declared inputs, with defaults filled in."""
+        for name in given:
+            if name not in self.inputs:
+                raise FlowInputError(name, f"not declared by flow {self.name!r}")
+        resolved: dict[str, JsonValue] = {}
+        for name, spec in self.inputs.items():
+            if name not in given:
+                if spec.required:
+                    raise FlowInputError(name, "required")
+                resolved[name] = spec.default
+                continue
+            value = given[name]
+            if not jsonschema.Draft202012Validator({"type": spec.type}).is_valid(value):
+                raise FlowInputError(name, f"expected {spec.type}, got {value!r}")
+            resolved[name] = value
+        return resolved
+
+
+def load_flow(source: str | Path) -> Flow:
+    """Parse and check a flow from a file path, or from JSON/YAML text."""
+    text = source.read_text() if isinstance(source, Path) else _text_of(source)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise FlowError(f"not valid YAML or JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise FlowError("a flow is a mapping with name, inputs and nodes")
+    try:
+        return Flow.model_validate(data)
+    except ValidationError as exc:
+        raise _flow_error(exc, data) from exc
+
+
+def _text_of(source: str) -> str:
+    if "\n" in source or source.lstrip().startswith("{"):
+        return source
+    return Path(source).read_text()
+
+
+def _flow_error(exc: ValidationError, data: dict[str, Any]) -> FlowError:
+    """Name the node a schema error is in (by id when it has one) and the field."""
+    error = exc.errors(include_url=False)[0]
+    loc = list(error["loc"])
+    if len(loc) >= 2 and loc[0] == "nodes" and isinstance(loc[1], int):
+        raw = data["nodes"][loc[1]]
+        node_id = raw.get("id") if isinstance(raw, dict) else None
+        field = ".".join(str(p) for p in loc[2:]) or "node"
+        return FlowError(f"{field}: {error['msg']}", str(node_id) if node_id else f"#{loc[1]}")
+    return FlowError(f"{'.'.join(str(p) for p in loc) or 'flow'}: {error['msg']}")

@@ -1,0 +1,50 @@
+"""The worker: every workflow and activity of the project on one task queue.
+
+`flowmaestro worker` owns the lifetimes (pool, HTTP client, Temporal client); this module
+only assembles the Temporal `Worker` from them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from temporalio.worker import Worker
+
+from activities.emit import EmitActivities
+from activities.node_activity import NodeActivities
+from workflows.execution import ExecutionWorkflow
+
+if TYPE_CHECKING:
+    import asyncpg
+    from temporalio.client import Client
+
+    from activities.nodes.base import NodeServices
+    from events.outbox import Emitter
+
+WORKFLOWS: tuple[type, ...] = (ExecutionWorkflow,)
+
+
+def activities_of(emitter: Emitter, pool: asyncpg.Pool, services: NodeServices) -> list[Any]:
+    """Every activity, bound to its dependencies."""
+    nodes = NodeActivities(emitter, services)
+    execution = EmitActivities(emitter, pool)
+    return [nodes.run_node, execution.emit_events]
+
+
+def build_worker(
+    client: Client,
+    *,
+    task_queue: str,
+    emitter: Emitter,
+    pool: asyncpg.Pool,
+    services: NodeServices,
+    max_concurrent_activities: int = 100,
+) -> Worker:
+    """A worker for `task_queue`; the client must use the pydantic data converter."""
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=list(WORKFLOWS),
+        activities=activities_of(emitter, pool, services),
+        max_concurrent_activities=max_concurrent_activities,
+    )
