@@ -1,0 +1,27 @@
+// A hash router: #/executions, #/executions/<id>, #/knowledge-bases[/<id>].
+import { useEffect, useState } from "react";
+
+export type Route =
+  | { page: "executions" }
+  | { page: "execution"; executionId: string }
+  | { page: "knowledge-base"; knowledgeBaseId: string | null };
+
+export function parseRoute(hash: string): Route {
+  const [, section, id] = hash.replace(/^#/, "").split("/");
+  if (section === "executions" && id) return { page: "execution", executionId: decodeURIComponent(id) };
+  if (section === "knowledge-bases") return { page: "knowledge-base", knowledgeBaseId: id ? decodeURIComponent(id) : null };
+  return { page: "executions" };
+}
+
+export const executionHref = (id: string) => `#/executions/${encodeURIComponent(id)}`;
+export const knowledgeBaseHref = (id: string) => `#/knowledge-bases/${encodeURIComponent(id)}`;
+
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(window.location.hash));
+  useEffect(() => {
+    const onChange = () => setRoute(parseRoute(window.location.hash));
+    window.addEventListener("hashchange", onChange);
+    return () => window.removeEventListener("hashchange", onChange);
+  }, []);
+  return route;
+}
