@@ -3,6 +3,8 @@ database per test cloned from a migrated template."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -15,6 +17,7 @@ import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from events.outbox import Sequencer
 from flowmaestro.database import start_embedded_postgres, with_database
 from flowmaestro.migrate import bundled_migrations, migrate
 from flowmaestro.temporal import temporal_cli_path
@@ -93,3 +96,22 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         yield env
     finally:
         await env.shutdown()
+
+
+@contextlib.asynccontextmanager
+async def running(sequencer: Sequencer) -> AsyncIterator[Sequencer]:
+    """Run `sequencer` in a task for the duration of the block."""
+    task = asyncio.create_task(sequencer.run())
+    try:
+        yield sequencer
+    finally:
+        sequencer.stop()
+        await asyncio.wait_for(task, 10)
+
+
+@pytest.fixture
+async def sequencer(database_dsn: str) -> AsyncIterator[Sequencer]:
+    """An active sequencer on this test's database, so emitted events get positions."""
+    async with running(Sequencer(database_dsn, poll_interval=0.5)) as s:
+        await asyncio.wait_for(s.active.wait(), 10)
+        yield s

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.emit import EmitActivities
 from activities.node_activity import NodeActivities
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
     from events.outbox import Emitter
 
 WORKFLOWS: tuple[type, ...] = (ExecutionWorkflow,)
+
+# Libraries the workflow calls deterministically (checking a flow's templates and answers'
+# schemas) but which import lazily and use locks internally: load them outside the sandbox.
+_PASSTHROUGH = ("jinja2", "markupsafe", "jsonschema", "jsonschema_specifications", "referencing")
 
 
 def activities_of(emitter: Emitter, pool: asyncpg.Pool, services: NodeServices) -> list[Any]:
@@ -46,5 +51,8 @@ def build_worker(
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
         activities=activities_of(emitter, pool, services),
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*_PASSTHROUGH)
+        ),
         max_concurrent_activities=max_concurrent_activities,
     )
