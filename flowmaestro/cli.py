@@ -6,8 +6,10 @@ import click
 
 from flowmaestro.commands.dev import dev_command
 from flowmaestro.commands.migrate import migrate_command
+from flowmaestro.commands.run import run_command
 from flowmaestro.commands.schema import schema_command
 from flowmaestro.commands.status import status_command
+from flowmaestro.commands.worker import worker_command
 from flowmaestro.runtime import configure_logging
 from flowmaestro.settings import Settings
 
@@ -28,3 +30,5 @@ main.add_command(dev_command)
 main.add_command(migrate_command)
 main.add_command(schema_command)
 main.add_command(status_command)
+main.add_command(run_command)
+main.add_command(worker_command)

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     )
     temporal_namespace: str = "default"
     task_queue: str = "flowmaestro"
+    run_sequencer: bool = Field(
+        default=True, description="run an outbox sequencer in this process (one is active)"
+    )
     jwt_secret: SecretStr | None = None
     jwt_audience: str | None = None
     jwt_issuer: str | None = None

