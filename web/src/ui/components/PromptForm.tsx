@@ -74,8 +74,22 @@ function FieldInput({
   let control;
   switch (field.kind) {
     case "boolean":
+      // Yes/No with neither chosen: an unanswered boolean goes to the server as null.
       control = (
-        <input id={id} data-testid={testId} type="checkbox" checked={raw === true} onChange={(e) => onChange(e.target.checked)} />
+        <span id={id} className="choices">
+          {([true, false] as const).map((v) => (
+            <label key={String(v)}>
+              <input
+                type="radio"
+                name={id}
+                data-testid={`${testId}-${v ? "yes" : "no"}`}
+                checked={raw === v}
+                onChange={() => onChange(v)}
+              />
+              {v ? "Yes" : "No"}
+            </label>
+          ))}
+        </span>
       );
       break;
     case "choice":

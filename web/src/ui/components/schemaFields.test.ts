@@ -35,3 +35,11 @@ describe("prompt forms from JSON Schema", () => {
     expect(answerOf([json!], { "": '{"a": 1}' })).toEqual({ a: 1 });
   });
 });
+
+describe("an unanswered boolean", () => {
+  it("is sent as null for the server to refuse", () => {
+    const fields = fieldsOf("boolean", { type: "boolean" }, null);
+    expect(answerOf(fields, {})).toBeNull();
+    expect(answerOf(fields, { "": false })).toBe(false);
+  });
+});

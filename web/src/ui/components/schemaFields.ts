@@ -64,11 +64,14 @@ export function fieldsOf(inputType: string, schema: Schema, choices: JsonValue[]
   ];
 }
 
-/** A field's raw form value as JSON: what failed to parse is sent as typed so the server says why. */
+/**
+ * A field's raw form value as JSON. What does not parse (or was left empty) is sent as it is
+ * (or null): the server validates against the schema and says what is wrong.
+ */
 export function valueOf(field: Field, raw: string | boolean | undefined): JsonValue {
   switch (field.kind) {
     case "boolean":
-      return raw === true;
+      return typeof raw === "boolean" ? raw : null;
     case "number": {
       if (typeof raw !== "string" || raw.trim() === "") return null;
       const n = Number(raw);

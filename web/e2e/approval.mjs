@@ -1,0 +1,119 @@
+// The demo UI against the real stack: sign in, start the approval flow, answer its prompt
+// (a bad answer first), two tabs, a reload mid-run, and a gateway outage mid-run.
+// Run by tests/web/test_browser.py, which passes BASE_URL, TOKEN and ARTIFACTS.
+import { mkdir } from "node:fs/promises";
+import { launch } from "./browser.mjs";
+import { ask, check, step } from "./control.mjs";
+
+const BASE_URL = process.env.BASE_URL;
+const TOKEN = process.env.TOKEN;
+const ARTIFACTS = process.env.ARTIFACTS ?? "test-artifacts/browser";
+const TIMEOUT = Number(process.env.STEP_TIMEOUT_MS ?? 30_000);
+await mkdir(ARTIFACTS, { recursive: true });
+
+const shot = (page, name) => page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
+const nodeStatus = (page, id, status) =>
+  page.locator(`[data-testid="node-${id}"][data-status="${status}"]`).waitFor({ timeout: TIMEOUT });
+const executionStatus = (page, status) =>
+  page.locator(`[data-testid="execution"][data-status="${status}"]`).waitFor({ timeout: TIMEOUT });
+const connection = (page, state) =>
+  page.locator(`[data-testid="connection"]`, { hasText: state }).waitFor({ timeout: TIMEOUT });
+
+async function startApproval(page, amount) {
+  await page.goto(`${BASE_URL}/#/executions`);
+  await page.getByTestId("flow").fill("approval");
+  await page.getByTestId("inputs").fill(JSON.stringify({ amount, requester: "ada" }));
+  await page.getByTestId("start").click();
+  await page.waitForURL(/#\/executions\/ex_/, { timeout: TIMEOUT });
+  return decodeURIComponent(new URL(page.url()).hash.split("/")[2]);
+}
+
+/** The positions the page shows against the server's event log: none missing, none extra. */
+async function assertNoMissingEvent(page, executionId) {
+  const shown = await page.locator("ol.events li code").allTextContents();
+  const server = await page.evaluate(
+    async ([id, token]) => {
+      const r = await fetch(`/api/executions/${id}/events?after=0&limit=1000`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      const body = await r.json();
+      return (Array.isArray(body) ? body : body.events).map((e) => e.position);
+    },
+    [executionId, TOKEN],
+  );
+  const want = server.map(String).join(",");
+  check(shown.join(",") === want, `page shows events ${shown.join(",")}, server has ${want}`);
+}
+
+const browser = await launch();
+try {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  const page = await context.newPage();
+  page.on("pageerror", (err) => step(`page error: ${err.message}`));
+
+  step("sign in with a development token");
+  await page.goto(`${BASE_URL}/`);
+  await page.getByTestId("token").fill(TOKEN);
+  await shot(page, "01-sign-in");
+  await page.getByTestId("sign-in").click();
+  await connection(page, "connected");
+  await shot(page, "02-executions");
+
+  step("start the approval flow from the UI; the condition node completes, the prompt opens");
+  const first = await startApproval(page, 250);
+  await nodeStatus(page, "check", "completed");
+  await page.getByTestId("prompts").waitFor({ timeout: TIMEOUT });
+  await shot(page, "03-execution-waiting");
+
+  step("a second tab on the same execution sees the same prompt");
+  const tab2 = await context.newPage();
+  await tab2.goto(`${BASE_URL}/#/executions/${first}`);
+  await tab2.getByTestId("prompts").waitFor({ timeout: TIMEOUT });
+
+  step("a reload mid-execution restores the state");
+  await page.reload();
+  await nodeStatus(page, "check", "completed");
+  await page.getByTestId("prompts").waitFor({ timeout: TIMEOUT });
+
+  step("an answer that fails the prompt's schema is refused, inline");
+  await page.getByTestId("prompt-submit").click();
+  const error = page.getByTestId("prompt-error");
+  await error.waitFor({ timeout: TIMEOUT });
+  check((await error.textContent()).includes("invalid_input"), "the error names invalid_input");
+  await shot(page, "04-invalid-answer");
+
+  step("a good answer closes the prompt in both tabs and the execution completes");
+  await page.getByTestId("prompt-field-yes").check();
+  await page.getByTestId("prompt-submit").click();
+  await page.getByTestId("prompts").waitFor({ state: "detached", timeout: TIMEOUT });
+  await tab2.getByTestId("prompts").waitFor({ state: "detached", timeout: TIMEOUT });
+  await nodeStatus(page, "decide", "completed");
+  await executionStatus(page, "completed");
+  await executionStatus(tab2, "completed");
+  await shot(page, "05-execution-completed");
+  await assertNoMissingEvent(page, first);
+  await tab2.close();
+
+  step("the gateway goes away mid-run; what happened meanwhile shows once it is back");
+  const second = await startApproval(page, 500);
+  await page.getByTestId("prompts").waitFor({ timeout: TIMEOUT });
+  await ask({ request: "stop-gateway" });
+  await connection(page, "reconnecting");
+  await ask({ request: "answer", executionId: second, value: true });
+  await shot(page, "06-gateway-down");
+  await ask({ request: "start-gateway" });
+  await connection(page, "connected");
+  await executionStatus(page, "completed");
+  await nodeStatus(page, "decide", "completed");
+  check((await page.getByTestId("prompts").count()) === 0, "the answered prompt is closed");
+  await assertNoMissingEvent(page, second);
+  await shot(page, "07-recovered");
+
+  step("the executions list shows both");
+  await page.goto(`${BASE_URL}/#/executions`);
+  for (const id of [first, second]) await page.getByRole("link", { name: id }).waitFor({ timeout: TIMEOUT });
+  await shot(page, "08-executions-list");
+  step("done");
+} finally {
+  await browser.close();
+}
