@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     import asyncpg
     import httpx
 
+    from activities.agent.services import AgentServices
     from activities.execution import ExecutionRef
     from events import Event
     from events.outbox import Emitter
@@ -69,6 +70,8 @@ class NodeServices:
 
     http: httpx.AsyncClient
     pool: asyncpg.Pool | None = None
+    agents: AgentServices | None = None
+    """Model endpoints and embedders; None: the offline model and embedder only."""
 
 
 @dataclasses.dataclass(slots=True)

@@ -1,0 +1,165 @@
+"""A `ModelProvider` for any OpenAI-compatible chat completions endpoint (OpenAI, Ollama, vLLM).
+
+Streams with `stream: true` (server-sent events), assembles tool calls from their deltas, and
+retries 429 and 5xx answers (honouring `Retry-After`) and connection failures before the
+first byte of a turn; a failure mid-stream is left to the activity's retry, which starts a
+new attempt's stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from activities.agent.errors import ModelError
+from activities.agent.messages import TextDelta, ToolCall, TurnEnd
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Sequence
+
+    from activities.agent.messages import Message, StreamItem, ToolSpec
+
+
+@dataclass(slots=True)
+class _PartialCall:
+    id: str = ""
+    name: str = ""
+    arguments: list[str] = field(default_factory=list)
+
+
+class OpenAICompatibleProvider:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        base_url: str,
+        model: str,
+        api_key: str | None = None,
+        timeout_seconds: float = 60,
+        max_retries: int = 3,
+        backoff_seconds: float = 0.5,
+    ) -> None:
+        self._http = http
+        self._url = base_url.rstrip("/") + "/chat/completions"
+        self._model = model
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._timeout = timeout_seconds
+        self._max_retries = max_retries
+        self._backoff = backoff_seconds
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    async def stream(
+        self, messages: Sequence[Message], tools: Sequence[ToolSpec]
+    ) -> AsyncIterator[StreamItem]:
+        body: dict[str, Any] = {
+            "model": self._model,
+            "stream": True,
+            "messages": [_wire_message(m) for m in messages],
+        }
+        if tools:
+            body["tools"] = [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": t.name,
+                        "description": t.description,
+                        "parameters": t.parameters,
+                    },
+                }
+                for t in tools
+            ]
+        for attempt in range(self._max_retries + 1):
+            try:
+                async with self._http.stream(
+                    "POST", self._url, json=body, headers=self._headers, timeout=self._timeout
+                ) as response:
+                    retry_in = await self._refusal(response, attempt)
+                    if retry_in is None:
+                        async for item in _parse(response):
+                            yield item
+                        return
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                if attempt == self._max_retries:
+                    raise ModelError(
+                        f"{self._url}: {exc!r}", type="model_unreachable", retryable=True
+                    ) from exc
+                retry_in = self._backoff * 2**attempt
+            except httpx.HTTPError as exc:
+                raise ModelError(
+                    f"{self._url}: {exc!r}", type="model_stream_error", retryable=True
+                ) from exc
+            await asyncio.sleep(retry_in)
+
+    async def _refusal(self, response: httpx.Response, attempt: int) -> float | None:
+        """None for a 2xx; seconds to wait before retrying; raises when not worth retrying."""
+        status = response.status_code
+        if status < 400:
+            return None
+        detail = (await response.aread()).decode(errors="replace")[:500]
+        retryable = status == 429 or status >= 500
+        if not retryable or attempt == self._max_retries:
+            raise ModelError(
+                f"{self._url}: HTTP {status}: {detail}",
+                type=f"model_http_{status}",
+                retryable=retryable,
+            )
+        return _retry_after(response) or self._backoff * 2**attempt
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return min(float(response.headers.get("retry-after", "")), 30.0)
+    except ValueError:
+        return None
+
+
+def _wire_message(m: Message) -> dict[str, Any]:
+    wire: dict[str, Any] = {"role": m.role, "content": m.content}
+    if m.tool_calls:
+        wire["content"] = m.content or None
+        wire["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in m.tool_calls
+        ]
+    if m.tool_call_id is not None:
+        wire["tool_call_id"] = m.tool_call_id
+    return wire
+
+
+async def _parse(response: httpx.Response) -> AsyncIterator[StreamItem]:
+    """Server-sent `data:` lines of chat.completion.chunk objects, until `[DONE]`."""
+    calls: dict[int, _PartialCall] = {}
+    finish_reason = "stop"
+    async for line in response.aiter_lines():
+        if not line.startswith("data:"):
+            continue
+        payload = line[5:].strip()
+        if payload == "[DONE]":
+            break
+        try:
+            chunk = json.loads(payload)
+        except ValueError as exc:
+            raise ModelError(f"unreadable stream chunk: {payload[:200]!r}", retryable=True) from exc
+        for choice in chunk.get("choices") or ():
+            delta = choice.get("delta") or {}
+            if delta.get("content"):
+                yield TextDelta(delta["content"])
+            for part in delta.get("tool_calls") or ():
+                call = calls.setdefault(part.get("index", 0), _PartialCall())
+                call.id = part.get("id") or call.id
+                function = part.get("function") or {}
+                call.name = function.get("name") or call.name
+                call.arguments.append(function.get("arguments") or "")
+            finish_reason = choice.get("finish_reason") or finish_reason
+    tool_calls = tuple(
+        ToolCall(c.id or f"call_{i}", c.name, "".join(c.arguments) or "{}")
+        for i, c in sorted(calls.items())
+    )
+    yield TurnEnd(tool_calls, finish_reason)

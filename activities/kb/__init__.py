@@ -1,0 +1,1 @@
+"""Knowledge bases: extraction, chunking, embedding, storage and search of documents."""

@@ -1,0 +1,48 @@
+"""The embedder interface, and choosing one by the name a knowledge base records."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from activities.kb.errors import KbError
+from activities.kb.hashing_embedder import HashingEmbedder
+from activities.kb.openai_embedder import OpenAICompatibleEmbedder
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import httpx
+
+
+class Embedder(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """One unit-length vector per text, in order."""
+        ...
+
+
+class Embedders:
+    """`hash-<dims>` is the offline embedder; any other name is a model of the configured
+    OpenAI-compatible endpoint."""
+
+    def __init__(
+        self, http: httpx.AsyncClient, *, base_url: str | None = None, api_key: str | None = None
+    ) -> None:
+        self._http = http
+        self._base_url = base_url
+        self._api_key = api_key
+
+    def get(self, name: str) -> Embedder:
+        if name.startswith("hash-") and name[5:].isdigit():
+            return HashingEmbedder(int(name[5:]))
+        if self._base_url is None:
+            raise KbError(
+                f"embedding model {name!r} needs FLOWMAESTRO_MODEL_BASE_URL to be set",
+                step="embedding",
+                type="embedder_unavailable",
+            )
+        return OpenAICompatibleEmbedder(
+            self._http, base_url=self._base_url, model=name, api_key=self._api_key
+        )

@@ -1,0 +1,23 @@
+"""Ingestion failures: each names the step it happened in and a machine-readable type."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from activities.errors import ActivitiesError
+
+KbStep = Literal["extraction", "chunking", "embedding", "storage"]
+
+
+class KbError(ActivitiesError):
+    """A document cannot be ingested (or a knowledge base used) as asked.
+
+    `retryable` is False for the document's own faults (unreadable, empty, too large).
+    """
+
+    def __init__(self, message: str, *, step: KbStep, type: str, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.step = step
+        self.type = type
+        self.retryable = retryable

@@ -1,0 +1,157 @@
+"""The ingestion steps of one document, each idempotent and reporting its progress.
+
+Each step reads what the previous one stored (so a step can run on any worker and be
+retried alone) and emits `kb:processing` events whose ids depend on (document, step,
+progress), so a retried step writes no duplicate. Used by `KnowledgeBaseIngestWorkflow`'s
+activities (one per step) and by the `kb_ingest` node (all steps in one activity).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from activities.kb import store
+from activities.kb.chunking import chunk_text
+from activities.kb.errors import KbError, KbStep
+from activities.kb.extraction import extract_text
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from activities.kb.document_ref import DocumentRef
+    from activities.kb.embedder import Embedders
+    from events.outbox import Emitter
+
+EMBED_BATCH = 64
+
+
+class Ingestion:
+    """The steps for one document, bound to the database, emitter and embedders."""
+
+    def __init__(
+        self, doc: DocumentRef, *, pool: asyncpg.Pool, emitter: Emitter, embedders: Embedders
+    ) -> None:
+        self.doc = doc
+        self._pool = pool
+        self._emitter = emitter
+        self._embedders = embedders
+
+    async def _progress(self, step: KbStep, progress: float) -> None:
+        progress = round(progress, 1)
+        await self._emitter.emit(
+            [
+                self.doc.event(
+                    "kb:processing",
+                    (step, str(progress)),
+                    {"documentId": self.doc.document_id, "step": step, "progress": progress},
+                )
+            ]
+        )
+
+    async def extract(self, max_bytes: int) -> int:
+        """Announce the upload, extract its text and store it; the text's length."""
+        doc = self.doc
+        await self._emitter.emit(
+            [
+                doc.event(
+                    "kb:upload_started",
+                    (),
+                    {
+                        "knowledgeBaseId": doc.knowledge_base_id,
+                        "documentId": doc.document_id,
+                        "fileName": doc.file_name,
+                        "fileSize": doc.file_size,
+                    },
+                )
+            ]
+        )
+        await self._progress("extraction", 0)
+        if doc.file_size > max_bytes:
+            raise KbError(
+                f"{doc.file_name} is {doc.file_size} bytes, over the {max_bytes}-byte limit",
+                step="extraction",
+                type="too_large",
+            )
+        content = await store.load_content(self._pool, doc.document_id)
+        if content is None:
+            raise KbError(
+                f"{doc.file_name}: no content stored", step="extraction", type="missing_content"
+            )
+
+        async def on_progress(done: int, total: int) -> None:
+            if done < total:
+                await self._progress("extraction", 100 * done / total)
+
+        text = await extract_text(doc.file_name, content, on_progress)
+        await store.save_text(self._pool, doc.document_id, text)
+        await self._progress("extraction", 100)
+        return len(text)
+
+    async def chunk(self) -> int:
+        """Split the stored text with the knowledge base's size and overlap; the chunk count."""
+        await self._progress("chunking", 0)
+        kb = await store.load_knowledge_base(
+            self._pool, self.doc.knowledge_base_id, self.doc.user_id
+        )
+        text = await store.load_text(self._pool, self.doc.document_id)
+        chunks = chunk_text(text, kb.chunk_size, kb.chunk_overlap)
+        await self._progress("chunking", 50)
+        await store.replace_chunks(self._pool, self._document(), chunks)
+        await self._progress("chunking", 100)
+        return len(chunks)
+
+    async def embed(self) -> int:
+        """Embed and store every chunk still without a vector, in batches; the embedded count."""
+        kb = await store.load_knowledge_base(
+            self._pool, self.doc.knowledge_base_id, self.doc.user_id
+        )
+        embedder = self._embedders.get(kb.embedding_model)
+        total, embedded = await store.chunk_counts(self._pool, self.doc.document_id)
+        await self._progress("embedding", 100 * embedded / total if total else 0)
+        while batch := await store.unembedded_chunks(self._pool, self.doc.document_id, EMBED_BATCH):
+            vectors = await embedder.embed([content for _, content in batch])
+            await store.save_embeddings(
+                self._pool, self.doc.document_id, [i for i, _ in batch], vectors
+            )
+            embedded += len(batch)
+            await self._progress("embedding", 100 * embedded / total)
+        await self._progress("storage", 100)
+        return embedded
+
+    async def complete(self, started_at: float) -> tuple[int, int]:
+        """Mark the document completed and announce its counts, read back from the rows."""
+        chunks, embedded = await store.chunk_counts(self._pool, self.doc.document_id)
+        await store.set_status(self._pool, self.doc.document_id, "completed")
+        await self._emitter.emit(
+            [
+                self.doc.event(
+                    "kb:upload_completed",
+                    (),
+                    {
+                        "documentId": self.doc.document_id,
+                        "chunkCount": chunks,
+                        "embeddingCount": embedded,
+                        "durationMs": max(0, int((time.time() - started_at) * 1000)),
+                    },
+                )
+            ]
+        )
+        return chunks, embedded
+
+    async def fail(self, step: KbStep, message: str, type: str) -> None:
+        error = {"message": message, "type": type}
+        await store.set_status(self._pool, self.doc.document_id, "failed", error)
+        await self._emitter.emit(
+            [
+                self.doc.event(
+                    "kb:upload_failed",
+                    (),
+                    {"documentId": self.doc.document_id, "step": step, "error": error},
+                )
+            ]
+        )
+
+    def _document(self) -> store.Document:
+        d = self.doc
+        return store.Document(d.document_id, d.knowledge_base_id, d.file_name, d.file_size)

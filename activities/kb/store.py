@@ -1,0 +1,188 @@
+"""Knowledge bases, documents and chunks in Postgres."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from activities.kb.errors import KbError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import asyncpg
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeBase:
+    id: str
+    owner_id: str
+    name: str
+    embedding_model: str
+    chunk_size: int
+    chunk_overlap: int
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    id: str
+    knowledge_base_id: str
+    file_name: str
+    file_size: int
+
+
+def new_knowledge_base_id() -> str:
+    return "kb_" + uuid.uuid4().hex
+
+
+def new_document_id() -> str:
+    return "doc_" + uuid.uuid4().hex
+
+
+async def create_knowledge_base(
+    pool: asyncpg.Pool,
+    *,
+    owner_id: str,
+    name: str,
+    embedding_model: str = "hash-384",
+    chunk_size: int = 800,
+    chunk_overlap: int = 100,
+    kb_id: str | None = None,
+) -> KnowledgeBase:
+    """Create it, or return the existing one of that id when `owner_id` owns it."""
+    if not 0 <= chunk_overlap < chunk_size:
+        raise ValueError("need 0 <= chunk_overlap < chunk_size")
+    kb_id = kb_id or new_knowledge_base_id()
+    await pool.execute(
+        "INSERT INTO knowledge_bases (id, owner_id, name, embedding_model, chunk_size, chunk_overlap)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+        kb_id,
+        owner_id,
+        name,
+        embedding_model,
+        chunk_size,
+        chunk_overlap,
+    )
+    return await load_knowledge_base(pool, kb_id, owner_id)
+
+
+async def load_knowledge_base(pool: asyncpg.Pool, kb_id: str, owner_id: str) -> KnowledgeBase:
+    """The knowledge base `kb_id`, if `owner_id` owns it (otherwise it does not exist for them)."""
+    row = await pool.fetchrow(
+        "SELECT id, owner_id, name, embedding_model, chunk_size, chunk_overlap"
+        " FROM knowledge_bases WHERE id = $1 AND owner_id = $2",
+        kb_id,
+        owner_id,
+    )
+    if row is None:
+        raise KbError(
+            f"no knowledge base {kb_id!r} for user {owner_id!r}",
+            step="extraction",
+            type="not_found",
+        )
+    return KnowledgeBase(**dict(row))
+
+
+async def create_document(
+    pool: asyncpg.Pool,
+    kb: KnowledgeBase,
+    *,
+    file_name: str,
+    content: bytes | None,
+    file_size: int,
+    document_id: str | None = None,
+) -> Document:
+    """Record an upload; `content` None when it was refused for its size. Idempotent by id."""
+    document_id = document_id or new_document_id()
+    await pool.execute(
+        "INSERT INTO kb_documents (id, knowledge_base_id, file_name, file_size, content)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+        document_id,
+        kb.id,
+        file_name,
+        file_size,
+        content,
+    )
+    return Document(document_id, kb.id, file_name, file_size)
+
+
+async def load_content(pool: asyncpg.Pool, document_id: str) -> bytes | None:
+    content: bytes | None = await pool.fetchval(
+        "SELECT content FROM kb_documents WHERE id = $1", document_id
+    )
+    return content
+
+
+async def save_text(pool: asyncpg.Pool, document_id: str, text: str) -> None:
+    await pool.execute(
+        "UPDATE kb_documents SET text = $2, status = 'processing', updated_at = now() WHERE id = $1",
+        document_id,
+        text,
+    )
+
+
+async def load_text(pool: asyncpg.Pool, document_id: str) -> str:
+    text: str | None = await pool.fetchval(
+        "SELECT text FROM kb_documents WHERE id = $1", document_id
+    )
+    if text is None:
+        raise KbError(
+            f"document {document_id} has no extracted text", step="chunking", type="not_extracted"
+        )
+    return text
+
+
+async def replace_chunks(pool: asyncpg.Pool, doc: Document, chunks: Sequence[str]) -> None:
+    """The document's chunks become `chunks` (a retried step starts from scratch)."""
+    async with pool.acquire() as con, con.transaction():
+        await con.execute("DELETE FROM kb_chunks WHERE document_id = $1", doc.id)
+        await con.copy_records_to_table(
+            "kb_chunks",
+            records=[(doc.id, i, doc.knowledge_base_id, c) for i, c in enumerate(chunks)],
+            columns=["document_id", "chunk_index", "knowledge_base_id", "content"],
+        )
+
+
+async def unembedded_chunks(
+    pool: asyncpg.Pool, document_id: str, limit: int
+) -> list[tuple[int, str]]:
+    rows = await pool.fetch(
+        "SELECT chunk_index, content FROM kb_chunks WHERE document_id = $1 AND embedding IS NULL"
+        " ORDER BY chunk_index LIMIT $2",
+        document_id,
+        limit,
+    )
+    return [(r["chunk_index"], r["content"]) for r in rows]
+
+
+async def save_embeddings(
+    pool: asyncpg.Pool, document_id: str, indexes: Sequence[int], vectors: Sequence[list[float]]
+) -> None:
+    async with pool.acquire() as con, con.transaction():
+        await con.executemany(
+            "UPDATE kb_chunks SET embedding = $3 WHERE document_id = $1 AND chunk_index = $2",
+            [(document_id, i, v) for i, v in zip(indexes, vectors, strict=True)],
+        )
+
+
+async def chunk_counts(pool: asyncpg.Pool, document_id: str) -> tuple[int, int]:
+    """(chunks stored, chunks with an embedding) of the document."""
+    row = await pool.fetchrow(
+        "SELECT count(*) AS chunks, count(embedding) AS embedded FROM kb_chunks WHERE document_id = $1",
+        document_id,
+    )
+    assert row is not None
+    return int(row["chunks"]), int(row["embedded"])
+
+
+async def set_status(
+    pool: asyncpg.Pool, document_id: str, status: str, error: dict[str, str] | None = None
+) -> None:
+    await pool.execute(
+        "UPDATE kb_documents SET status = $2, error = $3::jsonb, updated_at = now() WHERE id = $1",
+        document_id,
+        status,
+        json.dumps(error) if error is not None else None,
+    )

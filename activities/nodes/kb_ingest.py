@@ -1,0 +1,123 @@
+"""`kb_ingest`: ingest one file (or literal text) into a knowledge base from a flow.
+
+All steps run in this node's activity, with the same `kb:*` events as
+`KnowledgeBaseIngestWorkflow` (also sent to the execution's channel). The knowledge base is
+created for the execution's user when it does not exist. The document id is derived from
+the execution and node, so a retried attempt resumes the same document.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+from typing import ClassVar, Self
+
+from pydantic import Field, model_validator
+
+from activities.agent.services import AgentServices
+from activities.errors import NodeError
+from activities.kb import store
+from activities.kb.document_ref import DocumentRef
+from activities.kb.errors import KbError
+from activities.kb.pipeline import Ingestion
+from activities.nodes.base import NodeConfig, NodeContext, NodeExecutor, NodeResult
+
+_DOCUMENT_NAMESPACE = uuid.UUID("0b8f8a3e-5d1c-4a55-9e8c-2f8d7c1b6a40")
+
+
+class KbIngestConfig(NodeConfig):
+    knowledge_base_id: str = Field(min_length=1, max_length=200)
+    knowledge_base_name: str | None = None
+    path: str | None = None
+    """A file the worker can read."""
+    text: str | None = None
+    file_name: str | None = None
+    """The document's name (its extension picks the extractor); defaults to the path's name."""
+    max_bytes: int = Field(default=20 << 20, gt=0)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if (self.path is None) == (self.text is None):
+            raise ValueError("give exactly one of path and text")
+        if self.text is not None and self.file_name is None:
+            raise ValueError("text needs a file_name (e.g. notes.md)")
+        return self
+
+
+class KbIngestExecutor(NodeExecutor[KbIngestConfig]):
+    type_name: ClassVar[str] = "kb_ingest"
+    config_model = KbIngestConfig
+
+    async def execute(self, config: KbIngestConfig, ctx: NodeContext) -> NodeResult:
+        pool = ctx.services.pool
+        if pool is None:
+            raise NodeError("kb_ingest needs the database", type="kb_unavailable", retryable=False)
+        services = ctx.services.agents or AgentServices.offline(ctx.services.http)
+        started_at = time.time()
+        content, file_name = _source(config)
+        kb = await store.create_knowledge_base(
+            pool,
+            owner_id=ctx.execution.user_id,
+            name=config.knowledge_base_name or config.knowledge_base_id,
+            kb_id=config.knowledge_base_id,
+        )
+        document_id = (
+            "doc_"
+            + uuid.uuid5(_DOCUMENT_NAMESPACE, f"{ctx.execution.execution_id}/{ctx.node_id}").hex
+        )
+        await store.create_document(
+            pool,
+            kb,
+            file_name=file_name,
+            content=content if len(content) <= config.max_bytes else None,
+            file_size=len(content),
+            document_id=document_id,
+        )
+        ingestion = Ingestion(
+            DocumentRef(
+                knowledge_base_id=kb.id,
+                document_id=document_id,
+                user_id=ctx.execution.user_id,
+                file_name=file_name,
+                file_size=len(content),
+                execution_id=ctx.execution.execution_id,
+            ),
+            pool=pool,
+            emitter=ctx.emitter,
+            embedders=services.embedders,
+        )
+        try:
+            await ingestion.extract(config.max_bytes)
+            await ingestion.chunk()
+            await ingestion.embed()
+        except KbError as exc:
+            # A retryable failure gets another attempt (visible as node:failed willRetry).
+            if not exc.retryable:
+                await ingestion.fail(exc.step, exc.message, exc.type)
+            raise NodeError(
+                f"{exc.step}: {exc.message}", type=exc.type, retryable=exc.retryable
+            ) from exc
+        chunks, embedded = await ingestion.complete(started_at)
+        return NodeResult(
+            {
+                "knowledgeBaseId": kb.id,
+                "documentId": document_id,
+                "chunkCount": chunks,
+                "embeddingCount": embedded,
+            }
+        )
+
+
+def _source(config: KbIngestConfig) -> tuple[bytes, str]:
+    if config.text is not None:
+        assert config.file_name is not None
+        return config.text.encode(), config.file_name
+    assert config.path is not None
+    path = Path(config.path)
+    try:
+        return path.read_bytes(), config.file_name or path.name
+    except OSError as exc:
+        raise NodeError(
+            f"cannot read {path}: {exc.strerror}", type="file_unreadable", retryable=False
+        ) from exc

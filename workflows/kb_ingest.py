@@ -1,0 +1,139 @@
+"""`KnowledgeBaseIngestWorkflow`: one document through extraction, chunking and embedding.
+
+Each step is its own activity (retried alone; each reads what the previous one stored), and
+a failed step ends in `kb:upload_failed` naming it. `ingest_document` records the upload
+(the document row, with its owner's knowledge base) before the workflow starts.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.kb import store
+    from activities.kb.activities import (
+        CompleteInput,
+        CompleteResult,
+        ExtractInput,
+        FailInput,
+        KbActivities,
+        StepInput,
+    )
+    from activities.kb.document_ref import DocumentRef
+    from activities.kb.errors import KbStep
+
+if TYPE_CHECKING:
+    import asyncpg
+    from temporalio.client import Client, WorkflowHandle
+
+_STEP_TIMEOUT = timedelta(minutes=10)
+_STEP_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=500),
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=5,
+)
+# Reporting must eventually succeed (Postgres may be briefly away): retry without limit.
+_REPORT_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=100), maximum_interval=timedelta(seconds=10)
+)
+_REPORT_TIMEOUT = timedelta(seconds=30)
+
+
+class KbIngestInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    doc: DocumentRef
+    max_bytes: int
+
+
+@workflow.defn(name="KnowledgeBaseIngestWorkflow")
+class KnowledgeBaseIngestWorkflow:
+    @workflow.run
+    async def run(self, inp: KbIngestInput) -> CompleteResult:
+        started_at = workflow.now().timestamp()
+        step: KbStep = "extraction"
+        try:
+            await workflow.execute_activity_method(
+                KbActivities.extract,
+                ExtractInput(doc=inp.doc, max_bytes=inp.max_bytes),
+                start_to_close_timeout=_STEP_TIMEOUT,
+                retry_policy=_STEP_RETRY,
+            )
+            step = "chunking"
+            await workflow.execute_activity_method(
+                KbActivities.chunk,
+                StepInput(doc=inp.doc),
+                start_to_close_timeout=_STEP_TIMEOUT,
+                retry_policy=_STEP_RETRY,
+            )
+            step = "embedding"
+            await workflow.execute_activity_method(
+                KbActivities.embed,
+                StepInput(doc=inp.doc),
+                start_to_close_timeout=_STEP_TIMEOUT,
+                retry_policy=_STEP_RETRY,
+            )
+        except ActivityError as exc:
+            cause = exc.cause
+            message = cause.message if isinstance(cause, FailureError) else exc.message
+            type = cause.type if isinstance(cause, ApplicationError) and cause.type else "failed"
+            await workflow.execute_activity_method(
+                KbActivities.fail,
+                FailInput(doc=inp.doc, step=step, message=message, type=type),
+                start_to_close_timeout=_REPORT_TIMEOUT,
+                retry_policy=_REPORT_RETRY,
+            )
+            raise ApplicationError(
+                f"{step} failed: {message}", {"step": step}, type=type, non_retryable=True
+            ) from exc
+        return await workflow.execute_activity_method(
+            KbActivities.complete,
+            CompleteInput(doc=inp.doc, started_at=started_at),
+            start_to_close_timeout=_REPORT_TIMEOUT,
+            retry_policy=_REPORT_RETRY,
+        )
+
+
+async def ingest_document(
+    client: Client,
+    pool: asyncpg.Pool,
+    *,
+    kb_id: str,
+    user_id: str,
+    file_name: str,
+    content: bytes,
+    max_bytes: int,
+    task_queue: str = "flowmaestro",
+) -> WorkflowHandle[KnowledgeBaseIngestWorkflow, CompleteResult]:
+    """Record the upload in `user_id`'s knowledge base and start its ingestion.
+
+    A file over `max_bytes` is recorded without its content and fails in extraction, so
+    watchers see why. Raises KbError when the user has no such knowledge base.
+    """
+    kb = await store.load_knowledge_base(pool, kb_id, user_id)
+    document = await store.create_document(
+        pool,
+        kb,
+        file_name=file_name,
+        content=content if len(content) <= max_bytes else None,
+        file_size=len(content),
+    )
+    doc = DocumentRef(
+        knowledge_base_id=kb.id,
+        document_id=document.id,
+        user_id=user_id,
+        file_name=file_name,
+        file_size=len(content),
+    )
+    return await client.start_workflow(
+        KnowledgeBaseIngestWorkflow.run,
+        KbIngestInput(doc=doc, max_bytes=max_bytes),
+        id=f"kb-ingest-{document.id}",
+        task_queue=task_queue,
+    )
