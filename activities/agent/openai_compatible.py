@@ -110,7 +110,8 @@ class OpenAICompatibleProvider:
                 type=f"model_http_{status}",
                 retryable=retryable,
             )
-        return _retry_after(response) or self._backoff * 2**attempt
+        retry_after = _retry_after(response)
+        return self._backoff * 2**attempt if retry_after is None else retry_after
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -136,12 +137,14 @@ def _wire_message(m: Message) -> dict[str, Any]:
 async def _parse(response: httpx.Response) -> AsyncIterator[StreamItem]:
     """Server-sent `data:` lines of chat.completion.chunk objects, until `[DONE]`."""
     calls: dict[int, _PartialCall] = {}
-    finish_reason = "stop"
+    finish_reason: str | None = None
+    done = False
     async for line in response.aiter_lines():
         if not line.startswith("data:"):
             continue
         payload = line[5:].strip()
         if payload == "[DONE]":
+            done = True
             break
         try:
             chunk = json.loads(payload)
@@ -158,8 +161,10 @@ async def _parse(response: httpx.Response) -> AsyncIterator[StreamItem]:
                 call.name = function.get("name") or call.name
                 call.arguments.append(function.get("arguments") or "")
             finish_reason = choice.get("finish_reason") or finish_reason
+    if finish_reason is None and not done:
+        raise ModelError("the model's stream ended before it finished", retryable=True)
     tool_calls = tuple(
         ToolCall(c.id or f"call_{i}", c.name, "".join(c.arguments) or "{}")
         for i, c in sorted(calls.items())
     )
-    yield TurnEnd(tool_calls, finish_reason)
+    yield TurnEnd(tool_calls, finish_reason or "stop")
