@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from flowmaestro.commands.dev import dev_command
+from flowmaestro.commands.kb import kb_command
 from flowmaestro.commands.migrate import migrate_command
 from flowmaestro.commands.run import run_command
 from flowmaestro.commands.schema import schema_command
@@ -32,3 +33,4 @@ main.add_command(schema_command)
 main.add_command(status_command)
 main.add_command(run_command)
 main.add_command(worker_command)
+main.add_command(kb_command)

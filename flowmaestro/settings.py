@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     model_base_url: str | None = None
     model_api_key: SecretStr | None = None
     model: str = "offline"
+    embedding_model: str = Field(
+        default="hash-384", description="embedder of new knowledge bases (hash-N: offline)"
+    )
+    kb_max_file_bytes: int = Field(default=20 << 20, gt=0, description="largest ingestible file")
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
     log_level: str = "INFO"

@@ -13,6 +13,7 @@ import httpx
 
 from activities.nodes.base import NodeServices
 from events.outbox import PostgresEmitter, Sequencer
+from flowmaestro.agents import agent_services
 from flowmaestro.database import create_pool, resolve_dsn
 from flowmaestro.runtime import run_async, settings_of
 from flowmaestro.temporal import connect_temporal
@@ -43,7 +44,7 @@ def worker_command(ctx: click.Context) -> None:
                 task_queue=settings.task_queue,
                 emitter=PostgresEmitter(pool),
                 pool=pool,
-                services=NodeServices(http=http, pool=pool),
+                services=NodeServices(http=http, pool=pool, agents=agent_services(settings, http)),
             )
             log.info("worker running on task queue %s", settings.task_queue)
             with contextlib.suppress(asyncio.CancelledError):
