@@ -2,8 +2,9 @@
 
 All steps run in this node's activity, with the same `kb:*` events as
 `KnowledgeBaseIngestWorkflow` (also sent to the execution's channel). The knowledge base is
-created for the execution's user when it does not exist. The document id is derived from
-the execution and node, so a retried attempt resumes the same document.
+created for the execution's user when it does not exist (a knowledge base id owned by
+someone else is `not_found`). The document id is derived from the execution and node, so a
+retried attempt resumes the same document.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from activities.kb.errors import KbError
 from activities.kb.pipeline import Ingestion
 from activities.nodes.base import NodeConfig, NodeContext, NodeExecutor, NodeResult
 
-_DOCUMENT_NAMESPACE = uuid.UUID("0b8f8a3e-5d1c-4a55-9e8c-2f8d7c1b6a40")
+_ID_NAMESPACE = uuid.UUID("0b8f8a3e-5d1c-4a55-9e8c-2f8d7c1b6a40")
 
 
 class KbIngestConfig(NodeConfig):
-    knowledge_base_id: str = Field(min_length=1, max_length=200)
-    knowledge_base_name: str | None = None
+    knowledge_base_id: str | None = Field(default=None, min_length=1, max_length=200)
+    """None: the user's knowledge base called `knowledge_base_name` (its id derived from both)."""
+    knowledge_base_name: str = Field(default="default", min_length=1, max_length=200)
     path: str | None = None
     """A file the worker can read."""
     text: str | None = None
@@ -56,15 +58,18 @@ class KbIngestExecutor(NodeExecutor[KbIngestConfig]):
         services = ctx.services.agents or AgentServices.offline(ctx.services.http)
         started_at = time.time()
         content, file_name = _source(config)
-        kb = await store.create_knowledge_base(
-            pool,
-            owner_id=ctx.execution.user_id,
-            name=config.knowledge_base_name or config.knowledge_base_id,
-            kb_id=config.knowledge_base_id,
+        user_id = ctx.execution.user_id
+        kb_id = config.knowledge_base_id or (
+            "kb_" + uuid.uuid5(_ID_NAMESPACE, f"{user_id}/{config.knowledge_base_name}").hex
         )
+        try:
+            kb = await store.create_knowledge_base(
+                pool, owner_id=user_id, name=config.knowledge_base_name, kb_id=kb_id
+            )
+        except KbError as exc:
+            raise NodeError(exc.message, type=exc.type, retryable=False) from exc
         document_id = (
-            "doc_"
-            + uuid.uuid5(_DOCUMENT_NAMESPACE, f"{ctx.execution.execution_id}/{ctx.node_id}").hex
+            "doc_" + uuid.uuid5(_ID_NAMESPACE, f"{ctx.execution.execution_id}/{ctx.node_id}").hex
         )
         await store.create_document(
             pool,
@@ -78,7 +83,7 @@ class KbIngestExecutor(NodeExecutor[KbIngestConfig]):
             DocumentRef(
                 knowledge_base_id=kb.id,
                 document_id=document_id,
-                user_id=ctx.execution.user_id,
+                user_id=user_id,
                 file_name=file_name,
                 file_size=len(content),
                 execution_id=ctx.execution.execution_id,
