@@ -1,1 +1,10 @@
-"""The ASGI app: Socket.IO server, auth, subscriptions, fan-out, user-input relay, HTTP API."""
+"""The ASGI gateway: Socket.IO rooms fed from the outbox, JWT auth, resume by position, user
+input relayed to Temporal, the HTTP API with SSE, metrics and health."""
+
+from __future__ import annotations
+
+from gateway.app import Gateway, create_app
+from gateway.auth import mint_token
+from gateway.config import GatewayConfig
+
+__all__ = ["Gateway", "GatewayConfig", "create_app", "mint_token"]

@@ -1,0 +1,158 @@
+"""The gateway as one ASGI app: Socket.IO at /socket.io, the HTTP API, metrics, health, UI.
+
+`create_app(config, pool, temporal)` wires the parts; its lifespan (driven by uvicorn) runs
+the outbox tail, the lag monitor and, when configured, a sequencer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from events.outbox import OutboxReader, Sequencer, read_lag
+from gateway.auth import TokenVerifier
+from gateway.http_api import http_api
+from gateway.hub import Hub
+from gateway.metrics import GatewayMetrics
+from gateway.sockets import SocketProtocol
+from gateway.transport import SEVERANCE, Severance, SocketServer
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    import asyncpg
+    from temporalio.client import Client
+
+    from gateway.config import GatewayConfig
+
+log = logging.getLogger(__name__)
+
+SOCKET_PATH = "/socket.io/"
+LAG_INTERVAL = 5.0
+
+
+class Gateway:
+    """The ASGI callable: Socket.IO traffic to python-socketio, the rest to FastAPI."""
+
+    def __init__(self, config: GatewayConfig, pool: asyncpg.Pool, temporal: Client) -> None:
+        self.config = config
+        self.metrics = GatewayMetrics()
+        self.reader = OutboxReader(pool)
+        self.sio = SocketServer(
+            async_mode="asgi",
+            transports=["websocket"],  # no sticky sessions needed behind a proxy
+            max_http_buffer_size=config.max_transport_bytes,
+            ping_interval=config.ping_interval,
+            ping_timeout=config.ping_timeout,
+            max_message_bytes=config.max_message_bytes,
+            rate=config.rate_per_second,
+            burst=config.rate_burst,
+            low_water=config.max_queue // 4,
+        )
+        self.hub = Hub(self.sio, self.reader, config, self.metrics)
+        verifier = TokenVerifier(config)
+        SocketProtocol(self.sio, self.hub, verifier, pool, temporal, self.metrics)
+        self._pool = pool
+        self._temporal = temporal
+        self.http = FastAPI(
+            title="FlowMaestro gateway",
+            description="Executions, events, SSE and user input (Socket.IO at /socket.io).",
+            lifespan=self._lifespan,
+        )
+        http_api(self.http, config, self.hub, self.reader, verifier, pool, temporal)
+        self._health_routes()
+        if config.static_dir is not None and config.static_dir.is_dir():
+            self.http.mount("/", StaticFiles(directory=config.static_dir, html=True), name="ui")
+        self._tail: asyncio.Task[None] | None = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket") and (scope["path"] + "/").startswith(SOCKET_PATH):
+            if scope["type"] == "websocket":
+                severance = Severance()
+                scope[SEVERANCE] = severance
+                receive, send = severance.wrap(receive, send)
+            await self.sio.handle_request(scope, receive, send)
+        else:
+            await self.http(scope, receive, send)
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        tasks: list[asyncio.Task[None]] = []
+        sequencer = None
+        if self.config.sequencer_dsn is not None:
+            sequencer = Sequencer(self.config.sequencer_dsn)
+            tasks.append(asyncio.create_task(sequencer.run()))
+        self._tail = asyncio.create_task(self.hub.run())
+        tasks += [self._tail, asyncio.create_task(self._watch_lag())]
+        running = asyncio.create_task(self.hub.running.wait())
+        await asyncio.wait({running, self._tail}, return_when=asyncio.FIRST_COMPLETED)
+        if self._tail.done():
+            running.cancel()
+            self._tail.result()  # the tail could not start: fail startup with its error
+        try:
+            yield
+        finally:
+            if sequencer is not None:
+                sequencer.stop()
+            await self.sio.shutdown()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _watch_lag(self) -> None:
+        while True:
+            try:
+                head = await self.reader.head()
+                lag = await read_lag(self._pool)
+                self.metrics.tail_lag.set(max(0, head - self.hub.position))
+                self.metrics.unsequenced_age.set(lag.oldest_unsequenced_seconds)
+                self.metrics.outbox_stalled.set(1 if lag.stalled else 0)
+            except Exception as exc:  # Postgres away: /readyz says so; keep watching
+                log.warning("cannot read the outbox lag: %s", exc)
+            await asyncio.sleep(LAG_INTERVAL)
+
+    def _health_routes(self) -> None:
+        @self.http.get("/healthz")
+        async def healthz() -> dict[str, str]:
+            """The process is up."""
+            return {"status": "ok"}
+
+        @self.http.get("/readyz")
+        async def readyz() -> Response:
+            """Postgres and Temporal reachable, the outbox tail running."""
+            checks = {
+                "postgres": await _check(self._pool.fetchval("SELECT 1")),
+                "temporal": await _check(self._temporal.service_client.check_health()),
+                "tail": self._tail is not None
+                and not self._tail.done()
+                and self.hub.running.is_set(),
+            }
+            ready = all(checks.values())
+            return JSONResponse(
+                {"status": "ready" if ready else "unavailable", "checks": checks},
+                status_code=200 if ready else 503,
+            )
+
+        @self.http.get("/metrics")
+        async def metrics() -> Response:
+            """Prometheus exposition."""
+            return Response(self.metrics.exposition(), media_type="text/plain; version=0.0.4")
+
+
+async def _check(probe: Any) -> bool:
+    try:
+        await asyncio.wait_for(probe, 2)
+    except Exception:
+        return False
+    return True
+
+
+def create_app(config: GatewayConfig, pool: asyncpg.Pool, temporal: Client) -> Gateway:
+    """The gateway ASGI app; run it with uvicorn (its lifespan starts the outbox tail)."""
+    return Gateway(config, pool, temporal)

@@ -1,0 +1,92 @@
+"""JWT auth: HS256 with a shared secret, or RS256 with a PEM public key or a JWKS file.
+
+The algorithm is pinned by configuration, never read from the token, so `alg: none` and
+HS/RS key confusion are refused. `exp` and `sub` are required; `aud`/`iss` when configured.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import jwt
+
+from gateway.errors import AuthError
+
+if TYPE_CHECKING:
+    from gateway.config import GatewayConfig
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: str
+
+
+def mint_token(
+    secret: str,
+    user_id: str,
+    ttl_seconds: int,
+    audience: str | None = None,
+    issuer: str | None = None,
+) -> str:
+    """An HS256 token for `user_id`, valid for `ttl_seconds` (development and tests)."""
+    now = int(time.time())
+    claims: dict[str, Any] = {"sub": user_id, "iat": now, "exp": now + ttl_seconds}
+    if audience is not None:
+        claims["aud"] = audience
+    if issuer is not None:
+        claims["iss"] = issuer
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+class TokenVerifier:
+    """Verifies tokens with the one configured key and algorithm."""
+
+    def __init__(self, config: GatewayConfig) -> None:
+        self._audience = config.jwt_audience
+        self._issuer = config.jwt_issuer
+        self._jwks: jwt.PyJWKSet | None = None
+        self._key: Any = None
+        if config.jwt_public_key is not None:
+            self._algorithm = "RS256"
+            text = config.jwt_public_key.read_text()
+            if text.lstrip().startswith("{"):
+                self._jwks = jwt.PyJWKSet.from_dict(json.loads(text))
+            else:
+                self._key = text
+        elif config.jwt_secret:
+            self._algorithm = "HS256"
+            self._key = config.jwt_secret
+        else:
+            raise ValueError("configure a JWT secret or a public key")
+
+    def verify(self, token: object) -> Principal:
+        """The token's subject, or AuthError saying why it was refused."""
+        if not isinstance(token, str) or not token:
+            raise AuthError("a token is required (auth.token or ?token=)")
+        try:
+            key = self._key if self._jwks is None else self._jwks_key(token)
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[self._algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "sub"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise AuthError(f"invalid token: {exc}") from exc
+        sub = claims["sub"]
+        if not isinstance(sub, str) or not sub:
+            raise AuthError("invalid token: sub must be a non-empty string")
+        return Principal(sub)
+
+    def _jwks_key(self, token: str) -> Any:
+        assert self._jwks is not None
+        kid = jwt.get_unverified_header(token).get("kid")
+        for key in self._jwks.keys:
+            if kid is None or key.key_id == kid:
+                return key.key
+        raise AuthError(f"invalid token: no key {kid!r} in the JWKS")

@@ -1,0 +1,41 @@
+"""What the gateway needs to know, passed in by the composition root (no globals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    """Limits default to values that keep one idle connection small and one client harmless."""
+
+    jwt_secret: str | None = None
+    jwt_public_key: Path | None = None
+    """A PEM public key or a JWKS (JSON) file: RS256 instead of HS256."""
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    task_queue: str = "flowmaestro"
+    flows_dir: Path | None = None
+    """Where `POST /api/executions {"flow": "name"}` finds `name.yaml`."""
+    static_dir: Path | None = None
+    """The built UI served at `/` (web/dist)."""
+    sequencer_dsn: str | None = None
+    """When set, the app runs an outbox sequencer (the advisory lock keeps one active)."""
+    max_message_bytes: int = 64 * 1024
+    """A larger client message is answered `too_large`; the connection stays."""
+    max_transport_bytes: int = 1024 * 1024
+    """A larger websocket frame closes the connection (it had to be read whole)."""
+    rate_per_second: float = 50.0
+    rate_burst: int = 100
+    max_queue: int = 1000
+    """Outgoing packets waiting for one socket; past it the socket is dropped as `slow`."""
+    max_subscriptions: int = 100
+    replay_page: int = 500
+    slow_timeout: float = 10.0
+    """How long a replay waits for a socket's queue to drain before calling it slow."""
+    ping_interval: float = 25.0
+    ping_timeout: float = 20.0

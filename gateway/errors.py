@@ -1,0 +1,27 @@
+"""The one root exception of `gateway`, and the errors that carry data."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import JsonValue
+
+    from events.protocol import ErrorCode
+
+
+class GatewayError(Exception):
+    """Root of every error raised by the gateway: a wire error code and a human message."""
+
+    def __init__(self, code: ErrorCode, message: str, details: JsonValue = None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code: ErrorCode = code
+        self.message = message
+        self.details = details
+
+
+class AuthError(GatewayError):
+    """A token was missing or refused."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("unauthorized", message)

@@ -1,0 +1,228 @@
+"""The HTTP API of DESIGN.md section 7 (same origin, `Authorization: Bearer <JWT>`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
+
+from events.channels import execution_channel
+from gateway.errors import AuthError, GatewayError
+from gateway.ownership import require_owner
+from gateway.relay import provide_input
+from gateway.snapshot import execution_snapshot, summary
+from workflows.errors import WorkflowsError
+from workflows.flow import Flow, load_flow
+from workflows.start import start_execution
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    import asyncpg
+    from temporalio.client import Client
+
+    from events.outbox import OutboxReader, StoredEvent
+    from gateway.auth import Principal, TokenVerifier
+    from gateway.config import GatewayConfig
+    from gateway.hub import Hub
+
+log = logging.getLogger(__name__)
+
+STATUS = {
+    "bad_request": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "already_answered": 409,
+    "expired": 410,
+    "too_large": 413,
+    "invalid_input": 422,
+    "rate_limited": 429,
+    "internal": 500,
+}
+
+_EXECUTION = "SELECT id, user_id, workflow_id, status, inputs, created_at, updated_at FROM executions WHERE id = $1"
+_LIST = """
+SELECT id, user_id, workflow_id, status, inputs, created_at, updated_at FROM executions
+WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2
+"""
+
+
+class StartRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    flow: str | dict[str, JsonValue] = Field(
+        description="an example flow's name (e.g. `approval`) or a flow document"
+    )
+    inputs: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class AnswerRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: JsonValue
+
+
+def error_response(exc: GatewayError) -> JSONResponse:
+    body = {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}
+    return JSONResponse(body, status_code=STATUS[exc.code])
+
+
+def http_api(
+    app: FastAPI,
+    config: GatewayConfig,
+    hub: Hub,
+    reader: OutboxReader,
+    verifier: TokenVerifier,
+    pool: asyncpg.Pool,
+    temporal: Client,
+) -> None:
+    """Add the `/api` routes to `app`."""
+
+    async def on_gateway_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, GatewayError)
+        return error_response(exc)
+
+    app.add_exception_handler(GatewayError, on_gateway_error)
+
+    def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer":
+            raise AuthError("send Authorization: Bearer <token>")
+        return verifier.verify(token.strip())
+
+    User = Annotated["Principal", Depends(principal)]
+
+    async def owned(execution_id: str, user: Principal) -> asyncpg.Record:
+        row = await pool.fetchrow(_EXECUTION, execution_id)
+        require_owner(row["user_id"] if row else None, user.user_id, f"execution {execution_id}")
+        assert row is not None
+        return row
+
+    router = APIRouter(prefix="/api")
+
+    @router.post("/executions", status_code=201)
+    async def start(body: StartRequest, user: User) -> dict[str, str]:
+        """Start a flow; the caller owns the execution."""
+        flow = _flow(config, body.flow)
+        try:
+            execution_id = await start_execution(
+                temporal, flow, user.user_id, body.inputs, pool=pool, task_queue=config.task_queue
+            )
+        except WorkflowsError as exc:
+            raise GatewayError("bad_request", str(exc)) from exc
+        return {"executionId": execution_id}
+
+    @router.get("/executions")
+    async def list_executions(
+        user: User, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    ) -> dict[str, Any]:
+        rows = await pool.fetch(_LIST, user.user_id, limit)
+        return {"executions": [summary(r) for r in rows]}
+
+    @router.get("/executions/{execution_id}")
+    async def snapshot(execution_id: str, user: User) -> dict[str, Any]:
+        """The execution's state, with the `position` it is current as of."""
+        return await execution_snapshot(reader, await owned(execution_id, user))
+
+    @router.get("/executions/{execution_id}/events")
+    async def events(
+        execution_id: str,
+        user: User,
+        after: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+    ) -> dict[str, Any]:
+        """Catch-up: the execution's events after a position, in order."""
+        await owned(execution_id, user)
+        page = await reader.replay(after, execution_channel(execution_id), limit)
+        return {
+            "events": [e.envelope for e in page.events],
+            "position": page.events[-1].position if page.events else after,
+            "recovered": page.recovered,
+        }
+
+    @router.get("/executions/{execution_id}/stream")
+    async def stream(
+        execution_id: str,
+        user: User,
+        last_event_id: Annotated[str | None, Header()] = None,
+        after: Annotated[int | None, Query(ge=0)] = None,
+    ) -> StreamingResponse:
+        """Server-sent events; each `id` is a position, so `Last-Event-ID` resumes."""
+        await owned(execution_id, user)
+        start_after = after
+        if last_event_id is not None:
+            try:
+                start_after = int(last_event_id)
+            except ValueError:
+                raise GatewayError("bad_request", "Last-Event-ID must be a position") from None
+        return StreamingResponse(
+            _sse(hub, reader, execution_channel(execution_id), start_after, config.replay_page),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    @router.post("/executions/{execution_id}/inputs/{input_id}")
+    async def answer(
+        execution_id: str, input_id: str, body: AnswerRequest, user: User
+    ) -> dict[str, Any]:
+        """Answer a prompt (the same checks and codes as `user_input:provide`)."""
+        result = await provide_input(
+            temporal, pool, user.user_id, execution_id, input_id, body.value
+        )
+        return {"ok": True, "inputId": result.input_id, "nodeId": result.node_id}
+
+    app.include_router(router)
+
+
+def _flow(config: GatewayConfig, flow: str | dict[str, JsonValue]) -> Flow:
+    try:
+        if isinstance(flow, dict):
+            return Flow.model_validate(flow)
+        if config.flows_dir is None or not flow.replace("_", "").replace("-", "").isalnum():
+            raise GatewayError("not_found", f"no flow named {flow!r}")
+        path = config.flows_dir / f"{flow}.yaml"
+        if not path.is_file():
+            raise GatewayError("not_found", f"no flow named {flow!r}")
+        return load_flow(path)
+    except (WorkflowsError, ValidationError) as exc:
+        raise GatewayError("bad_request", f"invalid flow: {exc}") from exc
+
+
+def _frame(stored: StoredEvent) -> bytes:
+    data = json.dumps(stored.envelope, separators=(",", ":"))
+    return f"id: {stored.position}\nevent: {stored.type}\ndata: {data}\n\n".encode()
+
+
+async def _sse(
+    hub: Hub, reader: OutboxReader, channel: str, after: int | None, page: int
+) -> AsyncIterator[bytes]:
+    """Replay (after, live position] from Postgres, then follow the live feed, each once."""
+    with hub.listen(channel) as (upto, listener):
+        last = upto if after is None else after
+        if after is not None:
+            replay = await reader.replay(after, channel, page)
+            if not replay.recovered:
+                yield b"event: recovered\ndata: false\n\n"
+            while True:
+                batch = [e for e in replay.events if e.position <= upto]
+                for stored in batch:
+                    last = stored.position
+                    yield _frame(stored)
+                if len(replay.events) < page or len(batch) < len(replay.events):
+                    break
+                replay = await reader.replay(last, channel, page)
+        while not listener.overflowed:
+            try:
+                stored = await asyncio.wait_for(listener.queue.get(), 15)
+            except TimeoutError:
+                yield b": keep-alive\n\n"
+                continue
+            if stored.position > last:
+                last = stored.position
+                yield _frame(stored)

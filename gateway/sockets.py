@@ -1,0 +1,174 @@
+"""The Socket.IO protocol of DESIGN.md section 6: connect, subscribe, unsubscribe,
+user_input:provide; every refusal is an ack (or an `error` event) with a code."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import parse_qs
+
+from pydantic import BaseModel, ValidationError
+from socketio.exceptions import ConnectionRefusedError
+
+from events.protocol import (
+    ErrorAck,
+    ErrorBody,
+    OkAck,
+    ProvideInputRequest,
+    SubscribeRequest,
+    UnsubscribeRequest,
+)
+from gateway.errors import AuthError, GatewayError
+from gateway.ownership import authorize_channel
+from gateway.relay import provide_input
+
+if TYPE_CHECKING:
+    import asyncpg
+    from pydantic import JsonValue
+    from temporalio.client import Client
+
+    from events.protocol import ErrorCode
+    from gateway.auth import TokenVerifier
+    from gateway.hub import Connection, Hub
+    from gateway.metrics import GatewayMetrics
+    from gateway.transport import SocketServer
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+Handler = Callable[["Connection", Any], Awaitable[dict[str, Any]]]
+
+
+def error_payload(code: ErrorCode, message: str, details: JsonValue = None) -> dict[str, Any]:
+    return ErrorAck(error=ErrorBody(code=code, message=message, details=details)).model_dump(
+        mode="json"
+    )
+
+
+def _parse(model: type[M], payload: Any) -> M:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_context=False, include_input=False)
+        details: JsonValue = [
+            {"loc": [str(p) for p in e["loc"]], "message": e["msg"]} for e in errors
+        ]
+        raise GatewayError("bad_request", f"invalid {model.__name__}", details) from exc
+
+
+def token_of(environ: dict[str, Any], auth: Any) -> object:
+    if isinstance(auth, dict) and "token" in auth:
+        return auth["token"]
+    tokens = parse_qs(environ.get("QUERY_STRING", "")).get("token")
+    return tokens[0] if tokens else None
+
+
+class SocketProtocol:
+    """Binds the protocol's handlers to a SocketServer."""
+
+    def __init__(
+        self,
+        server: SocketServer,
+        hub: Hub,
+        verifier: TokenVerifier,
+        pool: asyncpg.Pool,
+        temporal: Client,
+        metrics: GatewayMetrics,
+    ) -> None:
+        self._server = server
+        self._hub = hub
+        self._verifier = verifier
+        self._pool = pool
+        self._temporal = temporal
+        self._metrics = metrics
+        self._routes: dict[str, Handler] = {
+            "subscribe": self._subscribe,
+            "unsubscribe": self._unsubscribe,
+            "user_input:provide": self._provide,
+        }
+        server.on("connect", self._connect)
+        server.on("disconnect", self._disconnect)
+        server.dispatch = self._dispatch
+        server.refuse = self._refuse
+
+    async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        try:
+            principal = self._verifier.verify(token_of(environ, auth))
+        except AuthError as exc:
+            self._metrics.rejected.labels(exc.code).inc()
+            raise ConnectionRefusedError(
+                exc.message, {"code": exc.code, "message": exc.message}
+            ) from None
+        eio_sid = self._server.manager.eio_sid_from_sid(sid, "/")
+        self._metrics.connections.inc()
+        # Last statement: python-socketio queues the CONNECT packet with no await in between,
+        # so no event of the user channel can reach the client before its connect.
+        self._hub.connect(sid, eio_sid, principal.user_id)
+
+    async def _disconnect(self, sid: str, reason: str) -> None:
+        conn = self._hub.connections.get(sid)
+        if conn is None:
+            return
+        self._metrics.connections.dec()
+        self._metrics.disconnects.labels("slow" if conn.slow else str(reason)).inc()
+        self._server.forget(conn.eio_sid)
+        self._hub.disconnect(sid)
+
+    async def _dispatch(self, sid: str, eio_sid: str, ack_id: int | None, args: list[Any]) -> None:
+        name, payloads = args[0], args[1:]
+        conn = self._hub.connections.get(sid)
+        if conn is None:
+            return
+        handler = self._routes.get(name)
+        if handler is None:
+            result = error_payload("bad_request", f"unknown event {name!r}")
+        elif len(payloads) != 1:
+            result = error_payload("bad_request", f"{name} takes exactly one payload")
+        else:
+            try:
+                result = await handler(conn, payloads[0])
+            except GatewayError as exc:
+                result = error_payload(exc.code, exc.message, exc.details)
+            except Exception:
+                log.exception("handler %s failed", name)
+                result = error_payload("internal", "the gateway failed to handle this message")
+        if result.get("ok") is False:
+            self._metrics.rejected.labels(result["error"]["code"]).inc()
+        if ack_id is not None:
+            await self._server.answer(eio_sid, ack_id, result)
+        elif result.get("ok") is False:
+            await self._server.emit("error", result, to=sid)
+
+    async def _refuse(self, sid: str, ack_id: int | None, code: str, message: str) -> None:
+        result = error_payload(code, message)  # type: ignore[arg-type]
+        self._metrics.rejected.labels(code).inc()
+        eio_sid = self._server.manager.eio_sid_from_sid(sid, "/")
+        if ack_id is not None and eio_sid is not None:
+            await self._server.answer(eio_sid, ack_id, result)
+        else:
+            await self._server.emit("error", result, to=sid)
+
+    async def _subscribe(self, conn: Connection, payload: Any) -> dict[str, Any]:
+        request = _parse(SubscribeRequest, payload)
+        await authorize_channel(self._pool, conn.user_id, request.channel)
+        ack = await self._hub.subscribe(conn, request.channel, request.after)
+        return ack.model_dump(mode="json")
+
+    async def _unsubscribe(self, conn: Connection, payload: Any) -> dict[str, Any]:
+        request = _parse(UnsubscribeRequest, payload)
+        await self._hub.unsubscribe(conn, request.channel)
+        return OkAck().model_dump(mode="json")
+
+    async def _provide(self, conn: Connection, payload: Any) -> dict[str, Any]:
+        request = _parse(ProvideInputRequest, payload)
+        await provide_input(
+            self._temporal,
+            self._pool,
+            conn.user_id,
+            request.execution_id,
+            request.input_id,
+            request.value,
+        )
+        return OkAck().model_dump(mode="json")

@@ -1,0 +1,209 @@
+"""python-socketio/engineio, adapted: a bounded view of each socket's outgoing queue, inbound
+limits answered on the wire, and websockets the gateway can sever.
+
+python-socketio has no hook for these, so two private methods are overridden (checked
+against python-socketio 5.18 / python-engineio 4.15): `AsyncServer._engineio_server_class`
+(to give each engine.io socket our queue) and `AsyncServer._handle_eio_message` (to see a
+message before it is decoded).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+import engineio
+import socketio
+from socketio import packet as sio_packet
+
+# scope key under which each Socket.IO websocket keeps its Severance.
+SEVERANCE = "flowmaestro.severance"
+
+# An EVENT packet's header: `2`, an optional `/namespace,`, an optional ack id.
+_EVENT_HEADER = re.compile(r"2(?:(/[^,]*),)?(\d*)")
+
+Refusal = Callable[[str, int | None, str, str], Awaitable[None]]
+Dispatch = Callable[[str, str, int | None, list[Any]], Awaitable[None]]
+
+
+class OutgoingQueue(asyncio.Queue[Any]):
+    """engineio's per-socket queue, telling when it has drained below `low_water`."""
+
+    def __init__(self, low_water: int) -> None:
+        super().__init__()
+        self.low_water = low_water
+        self.drained = asyncio.Event()
+        self.drained.set()
+
+    def _put(self, item: Any) -> None:
+        super()._put(item)
+        if self.qsize() > self.low_water:
+            self.drained.clear()
+
+    def _get(self) -> Any:
+        item = super()._get()
+        if self.qsize() <= self.low_water:
+            self.drained.set()
+        return item
+
+
+class TokenBucket:
+    """`rate` messages a second on average, bursts of `burst`."""
+
+    __slots__ = ("_at", "_burst", "_rate", "_tokens")
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self._rate = rate
+        self._burst = float(burst)
+        self._tokens = float(burst)
+        self._at = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self._tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)
+        self._at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+
+class Severance:
+    """Lets the gateway end one websocket at once, even while a send waits on a client that
+    stopped reading (a graceful close would queue behind that send)."""
+
+    def __init__(self) -> None:
+        self.severed = asyncio.Event()
+
+    def wrap(self, receive: Any, send: Any) -> tuple[Any, Any]:
+        async def guarded_receive() -> Any:
+            done, got = await self._race(receive())
+            return got if done else {"type": "websocket.disconnect", "code": 1008}
+
+        async def guarded_send(message: dict[str, Any]) -> None:
+            done, _ = await self._race(send(message))
+            if not done and message.get("type") != "websocket.close":
+                raise OSError("connection severed")
+
+        return guarded_receive, guarded_send
+
+    async def _race(self, operation: Coroutine[Any, Any, Any]) -> tuple[bool, Any]:
+        """(True, the operation's result), or (False, None) once severed."""
+        if self.severed.is_set():
+            operation.close()
+            return False, None
+        task = asyncio.ensure_future(operation)
+        cut = asyncio.ensure_future(self.severed.wait())
+        try:
+            await asyncio.wait({task, cut}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            cut.cancel()
+        if task.done():
+            return True, task.result()
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        return False, None
+
+
+class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
+    def __init__(self, *args: Any, low_water: int, **kwargs: Any) -> None:
+        self._low_water = low_water
+        super().__init__(*args, **kwargs)
+
+    def create_queue(self, *args: Any, **kwargs: Any) -> OutgoingQueue:
+        return OutgoingQueue(self._low_water)
+
+
+class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
+    """An AsyncServer whose EVENT packets go to `dispatch` after size and rate checks;
+    anything malformed goes to `refuse` instead of raising."""
+
+    def __init__(
+        self,
+        *,
+        max_message_bytes: int,
+        rate: float,
+        burst: int,
+        low_water: int,
+        **kwargs: Any,
+    ) -> None:
+        self._low_water = low_water
+        self._max_message_bytes = max_message_bytes
+        self._rate = rate
+        self._burst = burst
+        self._buckets: dict[str, TokenBucket] = {}
+        self.dispatch: Dispatch | None = None
+        self.refuse: Refusal | None = None
+        super().__init__(**kwargs)
+
+    def _engineio_server_class(self) -> type[EngineServer]:
+        low_water = self._low_water
+
+        class _Bound(EngineServer):
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, low_water=low_water, **kwargs)
+
+        return _Bound
+
+    def forget(self, eio_sid: str) -> None:
+        self._buckets.pop(eio_sid, None)
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        assert self.dispatch is not None and self.refuse is not None
+        sid = self.manager.sid_from_eio_sid(eio_sid, "/")
+        kind = data[:1] if isinstance(data, str) else None
+        if kind in ("0", "1", "3"):  # connect, disconnect, ack: python-socketio's own
+            try:
+                await super()._handle_eio_message(eio_sid, data)
+            except ValueError:
+                if sid is not None:
+                    await self.refuse(sid, None, "bad_request", "malformed packet")
+            return
+        if sid is None or not self.manager.is_connected(sid, "/"):
+            return  # nothing to answer on: the namespace is not connected
+        if kind != "2":
+            await self.refuse(sid, None, "bad_request", "only JSON events are accepted")
+            return
+        header = _EVENT_HEADER.match(data)
+        assert header is not None  # the pattern matches any string starting with "2"
+        ack_id = int(header[2]) if header[2] and len(header[2]) < 16 else None
+        if header[1] not in (None, "/"):
+            await self.refuse(sid, ack_id, "bad_request", f"unknown namespace {header[1]}")
+            return
+        if len(data) > self._max_message_bytes:
+            await self.refuse(
+                sid, ack_id, "too_large", f"messages are limited to {self._max_message_bytes} bytes"
+            )
+            return
+        bucket = self._buckets.get(eio_sid)
+        if bucket is None:
+            bucket = self._buckets[eio_sid] = TokenBucket(self._rate, self._burst)
+        if not bucket.take():
+            await self.refuse(sid, ack_id, "rate_limited", "too many messages; slow down")
+            return
+        try:
+            decoded = self.packet_class(encoded_packet=data)
+        except Exception:
+            await self.refuse(sid, ack_id, "bad_request", "malformed packet")
+            return
+        args = decoded.data
+        if not isinstance(args, list) or not args or not isinstance(args[0], str):
+            await self.refuse(sid, ack_id, "bad_request", "an event needs a name")
+            return
+        task = asyncio.ensure_future(self.dispatch(sid, eio_sid, decoded.id, args))
+        _running.add(task)
+        task.add_done_callback(_running.discard)
+
+    async def answer(self, eio_sid: str, ack_id: int, payload: Any) -> None:
+        await self._send_packet(
+            eio_sid, self.packet_class(sio_packet.ACK, namespace="/", id=ack_id, data=[payload])
+        )
+
+
+# Handler tasks are referenced until done (the event loop keeps only weak references).
+_running: set[asyncio.Future[None]] = set()

@@ -1,0 +1,135 @@
+"""A real gateway under uvicorn on a free port, and real Socket.IO clients that record."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import socketio
+import uvicorn
+
+from events import EVENT_TYPES, NodeProgress
+from events.outbox import PostgresEmitter
+from gateway import Gateway, GatewayConfig, create_app, mint_token
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+
+    import asyncpg
+    from temporalio.client import Client
+
+SECRET = "test-secret-of-enough-length-for-hs256!"
+
+
+def token(user: str, ttl: int = 600) -> str:
+    return mint_token(SECRET, user, ttl)
+
+
+@dataclass
+class Running:
+    url: str
+    app: Gateway
+
+
+@contextlib.asynccontextmanager
+async def serve(
+    pool: asyncpg.Pool, temporal: Client, config: GatewayConfig | None = None
+) -> AsyncIterator[Running]:
+    """The gateway app under uvicorn; its socket listens before uvicorn starts, so clients can
+    connect at once (they wait in the backlog until startup has run)."""
+    config = config or GatewayConfig(jwt_secret=SECRET)
+    app = create_app(config, pool, temporal)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(512)
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            lifespan="on",
+            log_level="warning",
+            ws_max_size=config.max_transport_bytes,
+            ws_ping_interval=None,
+        )
+    )
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        await asyncio.wait_for(app.hub.running.wait(), 10)
+        yield Running(f"http://127.0.0.1:{port}", app)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 15)
+        sock.close()
+
+
+class Recorder:
+    """A python-socketio AsyncClient over websocket that keeps every event it receives."""
+
+    def __init__(self) -> None:
+        self.client = socketio.AsyncClient(reconnection=False)
+        self.events: list[dict[str, Any]] = []
+        self.errors: list[Any] = []
+        self.disconnects: list[str] = []
+        self._changed = asyncio.Condition()
+        self.client.on("*", self._on_any)
+        self.client.on("disconnect", self._on_disconnect)
+
+    async def _on_any(self, event: str, data: Any = None) -> None:
+        if event in EVENT_TYPES:
+            self.events.append(data)
+        elif event == "error":
+            self.errors.append(data)
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _on_disconnect(self, reason: str = "") -> None:
+        self.disconnects.append(reason)
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def connect(self, url: str, user: str | None = None, **kwargs: Any) -> Recorder:
+        auth = kwargs.pop("auth", {"token": token(user)} if user else None)
+        await self.client.connect(
+            url, auth=auth, transports=["websocket"], wait_timeout=10, **kwargs
+        )
+        return self
+
+    async def call(self, event: str, payload: Any = None, timeout: float = 20) -> Any:
+        return await self.client.call(event, payload, timeout=timeout)
+
+    def positions(self, execution_id: str | None = None) -> list[int]:
+        return [
+            e["position"]
+            for e in self.events
+            if execution_id is None or e.get("executionId") == execution_id
+        ]
+
+    async def wait_until(self, done: Callable[[Recorder], bool], timeout: float = 30) -> None:
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: done(self))
+
+    async def close(self) -> None:
+        await self.client.disconnect()
+
+
+async def own_execution(pool: asyncpg.Pool, execution_id: str, user: str) -> None:
+    await pool.execute(
+        "INSERT INTO executions (id, user_id, workflow_id) VALUES ($1, $2, 'test')",
+        execution_id,
+        user,
+    )
+
+
+def progress(user: str, execution_id: str, step: int) -> NodeProgress:
+    return NodeProgress(
+        user_id=user,
+        execution_id=execution_id,
+        data={"node_id": "n", "progress": step % 101, "step": str(step)},
+    )
+
+
+async def emit(pool: asyncpg.Pool, *events: Any) -> None:
+    await PostgresEmitter(pool).emit(list(events))
