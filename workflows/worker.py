@@ -11,9 +11,12 @@ from typing import TYPE_CHECKING, Any
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.agent.services import AgentServices
 from activities.emit import EmitActivities
+from activities.kb.activities import KbActivities
 from activities.node_activity import NodeActivities
 from workflows.execution import ExecutionWorkflow
+from workflows.kb_ingest import KnowledgeBaseIngestWorkflow
 
 if TYPE_CHECKING:
     import asyncpg
@@ -22,7 +25,7 @@ if TYPE_CHECKING:
     from activities.nodes.base import NodeServices
     from events.outbox import Emitter
 
-WORKFLOWS: tuple[type, ...] = (ExecutionWorkflow,)
+WORKFLOWS: tuple[type, ...] = (ExecutionWorkflow, KnowledgeBaseIngestWorkflow)
 
 # Libraries the workflow calls deterministically (checking a flow's templates and answers'
 # schemas) but which import lazily and use locks internally: load them outside the sandbox.
@@ -33,7 +36,17 @@ def activities_of(emitter: Emitter, pool: asyncpg.Pool, services: NodeServices) 
     """Every activity, bound to its dependencies."""
     nodes = NodeActivities(emitter, services)
     execution = EmitActivities(emitter, pool)
-    return [nodes.run_node, execution.emit_events]
+    agents = services.agents or AgentServices.offline(services.http)
+    kb = KbActivities(pool, emitter, agents.embedders)
+    return [
+        nodes.run_node,
+        execution.emit_events,
+        kb.extract,
+        kb.chunk,
+        kb.embed,
+        kb.complete,
+        kb.fail,
+    ]
 
 
 def build_worker(
