@@ -100,6 +100,16 @@ class Recorder:
     async def call(self, event: str, payload: Any = None, timeout: float = 20) -> Any:
         return await self.client.call(event, payload, timeout=timeout)
 
+    async def call_marked(self, event: str, payload: Any, timeout: float = 30) -> tuple[Any, int]:
+        """The ack, and how many events had arrived before it (handlers run in arrival order)."""
+        answered: asyncio.Future[tuple[Any, int]] = asyncio.get_running_loop().create_future()
+
+        def on_ack(ack: Any) -> None:
+            answered.set_result((ack, len(self.events)))
+
+        await self.client.emit(event, payload, callback=on_ack)
+        return await asyncio.wait_for(answered, timeout)
+
     def positions(self, execution_id: str | None = None) -> list[int]:
         return [
             e["position"]

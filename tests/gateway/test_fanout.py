@@ -7,9 +7,15 @@ from typing import TYPE_CHECKING
 from tests.gateway.harness import Recorder, emit, own_execution, progress
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import asyncpg
 
     from tests.gateway.harness import Running
+
+
+def has_events(count: int) -> Callable[[Recorder], bool]:
+    return lambda r: len(r.events) == count
 
 
 async def test_each_client_gets_exactly_its_channels_events_in_order_once(
@@ -48,7 +54,7 @@ async def test_each_client_gets_exactly_its_channels_events_in_order_once(
         (user_only, "ex_b", 31),
         (on_c, "ex_c", 11),
     ):
-        await client.wait_until(lambda r, n=count: len(r.events) == n)
+        await client.wait_until(has_events(count))
         positions = client.positions()
         assert positions == sorted(set(positions))
         assert {e["executionId"] for e in client.events} == {execution}
