@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import TYPE_CHECKING
 
 from gateway import GatewayConfig
@@ -21,7 +22,7 @@ BATCH = 50
 
 
 def ordered(positions: list[int]) -> bool:
-    return all(a < b for a, b in zip(positions, positions[1:], strict=False))
+    return all(a < b for a, b in itertools.pairwise(positions))
 
 
 async def emit_stream(pool: asyncpg.Pool) -> None:
