@@ -7,9 +7,11 @@ import click
 from flowmaestro.commands.dev import dev_command
 from flowmaestro.commands.kb import kb_command
 from flowmaestro.commands.migrate import migrate_command
+from flowmaestro.commands.prune import prune_command
 from flowmaestro.commands.run import run_command
 from flowmaestro.commands.schema import schema_command
 from flowmaestro.commands.status import status_command
+from flowmaestro.commands.watch import watch_command
 from flowmaestro.commands.worker import worker_command
 from flowmaestro.runtime import configure_logging
 from flowmaestro.settings import Settings
@@ -33,4 +35,6 @@ main.add_command(schema_command)
 main.add_command(status_command)
 main.add_command(run_command)
 main.add_command(worker_command)
+main.add_command(watch_command)
+main.add_command(prune_command)
 main.add_command(kb_command)

@@ -46,14 +46,15 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asy
         )
     except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
         raise UnreachableError(
-            f"cannot reach Postgres at {_redact(dsn)}: {exc}",
+            f"cannot reach Postgres at {redact_dsn(dsn)}: {exc}",
             hint="start Postgres or set FLOWMAESTRO_DATABASE_URL (unset uses an embedded server)",
         ) from exc
     assert pool is not None
     return pool
 
 
-def _redact(dsn: str) -> str:
+def redact_dsn(dsn: str) -> str:
+    """The DSN without its password, for messages."""
     if "@" in dsn and "://" in dsn:
         scheme, rest = dsn.split("://", 1)
         creds, host = rest.rsplit("@", 1)

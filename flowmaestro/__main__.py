@@ -1,0 +1,7 @@
+"""`python -m flowmaestro`: the CLI, as `flowmaestro dev` starts its children."""
+
+from __future__ import annotations
+
+from flowmaestro.cli import main
+
+main(prog_name="flowmaestro")

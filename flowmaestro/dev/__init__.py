@@ -1,0 +1,1 @@
+"""`flowmaestro dev`: the supervisor that runs the whole system on one machine."""
