@@ -1,8 +1,9 @@
 """`KnowledgeBaseIngestWorkflow`: one document through extraction, chunking and embedding.
 
 Each step is its own activity (retried alone; each reads what the previous one stored), and
-a failed step ends in `kb:upload_failed` naming it. `ingest_document` records the upload
-(the document row, with its owner's knowledge base) before the workflow starts.
+a failed step ends in `kb:upload_failed` naming it. For Temporal clients (the CLI, the
+gateway): `create_knowledge_base`, and `ingest_document`, which records the upload (the
+document row, in its owner's knowledge base) before the workflow starts.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ with workflow.unsafe.imports_passed_through():
         StepInput,
     )
     from activities.kb.document_ref import DocumentRef
-    from activities.kb.errors import KbStep
+    from activities.kb.errors import KbError, KbStep
+    from workflows.errors import WorkflowsError
 
 if TYPE_CHECKING:
     import asyncpg
@@ -43,6 +45,15 @@ _REPORT_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=100), maximum_interval=timedelta(seconds=10)
 )
 _REPORT_TIMEOUT = timedelta(seconds=30)
+
+
+class KnowledgeBaseNotFoundError(WorkflowsError):
+    """The user owns no knowledge base of that id (another user's does not exist for them)."""
+
+    def __init__(self, kb_id: str, user_id: str) -> None:
+        super().__init__(f"no knowledge base {kb_id!r} for user {user_id!r}")
+        self.kb_id = kb_id
+        self.user_id = user_id
 
 
 class KbIngestInput(BaseModel):
@@ -100,6 +111,27 @@ class KnowledgeBaseIngestWorkflow:
         )
 
 
+async def create_knowledge_base(
+    pool: asyncpg.Pool,
+    *,
+    owner_id: str,
+    name: str,
+    embedding_model: str = "hash-384",
+    chunk_size: int = 800,
+    chunk_overlap: int = 100,
+) -> str:
+    """Create a knowledge base owned by `owner_id`; its id. Needs 0 <= overlap < size."""
+    kb = await store.create_knowledge_base(
+        pool,
+        owner_id=owner_id,
+        name=name,
+        embedding_model=embedding_model,
+        chunk_size=chunk_size,
+        chunk_overlap=chunk_overlap,
+    )
+    return kb.id
+
+
 async def ingest_document(
     client: Client,
     pool: asyncpg.Pool,
@@ -114,9 +146,12 @@ async def ingest_document(
     """Record the upload in `user_id`'s knowledge base and start its ingestion.
 
     A file over `max_bytes` is recorded without its content and fails in extraction, so
-    watchers see why. Raises KbError when the user has no such knowledge base.
+    watchers see why. The workflow id is `kb-ingest-{document id}`.
     """
-    kb = await store.load_knowledge_base(pool, kb_id, user_id)
+    try:
+        kb = await store.load_knowledge_base(pool, kb_id, user_id)
+    except KbError as exc:
+        raise KnowledgeBaseNotFoundError(kb_id, user_id) from exc
     document = await store.create_document(
         pool,
         kb,

@@ -10,14 +10,16 @@ import asyncpg
 import click
 from temporalio.client import WorkflowFailureError
 
-from activities.kb import store
-from activities.kb.errors import KbError
 from events.outbox import OutboxReader
 from flowmaestro.database import create_pool, resolve_dsn
 from flowmaestro.errors import FlowMaestroError
 from flowmaestro.runtime import run_async, settings_of
 from flowmaestro.temporal import connect_temporal
-from workflows.kb_ingest import ingest_document
+from workflows.kb_ingest import (
+    KnowledgeBaseNotFoundError,
+    create_knowledge_base,
+    ingest_document,
+)
 
 
 @click.group("kb")
@@ -47,7 +49,7 @@ def create_command(
 
     async def main() -> str:
         async with await create_pool(resolve_dsn(settings), max_size=1) as pool:
-            kb = await store.create_knowledge_base(
+            return await create_knowledge_base(
                 pool,
                 owner_id=user_id,
                 name=name,
@@ -55,7 +57,6 @@ def create_command(
                 chunk_size=chunk_size,
                 chunk_overlap=chunk_overlap,
             )
-            return kb.id
 
     click.echo(run_async(main()))
 
@@ -91,8 +92,8 @@ def ingest_command(ctx: click.Context, kb_id: str, file: Path, user_id: str, wai
                     max_bytes=settings.kb_max_file_bytes,
                     task_queue=settings.task_queue,
                 )
-            except KbError as exc:
-                raise FlowMaestroError(exc.message) from exc
+            except KnowledgeBaseNotFoundError as exc:
+                raise FlowMaestroError(str(exc)) from exc
             document_id = handle.id.removeprefix("kb-ingest-")
             click.echo(document_id)
             if not wait:

@@ -13,8 +13,8 @@ from temporalio.client import WorkflowFailureError
 from activities.kb import store
 from events.outbox import OutboxReader
 from tests.activities.kb.documents import HTML, MARKDOWN, PHRASE, filler, pdf_bytes
-from tests.workflows.helpers import worker
-from workflows.kb_ingest import ingest_document
+from tests.workflows.helpers import replay_and_record, worker
+from workflows.kb_ingest import KnowledgeBaseNotFoundError, create_knowledge_base, ingest_document
 
 if TYPE_CHECKING:
     import asyncpg
@@ -85,6 +85,7 @@ async def test_a_document_is_ingested_with_progress_and_true_counts(
         result = await asyncio.wait_for(handle.result(), 30)
         document_id = handle.id.removeprefix("kb-ingest-")
         events = await document_events(pool, document_id)
+        await replay_and_record(client, handle.id, f"kb_ingest_{file_name.replace('.', '_')}")
 
     chunks = await pool.fetchval(
         "SELECT count(*) FROM kb_chunks WHERE document_id = $1", document_id
@@ -173,3 +174,20 @@ async def test_a_bad_document_fails_in_extraction(
         await pool.fetchval("SELECT count(*) FROM kb_chunks WHERE document_id = $1", document_id)
         == 0
     )
+
+
+async def test_only_the_owner_can_ingest(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool
+) -> None:
+    kb_id = await create_knowledge_base(pool, owner_id="u1", name="private")
+    with pytest.raises(KnowledgeBaseNotFoundError):
+        await ingest_document(
+            temporal_env.client,
+            pool,
+            kb_id=kb_id,
+            user_id="u2",
+            file_name="a.txt",
+            content=b"text",
+            max_bytes=1 << 20,
+        )
+    assert await pool.fetchval("SELECT count(*) FROM kb_documents") == 0
