@@ -53,11 +53,6 @@ class TokenCoalescer:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    @property
-    def tokens_written(self) -> int:
-        """How many tokens have been handed to `write` so far."""
-        return self._next_index
-
     async def __aenter__(self) -> Self:
         self._task = asyncio.create_task(self._run())
         return self
