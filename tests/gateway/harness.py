@@ -36,13 +36,20 @@ class Running:
 
 @contextlib.asynccontextmanager
 async def serve(
-    pool: asyncpg.Pool, temporal: Client, config: GatewayConfig | None = None
+    pool: asyncpg.Pool,
+    temporal: Client,
+    config: GatewayConfig | None = None,
+    *,
+    send_buffer: int | None = None,
 ) -> AsyncIterator[Running]:
     """The gateway app under uvicorn; its socket listens before uvicorn starts, so clients can
-    connect at once (they wait in the backlog until startup has run)."""
+    connect at once (they wait in the backlog until startup has run). `send_buffer` fixes the
+    kernel send buffer of accepted connections (as on a slow link; loopback's grows to MBs)."""
     config = config or GatewayConfig(jwt_secret=SECRET)
     app = create_app(config, pool, temporal)
     sock = socket.socket()
+    if send_buffer is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
     sock.bind(("127.0.0.1", 0))
     sock.listen(512)
     port = sock.getsockname()[1]
