@@ -132,6 +132,10 @@ class Recorder:
         await self.client.disconnect()
 
 
+def has_events(count: int) -> Callable[[Recorder], bool]:
+    return lambda r: len(r.events) == count
+
+
 async def own_execution(pool: asyncpg.Pool, execution_id: str, user: str) -> None:
     await pool.execute(
         "INSERT INTO executions (id, user_id, workflow_id) VALUES ($1, $2, 'test')",

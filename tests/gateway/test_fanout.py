@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tests.gateway.harness import Recorder, emit, own_execution, progress
+from tests.gateway.harness import Recorder, emit, has_events, own_execution, progress
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     import asyncpg
 
     from tests.gateway.harness import Running
-
-
-def has_events(count: int) -> Callable[[Recorder], bool]:
-    return lambda r: len(r.events) == count
 
 
 async def test_each_client_gets_exactly_its_channels_events_in_order_once(

@@ -13,7 +13,15 @@ from websockets.exceptions import ConnectionClosed
 
 from events import NodeProgress
 from gateway import GatewayConfig
-from tests.gateway.harness import SECRET, Recorder, emit, own_execution, serve, token
+from tests.gateway.harness import (
+    SECRET,
+    Recorder,
+    emit,
+    has_events,
+    own_execution,
+    serve,
+    token,
+)
 
 if TYPE_CHECKING:
     import asyncpg
@@ -63,7 +71,7 @@ async def test_a_client_that_stops_reading_is_dropped_as_slow(
         for start in range(0, EVENTS, 10):
             # Paced by the healthy client's progress, so only the stalled one falls behind.
             await emit(pool, *(bulky(i) for i in range(start, start + 10)))
-            await healthy.wait_until(lambda r, n=start + 10: len(r.events) == n)
+            await healthy.wait_until(has_events(start + 10))
         positions = healthy.positions()
         assert positions == sorted(set(positions)) and len(positions) == EVENTS
         assert healthy.disconnects == []
