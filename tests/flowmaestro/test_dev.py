@@ -1,0 +1,211 @@
+"""`flowmaestro dev` end to end, as a user runs it: a subprocess on free ports with a fresh
+data dir; a Socket.IO client with the printed token watches the demo to its end, answering
+its prompt; `watch --json` replays a finished execution and follows a live one; a second
+`dev` is refused; Ctrl-C leaves no process behind."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+import psutil
+import pytest
+import socketio
+
+from flowmaestro.cli import main
+from flowmaestro.database import with_database
+from tests.flowmaestro.devstack import alive, dev_env, free_port, run_cli, running_dev
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.timeout(600),
+    pytest.mark.skipif(
+        "gateway" not in main.commands, reason="needs the `flowmaestro gateway` command"
+    ),
+]
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+CATEGORIES = {"execution", "node", "user_input", "agent", "kb"}
+
+
+@pytest.fixture
+async def empty_database(server_dsn: str) -> AsyncIterator[str]:
+    """A database with nothing in it: `dev` applies the migrations itself."""
+    name = f"fm_dev_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(server_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield with_database(server_dsn, name)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+class Watcher:
+    """A Socket.IO client that records executions' events and answers their prompts."""
+
+    def __init__(self, answer: Any) -> None:
+        self.client = socketio.AsyncClient(reconnection=False)
+        self.events: dict[int, dict[str, Any]] = {}
+        self.acks: list[Any] = []
+        self._answer = answer
+        self._changed = asyncio.Condition()
+        self.client.on("*", self._on_event)
+
+    async def _on_event(self, event: str, data: Any = None) -> None:
+        if not isinstance(data, dict) or "position" not in data:
+            return
+        if data["position"] not in self.events and event == "user_input:required":
+            ack = await self.client.call(
+                "user_input:provide",
+                {
+                    "executionId": data["executionId"],
+                    "inputId": data["data"]["inputId"],
+                    "value": self._answer,
+                },
+                timeout=30,
+            )
+            self.acks.append(ack)
+        self.events[data["position"]] = data
+        async with self._changed:
+            self._changed.notify_all()
+
+    def of(self, execution_id: str) -> list[dict[str, Any]]:
+        return [e for _, e in sorted(self.events.items()) if e.get("executionId") == execution_id]
+
+    async def until_ended(self, execution_id: str, timeout: float = 120) -> list[dict[str, Any]]:
+        def ended() -> bool:
+            return any(
+                e["type"] in ("execution:completed", "execution:failed")
+                for e in self.of(execution_id)
+            )
+
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(ended)
+        return self.of(execution_id)
+
+    async def follow(self, execution_id: str) -> None:
+        ack = await self.client.call(
+            "subscribe", {"channel": f"execution:{execution_id}", "after": 0}, timeout=30
+        )
+        assert ack["ok"], ack
+
+
+async def test_dev_runs_the_demo_end_to_end_and_ctrl_c_leaves_nothing(
+    empty_database: str, tmp_path: Path
+) -> None:
+    port, temporal_port, ui_port = free_port(), free_port(), free_port()
+    env = dev_env(
+        FLOWMAESTRO_DATABASE_URL=empty_database,
+        FLOWMAESTRO_TASK_QUEUE=f"dev-{uuid.uuid4().hex[:8]}",
+    )
+    args = [
+        "--data-dir",
+        str(tmp_path / "state"),
+        "--port",
+        str(port),
+        "--temporal-port",
+        str(temporal_port),
+        "--temporal-ui-port",
+        str(ui_port),
+    ]
+    async with running_dev(args, env) as dev:
+        await dev.wait_ready()
+        ui, token, demo = dev.banner["UI"], dev.banner["token"], dev.banner["demo"]
+        assert ui == f"http://127.0.0.1:{port}/"
+        assert dev.banner["Temporal UI"] == f"http://127.0.0.1:{ui_port}"
+        for part in ("temporal", "worker", "gateway"):
+            assert any(line.startswith(f"{part} ") for line in dev.output), dev.log
+
+        watcher = Watcher(answer=True)
+        await watcher.client.connect(
+            ui, auth={"token": token}, transports=["websocket"], wait_timeout=10
+        )
+        try:
+            await watcher.follow(demo)
+            history = await watcher.until_ended(demo)
+            assert watcher.acks == [{"ok": True}]
+            types = [e["type"] for e in history]
+            assert {t.split(":")[0] for t in types} == CATEGORIES, types
+            assert types[-1] == "execution:completed", history[-1]
+            assert history[-1]["data"]["outputs"]["decide"]["approved"] is True
+
+            # A second `dev` on the same data dir says so instead of fighting for the ports.
+            code, _, err = await run_cli("dev", *args, env=env)
+            assert code == 5, err
+            assert "already running" in err
+
+            # `watch --json` on a finished execution: its whole history, then exit 0.
+            code, out, err = await run_cli(
+                "watch", demo, "--json", "--url", ui, "--token", token, env=env
+            )
+            assert code == 0, err
+            replayed = [json.loads(line) for line in out.splitlines()]
+            assert [e["position"] for e in replayed] == [e["position"] for e in history]
+            assert replayed == history
+
+            # ...and on a live one it follows to the end.
+            live_env = {**env, "FLOWMAESTRO_TEMPORAL_ADDRESS": dev.banner["Temporal"]}
+            code, out, err = await run_cli(
+                "run",
+                str(EXAMPLES / "approval.yaml"),
+                "--user",
+                "dev",
+                "--input",
+                "amount=500",
+                env=live_env,
+            )
+            assert code == 0, err
+            live = out.strip()
+            watching = asyncio.create_task(
+                run_cli("watch", live, "--json", "--url", ui, "--token", token, env=env)
+            )
+            await watcher.follow(live)
+            followed = await watcher.until_ended(live)
+            code, out, err = await asyncio.wait_for(watching, 60)
+            assert code == 0, err
+            lines = [json.loads(line) for line in out.splitlines()]
+            assert lines == followed
+            assert "user_input:received" in [e["type"] for e in lines]
+        finally:
+            await watcher.client.disconnect()
+
+        tree = dev.tree()
+        assert len(tree) >= 3, tree
+        code = await dev.interrupt()
+        assert code == 0, dev.log
+        psutil.wait_procs(tree, timeout=10)
+        assert alive(tree) == [], dev.log
+        assert "stopped; nothing left running" in dev.log
+
+
+async def test_dev_on_the_embedded_postgres_stops_it_too(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    args = [
+        "--data-dir",
+        str(state),
+        "--port",
+        str(free_port()),
+        "--temporal-port",
+        str(free_port()),
+        "--temporal-ui-port",
+        "0",
+        "--no-demo",
+    ]
+    async with running_dev(args, dev_env()) as dev:
+        await dev.wait_ready()
+        assert "Temporal UI" not in dev.banner
+        postmaster = psutil.Process(
+            int((state / "pgdata" / "postmaster.pid").read_text().split()[0])
+        )
+        tree = [*dev.tree(), postmaster]
+        assert await dev.interrupt() == 0, dev.log
+        psutil.wait_procs(tree, timeout=10)
+        assert alive(tree) == [], dev.log
