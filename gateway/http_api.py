@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from events.channels import execution_channel
+from gateway.auth import Principal
 from gateway.errors import AuthError, GatewayError
 from gateway.ownership import require_owner
 from gateway.relay import provide_input
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from temporalio.client import Client
 
     from events.outbox import OutboxReader, StoredEvent
-    from gateway.auth import Principal, TokenVerifier
+    from gateway.auth import TokenVerifier
     from gateway.config import GatewayConfig
     from gateway.hub import Hub
 
@@ -68,6 +69,19 @@ class AnswerRequest(BaseModel):
     value: JsonValue
 
 
+def _principal(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> Principal:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer":
+        raise AuthError("send Authorization: Bearer <token>")
+    verifier: TokenVerifier = request.app.state.verifier
+    return verifier.verify(token.strip())
+
+
+User = Annotated[Principal, Depends(_principal)]
+
+
 def error_response(exc: GatewayError) -> JSONResponse:
     body = {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}
     return JSONResponse(body, status_code=STATUS[exc.code])
@@ -90,13 +104,7 @@ def http_api(
 
     app.add_exception_handler(GatewayError, on_gateway_error)
 
-    def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer":
-            raise AuthError("send Authorization: Bearer <token>")
-        return verifier.verify(token.strip())
-
-    User = Annotated["Principal", Depends(principal)]
+    app.state.verifier = verifier
 
     async def owned(execution_id: str, user: Principal) -> asyncpg.Record:
         row = await pool.fetchrow(_EXECUTION, execution_id)
