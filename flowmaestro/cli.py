@@ -5,12 +5,14 @@ from __future__ import annotations
 import click
 
 from flowmaestro.commands.dev import dev_command
+from flowmaestro.commands.gateway import gateway_command
 from flowmaestro.commands.kb import kb_command
 from flowmaestro.commands.migrate import migrate_command
 from flowmaestro.commands.prune import prune_command
 from flowmaestro.commands.run import run_command
 from flowmaestro.commands.schema import schema_command
 from flowmaestro.commands.status import status_command
+from flowmaestro.commands.token import token_command
 from flowmaestro.commands.watch import watch_command
 from flowmaestro.commands.worker import worker_command
 from flowmaestro.runtime import configure_logging
@@ -38,3 +40,5 @@ main.add_command(worker_command)
 main.add_command(watch_command)
 main.add_command(prune_command)
 main.add_command(kb_command)
+main.add_command(gateway_command)
+main.add_command(token_command)

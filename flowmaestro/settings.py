@@ -44,6 +44,22 @@ class Settings(BaseSettings):
     kb_max_file_bytes: int = Field(default=20 << 20, gt=0, description="largest ingestible file")
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
+    gateway_max_message_bytes: int = Field(
+        default=64 * 1024, gt=0, description="larger client messages are answered too_large"
+    )
+    gateway_rate_limit: float = Field(
+        default=50.0, gt=0, description="client messages per second per socket (burst 2x)"
+    )
+    gateway_max_queue: int = Field(
+        default=1000, gt=3, description="outgoing packets per socket before it is dropped as slow"
+    )
+    gateway_max_subscriptions: int = Field(default=100, gt=0)
+    flows_dir: Path | None = Field(
+        default=None, description="flows POST /api/executions starts by name (default: examples/)"
+    )
+    web_dist: Path | None = Field(
+        default=None, description="the built UI the gateway serves at / (default: web/dist)"
+    )
     log_level: str = "INFO"
 
     @property
