@@ -94,7 +94,7 @@ async def test_two_gateway_processes_share_one_database(
                         assert ack["ok"], ack
 
                 def prompts(r: Recorder) -> bool:
-                    return sum(e["type"] == "user_input:required" for e in r.events) == 2
+                    return [e["type"] for e in r.events].count("user_input:required") == 2
 
                 await on_a.wait_until(prompts)
                 await on_b.wait_until(prompts)
@@ -114,7 +114,7 @@ async def test_two_gateway_processes_share_one_database(
                 assert answered.status_code == 200, answered.text
 
                 def finished(r: Recorder) -> bool:
-                    return sum(e["type"] == "execution:completed" for e in r.events) == 2
+                    return [e["type"] for e in r.events].count("execution:completed") == 2
 
                 await on_a.wait_until(finished)
                 await on_b.wait_until(finished)
