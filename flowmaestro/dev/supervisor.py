@@ -154,13 +154,11 @@ class Supervisor:
             "FLOWMAESTRO_TEMPORAL_ADDRESS": address,
             "FLOWMAESTRO_JWT_SECRET": secret,
             "FLOWMAESTRO_STATE_DIR": str(settings.state_dir),
-            "FLOWMAESTRO_GATEWAY_HOST": options.host,
-            "FLOWMAESTRO_GATEWAY_PORT": str(options.port),
         }
         worker = Child("worker", _flowmaestro("worker"), env, self._console)
         gateway = Child(
             "gateway",
-            _flowmaestro("gateway"),
+            _flowmaestro("gateway", "--host", options.host, "--port", str(options.port)),
             env,
             self._console,
         )

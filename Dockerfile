@@ -1,0 +1,31 @@
+# The project image: the `flowmaestro` CLI (worker, gateway, migrate, ...) with the built UI.
+# syntax=docker/dockerfile:1
+
+FROM node:22-bookworm-slim AS web
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web/ ./
+RUN npm run build
+
+FROM python:3.11-slim-bookworm
+ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY events/ events/
+COPY activities/ activities/
+COPY workflows/ workflows/
+COPY gateway/ gateway/
+COPY flowmaestro/ flowmaestro/
+COPY migrations/ migrations/
+COPY bench/ bench/
+COPY examples/ examples/
+# Editable, so migrations/, examples/ and web/dist resolve beside the code as in a checkout.
+RUN pip install -e .
+COPY --from=web /web/dist web/dist
+RUN useradd --system --home-dir /var/lib/flowmaestro --create-home flowmaestro
+USER flowmaestro
+ENV FLOWMAESTRO_STATE_DIR=/var/lib/flowmaestro
+EXPOSE 8000
+ENTRYPOINT ["flowmaestro"]
+CMD ["--help"]
