@@ -1,0 +1,138 @@
+"""The HTTP API: bearer auth, catch-up, SSE with Last-Event-ID, health, metrics, OpenAPI."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from tests.gateway.harness import emit, own_execution, progress, token
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    import asyncpg
+
+    from tests.gateway.harness import Running
+
+
+async def frames(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
+    """Server-sent events as {id, event, data}, keep-alive comments skipped."""
+    frame: dict[str, Any] = {}
+    async for line in response.aiter_lines():
+        if not line:
+            if frame:
+                yield frame
+            frame = {}
+        elif not line.startswith(":"):
+            field, _, value = line.partition(": ")
+            frame[field] = json.loads(value) if field == "data" else value
+
+
+async def read(stream: AsyncIterator[dict[str, Any]], count: int) -> list[dict[str, Any]]:
+    return [await anext(stream) for _ in range(count)]
+
+
+async def test_sse_streams_and_resumes_with_last_event_id(
+    gateway: Running, pool: asyncpg.Pool
+) -> None:
+    await own_execution(pool, "ex_h", "u1")
+    await emit(pool, *(progress("u1", "ex_h", i) for i in range(5)))
+    await emit(pool, progress("u1", "ex_other", 0))
+    headers = {"Authorization": f"Bearer {token('u1')}"}
+    url = f"{gateway.url}/api/executions/ex_h/stream"
+    async with httpx.AsyncClient(headers=headers, timeout=30) as http:
+        async with http.stream("GET", url, params={"after": 0}) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            stream = frames(response)
+            first = await read(stream, 5)
+            await emit(pool, *(progress("u1", "ex_h", i) for i in range(5, 8)))
+            first += await read(stream, 3)
+        assert [f["data"]["data"]["step"] for f in first] == [str(i) for i in range(8)]
+        assert all(
+            f["event"] == "node:progress" and int(f["id"]) == f["data"]["position"] for f in first
+        )
+        # Events emitted while disconnected arrive after a resume from Last-Event-ID, once.
+        await emit(pool, *(progress("u1", "ex_h", i) for i in range(8, 12)))
+        resume = {"Last-Event-ID": first[-1]["id"]}
+        async with http.stream("GET", url, headers=resume) as response:
+            stream = frames(response)
+            second = await read(stream, 4)
+            await emit(pool, progress("u1", "ex_h", 12))
+            second += await read(stream, 1)
+        assert [f["data"]["data"]["step"] for f in second] == [str(i) for i in range(8, 13)]
+        positions = [int(f["id"]) for f in first + second]
+        assert positions == sorted(set(positions))
+
+        page = (
+            await http.get(
+                f"{gateway.url}/api/executions/ex_h/events",
+                params={"after": positions[2], "limit": 3},
+            )
+        ).json()
+        assert [e["position"] for e in page["events"]] == positions[3:6]
+        assert page["position"] == positions[5] and page["recovered"] is True
+        snapshot = (await http.get(f"{gateway.url}/api/executions/ex_h")).json()
+        assert snapshot["position"] == positions[-1]
+        assert snapshot["nodes"] == [
+            {
+                "nodeId": "n",
+                "nodeType": "",
+                "status": "pending",
+                "attempt": 1,
+                "durationMs": None,
+                "progress": 12,
+            }
+        ]
+
+
+async def test_http_refusals_have_codes(gateway: Running, pool: asyncpg.Pool) -> None:
+    await own_execution(pool, "ex_theirs", "u2")
+    async with httpx.AsyncClient(base_url=gateway.url) as http:
+        assert (await http.get("/api/executions")).status_code == 401
+        bad = await http.get("/api/executions", headers={"Authorization": "Bearer nope"})
+        assert bad.status_code == 401 and bad.json()["error"]["code"] == "unauthorized"
+        auth = {"Authorization": f"Bearer {token('u1')}"}
+        for path in (
+            "/api/executions/ex_theirs",
+            "/api/executions/ex_theirs/events",
+            "/api/executions/ex_theirs/stream",
+        ):
+            refused = await http.get(path, headers=auth)
+            assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+        missing = await http.get("/api/executions/ex_nope", headers=auth)
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+        answer = await http.post(
+            "/api/executions/ex_theirs/inputs/in_1", json={"value": 1}, headers=auth
+        )
+        assert answer.status_code == 403
+        unknown_flow = await http.post("/api/executions", json={"flow": "nope"}, headers=auth)
+        assert unknown_flow.status_code == 404
+        invalid_flow = await http.post(
+            "/api/executions", json={"flow": {"name": "x", "nodes": []}}, headers=auth
+        )
+        assert (
+            invalid_flow.status_code == 400
+            and invalid_flow.json()["error"]["code"] == "bad_request"
+        )
+
+
+async def test_health_metrics_and_openapi(gateway: Running) -> None:
+    async with httpx.AsyncClient(base_url=gateway.url) as http:
+        assert (await http.get("/healthz")).json() == {"status": "ok"}
+        ready = await http.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["checks"] == {"postgres": True, "temporal": True, "tail": True}
+        metrics = (await http.get("/metrics")).text
+        for name in (
+            "flowmaestro_gateway_connections",
+            "flowmaestro_gateway_deliveries_total",
+            "flowmaestro_gateway_commit_to_emit_seconds_bucket",
+            "flowmaestro_gateway_tail_lag_events",
+        ):
+            assert name in metrics
+        paths = (await http.get("/openapi.json")).json()["paths"]
+        assert "/api/executions/{execution_id}/stream" in paths
+        assert (await http.get("/docs")).status_code == 200
