@@ -32,6 +32,13 @@ WORKFLOWS: tuple[type, ...] = (ExecutionWorkflow, KnowledgeBaseIngestWorkflow)
 _PASSTHROUGH = ("jinja2", "markupsafe", "jsonschema", "jsonschema_specifications", "referencing")
 
 
+def sandbox_runner() -> SandboxedWorkflowRunner:
+    """The workflow sandbox every worker and replayer uses."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*_PASSTHROUGH)
+    )
+
+
 def activities_of(emitter: Emitter, pool: asyncpg.Pool, services: NodeServices) -> list[Any]:
     """Every activity, bound to its dependencies."""
     nodes = NodeActivities(emitter, services)
@@ -64,8 +71,6 @@ def build_worker(
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
         activities=activities_of(emitter, pool, services),
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*_PASSTHROUGH)
-        ),
+        workflow_runner=sandbox_runner(),
         max_concurrent_activities=max_concurrent_activities,
     )
