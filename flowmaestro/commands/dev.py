@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import click
@@ -56,6 +57,8 @@ def dev_command(
     One `dev` runs per data dir: a second one says so and exits with status 5.
     """
     settings = settings_of(ctx)
+    # Readiness checks ask the gateway many times; each request is not news.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     if data_dir is not None:
         settings = settings.model_copy(update={"state_dir": data_dir.resolve()})
     options = DevOptions(

@@ -48,6 +48,7 @@ class Follower:
         self._seen: set[int] = set()
         self._last = 0
         self._subscribing: asyncio.Task[None] | None = None
+        self._closing = False
         self._sio.on("connect", self._on_connect)
         self._sio.on("disconnect", self._on_disconnect)
         self._sio.on("connect_error", self._on_connect_error)
@@ -79,6 +80,7 @@ class Follower:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._closing = True
         await self._sio.disconnect()
         if self._subscribing is not None:
             self._subscribing.cancel()
@@ -107,7 +109,8 @@ class Follower:
         self._subscribing = asyncio.create_task(self._subscribe())
 
     def _on_disconnect(self, reason: Any = None) -> None:
-        self._status(f"connection to {self.url} lost ({reason}); reconnecting")
+        if not self._closing:
+            self._status(f"connection to {self.url} lost ({reason}); reconnecting")
 
     def _on_connect_error(self, data: Any) -> None:
         if isinstance(data, dict) and data.get("code") == "unauthorized":

@@ -3,6 +3,7 @@ text as it streams, knowledge-base documents and open prompts."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,8 @@ def render(state: ExecutionState) -> RenderableType:
         parts.append(Text(f"knowledge base  {document}", style="blue"))
     for prompt in state.prompts.values():
         parts.append(Text(f"waiting for input: {prompt['prompt']}", style="magenta"))
+    if state.outputs is not None:
+        parts.append(Text(f"outputs: {json.dumps(state.outputs)}", style="green"))
     if state.error:
         parts.append(Text(f"failed: {state.error}", style="red"))
     return Group(*parts)

@@ -8,6 +8,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from rich.live import Live
+from rich.markup import escape
 
 from flowmaestro.watch.answer import AnswerError, parse_answer, question
 from flowmaestro.watch.render import render
@@ -41,25 +42,29 @@ async def ask(follower: Follower, console: Console, prompt: dict[str, Any]) -> N
     """Read answers until the gateway accepts one, or says the prompt is settled."""
     while True:
         try:
-            text = await asyncio.to_thread(console.input, f"[magenta]{question(prompt)}[/] ")
+            text = await asyncio.to_thread(
+                console.input, f"[magenta]{escape(question(prompt))}[/] "
+            )
         except EOFError:
             console.print("no answer from the terminal; the prompt stays open")
             return
         try:
             value = parse_answer(prompt, text)
         except AnswerError as exc:
-            console.print(f"[red]{exc}[/]")
+            console.print(f"[red]{escape(str(exc))}[/]")
             continue
         ack = await follower.provide(prompt["inputId"], value)
         if ack.get("ok"):
             return
         error = ack.get("error") or {}
-        console.print(f"[red]refused ({error.get('code')}): {error.get('message')}[/]")
+        console.print(f"[red]refused ({error.get('code')}): {escape(str(error.get('message')))}[/]")
         details = error.get("details")
         if isinstance(details, dict):
             for problem in details.get("errors") or []:
-                console.print(f"  {problem.get('path') or '/'}: {problem.get('message')}")
+                console.print(
+                    f"  {problem.get('path') or '/'}: {problem.get('message')}", markup=False
+                )
         elif details is not None:
-            console.print(f"  {json.dumps(details)}")
+            console.print(f"  {json.dumps(details)}", markup=False)
         if error.get("code") in _SETTLED:
             return
