@@ -1,0 +1,98 @@
+"""SIGKILL the worker process in the middle of a node; a new worker process finishes the
+execution and every event is in the outbox exactly once."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tests.workflows.helpers import events_until, shape, start
+from tests.workflows.test_examples import assert_each_once
+from workflows.flow import load_flow
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import asyncpg
+    from temporalio.testing import WorkflowEnvironment
+
+    from events.outbox import Sequencer
+
+FLOW = load_flow("""
+name: survive-a-kill
+nodes:
+  - id: before
+    type: transform
+    config: {output: 1}
+  - id: wait
+    type: delay
+    after: [before]
+    config: {seconds: 3, reports: 6}
+    heartbeat_timeout_seconds: 1
+    retry: {initial_interval_seconds: 0.2}
+  - id: finish
+    type: transform
+    after: [wait]
+    config: {output: "{{ nodes.before + 1 }}"}
+""")
+
+
+@contextlib.contextmanager
+def worker_process(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    flowmaestro = Path(sys.executable).parent / "flowmaestro"
+    with log.open("ab") as out:
+        process = subprocess.Popen([str(flowmaestro), "worker"], env=env, stdout=out, stderr=out)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+
+
+async def test_a_killed_worker_loses_and_duplicates_nothing(
+    temporal_env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    sequencer: Sequencer,
+    database_dsn: str,
+    tmp_path: Path,
+) -> None:
+    client = temporal_env.client
+    queue = f"kill-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "FLOWMAESTRO_DATABASE_URL": database_dsn,
+        "FLOWMAESTRO_TEMPORAL_ADDRESS": client.service_client.config.target_host,
+        "FLOWMAESTRO_TASK_QUEUE": queue,
+        # The test's own sequencer numbers the events; the workers only write them.
+        "FLOWMAESTRO_RUN_SEQUENCER": "false",
+    }
+    log = tmp_path / "workers.log"
+    execution_id = await start(client, pool, queue, FLOW)
+    with worker_process(env, log) as first:
+        await events_until(pool, execution_id, {"node:progress"}, node_id="wait", timeout=60)
+        first.send_signal(signal.SIGKILL)
+        assert first.wait(10) == -signal.SIGKILL
+    with worker_process(env, log):
+        events = await events_until(pool, execution_id, timeout=60)
+
+    assert_each_once(events)
+    assert events[-1].type == "execution:completed", log.read_text()[-3000:]
+    assert events[-1].envelope["data"]["outputs"] == {"finish": 2}
+    for node in ("before", "wait", "finish"):
+        assert shape(events).count(("node:completed", node)) == 1
+    wait = [e.envelope["data"] for e in events if e.envelope["data"].get("nodeId") == "wait"]
+    # The killed attempt never finished; Temporal ran a second one on the new worker ...
+    assert [d["attempt"] for d in wait if "attempt" in d] == [1, 2]
+    # ... which resumed from its checkpoint: each progress step is reported exactly once.
+    assert [round(d["progress"]) for d in wait if "progress" in d] == [17, 33, 50, 67, 83, 100]
