@@ -46,7 +46,7 @@ def encode(stored: StoredEvent) -> Any:
 class _Replay:
     after: int
     held: list[tuple[int, Any]] = field(default_factory=list)
-    """Live events of the replaying channel (and of no live one), sent after the replay."""
+    """Live events of the replaying channel, sent after the replay."""
 
 
 class Connection:
@@ -124,14 +124,15 @@ class Hub:
                     listener.overflowed = True
 
     def _route(self, conn: Connection, stored: StoredEvent, packet: Any) -> int:
-        if conn.replays and not any(ch in conn.joined for ch in stored.channels):
-            for ch in stored.channels:
-                replay = conn.replays.get(ch)
-                if replay is not None:
-                    replay.held.append((stored.position, packet))
-                    if len(replay.held) > 10 * self._config.max_queue:
-                        self._drop_slow(conn)
-                    return 0
+        # An event of a channel being replayed waits for the replay, even when another room
+        # (say the user channel) would take it now: the resumed channel stays in order.
+        for ch in stored.channels if conn.replays else ():
+            replay = conn.replays.get(ch)
+            if replay is not None:
+                replay.held.append((stored.position, packet))
+                if len(replay.held) > 10 * self._config.max_queue:
+                    self._drop_slow(conn)
+                return 0
         return self._send(conn, packet)
 
     def _send(self, conn: Connection, packet: Any) -> int:
