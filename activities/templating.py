@@ -24,7 +24,18 @@ if TYPE_CHECKING:
 
     from pydantic import JsonValue
 
-_ENV = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+
+class _JsonEnvironment(SandboxedEnvironment):
+    """`a.b` on a JSON object means its key `b` first, so `nodes.x.items` is the data's
+    `items`, not the dict method."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, dict) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
+_ENV = _JsonEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
 _ONE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}\s*$", re.DOTALL)
 ROOT_NAMES = frozenset({"inputs", "nodes"})
 
