@@ -1,0 +1,100 @@
+"""The two servers `bench.delivery` compares, each run in a process of its own:
+
+`python -m bench._delivery_servers ours DSN PORT SECRET`: the gateway app on DSN.
+`python -m bench._delivery_servers raw PAYLOADS PORT`: a plain python-socketio AsyncServer that
+emits the payloads (the same envelopes) from memory when asked over HTTP.
+Both print `ready` on stdout once they listen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import asyncpg
+import socketio
+import uvicorn
+from temporalio.client import Client
+
+from gateway import GatewayConfig, create_app
+
+
+async def _serve(app: Any, port: int) -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", port))
+    sock.listen(4096)
+    server = uvicorn.Server(
+        uvicorn.Config(app, lifespan="on", log_level="warning", ws_ping_interval=None)
+    )
+    print("ready", flush=True)
+    await server.serve(sockets=[sock])
+
+
+async def ours(dsn: str, port: int, secret: str) -> None:
+    # Delivery never calls Temporal: a lazy client that is never used.
+    temporal = await Client.connect("127.0.0.1:1", lazy=True)
+    async with asyncpg.create_pool(dsn, min_size=2, max_size=10) as pool:
+        config = GatewayConfig(jwt_secret=secret, max_queue=100_000)
+        await _serve(create_app(config, pool, temporal), port)
+
+
+class RawApp:
+    """Socket.IO plus two HTTP triggers: /burst?n= and /paced?seconds=&rate=&rooms=."""
+
+    def __init__(self, payloads: list[dict[str, Any]]) -> None:
+        self.payloads = payloads
+        self.sio = socketio.AsyncServer(async_mode="asgi", transports=["websocket"])
+        self.sio.on("connect", self._connect)
+        self.app = socketio.ASGIApp(self.sio, other_asgi_app=self._http)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        room = auth.get("room", "user:bench") if isinstance(auth, dict) else "user:bench"
+        await self.sio.enter_room(sid, room)
+
+    async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        query = {k: v[0] for k, v in parse_qs(scope["query_string"].decode()).items()}
+        job = self._burst(int(query["n"])) if scope["path"] == "/burst" else self._paced(query)
+        task = asyncio.create_task(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def _burst(self, n: int) -> None:
+        for payload in self.payloads[:n]:
+            await self.sio.emit(payload["type"], payload, to="user:bench")
+
+    async def _paced(self, query: dict[str, str]) -> None:
+        seconds, rate, rooms = float(query["seconds"]), int(query["rate"]), int(query["rooms"])
+        tick = 0.01
+        per_tick = int(rate * tick)
+        start = time.perf_counter()
+        sent = 0
+        for t in range(int(seconds / tick)):
+            for _ in range(per_tick):
+                payload = {**self.payloads[sent % len(self.payloads)], "sentAt": time.monotonic()}
+                await self.sio.emit(payload["type"], payload, to=f"user:u{sent % rooms}")
+                sent += 1
+            delay = start + (t + 1) * tick - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)  # pacing the load
+
+
+async def raw(payloads: list[dict[str, Any]], port: int) -> None:
+    await _serve(RawApp(payloads).app, port)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "ours":
+        asyncio.run(ours(sys.argv[2], int(sys.argv[3]), sys.argv[4]))
+    else:
+        asyncio.run(raw(json.loads(Path(sys.argv[2]).read_text()), int(sys.argv[3])))
