@@ -1,0 +1,86 @@
+"""`flowmaestro run`: starts a flow for a user and prints the execution id; refuses bad
+flows and inputs before anything starts."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from click.testing import CliRunner
+
+from flowmaestro.cli import main
+from flowmaestro.commands.run import parse_inputs
+from tests.workflows.helpers import EXAMPLES, events_until, worker
+from workflows.flow import load_flow
+
+if TYPE_CHECKING:
+    import asyncpg
+    from temporalio.testing import WorkflowEnvironment
+
+    from events.outbox import Sequencer
+
+
+async def test_run_starts_the_flow_and_prints_its_id(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, sequencer: Sequencer, database_dsn: str
+) -> None:
+    client = temporal_env.client
+    async with worker(client, pool) as queue:
+        env = {
+            **os.environ,
+            "FLOWMAESTRO_DATABASE_URL": database_dsn,
+            "FLOWMAESTRO_TEMPORAL_ADDRESS": client.service_client.config.target_host,
+            "FLOWMAESTRO_TASK_QUEUE": queue,
+        }
+        flowmaestro = Path(sys.executable).parent / "flowmaestro"
+        process = await asyncio.create_subprocess_exec(
+            str(flowmaestro),
+            "run",
+            str(EXAMPLES / "approval.yaml"),
+            "--user",
+            "u7",
+            "--input",
+            "amount=20",
+            "--input",
+            "requester=0042",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode == 0, err.decode()
+        execution_id = out.decode().strip()
+        assert execution_id.startswith("ex_") and len(execution_id) == 35
+        events = await events_until(pool, execution_id)
+    row = await pool.fetchrow(
+        "SELECT user_id, inputs::text FROM executions WHERE id = $1", execution_id
+    )
+    assert row is not None and row["user_id"] == "u7"
+    assert events[0].envelope["data"]["inputs"] == {"amount": 20, "requester": "0042"}
+    assert events[-1].envelope["data"]["outputs"] == {"decide": {"amount": 20, "approved": True}}
+
+
+def test_a_bad_flow_file_is_refused_naming_the_node(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "name: x\nnodes:\n  - {id: a, type: transform, after: [b], config: {output: 1}}\n"
+    )
+    result = CliRunner().invoke(main, ["run", str(bad), "--user", "u1"])
+    assert result.exit_code == 1
+    assert f"error: {bad}: node 'a': after names no node 'b'" in result.output
+
+
+def test_missing_inputs_are_refused_before_starting() -> None:
+    result = CliRunner().invoke(main, ["run", str(EXAMPLES / "approval.yaml"), "--user", "u1"])
+    assert result.exit_code == 1
+    assert "input 'amount': required" in result.output
+
+
+def test_inputs_parse_as_json_unless_declared_strings() -> None:
+    flow = load_flow(EXAMPLES / "approval.yaml")
+    assert parse_inputs(flow, ("amount=12.5", "requester=true")) == {
+        "amount": 12.5,
+        "requester": "true",
+    }
