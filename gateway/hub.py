@@ -163,7 +163,7 @@ class Hub:
         if socket is not None:
             await socket.close(wait=False, abort=True, reason="slow")
         if severance is not None:
-            severance.severed.set()
+            severance.sever()
 
     # -- sockets ---------------------------------------------------------------------
 

@@ -77,7 +77,12 @@ class Severance:
     stopped reading (a graceful close would queue behind that send)."""
 
     def __init__(self) -> None:
-        self.severed = asyncio.Event()
+        # A plain future rather than an Event: an idle socket waits on it without a task.
+        self._cut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def sever(self) -> None:
+        if not self._cut.done():
+            self._cut.set_result(None)
 
     def wrap(self, receive: Any, send: Any) -> tuple[Any, Any]:
         async def guarded_receive() -> Any:
@@ -93,15 +98,15 @@ class Severance:
 
     async def _race(self, operation: Coroutine[Any, Any, Any]) -> tuple[bool, Any]:
         """(True, the operation's result), or (False, None) once severed."""
-        if self.severed.is_set():
+        if self._cut.done():
             operation.close()
             return False, None
         task = asyncio.ensure_future(operation)
-        cut = asyncio.ensure_future(self.severed.wait())
         try:
-            await asyncio.wait({task, cut}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            cut.cancel()
+            await asyncio.wait({task, self._cut}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            task.cancel()  # e.g. engine.io's ping timeout: nothing may read after us
+            raise
         if task.done():
             return True, task.result()
         task.cancel()
