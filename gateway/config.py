@@ -34,6 +34,8 @@ class GatewayConfig:
     max_queue: int = 1000
     """Outgoing packets waiting for one socket; past it the socket is dropped as `slow`."""
     max_subscriptions: int = 100
+    kb_max_file_bytes: int = 20 << 20
+    """A larger upload is recorded without content and fails in extraction (visibly)."""
     replay_page: int = 500
     slow_timeout: float = 10.0
     """How long a replay waits for a socket's queue to drain before calling it slow."""

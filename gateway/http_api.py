@@ -7,18 +7,19 @@ import json
 import logging
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from events.channels import execution_channel
 from gateway.auth import Principal
 from gateway.errors import AuthError, GatewayError
-from gateway.ownership import require_owner
+from gateway.ownership import knowledge_base_owner, require_owner
 from gateway.relay import provide_input
 from gateway.snapshot import execution_snapshot, summary
 from workflows.errors import WorkflowsError
 from workflows.flow import Flow, load_flow
+from workflows.kb_ingest import create_knowledge_base, ingest_document
 from workflows.start import start_execution
 
 if TYPE_CHECKING:
@@ -61,6 +62,12 @@ class StartRequest(BaseModel):
         description="an example flow's name (e.g. `approval`) or a flow document"
     )
     inputs: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class KnowledgeBaseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
 
 
 class AnswerRequest(BaseModel):
@@ -184,6 +191,30 @@ def http_api(
             temporal, pool, user.user_id, execution_id, input_id, body.value
         )
         return {"ok": True, "inputId": result.input_id, "nodeId": result.node_id}
+
+    @router.post("/knowledge-bases", status_code=201)
+    async def new_knowledge_base(body: KnowledgeBaseRequest, user: User) -> dict[str, str]:
+        """Create a knowledge base owned by the caller."""
+        kb_id = await create_knowledge_base(pool, owner_id=user.user_id, name=body.name)
+        return {"knowledgeBaseId": kb_id}
+
+    @router.post("/knowledge-bases/{knowledge_base_id}/documents", status_code=202)
+    async def upload(knowledge_base_id: str, file: UploadFile, user: User) -> dict[str, str]:
+        """Upload a document; its ingestion streams as `kb:*` events on `kb:{id}`."""
+        owner = await knowledge_base_owner(pool, knowledge_base_id)
+        require_owner(owner, user.user_id, f"knowledge base {knowledge_base_id}")
+        handle = await ingest_document(
+            temporal,
+            pool,
+            kb_id=knowledge_base_id,
+            user_id=user.user_id,
+            file_name=file.filename or "upload",
+            content=await file.read(),
+            max_bytes=config.kb_max_file_bytes,
+            task_queue=config.task_queue,
+        )
+        # The ingestion's workflow id is `kb-ingest-{document id}`.
+        return {"documentId": handle.id.removeprefix("kb-ingest-"), "workflowId": handle.id}
 
     app.include_router(router)
 

@@ -41,6 +41,7 @@ def gateway_config(settings: Settings, dsn: str) -> GatewayConfig:
         rate_burst=max(1, int(2 * settings.gateway_rate_limit)),
         max_queue=settings.gateway_max_queue,
         max_subscriptions=settings.gateway_max_subscriptions,
+        kb_max_file_bytes=settings.kb_max_file_bytes,
     )
 
 
