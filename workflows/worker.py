@@ -6,6 +6,7 @@ only assembles the Temporal `Worker` from them.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from temporalio.worker import Worker
@@ -73,4 +74,7 @@ def build_worker(
         activities=activities_of(emitter, pool, services),
         workflow_runner=sandbox_runner(),
         max_concurrent_activities=max_concurrent_activities,
+        # A live worker takes its sticky tasks within milliseconds; after 3 s (not the default
+        # 10 s) a dead worker's executions move on to another worker.
+        sticky_queue_schedule_to_start_timeout=timedelta(seconds=3),
     )
