@@ -7,12 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from tests.gateway.harness import emit, own_execution, progress, token
+from gateway import GatewayConfig
+from tests.gateway.harness import SECRET, emit, own_execution, progress, serve, token
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+    from pathlib import Path
 
     import asyncpg
+    from temporalio.testing import WorkflowEnvironment
 
     from tests.gateway.harness import Running
 
@@ -136,3 +139,21 @@ async def test_health_metrics_and_openapi(gateway: Running) -> None:
         paths = (await http.get("/openapi.json")).json()["paths"]
         assert "/api/executions/{execution_id}/stream" in paths
         assert (await http.get("/docs")).status_code == 200
+
+
+async def test_the_built_ui_is_served_at_the_root(
+    pool: asyncpg.Pool, temporal_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    (tmp_path / "index.html").write_text("<!doctype html><title>FlowMaestro</title>")
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "app.js").write_text("console.log('ui')")
+    config = GatewayConfig(jwt_secret=SECRET, static_dir=tmp_path)
+    async with (
+        serve(pool, temporal_env.client, config) as running,
+        httpx.AsyncClient(base_url=running.url) as http,
+    ):
+        index = await http.get("/")
+        assert index.status_code == 200 and "<title>FlowMaestro</title>" in index.text
+        assert (await http.get("/assets/app.js")).text == "console.log('ui')"
+        assert (await http.get("/healthz")).json() == {"status": "ok"}
+        assert (await http.get("/api/executions")).status_code == 401

@@ -5,10 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from events.outbox import prune_before
 from gateway import GatewayConfig
-from tests.gateway.harness import SECRET, Recorder, emit, own_execution, progress, serve
+from tests.gateway.harness import (
+    SECRET,
+    Recorder,
+    emit,
+    has_events,
+    own_execution,
+    progress,
+    serve,
+)
 
 if TYPE_CHECKING:
     import asyncpg
@@ -92,4 +102,32 @@ async def resume_mid_stream(gateway: Running, pool: asyncpg.Pool) -> None:
     # Without the user channel the resumed stream is one ordered run from the start.
     assert late.positions() == everything
     await second.close()
+    await late.close()
+
+
+async def test_resume_from_before_the_pruned_horizon_is_not_recovered(
+    gateway: Running, pool: asyncpg.Pool
+) -> None:
+    await own_execution(pool, "ex_old", "u1")
+    watcher = await Recorder().connect(gateway.url, "u1")
+    await emit(pool, *(progress("u1", "ex_old", i) for i in range(5)))
+    await watcher.wait_until(has_events(5))
+    async with pool.acquire() as con:
+        pruned, through = await prune_before(con, datetime.now(UTC) + timedelta(seconds=1))
+    assert (pruned, through) == (5, watcher.positions()[-1])
+    await emit(pool, *(progress("u1", "ex_old", i) for i in range(5, 7)))
+    await watcher.wait_until(has_events(7))
+    late = await Recorder().connect(gateway.url, "u1")
+    ack = await late.call("subscribe", {"channel": "execution:ex_old", "after": 0})
+    assert ack == {
+        "ok": True,
+        "channel": "execution:ex_old",
+        "position": watcher.positions()[-1],
+        "replayed": 2,
+        "recovered": False,
+    }
+    assert late.positions() == watcher.positions()[5:]
+    current = await late.call("subscribe", {"channel": "execution:ex_old", "after": through})
+    assert current["recovered"] is True and current["replayed"] == 0
+    await watcher.close()
     await late.close()
