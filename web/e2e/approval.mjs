@@ -3,7 +3,7 @@
 // Run by tests/web/test_browser.py, which passes BASE_URL, TOKEN and ARTIFACTS.
 import { mkdir } from "node:fs/promises";
 import { launch } from "./browser.mjs";
-import { ask, check, step } from "./control.mjs";
+import { ask, check, done, step } from "./control.mjs";
 
 const BASE_URL = process.env.BASE_URL;
 const TOKEN = process.env.TOKEN;
@@ -116,4 +116,5 @@ try {
   step("done");
 } finally {
   await browser.close();
+  done();
 }

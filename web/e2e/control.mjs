@@ -2,7 +2,13 @@
 // line back on stdin, for what only it can do (stop or start the gateway, answer via Temporal).
 import { createInterface } from "node:readline";
 
-const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+const reader = createInterface({ input: process.stdin });
+const lines = reader[Symbol.asyncIterator]();
+
+/** Stop reading stdin, which would otherwise keep the script alive. */
+export function done() {
+  reader.close();
+}
 
 export async function ask(request) {
   process.stdout.write(`@@ ${JSON.stringify(request)}\n`);

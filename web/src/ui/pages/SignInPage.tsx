@@ -19,7 +19,7 @@ export function SignInPage({ onSignedIn }: { onSignedIn: () => void }) {
       <form onSubmit={submit}>
         <label htmlFor="token">Development token</label>
         <p className="hint">
-          Mint one with <code>flowmaestro token USER</code> (or copy the one <code>flowmaestro dev</code> prints).
+          Mint one with <code>flowmaestro token --user USER</code> (or copy the one <code>flowmaestro dev</code> prints).
         </p>
         <textarea id="token" data-testid="token" rows={4} value={token} onChange={(e) => setToken(e.target.value)} />
         {error && <p className="error">{error}</p>}
