@@ -109,19 +109,21 @@ async def running_dev(args: Sequence[str], env: dict[str, str]) -> AsyncIterator
             await dev._pump
 
 
-async def run_cli(*args: str, env: dict[str, str], timeout: float = 60) -> tuple[int, str, str]:
-    """`flowmaestro ARGS` to the end: (exit status, stdout, stderr)."""
+async def run_cli(
+    *args: str, env: dict[str, str], stdin: str | None = None, timeout: float = 60
+) -> tuple[int, str, str]:
+    """`flowmaestro ARGS` to the end, `stdin` typed in: (exit status, stdout, stderr)."""
     proc = await asyncio.create_subprocess_exec(
         FLOWMAESTRO,
         *args,
         env=env,
-        stdin=asyncio.subprocess.DEVNULL,
+        stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     try:
         async with asyncio.timeout(timeout):
-            out, err = await proc.communicate()
+            out, err = await proc.communicate(None if stdin is None else stdin.encode())
     except TimeoutError:
         proc.kill()
         await proc.wait()

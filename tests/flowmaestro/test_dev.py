@@ -49,12 +49,15 @@ async def empty_database(server_dsn: str) -> AsyncIterator[str]:
 
 
 class Watcher:
-    """A Socket.IO client that records executions' events and answers their prompts."""
+    """A Socket.IO client that records its user's events and answers the prompts of the
+    executions it follows."""
 
     def __init__(self, answer: Any) -> None:
         self.client = socketio.AsyncClient(reconnection=False)
         self.events: dict[int, dict[str, Any]] = {}
         self.acks: list[Any] = []
+        self.followed: set[str] = set()
+        self.answered: set[str] = set()
         self._answer = answer
         self._changed = asyncio.Condition()
         self.client.on("*", self._on_event)
@@ -62,20 +65,27 @@ class Watcher:
     async def _on_event(self, event: str, data: Any = None) -> None:
         if not isinstance(data, dict) or "position" not in data:
             return
-        if data["position"] not in self.events and event == "user_input:required":
+        self.events[data["position"]] = data
+        if event == "user_input:required":
+            await self._answer_open(data["executionId"])
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _answer_open(self, execution_id: str) -> None:
+        """Answer, once each, the prompts seen so far of a followed execution."""
+        if execution_id not in self.followed:
+            return
+        for event in self.of(execution_id):
+            input_id = event["data"].get("inputId")
+            if event["type"] != "user_input:required" or input_id in self.answered:
+                continue
+            self.answered.add(input_id)
             ack = await self.client.call(
                 "user_input:provide",
-                {
-                    "executionId": data["executionId"],
-                    "inputId": data["data"]["inputId"],
-                    "value": self._answer,
-                },
+                {"executionId": execution_id, "inputId": input_id, "value": self._answer},
                 timeout=30,
             )
             self.acks.append(ack)
-        self.events[data["position"]] = data
-        async with self._changed:
-            self._changed.notify_all()
 
     def of(self, execution_id: str) -> list[dict[str, Any]]:
         return [e for _, e in sorted(self.events.items()) if e.get("executionId") == execution_id]
@@ -92,10 +102,14 @@ class Watcher:
         return self.of(execution_id)
 
     async def follow(self, execution_id: str) -> None:
+        """Subscribe to the execution from its start, and answer its prompts from now on."""
+        self.followed.add(execution_id)
         ack = await self.client.call(
             "subscribe", {"channel": f"execution:{execution_id}", "after": 0}, timeout=30
         )
         assert ack["ok"], ack
+        # A prompt that arrived (on the user's channel) before it was followed.
+        await self._answer_open(execution_id)
 
 
 async def test_dev_runs_the_demo_end_to_end_and_ctrl_c_leaves_nothing(
@@ -153,15 +167,15 @@ async def test_dev_runs_the_demo_end_to_end_and_ctrl_c_leaves_nothing(
 
             # ...and on a live one it follows to the end.
             live_env = {**env, "FLOWMAESTRO_TEMPORAL_ADDRESS": dev.banner["Temporal"]}
-            code, out, err = await run_cli(
+            start_approval = (
                 "run",
                 str(EXAMPLES / "approval.yaml"),
                 "--user",
                 "dev",
                 "--input",
                 "amount=500",
-                env=live_env,
             )
+            code, out, err = await run_cli(*start_approval, env=live_env)
             assert code == 0, err
             live = out.strip()
             watching = asyncio.create_task(
@@ -174,6 +188,25 @@ async def test_dev_runs_the_demo_end_to_end_and_ctrl_c_leaves_nothing(
             lines = [json.loads(line) for line in out.splitlines()]
             assert lines == followed
             assert "user_input:received" in [e["type"] for e in lines]
+
+            # The terminal view answers a prompt typed in (a wrong answer first).
+            code, out, err = await run_cli(*start_approval, env=live_env)
+            assert code == 0, err
+            asked = out.strip()
+            code, out, err = await run_cli(
+                "watch",
+                asked,
+                "--interactive",
+                "--url",
+                ui,
+                "--token",
+                token,
+                env=env,
+                stdin="maybe\nn\n",
+            )
+            assert code == 0, err + out
+            assert "answer y or n" in out
+            assert '"approved": false' in out
         finally:
             await watcher.client.disconnect()
 
