@@ -77,6 +77,9 @@ async def _serve(stack: Stack, client: Client, request: dict[str, Any]) -> None:
             await stack.stop_gateway()
         case "start-gateway":
             await stack.start_gateway()
+        case "restart-gateway":
+            await stack.stop_gateway()
+            await stack.start_gateway()
         case "answer":
             await _answer(client, request["executionId"], request["value"])
         case other:
@@ -121,14 +124,30 @@ async def _drive(script: str, stack: Stack, client: Client, token: str) -> list[
     return output
 
 
+async def _run(script: str, database_dsn: str, temporal_env: WorkflowEnvironment) -> None:
+    secret = uuid.uuid4().hex
+    address = temporal_env.client.service_client.config.target_host
+    async with Stack(
+        database_dsn, address, secret, ARTIFACTS / script.removesuffix(".mjs")
+    ) as stack:
+        token = mint_token(secret, "browser-user", 3600)
+        output = await _drive(script, stack, temporal_env.client, token)
+    assert output[-1] == "-- done"
+
+
 async def test_approval_flow_in_the_browser(
     database_dsn: str, temporal_env: WorkflowEnvironment
 ) -> None:
-    secret = uuid.uuid4().hex
-    address = temporal_env.client.service_client.config.target_host
-    async with Stack(database_dsn, address, secret, ARTIFACTS) as stack:
-        token = mint_token(secret, "browser-user", 3600)
-        output = await _drive("approval.mjs", stack, temporal_env.client, token)
-    assert output[-1] == "-- done"
+    """Sign in, start, a refused then an accepted answer, two tabs, a reload, an outage."""
+    await _run("approval.mjs", database_dsn, temporal_env)
     for name in ("01-sign-in", "03-execution-waiting", "04-invalid-answer", "07-recovered"):
+        assert (ARTIFACTS / f"{name}.png").is_file()
+
+
+async def test_agent_flow_in_the_browser(
+    database_dsn: str, temporal_env: WorkflowEnvironment
+) -> None:
+    """Agent text streams, survives a gateway restart mid-stream; knowledge-base upload."""
+    await _run("agent.mjs", database_dsn, temporal_env)
+    for name in ("11-agent-streaming", "12-agent-done", "13-knowledge-base"):
         assert (ARTIFACTS / f"{name}.png").is_file()

@@ -1,49 +1,19 @@
 // The demo UI against the real stack: sign in, start the approval flow, answer its prompt
 // (a bad answer first), two tabs, a reload mid-run, and a gateway outage mid-run.
 // Run by tests/web/test_browser.py, which passes BASE_URL, TOKEN and ARTIFACTS.
-import { mkdir } from "node:fs/promises";
 import { launch } from "./browser.mjs";
 import { ask, check, done, step } from "./control.mjs";
-
-const BASE_URL = process.env.BASE_URL;
-const TOKEN = process.env.TOKEN;
-const ARTIFACTS = process.env.ARTIFACTS ?? "test-artifacts/browser";
-const TIMEOUT = Number(process.env.STEP_TIMEOUT_MS ?? 30_000);
-await mkdir(ARTIFACTS, { recursive: true });
-
-const shot = (page, name) => page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
-const nodeStatus = (page, id, status) =>
-  page.locator(`[data-testid="node-${id}"][data-status="${status}"]`).waitFor({ timeout: TIMEOUT });
-const executionStatus = (page, status) =>
-  page.locator(`[data-testid="execution"][data-status="${status}"]`).waitFor({ timeout: TIMEOUT });
-const connection = (page, state) =>
-  page.locator(`[data-testid="connection"]`, { hasText: state }).waitFor({ timeout: TIMEOUT });
-
-async function startApproval(page, amount) {
-  await page.goto(`${BASE_URL}/#/executions`);
-  await page.getByTestId("flow").fill("approval");
-  await page.getByTestId("inputs").fill(JSON.stringify({ amount, requester: "ada" }));
-  await page.getByTestId("start").click();
-  await page.waitForURL(/#\/executions\/ex_/, { timeout: TIMEOUT });
-  return decodeURIComponent(new URL(page.url()).hash.split("/")[2]);
-}
-
-/** The positions the page shows against the server's event log: none missing, none extra. */
-async function assertNoMissingEvent(page, executionId) {
-  const shown = await page.locator("ol.events li code").allTextContents();
-  const server = await page.evaluate(
-    async ([id, token]) => {
-      const r = await fetch(`/api/executions/${id}/events?after=0&limit=1000`, {
-        headers: { Authorization: `Bearer ${token}` },
-      });
-      const body = await r.json();
-      return (Array.isArray(body) ? body : body.events).map((e) => e.position);
-    },
-    [executionId, TOKEN],
-  );
-  const want = server.map(String).join(",");
-  check(shown.join(",") === want, `page shows events ${shown.join(",")}, server has ${want}`);
-}
+import {
+  assertNothingMissing,
+  BASE_URL,
+  connection,
+  executionStatus,
+  nodeStatus,
+  shot,
+  startFlow,
+  TIMEOUT,
+  TOKEN,
+} from "./helpers.mjs";
 
 const browser = await launch();
 try {
@@ -60,7 +30,7 @@ try {
   await shot(page, "02-executions");
 
   step("start the approval flow from the UI; the condition node completes, the prompt opens");
-  const first = await startApproval(page, 250);
+  const first = await startFlow(page, "approval", { amount: 250, requester: "ada" });
   await nodeStatus(page, "check", "completed");
   await page.getByTestId("prompts").waitFor({ timeout: TIMEOUT });
   await shot(page, "03-execution-waiting");
@@ -91,11 +61,11 @@ try {
   await executionStatus(page, "completed");
   await executionStatus(tab2, "completed");
   await shot(page, "05-execution-completed");
-  await assertNoMissingEvent(page, first);
+  await assertNothingMissing(page, first);
   await tab2.close();
 
   step("the gateway goes away mid-run; what happened meanwhile shows once it is back");
-  const second = await startApproval(page, 500);
+  const second = await startFlow(page, "approval", { amount: 500, requester: "ada" });
   await page.getByTestId("prompts").waitFor({ timeout: TIMEOUT });
   await ask({ request: "stop-gateway" });
   await connection(page, "reconnecting");
@@ -106,7 +76,7 @@ try {
   await executionStatus(page, "completed");
   await nodeStatus(page, "decide", "completed");
   check((await page.getByTestId("prompts").count()) === 0, "the answered prompt is closed");
-  await assertNoMissingEvent(page, second);
+  await assertNothingMissing(page, second);
   await shot(page, "07-recovered");
 
   step("the executions list shows both");

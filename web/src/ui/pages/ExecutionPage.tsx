@@ -61,7 +61,7 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
         <details>
           <summary>Events ({events.length})</summary>
           <ol className="events">
-            {events.slice(-200).map((e) => (
+            {events.map((e) => (
               <li key={e.id}>
                 <code>{e.position}</code> {e.type}
               </li>
