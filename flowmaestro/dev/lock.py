@@ -31,7 +31,9 @@ class DevLock:
 
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        file = self.path.open("a+", encoding="utf-8")
+        # Owner-only: the record carries a development token.
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        file = os.fdopen(fd, "r+", encoding="utf-8")
         try:
             fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from flowmaestro.dev.console import Console
     from flowmaestro.settings import Settings
 
+# SIGHUP too: the children live in their own sessions, so a closed terminal reaches only us.
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # Long enough for a working day; `flowmaestro token` mints others.
 TOKEN_TTL_SECONDS = 7 * 24 * 3600
 
@@ -77,7 +79,7 @@ class Supervisor:
         main = asyncio.current_task()
         assert main is not None
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in _STOP_SIGNALS:
             loop.add_signal_handler(sig, self._on_signal, main)
         try:
             async with contextlib.AsyncExitStack() as stack:
@@ -90,7 +92,7 @@ class Supervisor:
             self._console.note("stopped; nothing left running")
             return 0
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in _STOP_SIGNALS:
                 loop.remove_signal_handler(sig)
             lock.release()
 
