@@ -90,6 +90,19 @@ describe("FlowMaestroClient", () => {
     expect(client.channelStatus("kb:kb1")).toEqual({ position: 40, live: true, error: null });
   });
 
+  it("reports a refused subscribe's code on the channel", async () => {
+    const { socket, client } = setup();
+    socket.answer["subscribe"] = () => ({ ok: false, error: { code: "forbidden", message: "not yours", details: null } });
+    const statuses: unknown[] = [];
+    client.onChannel((channel, status) => statuses.push([channel, status.live, status.error?.code]));
+    client.connect();
+    socket.fire("connect");
+    client.subscribe("execution:ex_9");
+    await flush();
+    expect(statuses).toEqual([["execution:ex_9", false, "forbidden"]]);
+    expect(client.error?.code).toBe("forbidden");
+  });
+
   it("reference-counts subscriptions and unsubscribes when the last user leaves", async () => {
     const { socket, client } = setup();
     client.connect();

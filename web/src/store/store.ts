@@ -1,7 +1,7 @@
 // The zustand store every hook reads: connection state and, per execution, agent and
 // knowledge base, the event log and the view folded from it.
 import { createStore, type StoreApi } from "zustand/vanilla";
-import type { ConnectionState, FlowMaestroClient, Resync } from "../sdk/client";
+import type { ChannelStatus, ConnectionState, FlowMaestroClient, Resync } from "../sdk/client";
 import type { FlowMaestroError } from "../sdk/errors";
 import type { FlowEvent } from "../sdk/events";
 import { type AgentView, applyAgentEvent, emptyAgent } from "./agent";
@@ -22,9 +22,12 @@ export interface FlowState {
   executions: Record<string, ExecutionEntry>;
   agents: Record<string, Folded<AgentView>>;
   knowledgeBases: Record<string, Folded<KnowledgeBaseView>>;
+  /** Each joined channel's latest subscribe outcome (an error such as `forbidden`). */
+  channels: Record<string, ChannelStatus>;
   ingest(event: FlowEvent): void;
   resync(resync: Resync): void;
   setConnection(state: ConnectionState, error: FlowMaestroError | null): void;
+  setChannel(channel: string, status: ChannelStatus): void;
   markAnswered(executionId: string, inputId: string): void;
 }
 
@@ -49,6 +52,7 @@ export function createFlowStore(initial: ConnectionState = "offline"): FlowStore
     executions: {},
     agents: {},
     knowledgeBases: {},
+    channels: {},
 
     ingest: (event) =>
       set((s) => {
@@ -94,6 +98,8 @@ export function createFlowStore(initial: ConnectionState = "offline"): FlowStore
 
     setConnection: (state, error) => set({ connection: { state, error } }),
 
+    setChannel: (channel, status) => set((s) => ({ channels: { ...s.channels, [channel]: status } })),
+
     markAnswered: (executionId, inputId) =>
       set((s) => {
         const entry = s.executions[executionId];
@@ -106,12 +112,13 @@ export function createFlowStore(initial: ConnectionState = "offline"): FlowStore
 
 /** Feed the store from the client; returns the function that stops it. */
 export function bindClient(store: FlowStore, client: FlowMaestroClient): () => void {
-  const { ingest: ingestEvent, resync, setConnection } = store.getState();
+  const { ingest: ingestEvent, resync, setConnection, setChannel } = store.getState();
   setConnection(client.state, client.error);
   const offs = [
     client.onEvent(ingestEvent),
     client.onResync(resync),
     client.onState(setConnection),
+    client.onChannel(setChannel),
   ];
   return () => {
     for (const off of offs) off();

@@ -47,6 +47,14 @@ function Shell({ user, onSignOut }: { user: string | null; onSignOut: () => void
         </button>
       </header>
       <main>
+        {error?.code === "unauthorized" && (
+          <p className="error" data-testid="signed-out">
+            The gateway refused the token ({error.message}).{" "}
+            <button type="button" onClick={onSignOut}>
+              Sign in again
+            </button>
+          </p>
+        )}
         {route.page === "executions" && <ExecutionsPage />}
         {route.page === "execution" && <ExecutionPage executionId={route.executionId} />}
         {route.page === "knowledge-base" && <KnowledgeBasePage knowledgeBaseId={route.knowledgeBaseId} />}

@@ -1,4 +1,5 @@
-import { useExecutionEvents, useFlowMaestro, useUserInput } from "../../react";
+import { useExecutionEvents, useFlowState, useUserInput } from "../../react";
+import { executionChannel } from "../../sdk/channels";
 import { AgentPanel } from "../components/AgentPanel";
 import { NodeTimeline } from "../components/NodeTimeline";
 import { ProgressBar } from "../components/ProgressBar";
@@ -6,10 +7,9 @@ import { PromptForm } from "../components/PromptForm";
 import { StatusBadge } from "../components/StatusBadge";
 
 export function ExecutionPage({ executionId }: { executionId: string }) {
-  const { client } = useFlowMaestro();
   const { view, nodes, events, agentIds } = useExecutionEvents(executionId);
   const { prompts, submit, errors, submitting } = useUserInput(executionId);
-  const channel = client.channelStatus(`execution:${executionId}`);
+  const channel = useFlowState((s) => s.channels[executionChannel(executionId)]);
   return (
     <>
       <section className="execution-head" data-testid="execution" data-status={view.status}>
@@ -21,8 +21,12 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
         <p className="small">
           {view.completedNodes}/{view.totalNodes} nodes
           {view.durationMs !== null ? ` · ${view.durationMs} ms` : ""}
-          {channel?.error ? ` · ${channel.error.code}: ${channel.error.message}` : ""}
         </p>
+        {channel?.error && (
+          <p className="error" data-testid="channel-error">
+            {channel.error.code}: {channel.error.message}
+          </p>
+        )}
         {view.error && (
           <p className="error" data-testid="execution-error">
             {view.failedNodeId ? `${view.failedNodeId}: ` : ""}
