@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import httpx
@@ -255,6 +257,19 @@ def _flowmaestro(*args: str) -> list[str]:
     return [sys.executable, "-m", "flowmaestro", *args]
 
 
+def cli_name() -> str:
+    """How the user types this CLI: `flowmaestro` when the PATH finds this one, else its path
+    (`.venv/bin/flowmaestro` in a checkout)."""
+    beside = Path(sys.executable).with_name("flowmaestro")
+    found = shutil.which("flowmaestro")
+    if found is not None and Path(found).resolve() == beside.resolve():
+        return "flowmaestro"
+    try:
+        return str(beside.relative_to(Path.cwd()))
+    except ValueError:
+        return str(beside)
+
+
 def banner(endpoints: Endpoints, user_id: str) -> str:
     lines = [
         "",
@@ -271,6 +286,6 @@ def banner(endpoints: Endpoints, user_id: str) -> str:
         lines += [
             f"  demo:         {execution}",
             f"                open {endpoints.ui}#/executions/{execution}",
-            f"                or run: flowmaestro watch {execution}",
+            f"                or run: {cli_name()} watch {execution}",
         ]
     return "\n".join([*lines, ""])
