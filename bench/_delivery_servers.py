@@ -30,7 +30,13 @@ async def _serve(app: Any, port: int) -> None:
     sock.bind(("127.0.0.1", port))
     sock.listen(4096)
     server = uvicorn.Server(
-        uvicorn.Config(app, lifespan="on", log_level="warning", ws_ping_interval=None)
+        uvicorn.Config(
+            app,
+            lifespan="on",
+            log_level="warning",
+            ws_ping_interval=None,
+            ws_per_message_deflate=False,
+        )
     )
     print("ready", flush=True)
     await server.serve(sockets=[sock])

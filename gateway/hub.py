@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
 from engineio import packet as eio_packet
 
 from events.channels import user_channel
@@ -26,6 +27,8 @@ from gateway.errors import GatewayError
 from gateway.transport import SEVERANCE
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from events.outbox import OutboxReader, StoredEvent
     from gateway.config import GatewayConfig
     from gateway.metrics import GatewayMetrics
@@ -93,15 +96,20 @@ class Hub:
         self._listeners: dict[str, set[_Listener]] = {}
         self.running = asyncio.Event()
 
-    async def run(self) -> None:
-        """Tail the outbox from the live head (never the whole history) and fan out."""
+    async def run(self, retry_after: float = 1.0) -> None:
+        """Tail the outbox from the live head (never the whole history) and fan out; after a
+        lost connection, continue from the last position fanned out (no gap)."""
         self.position = await self._reader.head()
-        self.running.set()
-        try:
-            async for stored in self._reader.tail(self.position):
-                self.publish(stored)
-        finally:
-            self.running.clear()
+        while True:
+            self.running.set()
+            try:
+                async for stored in self._reader.tail(self.position):
+                    self.publish(stored)
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+                log.warning("outbox tail lost (%s); resuming after %s", exc, self.position)
+            finally:
+                self.running.clear()
+            await asyncio.sleep(retry_after)
 
     def publish(self, stored: StoredEvent) -> None:
         self.position = stored.position
@@ -270,7 +278,7 @@ class Hub:
     # -- SSE -------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def listen(self, channel: str) -> Any:
+    def listen(self, channel: str) -> Iterator[tuple[int, _Listener]]:
         """A live feed of `channel` from the current position (yields (position, listener))."""
         listener = _Listener(self._config.max_queue)
         self._listeners.setdefault(channel, set()).add(listener)

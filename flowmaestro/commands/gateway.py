@@ -66,6 +66,9 @@ def gateway_command(ctx: click.Context, host: str | None, port: int | None) -> N
                     lifespan="on",
                     ws_max_size=config.max_transport_bytes,
                     ws_ping_interval=None,  # engine.io pings
+                    # Compression would keep zlib state per connection (about 40 KB idle) and
+                    # compress every fanned-out copy separately.
+                    ws_per_message_deflate=False,
                     log_level=settings.log_level.lower(),
                 )
             )

@@ -60,6 +60,7 @@ async def serve(
             log_level="warning",
             ws_max_size=config.max_transport_bytes,
             ws_ping_interval=None,
+            ws_per_message_deflate=False,
         )
     )
     task = asyncio.create_task(server.serve(sockets=[sock]))
