@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 import click
 import httpx
 
+from activities.group_commit import GroupCommitEmitter
 from activities.nodes.base import NodeServices
-from events.outbox import PostgresEmitter, Sequencer
+from events.outbox import Sequencer
 from flowmaestro.agents import agent_services
 from flowmaestro.database import create_pool, resolve_dsn
 from flowmaestro.runtime import run_async, settings_of
@@ -42,7 +43,7 @@ def worker_command(ctx: click.Context) -> None:
             worker = build_worker(
                 client,
                 task_queue=settings.task_queue,
-                emitter=PostgresEmitter(pool),
+                emitter=GroupCommitEmitter(pool),
                 pool=pool,
                 services=NodeServices(http=http, pool=pool, agents=agent_services(settings, http)),
             )

@@ -14,8 +14,9 @@ import httpx
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from activities.group_commit import GroupCommitEmitter
 from activities.nodes.base import NodeServices
-from events.outbox import OutboxReader, PostgresEmitter
+from events.outbox import OutboxReader
 from workflows.flow import Flow, load_flow
 from workflows.start import start_execution
 from workflows.worker import WORKFLOWS, build_worker, sandbox_runner
@@ -47,7 +48,7 @@ async def worker(
         async with build_worker(
             client,
             task_queue=task_queue,
-            emitter=emitter or PostgresEmitter(pool),
+            emitter=emitter or GroupCommitEmitter(pool),
             pool=pool,
             services=services,
         ):
