@@ -23,6 +23,8 @@ from tests.flowmaestro.devstack import alive, dev_env, free_port, run_cli, runni
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from temporalio.testing import WorkflowEnvironment
+
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.timeout(600),
@@ -242,3 +244,37 @@ async def test_dev_on_the_embedded_postgres_stops_it_too(tmp_path: Path) -> None
         assert await dev.interrupt() == 0, dev.log
         psutil.wait_procs(tree, timeout=10)
         assert alive(tree) == [], dev.log
+
+
+async def test_a_part_that_dies_stops_everything(
+    database_dsn: str, temporal_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    queue = f"dev-{uuid.uuid4().hex[:8]}"
+    # The gateway cannot read its key file: it exits during start-up.
+    env = dev_env(
+        FLOWMAESTRO_DATABASE_URL=database_dsn,
+        FLOWMAESTRO_TEMPORAL_ADDRESS=temporal_env.client.service_client.config.target_host,
+        FLOWMAESTRO_TASK_QUEUE=queue,
+        FLOWMAESTRO_JWT_PUBLIC_KEY=str(tmp_path / "missing.pem"),
+    )
+    args = ["--data-dir", str(tmp_path / "state"), "--port", str(free_port()), "--no-demo"]
+    async with running_dev(args, env) as dev:
+        async with asyncio.timeout(120):
+            code = await dev.proc.wait()
+    assert code == 1, dev.log
+    assert "error: gateway exited with status 1" in dev.log
+    assert "FlowMaestro is running" not in dev.log
+    assert "started worker" in dev.log
+    # The worker it had started (found by its environment) is gone too.
+    assert alive(with_task_queue(queue)) == []
+
+
+def with_task_queue(queue: str) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get("FLOWMAESTRO_TASK_QUEUE") == queue:
+                found.append(process)
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+            continue
+    return found
