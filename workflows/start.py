@@ -45,10 +45,15 @@ async def start_execution(
         flow.name,
         json.dumps(resolved),
     )
-    await client.start_workflow(
-        ExecutionWorkflow.run,
-        ExecutionInput(user_id=user_id, flow=flow, inputs=resolved),
-        id=execution_id,
-        task_queue=task_queue,
-    )
+    try:
+        await client.start_workflow(
+            ExecutionWorkflow.run,
+            ExecutionInput(user_id=user_id, flow=flow, inputs=resolved),
+            id=execution_id,
+            task_queue=task_queue,
+        )
+    except BaseException:
+        # Nothing started: leave no execution behind that would stay `pending` forever.
+        await pool.execute("DELETE FROM executions WHERE id = $1", execution_id)
+        raise
     return execution_id
