@@ -3,9 +3,10 @@
 100 concurrent streams each push a 4-character chunk 50 times a second (the model side of
 an agent) through the token coalescer, which builds `agent:token` events and writes them to
 the outbox (one pool of 20 connections, as the worker has). Measured per mode, same run:
-outbox rows written per second, and the p99 latency from a chunk being pushed to the commit
-of the row that carries it. With coalescing off every chunk is its own row (still batched
-when chunks queue up behind a write): the baseline.
+outbox rows and transactions per second, and the p99 latency from a chunk being pushed to
+the commit of the row that carries it. With coalescing off every chunk is its own row (still
+batched when chunks queue up behind a write): the baseline. Both with one transaction per
+write (`PostgresEmitter`) and with the worker's group commit (`GroupCommitEmitter`).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import asyncpg
 from activities.agent.coalescer import Token, TokenCoalescer
 from activities.agent.stream_events import AgentEvents
 from activities.execution import ExecutionRef
+from activities.group_commit import GroupCommitEmitter
 from bench.harness import Row, Stats, percentile
 from bench.support import bench_database
-from events.outbox import PostgresEmitter
+from events.outbox import Emitter, PostgresEmitter
 
 STREAMS = 100
 CHUNKS_PER_SECOND = 50
@@ -35,7 +37,7 @@ class Measured:
 
 
 async def stream(
-    emitter: PostgresEmitter, n: int, seconds: float, coalesce: bool, measured: Measured
+    emitter: Emitter, n: int, seconds: float, coalesce: bool, measured: Measured
 ) -> None:
     execution = ExecutionRef(execution_id=f"ex_bench_{n}", user_id="bench", workflow_id="bench")
     events = AgentEvents(
@@ -65,33 +67,52 @@ async def stream(
             coalescer.push(CHUNK)
 
 
-async def one_round(pool: asyncpg.Pool, seconds: float, coalesce: bool) -> tuple[float, float]:
-    """(rows per second, p99 chunk-to-outbox latency in ms) of one run of every stream."""
+async def one_round(
+    pool: asyncpg.Pool, emitter: Emitter, seconds: float, coalesce: bool
+) -> tuple[float, float, float]:
+    """(rows/s, transactions/s, p99 chunk-to-outbox latency in ms) of one run of every stream."""
     await pool.execute("TRUNCATE event_outbox")
-    emitter = PostgresEmitter(pool)
     measured = Measured()
     started = time.perf_counter()
     await asyncio.gather(*(stream(emitter, n, seconds, coalesce, measured) for n in range(STREAMS)))
     elapsed = time.perf_counter() - started
-    stored = await pool.fetchval("SELECT count(*) FROM event_outbox")
+    counts = await pool.fetchrow("SELECT count(*), count(DISTINCT txid) FROM event_outbox")
+    assert counts is not None
+    stored, transactions = counts
     assert stored == measured.rows, (stored, measured.rows)
     assert len(measured.latencies) == STREAMS * int(seconds * CHUNKS_PER_SECOND)
-    return measured.rows / elapsed, percentile(measured.latencies, 99) * 1000
+    return (
+        measured.rows / elapsed,
+        transactions / elapsed,
+        percentile(measured.latencies, 99) * 1000,
+    )
 
 
 async def run(quick: bool) -> list[Row]:
     rounds, seconds = (3, 3.0) if quick else (5, 10.0)
-    results: dict[bool, tuple[list[float], list[float]]] = {True: ([], []), False: ([], [])}
+    rows: list[Row] = []
     async with bench_database() as dsn, asyncpg.create_pool(dsn, min_size=20, max_size=20) as pool:
-        for r in range(rounds):
-            # Alternate which goes first so neither always gets the warmer cache.
-            for coalesce in (True, False) if r % 2 == 0 else (False, True):
-                rate, p99 = await one_round(pool, seconds, coalesce)
-                results[coalesce][0].append(rate)
-                results[coalesce][1].append(p99)
-    on, off = results[True], results[False]
-    case = f"{STREAMS} streams x {CHUNKS_PER_SECOND} chunks/s, coalesced"
-    return [
-        Row(case, "outbox rows", "rows/s", Stats.of(on[0]), Stats.of(off[0]), "not coalesced"),
-        Row(case, "chunk->outbox p99", "ms", Stats.of(on[1]), Stats.of(off[1]), "not coalesced"),
-    ]
+        for name, emitter in (
+            ("one tx per write", PostgresEmitter(pool)),
+            ("group commit", GroupCommitEmitter(pool)),
+        ):
+            samples: dict[bool, list[tuple[float, float, float]]] = {True: [], False: []}
+            for r in range(rounds):
+                # Alternate which goes first so neither always gets the warmer cache.
+                for coalesce in (True, False) if r % 2 == 0 else (False, True):
+                    samples[coalesce].append(await one_round(pool, emitter, seconds, coalesce))
+            case = f"{STREAMS}x{CHUNKS_PER_SECOND}/s coalesced, {name}"
+            for i, (metric, unit) in enumerate(
+                (("outbox rows", "rows/s"), ("transactions", "tx/s"), ("chunk->outbox p99", "ms"))
+            ):
+                rows.append(
+                    Row(
+                        case,
+                        metric,
+                        unit,
+                        Stats.of([s[i] for s in samples[True]]),
+                        Stats.of([s[i] for s in samples[False]]),
+                        "not coalesced",
+                    )
+                )
+    return rows
