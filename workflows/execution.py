@@ -199,7 +199,25 @@ class ExecutionWorkflow:
             cause = err.cause
             if isinstance(cause, ApplicationError):
                 raise _NodeFailedError(node.id, cause.message, cause.type or "error") from err
-            raise _NodeFailedError(node.id, str(cause or err), "timeout") from err
+            # The last attempt never reported (its worker died or it overran its timeout):
+            # the workflow reports it, so the node's start has an end.
+            message = f"the node's last attempt did not finish: {cause or err}"
+            await self._emit(
+                EventSpec(
+                    type="node:failed",
+                    key=[node.id, "lost"],
+                    data={
+                        "nodeId": node.id,
+                        "nodeType": node.type,
+                        "error": {"message": message, "type": "timeout"},
+                        "attempt": max(node.retry.max_attempts, 1),
+                        "maxAttempts": node.retry.max_attempts,
+                        "willRetry": False,
+                        "nextRetryInMs": None,
+                    },
+                )
+            )
+            raise _NodeFailedError(node.id, message, "timeout") from err
 
     async def _ask(self, node: NodeSpec, request: RunNodeInput) -> None:
         """Run a user_input node: announce the prompt, wait for an answer or the timeout."""

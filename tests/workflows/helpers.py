@@ -39,10 +39,14 @@ def example(name: str) -> Flow:
 
 @contextlib.asynccontextmanager
 async def worker(
-    client: Client, pool: asyncpg.Pool, emitter: Emitter | None = None
+    client: Client,
+    pool: asyncpg.Pool,
+    emitter: Emitter | None = None,
+    *,
+    task_queue: str | None = None,
 ) -> AsyncIterator[str]:
-    """A worker on a fresh task queue for the block; yields the task queue."""
-    task_queue = f"test-{uuid.uuid4().hex[:8]}"
+    """A worker for the block on `task_queue` (default: a fresh one); yields the queue."""
+    task_queue = task_queue or f"test-{uuid.uuid4().hex[:8]}"
     async with httpx.AsyncClient() as http:
         services = NodeServices(http=http, pool=pool)
         async with build_worker(

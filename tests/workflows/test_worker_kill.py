@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tests.workflows.helpers import events_until, shape, start
+from tests.workflows.helpers import events_until, shape, start, worker
 from tests.workflows.test_examples import assert_each_once
 from workflows.flow import load_flow
 
@@ -96,3 +96,42 @@ async def test_a_killed_worker_loses_and_duplicates_nothing(
     assert [d["attempt"] for d in wait if "attempt" in d] == [1, 2]
     # ... which resumed from its checkpoint: each progress step is reported exactly once.
     assert [round(d["progress"]) for d in wait if "progress" in d] == [17, 33, 50, 67, 83, 100]
+
+
+async def test_a_last_attempt_lost_with_its_worker_is_reported_by_the_workflow(
+    temporal_env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    sequencer: Sequencer,
+    database_dsn: str,
+    tmp_path: Path,
+) -> None:
+    flow = load_flow("""
+name: no-second-chance
+nodes:
+  - id: wait
+    type: delay
+    config: {seconds: 3, reports: 6}
+    heartbeat_timeout_seconds: 1
+    retry: {max_attempts: 1}
+""")
+    client = temporal_env.client
+    queue = f"kill-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "FLOWMAESTRO_DATABASE_URL": database_dsn,
+        "FLOWMAESTRO_TEMPORAL_ADDRESS": client.service_client.config.target_host,
+        "FLOWMAESTRO_TASK_QUEUE": queue,
+        "FLOWMAESTRO_RUN_SEQUENCER": "false",
+    }
+    execution_id = await start(client, pool, queue, flow)
+    with worker_process(env, tmp_path / "worker.log") as first:
+        await events_until(pool, execution_id, {"node:progress"}, node_id="wait", timeout=60)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    async with worker(client, pool, task_queue=queue):
+        events = await events_until(pool, execution_id, timeout=60)
+    assert_each_once(events)
+    assert shape(events)[-2:] == [("node:failed", "wait"), ("execution:failed", None)]
+    lost = events[-2].envelope["data"]
+    assert (lost["error"]["type"], lost["attempt"], lost["willRetry"]) == ("timeout", 1, False)
+    assert events[-1].envelope["data"]["failedNodeId"] == "wait"
