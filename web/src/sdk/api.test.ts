@@ -27,6 +27,12 @@ describe("FlowMaestroApi", () => {
     expect(err).toMatchObject({ code: "not_found", message: "Not Found" });
   });
 
+  it("pages an execution's events after a position", async () => {
+    const { api: client, fetchImpl } = api(200, { events: [], position: 7, recovered: true });
+    expect(await client.getEvents("ex 1", 7, 50)).toMatchObject({ events: [], position: 7 });
+    expect(fetchImpl).toHaveBeenCalledWith("http://gw/api/executions/ex%201/events?after=7&limit=50", expect.anything());
+  });
+
   it("accepts a bare list or {executions} for the executions list", async () => {
     const row = { executionId: "ex_1", flowName: "f", status: "running" };
     expect(await api(200, [row]).api.listExecutions()).toEqual([row]);

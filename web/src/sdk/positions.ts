@@ -13,14 +13,6 @@ export class SeenPositions {
     return true;
   }
 
-  has(position: number): boolean {
-    return this.seen.has(position);
-  }
-
-  get size(): number {
-    return this.seen.size;
-  }
-
   // Positions only grow, so the oldest half is the one no replay will repeat.
   private forgetOldest(): void {
     const sorted = [...this.seen].sort((a, b) => a - b);

@@ -23,7 +23,10 @@ export function PromptForm({ prompt, error, busy, onSubmit }: Props) {
     onSubmit(answerOf(fields, raws));
   };
   const fieldPaths = new Set(fields.map((f) => f.path));
-  const general = (error?.fields ?? []).filter((f) => !fieldPaths.has(f.path) || f.path === "");
+  // Errors no field shows, unless the message already says them.
+  const general = (error?.fields ?? []).filter(
+    (f) => (!fieldPaths.has(f.path) || f.path === "") && !error?.error.message.includes(f.message),
+  );
   return (
     <form className="prompt" data-testid={`prompt-${prompt.inputId}`} onSubmit={submit}>
       <p className="prompt-text">{prompt.prompt}</p>
