@@ -31,6 +31,7 @@ from flowmaestro.dev.secret import dev_jwt_secret
 from flowmaestro.dev.temporal_server import dev_server_argv
 from flowmaestro.errors import FlowMaestroError
 from flowmaestro.migrate import migrate
+from flowmaestro.temporal import connect_temporal
 from gateway.auth import mint_token
 
 if TYPE_CHECKING:
@@ -131,6 +132,8 @@ class Supervisor:
         if settings.temporal_address:
             address = settings.temporal_address
             note(f"temporal: {address} (FLOWMAESTRO_TEMPORAL_ADDRESS)")
+            # Already running, or a configuration mistake: say so at once (exit 4).
+            client = await connect_temporal(settings)
         else:
             address = f"{options.host}:{options.temporal_port}"
             argv = dev_server_argv(
@@ -139,9 +142,9 @@ class Supervisor:
             await self._spawn(stack, Child("temporal", argv, dict(os.environ), self._console))
             if options.temporal_ui_port is not None:
                 temporal_ui = f"http://{options.host}:{options.temporal_ui_port}"
-        client = await connect_when_healthy(
-            address, settings.temporal_namespace, self._children, options.ready_timeout
-        )
+            client = await connect_when_healthy(
+                address, settings.temporal_namespace, self._children, options.ready_timeout
+            )
 
         if settings.jwt_secret is not None:
             secret = settings.jwt_secret.get_secret_value()

@@ -101,3 +101,19 @@ def test_dev_refuses_a_busy_port_before_starting_anything(tmp_path: Path) -> Non
     assert f"port {port} on 127.0.0.1 is in use" in result.output
     assert "--port" in result.output
     assert not (tmp_path / "pgdata").exists()
+
+
+def test_dev_with_an_unreachable_temporal_exits_4_at_once(
+    closed_port: int, database_dsn: str, tmp_path: Path
+) -> None:
+    env = {
+        "FLOWMAESTRO_DATABASE_URL": database_dsn,
+        "FLOWMAESTRO_TEMPORAL_ADDRESS": f"127.0.0.1:{closed_port}",
+    }
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args = ["dev", "--data-dir", str(tmp_path), "--port", str(port), "--no-demo"]
+    result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code == 4, result.output
+    assert f"cannot reach Temporal at 127.0.0.1:{closed_port}" in result.output
