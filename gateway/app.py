@@ -57,7 +57,9 @@ class Gateway:
         )
         self.hub = Hub(self.sio, self.reader, config, self.metrics)
         verifier = TokenVerifier(config)
-        SocketProtocol(self.sio, self.hub, verifier, pool, temporal, self.metrics)
+        SocketProtocol(
+            self.sio, self.hub, verifier, pool, temporal, self.metrics, config.input_timeout
+        )
         self._pool = pool
         self._temporal = temporal
         self.http = FastAPI(

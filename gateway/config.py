@@ -34,6 +34,8 @@ class GatewayConfig:
     max_queue: int = 1000
     """Outgoing packets waiting for one socket; past it the socket is dropped as `slow`."""
     max_subscriptions: int = 100
+    input_timeout: float = 30.0
+    """How long an answer waits for a worker to run the workflow's Update."""
     kb_max_file_bytes: int = 20 << 20
     """A larger upload is recorded without content and fails in extraction (visibly)."""
     replay_page: int = 500

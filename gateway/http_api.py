@@ -188,7 +188,7 @@ def http_api(
     ) -> dict[str, Any]:
         """Answer a prompt (the same checks and codes as `user_input:provide`)."""
         result = await provide_input(
-            temporal, pool, user.user_id, execution_id, input_id, body.value
+            temporal, pool, user.user_id, execution_id, input_id, body.value, config.input_timeout
         )
         return {"ok": True, "inputId": result.input_id, "nodeId": result.node_id}
 

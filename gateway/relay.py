@@ -3,9 +3,10 @@ Update, and every outcome becomes one of the wire codes of DESIGN.md section 6."
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -36,17 +37,28 @@ async def provide_input(
     execution_id: str,
     input_id: str,
     value: JsonValue,
+    timeout: float = 30.0,
 ) -> ProvideInputResult:
-    """Hand `value` to the waiting workflow; GatewayError with the wire code otherwise."""
+    """Hand `value` to the waiting workflow; GatewayError with the wire code otherwise.
+
+    `timeout` bounds the wait for a worker to run the update (none may be running)."""
     require_owner(await execution_owner(pool, execution_id), user_id, f"execution {execution_id}")
     handle = client.get_workflow_handle(execution_id)
     try:
-        result: ProvideInputResult = await handle.execute_update(
-            PROVIDE_INPUT,
-            ProvideInput(input_id=input_id, value=value),
-            result_type=ProvideInputResult,
+        result: ProvideInputResult = await asyncio.wait_for(
+            handle.execute_update(
+                PROVIDE_INPUT,
+                ProvideInput(input_id=input_id, value=value),
+                result_type=ProvideInputResult,
+            ),
+            timeout,
         )
         return result
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
+        # wait_for cancels the call, which the client reports as its own error type.
+        raise GatewayError(
+            "internal", f"no worker answered within {timeout:g}s; the answer may still apply"
+        ) from exc
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         if isinstance(cause, ApplicationError) and cause.type in REJECTION_CODES:

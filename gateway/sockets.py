@@ -76,7 +76,9 @@ class SocketProtocol:
         pool: asyncpg.Pool,
         temporal: Client,
         metrics: GatewayMetrics,
+        input_timeout: float,
     ) -> None:
+        self._input_timeout = input_timeout
         self._server = server
         self._hub = hub
         self._verifier = verifier
@@ -170,5 +172,6 @@ class SocketProtocol:
             request.execution_id,
             request.input_id,
             request.value,
+            self._input_timeout,
         )
         return OkAck().model_dump(mode="json")

@@ -8,7 +8,8 @@ import httpx
 
 from gateway import GatewayConfig
 from tests.gateway.harness import SECRET, Recorder, serve, token
-from tests.workflows.helpers import EXAMPLES, worker
+from tests.workflows.helpers import EXAMPLES, example, worker
+from workflows.start import start_execution
 
 if TYPE_CHECKING:
     import asyncpg
@@ -87,3 +88,22 @@ async def test_approval_flow_through_socket_and_http(
                 assert final["pendingInputs"] == [] and final["outputs"]["decide"]["approved"]
                 await owner.close()
                 await intruder.close()
+
+
+async def test_an_answer_no_worker_takes_is_answered_internal(
+    pool: asyncpg.Pool, sequencer: Sequencer, temporal_env: WorkflowEnvironment
+) -> None:
+    client = temporal_env.client
+    # No worker polls this queue: the Update is never taken.
+    execution_id = await start_execution(
+        client, example("approval.yaml"), "u1", {"amount": 500}, pool=pool, task_queue="nobody"
+    )
+    config = GatewayConfig(jwt_secret=SECRET, input_timeout=0.5)
+    async with serve(pool, client, config) as running:
+        owner = await Recorder().connect(running.url, "u1")
+        answer = {"executionId": execution_id, "inputId": "in_x", "value": True}
+        refused = await owner.call("user_input:provide", answer)
+        assert refused["error"]["code"] == "internal"
+        assert "no worker answered" in refused["error"]["message"]
+        await owner.close()
+    await client.get_workflow_handle(execution_id).terminate()
