@@ -1,5 +1,5 @@
-# The project image: the `flowmaestro` CLI (worker, gateway, migrate, ...) with the built UI.
 # syntax=docker/dockerfile:1
+# The project image: the `flowmaestro` CLI (worker, gateway, migrate, ...) with the built UI.
 
 FROM node:22-bookworm-slim AS web
 WORKDIR /web
