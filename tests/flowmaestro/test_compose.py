@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +121,14 @@ def test_docker_compose_accepts_the_file() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_image_holds_every_package_and_the_ui() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    for pattern in project["tool"]["setuptools"]["packages"]["find"]["include"]:
+        package = pattern.rstrip("*")
+        assert f"COPY {package}/ {package}/" in dockerfile, package
+    assert "COPY examples/ examples/" in dockerfile
+    assert "COPY --from=web /web/dist web/dist" in dockerfile
+    assert 'ENTRYPOINT ["flowmaestro"]' in dockerfile
