@@ -99,20 +99,26 @@ def test_nginx_proxies_websockets_to_both_gateways() -> None:
     assert 'if ($arg_transport != "websocket")' in conf
 
 
-def has_docker_compose() -> bool:
-    if shutil.which("docker") is None:
-        return False
-    probe = subprocess.run(
-        ["docker", "compose", "version"], capture_output=True, timeout=30, check=False
-    )
-    return probe.returncode == 0
+def compose_cli() -> list[str] | None:
+    """`docker compose` (v2), else the standalone `docker-compose`, where either works."""
+    for argv in (["docker", "compose"], ["docker-compose"]):
+        if shutil.which(argv[0]) is None:
+            continue
+        probe = subprocess.run([*argv, "version"], capture_output=True, timeout=30, check=False)
+        if probe.returncode == 0:
+            return argv
+    return None
 
 
-@pytest.mark.skipif(not has_docker_compose(), reason="docker compose is not installed here")
+COMPOSE = compose_cli()
+
+
+@pytest.mark.skipif(COMPOSE is None, reason="neither docker compose nor docker-compose is here")
 def test_docker_compose_accepts_the_file() -> None:
+    assert COMPOSE is not None
     env = {**os.environ, "FLOWMAESTRO_JWT_SECRET": "compose-config-check"}
     result = subprocess.run(
-        ["docker", "compose", "config", "--quiet"],
+        [*COMPOSE, "config", "--quiet"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -121,6 +127,19 @@ def test_docker_compose_accepts_the_file() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+    # Without the secret the file refuses to start the stack.
+    unset = {k: v for k, v in env.items() if k != "FLOWMAESTRO_JWT_SECRET"}
+    refused = subprocess.run(
+        [*COMPOSE, "config", "--quiet"],
+        cwd=ROOT,
+        env=unset,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode != 0
+    assert "set FLOWMAESTRO_JWT_SECRET" in refused.stderr
 
 
 def test_the_image_holds_every_package_and_the_ui() -> None:
