@@ -65,7 +65,7 @@ def watch_command(
 
     async def main() -> str:
         def status(message: str) -> None:
-            console.print(f"[yellow]{message}[/]", highlight=False)
+            console.print(message, style="yellow", markup=False, highlight=False)
 
         async with Follower(url.rstrip("/"), token, execution_id, status) as follower:
             if not as_json:
