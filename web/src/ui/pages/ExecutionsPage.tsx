@@ -5,7 +5,13 @@ import type { JsonValue } from "../../sdk/events";
 import { StatusBadge } from "../components/StatusBadge";
 import { executionHref } from "../route";
 
-const EXAMPLES = ["approval", "parallel", "retry", "agent_approval"];
+// The example flows (examples/*.yaml) and inputs that start them.
+const EXAMPLES: Record<string, Record<string, JsonValue>> = {
+  approval: { amount: 250, requester: "ada" },
+  agent_approval: { order_total: 1200 },
+  parallel: { topic: "realtime events" },
+  retry: { url: "http://127.0.0.1:8000/healthz" },
+};
 
 export function ExecutionsPage() {
   const { client } = useFlowMaestro();
@@ -63,8 +69,13 @@ export function ExecutionsPage() {
 
 function StartForm() {
   const { client } = useFlowMaestro();
-  const [flow, setFlow] = useState(EXAMPLES[0] as string);
-  const [inputs, setInputs] = useState("{}");
+  const [flow, setFlow] = useState("approval");
+  const [inputs, setInputs] = useState(JSON.stringify(EXAMPLES["approval"]));
+  const chooseFlow = (name: string) => {
+    setFlow(name);
+    const example = EXAMPLES[name];
+    if (example) setInputs(JSON.stringify(example));
+  };
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -95,9 +106,9 @@ function StartForm() {
       <form className="start" onSubmit={start}>
         <label>
           Flow
-          <input list="example-flows" data-testid="flow" value={flow} onChange={(e) => setFlow(e.target.value)} />
+          <input list="example-flows" data-testid="flow" value={flow} onChange={(e) => chooseFlow(e.target.value)} />
           <datalist id="example-flows">
-            {EXAMPLES.map((name) => (
+            {Object.keys(EXAMPLES).map((name) => (
               <option key={name} value={name} />
             ))}
           </datalist>
