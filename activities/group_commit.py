@@ -2,9 +2,9 @@
 
 A worker runs many node activities at once (a parallel flow starts dozens together); each
 emit as its own transaction would pay a commit and a NOTIFY apiece. Here one writer drains
-everything queued while the previous transaction was in flight (group commit): a lone emit
-costs one transaction as before, a burst shares them. Each call still learns how many of
-its own events were new, and ids keep every write idempotent.
+everything queued while the previous transaction was in flight (group commit), as one
+multi-row INSERT: a lone emit costs one transaction as before, a burst shares it. Each call
+still learns how many of its own events were new, and ids keep every write idempotent.
 """
 
 from __future__ import annotations
@@ -20,6 +20,12 @@ if TYPE_CHECKING:
     import asyncpg
 
     from events import Event
+
+
+# The rows this transaction inserted (retried ids were skipped): who learns "new".
+_WRITTEN_HERE = (
+    "SELECT event_id FROM event_outbox WHERE position IS NULL AND txid = pg_current_xact_id()"
+)
 
 
 class GroupCommitEmitter:
@@ -42,12 +48,18 @@ class GroupCommitEmitter:
             batch, self._queue = self._queue, []
             try:
                 async with self._pool.acquire() as con, con.transaction():
-                    counts = [await write_events(con, events) for events, _ in batch]
+                    await write_events(con, [e for events, _ in batch for e in events])
+                    new = {row[0] for row in await con.fetch(_WRITTEN_HERE)}
             except Exception as exc:
                 for _, done in batch:
                     if not done.done():
                         done.set_exception(exc)
                 continue
+            counts = []
+            for events, _ in batch:
+                ids = {e.id for e in events}
+                counts.append(len(ids & new))
+                new -= ids  # an id two calls emitted is new for the first only
             for (_, done), count in zip(batch, counts, strict=True):
                 # A caller cancelled meanwhile is told nothing; its events are written anyway.
                 if not done.done():

@@ -33,6 +33,8 @@ async def test_concurrent_emits_share_transactions_and_each_learns_its_count(
     # A retried emit (same ids) is a no-op, and says so, even batched with new events.
     again = await asyncio.gather(emitter.emit(calls[0]), emitter.emit(progress("new", 2)))
     assert list(again) == [0, 2]
+    twice = progress("twice", 1)
+    assert list(await asyncio.gather(emitter.emit(twice), emitter.emit(twice))) == [1, 0]
     assert await emitter.emit([]) == 0
 
 
