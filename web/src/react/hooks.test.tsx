@@ -2,6 +2,7 @@
 import { act, cleanup, render, renderHook, waitFor } from "@testing-library/react";
 import type { ReactNode } from "react";
 import { afterEach, describe, expect, it } from "vitest";
+import { FlowMaestroApi } from "../sdk/api";
 import { FlowMaestroClient } from "../sdk/client";
 import type { SubscribeRequest } from "../sdk/events";
 import { FakeSocket } from "../testing/fakeSocket";
@@ -14,7 +15,7 @@ import { useWebSocket } from "./useWebSocket";
 
 afterEach(cleanup);
 
-function connected() {
+function connected(api?: FlowMaestroApi) {
   const socket = new FakeSocket();
   let factoryCalls = 0;
   socket.answer["subscribe"] = (req: SubscribeRequest) => ({
@@ -23,6 +24,7 @@ function connected() {
   socket.answer["unsubscribe"] = () => ({ ok: true });
   const client = new FlowMaestroClient({
     token: "t",
+    api,
     socketFactory: (url, opts) => {
       factoryCalls += 1;
       return socket.factory(url, opts);
@@ -100,5 +102,24 @@ describe("React hooks", () => {
     });
     expect(result.current.errors).toEqual({});
     expect(result.current.prompts).toEqual([]);
+  });
+
+  it("show the HTTP snapshot when the server answers recovered: false", async () => {
+    const snapshot = {
+      executionId: "ex_1", flowName: "approval", status: "waiting", position: 90,
+      nodes: [{ nodeId: "check", nodeType: "condition", status: "completed", durationMs: 4 }],
+      pendingInputs: [],
+    };
+    const fetchImpl = async () => new Response(JSON.stringify(snapshot), { status: 200 });
+    const { socket, wrapper } = connected(new FlowMaestroApi(() => "t", "", fetchImpl as typeof fetch));
+    socket.answer["subscribe"] = (req: SubscribeRequest) => ({
+      ok: true, channel: req.channel, position: 95, replayed: 0, recovered: false,
+    });
+    const { result } = renderHook(() => useExecutionEvents("ex_1"), { wrapper });
+    act(() => socket.fire("connect"));
+    await waitFor(() => expect(result.current.status).toBe("waiting"));
+    expect(result.current.nodes).toMatchObject([{ nodeId: "check", status: "completed", durationMs: 4 }]);
+    act(() => socket.deliver("node:started", event("node:started", 96, { nodeId: "decide", nodeType: "transform", attempt: 1, inputs: {} })));
+    expect(result.current.nodes.map((n) => n.nodeId)).toEqual(["check", "decide"]);
   });
 });
