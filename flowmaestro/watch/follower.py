@@ -112,9 +112,13 @@ class Follower:
         if not self._closing:
             self._status(f"connection to {self.url} lost ({reason}); reconnecting")
 
-    def _on_connect_error(self, data: Any) -> None:
-        if isinstance(data, dict) and data.get("code") == "unauthorized":
-            self._queue.put_nowait(WatchError(f"the gateway refused the token: {data['message']}"))
+    def _on_connect_error(self, data: Any = None) -> None:
+        # The refusal's data ({code, message}) arrives wrapped as {message, data}.
+        refusal = data.get("data", data) if isinstance(data, dict) else None
+        if isinstance(refusal, dict) and refusal.get("code") == "unauthorized":
+            self._queue.put_nowait(
+                WatchError(f"the gateway refused the token: {refusal.get('message')}")
+            )
 
     def _on_event(self, event: str, data: Any = None) -> None:
         if not isinstance(data, dict) or data.get("executionId") != self.execution_id:
