@@ -138,13 +138,17 @@ class Follower:
 
     async def _subscribe(self) -> None:
         channel = f"execution:{self.execution_id}"
-        try:
-            ack = await self._sio.call(
-                "subscribe", {"channel": channel, "after": self._last}, timeout=30
-            )
-        except socketio.exceptions.TimeoutError:
-            # The connection went while we waited: the next connect subscribes again.
-            return
+        while True:
+            try:
+                ack = await self._sio.call(
+                    "subscribe", {"channel": channel, "after": self._last}, timeout=30
+                )
+                break
+            except socketio.exceptions.TimeoutError:
+                if not self._sio.connected:
+                    return  # the next connect subscribes again
+            except socketio.exceptions.BadNamespaceError:
+                return  # disconnected before the call went out
         if not ack.get("ok"):
             error = ack.get("error") or {}
             self._queue.put_nowait(
