@@ -109,6 +109,8 @@ class Client:
                 got += 1
                 if got == n:
                     return time.monotonic()
+            elif message == "2":
+                await self.ws.send("3")  # engine.io ping
         raise RuntimeError("closed early")
 
     async def arrivals(self, n: int, out: dict[str, float], stamps: list[float]) -> None:
@@ -116,6 +118,8 @@ class Client:
         for _ in range(n):
             message = str(await self.ws.recv())
             while not message.startswith("42["):
+                if message == "2":
+                    await self.ws.send("3")  # engine.io ping
                 message = str(await self.ws.recv())
             now = time.monotonic()
             envelope = json.loads(message[2:])[1]
