@@ -25,6 +25,9 @@ def main(ctx: click.Context) -> None:
     """FlowMaestro realtime: Temporal flows, a Postgres outbox, a Socket.IO gateway.
 
     Configuration comes from FLOWMAESTRO_* environment variables (see the README).
+
+    Exit codes: 0 success, 1 error, 2 usage, 3 migration refused, 4 Postgres, Temporal or
+    the gateway unreachable, 5 `dev` already running, 6 the watched execution failed.
     """
     settings = Settings()
     configure_logging(settings.log_level)
