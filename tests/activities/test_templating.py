@@ -16,7 +16,10 @@ def test_one_expression_keeps_its_native_type() -> None:
 
 
 def test_mixed_text_renders_to_a_string_and_nesting_is_walked() -> None:
-    value: JsonValue = {"greeting": ["Hi {{ inputs.name }}!", 7], "count": "{{ nodes.a['items'] | length }}"}
+    value: JsonValue = {
+        "greeting": ["Hi {{ inputs.name }}!", 7],
+        "count": "{{ nodes.a['items'] | length }}",
+    }
     assert render(value, CONTEXT) == {"greeting": ["Hi Ada!", 7], "count": 2}
     assert render("{{ inputs.n }} and {{ inputs.n }}", CONTEXT) == "3 and 3"
 
