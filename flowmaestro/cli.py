@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from pydantic import ValidationError
 
 from flowmaestro.commands.dev import dev_command
 from flowmaestro.commands.gateway import gateway_command
@@ -29,7 +30,14 @@ def main(ctx: click.Context) -> None:
     Exit codes: 0 success, 1 error, 2 usage, 3 migration refused, 4 Postgres, Temporal or
     the gateway unreachable, 5 `dev` already running, 6 the watched execution failed.
     """
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"FLOWMAESTRO_{'_'.join(map(str, error['loc'])).upper()}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise click.ClickException(f"invalid configuration: {problems}") from None
     configure_logging(settings.log_level)
     ctx.obj = settings
 

@@ -117,3 +117,10 @@ def test_dev_with_an_unreachable_temporal_exits_4_at_once(
     result = CliRunner().invoke(main, args, env=env)
     assert result.exit_code == 4, result.output
     assert f"cannot reach Temporal at 127.0.0.1:{closed_port}" in result.output
+
+
+def test_a_malformed_setting_is_named_not_a_traceback() -> None:
+    result = CliRunner().invoke(main, ["status"], env={"FLOWMAESTRO_GATEWAY_PORT": "eighty"})
+    assert result.exit_code == 1
+    assert "invalid configuration: FLOWMAESTRO_GATEWAY_PORT:" in result.output
+    assert "Traceback" not in result.output
