@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from html.parser import HTMLParser
@@ -84,12 +85,14 @@ def _decode(file_name: str, content: bytes) -> str:
 
 
 async def _pdf(file_name: str, content: bytes, on_progress: Progress) -> str:
+    # Parsing is CPU work: threads keep the worker's event loop (heartbeats, other
+    # activities) responsive while a large PDF is read.
     try:
-        reader = PdfReader(io.BytesIO(content), strict=False)
+        reader = await asyncio.to_thread(PdfReader, io.BytesIO(content), strict=False)
         pages = list(reader.pages)
         texts: list[str] = []
         for i, page in enumerate(pages):
-            texts.append(page.extract_text() or "")
+            texts.append(await asyncio.to_thread(page.extract_text) or "")
             await on_progress(i + 1, len(pages))
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise KbError(

@@ -6,6 +6,7 @@ over a document needs; it is deterministic across processes (blake2b, not `hash(
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import re
@@ -28,7 +29,8 @@ class HashingEmbedder:
         return f"hash-{self._dims}"
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        return [self.vector(t) for t in texts]
+        # CPU work: a thread keeps the worker's event loop responsive.
+        return await asyncio.to_thread(lambda: [self.vector(t) for t in texts])
 
     def vector(self, text: str) -> list[float]:
         vector = [0.0] * self._dims
