@@ -252,7 +252,8 @@ class ExecutionWorkflow:
             await workflow.wait_condition(lambda: prompt.answered, timeout=config.timeout_seconds)
         except TimeoutError:
             prompt.expired = True
-            await self._timed_out(node, config, prompt, announced.output.get("default"), asked)
+            default = announced.output.get("default")
+            await self._timed_out(node, request, config, prompt, default, asked)
             return
         self._outputs[node.id] = prompt.value
         await self._emit(
@@ -262,12 +263,14 @@ class ExecutionWorkflow:
                 data={"inputId": input_id, "nodeId": node.id},
             ),
             self._node_completed(node, prompt.value, asked),
+            self._resumed(request),
             status="running",
         )
 
     async def _timed_out(
         self,
         node: NodeSpec,
+        request: RunNodeInput,
         config: UserInputConfig,
         prompt: _Prompt,
         default: JsonValue,
@@ -305,7 +308,28 @@ class ExecutionWorkflow:
             self._skipped.add(node.id)
         else:
             self._outputs[node.id] = value
-        await self._emit(timeout, self._node_completed(node, value, asked), status="running")
+        await self._emit(
+            timeout,
+            self._node_completed(node, value, asked),
+            self._resumed(request),
+            status="running",
+        )
+
+    @staticmethod
+    def _resumed(request: RunNodeInput) -> EventSpec:
+        """The execution runs again after a prompt was answered or timed out."""
+        done = request.completed_nodes + 1
+        return EventSpec(
+            type="execution:updated",
+            key=[request.node_id, "resumed"],
+            data={
+                "status": "running",
+                "currentNodeId": request.node_id,
+                "progress": 100 * done / request.total_nodes,
+                "completedNodes": done,
+                "totalNodes": request.total_nodes,
+            },
+        )
 
     def _node_completed(self, node: NodeSpec, value: JsonValue, since: Any) -> EventSpec:
         return EventSpec(

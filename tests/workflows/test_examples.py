@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 
 def assert_each_once(events: list[StoredEvent]) -> None:
-    """Positions strictly increase; no event id and no (type, node, attempt) repeats."""
+    """Positions strictly increase; no event id and no (type, node, attempt, status) repeats."""
     positions = [e.position for e in events]
     assert positions == sorted(set(positions))
     assert len({e.envelope["id"] for e in events}) == len(events)
@@ -35,6 +35,7 @@ def assert_each_once(events: list[StoredEvent]) -> None:
             e.type,
             e.envelope["data"].get("nodeId") or e.envelope["data"].get("currentNodeId"),
             e.envelope["data"].get("attempt"),
+            e.envelope["data"].get("status"),
         )
         for e in events
         if e.type != "node:progress"
@@ -131,13 +132,23 @@ async def test_approval_waits_for_the_answer(
         ("user_input:required", "approve"),
         ("user_input:received", "approve"),
         ("node:completed", "approve"),
+        ("execution:updated", None),
         ("node:started", "decide"),
         ("execution:updated", None),
         ("node:completed", "decide"),
         ("execution:completed", None),
     ]
-    waiting = events[5].envelope["data"]
-    assert waiting["status"] == "waiting" and waiting["currentNodeId"] == "approve"
+    waiting, resumed = events[5].envelope["data"], events[9].envelope["data"]
+    assert (waiting["status"], waiting["currentNodeId"], waiting["completedNodes"]) == (
+        "waiting",
+        "approve",
+        1,
+    )
+    assert (resumed["status"], resumed["currentNodeId"], resumed["completedNodes"]) == (
+        "running",
+        "approve",
+        2,
+    )
     assert events[-1].envelope["data"]["outputs"] == {"decide": {"amount": 500, "approved": True}}
 
 

@@ -127,16 +127,19 @@ async def test_answers_are_accepted_or_rejected_with_distinct_errors(
         ("user_input:required", "first"),
         ("user_input:timeout", "first"),
         ("node:completed", "first"),
+        ("execution:updated", None),
         ("node:started", "second"),
         ("execution:updated", None),
         ("user_input:required", "second"),
         ("user_input:received", "second"),
         ("node:completed", "second"),
+        ("execution:updated", None),
         ("node:started", "third"),
         ("execution:updated", None),
         ("user_input:required", "third"),
         ("user_input:received", "third"),
         ("node:completed", "third"),
+        ("execution:updated", None),
         ("execution:completed", None),
     ]
     timeout = events[4].envelope["data"]
@@ -203,6 +206,7 @@ async def test_timeout_with_skip_skips_what_depends_on_it(
         ("user_input:required", "ask"),
         ("user_input:timeout", "ask"),
         ("node:completed", "ask"),
+        ("execution:updated", None),
         ("execution:completed", None),
     ]
     assert events[-1].envelope["data"]["outputs"] == {}
