@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import httpx
@@ -104,3 +105,40 @@ async def test_a_failing_tool_call_is_reported_and_the_agent_goes_on(
     )
     assert "error: " in end.envelope["data"]["response"]
     assert shape(events)[-1] == ("execution:completed", None)
+
+
+async def test_two_thousand_chunks_in_a_second_reach_the_outbox_coalesced(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, sequencer: Sequencer
+) -> None:
+    text = "".join(chr(ord("a") + i % 26) for i in range(2000))
+    flow = load_flow(
+        f"""
+name: fast-agent
+nodes:
+  - id: talker
+    type: agent
+    config:
+      model: offline
+      prompt: talk
+      offline_chunk_chars: 1
+      offline_chunks_per_second: 2000
+      script: [{{say: {text}}}]
+"""
+    )
+    client = temporal_env.client
+    async with httpx.AsyncClient() as http, agent_worker(client, pool, http) as queue:
+        execution_id = await start(client, pool, queue, flow)
+        events = await events_until(pool, execution_id)
+    tokens = [e for e in events if e.type == "agent:token"]
+    start_at, end_at = (
+        datetime.fromisoformat(e.envelope["timestamp"])
+        for e in events
+        if e.type in ("agent:streaming_start", "agent:streaming_end")
+    )
+    seconds = (end_at - start_at).total_seconds()
+    assert seconds >= 0.9  # the model really took about a second
+    # At most one token per 50 ms of stream, plus the final flush.
+    assert len(tokens) <= seconds / 0.05 + 2, (len(tokens), seconds)
+    assert rebuilt_text(events) == text
+    end = next(e for e in events if e.type == "agent:streaming_end").envelope["data"]
+    assert (end["response"], end["tokenCount"]) == (text, 2000)
