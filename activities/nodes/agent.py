@@ -45,6 +45,8 @@ class AgentConfig(NodeConfig):
     flush_chars: int = Field(default=2048, ge=1)
     coalesce: bool = True
     http_max_bytes: int = Field(default=64 * 1024, gt=0, le=8 << 20)
+    http_allow_private: bool = False
+    """Let `http_get` reach loopback and private addresses (off: the model picks the URL)."""
 
     @model_validator(mode="after")
     def _kb_for_search(self) -> Self:
@@ -98,7 +100,11 @@ def _tools(config: AgentConfig, ctx: NodeContext, services: AgentServices) -> di
         if name == "calculator":
             tools[name] = Calculator()
         elif name == "http_get":
-            tools[name] = HttpGet(ctx.services.http, max_bytes=config.http_max_bytes)
+            tools[name] = HttpGet(
+                ctx.services.http,
+                max_bytes=config.http_max_bytes,
+                allow_private=config.http_allow_private,
+            )
         else:
             if ctx.services.pool is None or config.knowledge_base_id is None:
                 raise NodeError(

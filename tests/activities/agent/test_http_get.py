@@ -12,7 +12,7 @@ from tests.http_server import scripted_server
 
 async def test_returns_status_and_text() -> None:
     async with scripted_server([(200, b"hello agent")]) as (url, seen), httpx.AsyncClient() as http:
-        result = await HttpGet(http).call({"url": url})
+        result = await HttpGet(http, allow_private=True).call({"url": url})
     assert result == {"status": 200, "text": "hello agent", "truncated": False}
     assert seen == ["/data"]
 
@@ -20,7 +20,7 @@ async def test_returns_status_and_text() -> None:
 async def test_a_large_body_is_cut_at_the_cap() -> None:
     body = b"x" * 100_000
     async with scripted_server([(200, body)]) as (url, _), httpx.AsyncClient() as http:
-        result = await HttpGet(http, max_bytes=1000).call({"url": url})
+        result = await HttpGet(http, max_bytes=1000, allow_private=True).call({"url": url})
     assert result == {"status": 200, "text": "x" * 1000, "truncated": True}
 
 
@@ -37,5 +37,16 @@ async def test_an_unreachable_host_is_a_tool_error() -> None:
         pass  # the server is closed now: its port refuses connections
     async with httpx.AsyncClient() as http:
         with pytest.raises(ToolError) as caught:
-            await HttpGet(http).call({"url": url})
+            await HttpGet(http, allow_private=True).call({"url": url})
     assert caught.value.type == "http_error"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:9/", "http://localhost/", "http://10.1.2.3/", "http://169.254.169.254/"],
+)
+async def test_private_addresses_are_refused_by_default(url: str) -> None:
+    async with httpx.AsyncClient() as http:
+        with pytest.raises(ToolError) as caught:
+            await HttpGet(http).call({"url": url})
+    assert caught.value.type == "forbidden_host"
