@@ -117,11 +117,12 @@ class Supervisor:
             dsn = settings.database_url
             note(f"postgres: {redact_dsn(dsn)} (FLOWMAESTRO_DATABASE_URL)")
         else:
-            note(f"postgres: starting the embedded server in {settings.embedded_pgdata}")
-            dsn = await asyncio.to_thread(start_embedded_postgres, settings.embedded_pgdata)
-            stack.push_async_callback(
-                asyncio.to_thread, stop_embedded_postgres, settings.embedded_pgdata
-            )
+            pgdata = settings.embedded_pgdata
+            note(f"postgres: starting the embedded server in {pgdata}")
+            # A thread cannot be cancelled: a Ctrl-C during initdb waits for it, then stops it.
+            starting = asyncio.ensure_future(asyncio.to_thread(start_embedded_postgres, pgdata))
+            stack.push_async_callback(_stop_once_started, starting, pgdata)
+            dsn = await asyncio.shield(starting)
         pool = await create_pool(dsn, max_size=2)
         stack.push_async_callback(pool.close)
         async with pool.acquire() as con:
@@ -253,6 +254,12 @@ class Supervisor:
                         f"port {port} on {options.host} is in use",
                         hint=f"stop what uses it, or pass {flag} with a free port",
                     ) from None
+
+
+async def _stop_once_started(starting: asyncio.Future[str], pgdata: Path) -> None:
+    with contextlib.suppress(Exception):
+        await starting
+    await asyncio.to_thread(stop_embedded_postgres, pgdata)
 
 
 def _flowmaestro(*args: str) -> list[str]:

@@ -43,6 +43,7 @@ class Dev:
     banner: dict[str, str] = field(default_factory=dict)
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
     _in_banner: bool = False
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _pump: asyncio.Task[None] | None = None
 
     @property
@@ -61,7 +62,21 @@ class Dev:
                 self._in_banner = True
             elif self._in_banner and not line:
                 self._ready.set()
+            async with self._changed:
+                self._changed.notify_all()
         self._ready.set()
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_output(self, text: str, timeout: float = 120) -> None:
+        """Until a line containing `text` has been printed."""
+
+        def printed() -> bool:
+            return any(text in line for line in self.output) or self.proc.returncode is not None
+
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(printed)
+        assert any(text in line for line in self.output), self.log
 
     async def wait_ready(self, timeout: float = 240) -> None:
         """Until the banner is complete (its blank last line) or the process has ended."""

@@ -246,6 +246,31 @@ async def test_dev_on_the_embedded_postgres_stops_it_too(tmp_path: Path) -> None
         assert alive(tree) == [], dev.log
 
 
+async def test_ctrl_c_while_the_embedded_postgres_starts_leaves_nothing(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    args = [
+        "--data-dir",
+        str(state),
+        "--port",
+        str(free_port()),
+        "--temporal-port",
+        str(free_port()),
+    ]
+    async with running_dev(args, dev_env()) as dev:
+        await dev.wait_output("postgres: starting the embedded server")
+        assert await dev.interrupt() == 0, dev.log
+    assert "started temporal" not in dev.log
+    assert alive(with_data_dir(state)) == []
+
+
+def with_data_dir(state: Path) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        if str(state) in " ".join(process.info["cmdline"] or []):
+            found.append(process)
+    return found
+
+
 async def test_a_part_that_dies_stops_everything(
     database_dsn: str, temporal_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
