@@ -113,8 +113,11 @@ class Client:
                 await self.ws.send("3")  # engine.io ping
         raise RuntimeError("closed early")
 
-    async def arrivals(self, n: int, out: dict[str, float], stamps: list[float]) -> None:
-        """Record each event's arrival by id (and the server's `sentAt` delay when present)."""
+    async def arrivals(
+        self, n: int, out: dict[str, tuple[float, float]], stamps: list[float]
+    ) -> None:
+        """Record each event's arrival by id, monotonic and wall clock (and the delay from
+        the server's `sentAt` when present)."""
         for _ in range(n):
             message = str(await self.ws.recv())
             while not message.startswith("42["):
@@ -123,7 +126,7 @@ class Client:
                 message = str(await self.ws.recv())
             now = time.monotonic()
             envelope = json.loads(message[2:])[1]
-            out[envelope["id"]] = now
+            out[envelope["id"]] = (now, time.time())
             if "sentAt" in envelope:
                 stamps.append(now - envelope["sentAt"])
 
@@ -173,10 +176,14 @@ USERS = 100
 RATE = 1000
 
 
-async def latency_ours(pool: asyncpg.Pool, port: int, seconds: float) -> list[float]:
+async def latency_ours(
+    pool: asyncpg.Pool, port: int, seconds: float
+) -> tuple[list[float], list[float]]:
+    """Commit-to-client and position-to-client (from the sequencer's `sequenced_at`: the
+    gateway's own share) latencies, in ms."""
     connected = await clients(port, USERS, [token(f"u{i}") for i in range(USERS)])
     per_client = int(seconds * RATE) // USERS
-    arrived: dict[str, float] = {}
+    arrived: dict[str, tuple[float, float]] = {}
     receiving = [asyncio.create_task(c.arrivals(per_client, arrived, [])) for c in connected]
     emitter = PostgresEmitter(pool)
     committed: dict[str, float] = {}
@@ -192,7 +199,14 @@ async def latency_ours(pool: asyncpg.Pool, port: int, seconds: float) -> list[fl
     await asyncio.wait_for(asyncio.gather(*receiving), 60)
     for c in connected:
         await c.close()
-    return [max(0.0, arrived[k] - t) * 1000 for k, t in committed.items()]
+    sequenced = await pool.fetch(
+        "SELECT event_id::text, extract(epoch FROM sequenced_at)::float8 FROM event_outbox"
+        " WHERE event_id = ANY($1::uuid[])",
+        list(committed),
+    )
+    from_commit = [max(0.0, arrived[k][0] - t) * 1000 for k, t in committed.items()]
+    from_position = [max(0.0, arrived[k][1] - at) * 1000 for k, at in sequenced]
+    return from_commit, from_position
 
 
 async def latency_raw(port: int, seconds: float) -> list[float]:
@@ -254,22 +268,31 @@ async def run(quick: bool) -> list[Row]:
                         "raw python-socketio",
                     )
                 )
-            p50, p99, base50, base99 = [], [], [], []
+            samples: dict[str, list[float]] = {}
             for _ in range(rounds):
-                lat = await latency_ours(pool, ours_port, seconds)
+                from_commit, from_position = await latency_ours(pool, ours_port, seconds)
                 base = await latency_raw(raw_port, seconds)
-                p50.append(percentile(lat, 50))
-                p99.append(percentile(lat, 99))
-                base50.append(percentile(base, 50))
-                base99.append(percentile(base, 99))
+                for p in (50, 99):
+                    samples.setdefault(f"p{p} commit-to-client", []).append(
+                        percentile(from_commit, p)
+                    )
+                    samples.setdefault(f"p{p} position-to-client", []).append(
+                        percentile(from_position, p)
+                    )
+                    samples.setdefault(f"p{p} baseline", []).append(percentile(base, p))
             case = f"1k events/s over {USERS} clients"
-            baseline = "raw emit to client"
-            rows.append(
-                Row(case, "p50 commit-to-client", "ms", Stats.of(p50), Stats.of(base50), baseline)
-            )
-            rows.append(
-                Row(case, "p99 commit-to-client", "ms", Stats.of(p99), Stats.of(base99), baseline)
-            )
+            for metric in ("commit-to-client", "position-to-client"):
+                for p in (50, 99):
+                    rows.append(
+                        Row(
+                            case,
+                            f"p{p} {metric}",
+                            "ms",
+                            Stats.of(samples[f"p{p} {metric}"]),
+                            Stats.of(samples[f"p{p} baseline"]),
+                            "raw emit to client",
+                        )
+                    )
             ours_kb = await memory_per_connection(ours_port, ours_pid, idle, token("idle"))
             raw_kb = await memory_per_connection(raw_port, raw_pid, idle, {})
             rows.append(
