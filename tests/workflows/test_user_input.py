@@ -84,16 +84,18 @@ async def test_answers_are_accepted_or_rejected_with_distinct_errors(
         execution_id = await start(client, pool, queue, THREE_PROMPTS)
         handle = client.get_workflow_handle(execution_id)
         first = await prompt_of(pool, execution_id, "first")
-        pending = await handle.query(PENDING_INPUTS, result_type=list[PendingInput])
-        assert [(p.input_id, p.node_id, p.prompt, p.timeout_seconds) for p in pending] == [
-            (first["inputId"], "first", "Quick?", 1)
-        ]
 
         unknown = await rejection(handle, "in_unknown", "x")
         assert unknown.type == "not_found"
 
         second = await prompt_of(pool, execution_id, "second")  # `first` timed out meanwhile
         assert second["prompt"] == "Shape (after fallback)"
+        # Only the open prompt is pending; the timed-out one left the list.
+        pending = await handle.query(PENDING_INPUTS, result_type=list[PendingInput])
+        assert [(p.input_id, p.node_id, p.prompt, p.input_type) for p in pending] == [
+            (second["inputId"], "second", "Shape (after fallback)", "json")
+        ]
+        assert pending[0].answer_schema == second["schema"]
         expired = await rejection(handle, first["inputId"], "late")
         assert expired.type == "expired"
 
