@@ -115,13 +115,16 @@ class Flow(BaseModel):
         return resolved
 
 
-def load_flow(source: str | Path) -> Flow:
-    """Parse and check a flow from a file path, or from JSON/YAML text."""
-    text = source.read_text() if isinstance(source, Path) else _text_of(source)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise FlowError(f"not valid YAML or JSON: {exc}") from exc
+def load_flow(source: str | Path | dict[str, Any]) -> Flow:
+    """Parse and check a flow from a file path, JSON/YAML text, or already-parsed JSON."""
+    if isinstance(source, dict):
+        data: Any = source
+    else:
+        text = source.read_text() if isinstance(source, Path) else _text_of(source)
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise FlowError(f"not valid YAML or JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise FlowError("a flow is a mapping with name, inputs and nodes")
     try:

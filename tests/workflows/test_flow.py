@@ -36,6 +36,15 @@ def test_json_text_loads_too() -> None:
     assert flow.order == ["a"]
 
 
+def test_parsed_json_loads_and_is_checked_the_same_way() -> None:
+    nodes = [{"id": "a", "type": "delay", "config": {"seconds": 1}}, {"id": "b", "type": "x"}]
+    assert load_flow({"name": "d", "nodes": nodes[:1]}).order == ["a"]
+    with pytest.raises(FlowError, match=r"^node 'b': unknown node type 'x'"):
+        load_flow({"name": "d", "nodes": nodes})
+    with pytest.raises(FlowError, match=r"^node 'a': config.seconds: Field required"):
+        load_flow({"name": "d", "nodes": [{"id": "a", "type": "delay"}]})
+
+
 def _node(node_id: str, type: str = "transform", **extra: str) -> str:
     fields = ", ".join(f"{k}: {v}" for k, v in {"config": "{output: 1}", **extra}.items())
     return f"  - {{id: {node_id}, type: {type}, {fields}}}\n"
