@@ -94,8 +94,9 @@ class NodeActivities:
             async with asyncio.timeout(inp.timeout_seconds):
                 result = await executor_type().execute(config, ctx)
         except asyncio.CancelledError:
-            failure = Failure("the execution was cancelled", "cancelled", False)
-            await asyncio.shield(self._failed(ctx, inp, failure))
+            failure = _cancellation(activity.cancellation_details())
+            if failure is not None:
+                await asyncio.shield(self._failed(ctx, inp, failure))
             raise
         except Exception as exc:
             raise await self._failed(ctx, inp, Failure.of(exc, inp.timeout_seconds)) from exc
@@ -171,6 +172,19 @@ class NodeActivities:
         return ApplicationError(
             failure.message, type=failure.type, non_retryable=not failure.retryable
         )
+
+
+def _cancellation(details: activity.ActivityCancellationDetails | None) -> Failure | None:
+    """How a cancelled attempt is reported; None when this attempt's fate is not ours to say."""
+    if details is None:
+        return None
+    if details.cancel_requested:
+        return Failure("the execution was cancelled", "cancelled", False)
+    if details.worker_shutdown:
+        return Failure("the worker shut down", "worker_shutdown", True)
+    if details.timed_out:
+        return Failure("the attempt timed out", "timeout", True)
+    return None
 
 
 async def _heartbeat(ctx: NodeContext, timeout: Any) -> None:

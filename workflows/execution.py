@@ -14,7 +14,8 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import JsonValue
@@ -194,11 +195,21 @@ class ExecutionWorkflow:
                     else None
                 ),
                 retry_policy=_retry_policy(node.retry),
+                # A heartbeating node hears of a cancel: wait for it to report its end, so its
+                # node:failed comes before execution:failed. Others cannot hear it.
+                cancellation_type=(
+                    ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+                    if node.heartbeat_timeout_seconds
+                    else ActivityCancellationType.TRY_CANCEL
+                ),
             )
         except ActivityError as err:
             cause = err.cause
             if isinstance(cause, ApplicationError):
                 raise _NodeFailedError(node.id, cause.message, cause.type or "error") from err
+            if isinstance(cause, CancelledError):
+                # The execution is being cancelled; the node has reported its own end.
+                raise asyncio.CancelledError from err
             # The last attempt never reported (its worker died or it overran its timeout):
             # the workflow reports it, so the node's start has an end.
             message = f"the node's last attempt did not finish: {cause or err}"

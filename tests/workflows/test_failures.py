@@ -83,3 +83,35 @@ nodes:
     assert await pool.fetchval("SELECT status FROM executions WHERE id = $1", execution_id) == (
         "failed"
     )
+
+
+async def test_cancelling_mid_node_ends_the_node_then_the_execution(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, sequencer: Sequencer
+) -> None:
+    flow = load_flow("""
+name: cancel-me
+nodes:
+  - id: wait
+    type: delay
+    config: {seconds: 30, reports: 60}
+    heartbeat_timeout_seconds: 2
+""")
+    client = temporal_env.client
+    async with worker(client, pool) as queue:
+        execution_id = await start(client, pool, queue, flow)
+        await events_until(pool, execution_id, {"node:progress"}, node_id="wait")
+        await client.get_workflow_handle(execution_id).cancel()
+        events = await events_until(pool, execution_id)
+    assert [s for s in shape(events) if s != ("node:progress", "wait")] == [
+        ("execution:started", None),
+        ("node:started", "wait"),
+        ("execution:updated", None),
+        ("node:failed", "wait"),
+        ("execution:failed", None),
+    ]
+    failed = events[-2].envelope["data"]
+    assert (failed["error"]["type"], failed["willRetry"]) == ("cancelled", False)
+    assert events[-1].envelope["data"] == {
+        "error": {"message": "the execution was cancelled", "type": "cancelled"},
+        "failedNodeId": None,
+    }
