@@ -11,7 +11,7 @@ from rich.console import Console
 from flowmaestro.dev.lock import read_running
 from flowmaestro.runtime import run_async, settings_of
 from flowmaestro.watch.follower import Follower
-from flowmaestro.watch.terminal import follow_in_terminal
+from flowmaestro.watch.terminal import TerminalView
 
 # Distinct from errors, so a script can tell "the flow failed" from "watching failed".
 EXECUTION_FAILED = 6
@@ -69,7 +69,7 @@ def watch_command(
 
         async with Follower(url.rstrip("/"), token, execution_id, status) as follower:
             if not as_json:
-                return await follow_in_terminal(follower, console, interactive)
+                return await TerminalView(follower, console, interactive).run()
             final = ""
             async for envelope in follower.events():
                 click.echo(json.dumps(envelope, separators=(",", ":")))

@@ -1,16 +1,18 @@
-"""Following an execution in a terminal: the view redrawn as events arrive, and its prompts
-answered from the keyboard."""
+"""Following an execution in a terminal: the view redrawn from the state as events arrive, and
+its prompts answered from the keyboard (given up when answered elsewhere)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from typing import TYPE_CHECKING, Any
 
 from rich.live import Live
 from rich.markup import escape
 
 from flowmaestro.watch.answer import AnswerError, parse_answer, question
+from flowmaestro.watch.keyboard import Keyboard
 from flowmaestro.watch.render import render
 from flowmaestro.watch.state import ExecutionState
 
@@ -23,48 +25,121 @@ if TYPE_CHECKING:
 _SETTLED = {"already_answered", "expired", "not_found"}
 
 
-async def follow_in_terminal(follower: Follower, console: Console, interactive: bool) -> str:
-    """Show the execution until it ends; its final status."""
-    state = ExecutionState(follower.execution_id)
-    with Live(render(state), console=console, refresh_per_second=4) as live:
-        async for envelope in follower.events():
-            state.apply(envelope)
-            live.update(render(state))
-            data = envelope.get("data") or {}
-            if interactive and envelope["type"] == "user_input:required":
-                live.stop()
-                await ask(follower, console, data)
-                live.start()
-    return state.status
+class TerminalView:
+    def __init__(self, follower: Follower, console: Console, interactive: bool) -> None:
+        self._follower = follower
+        self._console = console
+        self._interactive = interactive
+        self.state = ExecutionState(follower.execution_id)
+        self._prompts: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._changed = asyncio.Event()
 
+    async def run(self) -> str:
+        """Show the execution until it ends; its final status."""
+        keyboard_or_none = Keyboard(sys.stdin.fileno()) if self._interactive else _NoKeyboard()
+        with keyboard_or_none as keyboard:
+            pumping = asyncio.create_task(self._pump())
+            try:
+                while True:
+                    # A fresh Live each time: a restarted one would redraw over the prompt.
+                    with Live(
+                        get_renderable=lambda: render(self.state),
+                        console=self._console,
+                        refresh_per_second=4,
+                    ):
+                        prompt = await self._next_open_prompt(pumping, keyboard is not None)
+                    if prompt is None or keyboard is None:
+                        break
+                    await self._ask(keyboard, prompt)
+                await pumping
+            finally:
+                pumping.cancel()
+        return self.state.status
 
-async def ask(follower: Follower, console: Console, prompt: dict[str, Any]) -> None:
-    """Read answers until the gateway accepts one, or says the prompt is settled."""
-    while True:
-        try:
-            text = await asyncio.to_thread(
-                console.input, f"[magenta]{escape(question(prompt))}[/] "
+    async def _next_open_prompt(
+        self, pumping: asyncio.Task[None], answering: bool
+    ) -> dict[str, Any] | None:
+        """The next prompt still open, or None once the execution has ended."""
+        while not (pumping.done() and self._prompts.empty()):
+            getting = asyncio.ensure_future(self._prompts.get())
+            await asyncio.wait({pumping, getting}, return_when=asyncio.FIRST_COMPLETED)
+            if not getting.done():
+                getting.cancel()
+                continue
+            prompt = getting.result()
+            if answering and self._open(prompt):
+                return prompt
+        return None
+
+    async def _pump(self) -> None:
+        async for envelope in self._follower.events():
+            self.state.apply(envelope)
+            self._changed.set()
+            if envelope["type"] == "user_input:required":
+                self._prompts.put_nowait(envelope["data"])
+
+    def _open(self, prompt: dict[str, Any]) -> bool:
+        return prompt["inputId"] in self.state.prompts
+
+    async def _ask(self, keyboard: Keyboard, prompt: dict[str, Any]) -> None:
+        """Read answers until the gateway accepts one, the prompt is settled elsewhere, or the
+        keyboard is closed."""
+        console = self._console
+        while True:
+            console.print(f"[magenta]{escape(question(prompt))}[/] ", end="")
+            text = await self._line_while_open(keyboard, prompt)
+            if text is None:
+                return
+            try:
+                value = parse_answer(prompt, text)
+            except AnswerError as exc:
+                console.print(f"[red]{escape(str(exc))}[/]")
+                continue
+            ack = await self._follower.provide(prompt["inputId"], value)
+            if ack.get("ok"):
+                return
+            error = ack.get("error") or {}
+            console.print(
+                f"[red]refused ({error.get('code')}): {escape(str(error.get('message')))}[/]"
             )
-        except EOFError:
-            console.print("no answer from the terminal; the prompt stays open")
-            return
+            details = error.get("details")
+            if isinstance(details, dict):
+                for problem in details.get("errors") or []:
+                    where = problem.get("path") or "/"
+                    console.print(f"  {where}: {problem.get('message')}", markup=False)
+            elif details is not None:
+                console.print(f"  {json.dumps(details)}", markup=False)
+            if error.get("code") in _SETTLED:
+                return
+
+    async def _line_while_open(self, keyboard: Keyboard, prompt: dict[str, Any]) -> str | None:
+        """A typed line, or None when the prompt closed meanwhile or stdin ended."""
+        reading = asyncio.ensure_future(keyboard.line())
         try:
-            value = parse_answer(prompt, text)
-        except AnswerError as exc:
-            console.print(f"[red]{escape(str(exc))}[/]")
-            continue
-        ack = await follower.provide(prompt["inputId"], value)
-        if ack.get("ok"):
-            return
-        error = ack.get("error") or {}
-        console.print(f"[red]refused ({error.get('code')}): {escape(str(error.get('message')))}[/]")
-        details = error.get("details")
-        if isinstance(details, dict):
-            for problem in details.get("errors") or []:
-                console.print(
-                    f"  {problem.get('path') or '/'}: {problem.get('message')}", markup=False
-                )
-        elif details is not None:
-            console.print(f"  {json.dumps(details)}", markup=False)
-        if error.get("code") in _SETTLED:
-            return
+            while True:
+                self._changed.clear()
+                if not self._open(prompt):
+                    self._console.print(
+                        "\nclosed meanwhile (answered elsewhere, or timed out)", style="yellow"
+                    )
+                    return None
+                changed = asyncio.ensure_future(self._changed.wait())
+                await asyncio.wait({reading, changed}, return_when=asyncio.FIRST_COMPLETED)
+                changed.cancel()
+                if reading.done():
+                    line = reading.result()
+                    if line is None:
+                        self._console.print("\nno answer from the terminal; the prompt stays open")
+                    return line
+        finally:
+            reading.cancel()
+
+
+class _NoKeyboard:
+    """Stands in for the keyboard when prompts are not answered here."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None

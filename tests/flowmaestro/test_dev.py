@@ -18,7 +18,14 @@ import socketio
 
 from flowmaestro.cli import main
 from flowmaestro.database import with_database
-from tests.flowmaestro.devstack import alive, dev_env, free_port, run_cli, running_dev
+from tests.flowmaestro.devstack import (
+    FLOWMAESTRO,
+    alive,
+    dev_env,
+    free_port,
+    run_cli,
+    running_dev,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -209,6 +216,38 @@ async def test_dev_runs_the_demo_end_to_end_and_ctrl_c_leaves_nothing(
             assert code == 0, err + out
             assert "answer y or n" in out
             assert '"approved": false' in out
+
+            # A prompt answered elsewhere closes in the terminal too.
+            code, out, err = await run_cli(*start_approval, env=live_env)
+            assert code == 0, err
+            elsewhere = out.strip()
+            terminal = await asyncio.create_subprocess_exec(
+                FLOWMAESTRO,
+                *("watch", elsewhere, "--interactive", "--url", ui, "--token", token),
+                env=env,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            try:
+                assert terminal.stdout is not None
+                shown = ""
+                async with asyncio.timeout(60):
+                    while "[y/n]" not in shown:
+                        chunk = await terminal.stdout.read(4096)
+                        assert chunk, shown
+                        shown += chunk.decode()
+                await watcher.follow(elsewhere)
+                await watcher.until_ended(elsewhere)
+                async with asyncio.timeout(60):
+                    shown += (await terminal.stdout.read()).decode()
+                    assert await terminal.wait() == 0, shown
+            finally:
+                if terminal.returncode is None:
+                    terminal.kill()
+                    await terminal.wait()
+            assert "closed meanwhile (answered elsewhere, or timed out)" in shown
+            assert '"approved": true' in shown
         finally:
             await watcher.client.disconnect()
 
