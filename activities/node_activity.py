@@ -27,6 +27,7 @@ from activities.retry import RetrySpec
 from activities.templating import render
 
 if TYPE_CHECKING:
+    from events import Event
     from events.outbox import Emitter
 
 
@@ -121,7 +122,7 @@ class NodeActivities:
     @staticmethod
     def _started(
         ctx: NodeContext, inp: RunNodeInput, inputs: JsonValue, *, waiting: bool
-    ) -> tuple[Any, ...]:
+    ) -> tuple[Event, Event]:
         progress = 100 * inp.completed_nodes / inp.total_nodes if inp.total_nodes else 0
         return (
             ctx.event(
