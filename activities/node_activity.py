@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
 from temporalio import activity
@@ -27,6 +27,8 @@ from activities.retry import RetrySpec
 from activities.templating import render
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+
     from events import Event
     from events.outbox import Emitter
 
@@ -188,7 +190,7 @@ def _cancellation(details: activity.ActivityCancellationDetails | None) -> Failu
     return None
 
 
-async def _heartbeat(ctx: NodeContext, timeout: Any) -> None:
+async def _heartbeat(ctx: NodeContext, timeout: timedelta | None) -> None:
     """Heartbeat (with the node's checkpoint) often enough for the configured timeout."""
     if not timeout:
         return
