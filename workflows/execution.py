@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -285,7 +285,7 @@ class ExecutionWorkflow:
         config: UserInputConfig,
         prompt: _Prompt,
         default: JsonValue,
-        asked: Any,
+        asked: datetime,
     ) -> None:
         timeout = EventSpec(
             type="user_input:timeout",
@@ -342,7 +342,7 @@ class ExecutionWorkflow:
             },
         )
 
-    def _node_completed(self, node: NodeSpec, value: JsonValue, since: Any) -> EventSpec:
+    def _node_completed(self, node: NodeSpec, value: JsonValue, since: datetime) -> EventSpec:
         return EventSpec(
             type="node:completed",
             key=[node.id],
