@@ -21,12 +21,14 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import JsonValue
 
     from activities.emit import EmitActivities, EmitInput, EventSpec
+    from activities.errors import TemplateError
     from activities.execution import ExecutionRef
     from activities.execution_status import ExecutionStatus
     from activities.node_activity import NodeActivities, NodeOutcome, RunNodeInput
     from activities.nodes.base import InputRequest
     from activities.nodes.user_input import UserInputConfig, answer_errors, answer_schema
     from activities.retry import RetrySpec
+    from activities.templating import render
     from events import event_id
     from workflows.flow import Flow, NodeSpec
     from workflows.messages import (
@@ -66,6 +68,16 @@ class _Prompt:
 
 def _reject(code: str, message: str, *details: Any) -> ApplicationError:
     return ApplicationError(message, *details, type=code, non_retryable=True)
+
+
+def _rendered_prompt(prompt: str, context: dict[str, JsonValue]) -> str:
+    """The prompt as `user_input:required` will show it, known before the event is out so
+    `pending_inputs` never lags it (rendering is pure). A bad template fails the node in its
+    activity; until then the query shows the raw text."""
+    try:
+        return str(render(prompt, context))
+    except TemplateError:
+        return prompt
 
 
 def _retry_policy(spec: RetrySpec) -> RetryPolicy:
@@ -242,7 +254,7 @@ class ExecutionWorkflow:
             PendingInput(
                 input_id=input_id,
                 node_id=node.id,
-                prompt=config.prompt,
+                prompt=_rendered_prompt(config.prompt, request.context),
                 input_type=config.input_type,
                 answer_schema=answer_schema(config),
                 choices=config.choices,
@@ -258,7 +270,6 @@ class ExecutionWorkflow:
         )
         announced = await self._run_node(node, request)
         assert isinstance(announced.output, dict)
-        prompt.pending = prompt.pending.model_copy(update={"prompt": announced.output["prompt"]})
         try:
             await workflow.wait_condition(lambda: prompt.answered, timeout=config.timeout_seconds)
         except TimeoutError:
