@@ -4,6 +4,11 @@
 `python -m bench._delivery_servers raw PAYLOADS PORT`: a plain python-socketio AsyncServer that
 emits the payloads (the same envelopes) from memory when asked over HTTP.
 Both print `ready` on stdout once they listen.
+
+`python -m bench._delivery_servers emit DSN SECONDS USERS`: the latency load, 1,000 events/s
+each committed in its own transaction, round-robin over USERS users; prints `{event id: wall
+clock time its COMMIT returned}` as JSON at the end. It runs apart so that the clients'
+process does the same work for ours as for the baseline.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ import socketio
 import uvicorn
 from temporalio.client import Client
 
+from bench.outbox_latency import paced
+from events import NodeProgress
+from events.outbox import PostgresEmitter
 from gateway import GatewayConfig, create_app
 
 
@@ -99,8 +107,32 @@ async def raw(payloads: list[dict[str, Any]], port: int) -> None:
     await _serve(RawApp(payloads).app, port)
 
 
+async def emit(dsn: str, seconds: float, users: int) -> None:
+    committed: dict[str, float] = {}
+    sent = iter(range(10**9))
+    async with asyncpg.create_pool(dsn, min_size=12, max_size=12) as pool:
+        emitter = PostgresEmitter(pool)
+
+        async def send() -> None:
+            i = next(sent)
+            user = f"u{i % users}"
+            event = NodeProgress(
+                user_id=user,
+                execution_id=f"ex_{user}",
+                workflow_id="bench",
+                data={"node_id": "fetch", "progress": i % 101, "step": f"step {i} of the bench"},
+            )
+            await emitter.emit([event])
+            committed[str(event.id)] = time.time()
+
+        await paced(send, seconds)
+    print(json.dumps(committed), flush=True)
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "ours":
+    if sys.argv[1] == "emit":
+        asyncio.run(emit(sys.argv[2], float(sys.argv[3]), int(sys.argv[4])))
+    elif sys.argv[1] == "ours":
         asyncio.run(ours(sys.argv[2], int(sys.argv[3]), sys.argv[4]))
     else:
         asyncio.run(raw(json.loads(Path(sys.argv[2]).read_text()), int(sys.argv[3])))

@@ -28,10 +28,9 @@ import psutil
 from websockets.asyncio.client import ClientConnection, connect
 
 from bench.harness import Row, Stats, percentile
-from bench.outbox_latency import paced
 from bench.support import bench_database, sequencer_process
 from events import NodeProgress
-from events.outbox import PostgresEmitter, write_events
+from events.outbox import write_events
 from gateway import mint_token
 
 if TYPE_CHECKING:
@@ -177,25 +176,26 @@ RATE = 1000
 
 
 async def latency_ours(
-    pool: asyncpg.Pool, port: int, seconds: float
+    pool: asyncpg.Pool, dsn: str, port: int, seconds: float
 ) -> tuple[list[float], list[float]]:
     """Commit-to-client and position-to-client (from the sequencer's `sequenced_at`: the
-    gateway's own share) latencies, in ms."""
+    gateway's own share) latencies, in ms; the load comes from an emitter process."""
     connected = await clients(port, USERS, [token(f"u{i}") for i in range(USERS)])
     per_client = int(seconds * RATE) // USERS
     arrived: dict[str, tuple[float, float]] = {}
     receiving = [asyncio.create_task(c.arrivals(per_client, arrived, [])) for c in connected]
-    emitter = PostgresEmitter(pool)
-    committed: dict[str, float] = {}
-    sent = iter(range(per_client * USERS))
-
-    async def send() -> None:
-        i = next(sent)
-        event = progress(f"u{i % USERS}", i)
-        await emitter.emit([event])
-        committed[str(event.id)] = time.monotonic()
-
-    await paced(send, seconds)
+    emitter = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench._delivery_servers",
+        "emit",
+        dsn,
+        str(seconds),
+        str(USERS),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    output, _ = await asyncio.wait_for(emitter.communicate(), seconds + 60)
+    committed: dict[str, float] = json.loads(output)
     await asyncio.wait_for(asyncio.gather(*receiving), 60)
     for c in connected:
         await c.close()
@@ -204,7 +204,7 @@ async def latency_ours(
         " WHERE event_id = ANY($1::uuid[])",
         list(committed),
     )
-    from_commit = [max(0.0, arrived[k][0] - t) * 1000 for k, t in committed.items()]
+    from_commit = [max(0.0, arrived[k][1] - t) * 1000 for k, t in committed.items()]
     from_position = [max(0.0, arrived[k][1] - at) * 1000 for k, at in sequenced]
     return from_commit, from_position
 
@@ -270,7 +270,7 @@ async def run(quick: bool) -> list[Row]:
                 )
             samples: dict[str, list[float]] = {}
             for _ in range(rounds):
-                from_commit, from_position = await latency_ours(pool, ours_port, seconds)
+                from_commit, from_position = await latency_ours(pool, dsn, ours_port, seconds)
                 base = await latency_raw(raw_port, seconds)
                 for p in (50, 99):
                     samples.setdefault(f"p{p} commit-to-client", []).append(
