@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from flowmaestro.dev.console import Console
     from flowmaestro.settings import Settings
 
+_ROOT = Path(__file__).resolve().parents[2]
 # SIGHUP too: the children live in their own sessions, so a closed terminal reaches only us.
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # Long enough for a working day; `flowmaestro token` mints others.
@@ -65,6 +66,7 @@ class Endpoints:
     temporal: str
     temporal_ui: str | None
     demo_execution: str | None
+    ui_built: bool
 
 
 class Supervisor:
@@ -205,7 +207,10 @@ class Supervisor:
             if options.demo
             else None
         )
-        endpoints = Endpoints(ui, token, address, temporal_ui, demo)
+        web_dist = settings.web_dist or _ROOT / "web" / "dist"
+        endpoints = Endpoints(
+            ui, token, address, temporal_ui, demo, (web_dist / "index.html").is_file()
+        )
         lock.record(
             {
                 "pid": os.getpid(),
@@ -285,6 +290,11 @@ def banner(endpoints: Endpoints, user_id: str) -> str:
         "",
         "FlowMaestro is running. Ctrl-C stops everything.",
         f"  UI:           {endpoints.ui}",
+        *(
+            []
+            if endpoints.ui_built
+            else ["                (not built: with Node 20+ on the PATH, scripts/setup builds it)"]
+        ),
         f"  token:        {endpoints.token}",
         f"                (a development JWT for user {user_id!r}: paste it to sign in)",
         f"  Temporal:     {endpoints.temporal}",
