@@ -83,8 +83,11 @@ async def test_a_killed_worker_loses_and_duplicates_nothing(
         await events_until(pool, execution_id, {"node:progress"}, node_id="wait", timeout=60)
         first.send_signal(signal.SIGKILL)
         assert first.wait(10) == -signal.SIGKILL
-    with worker_process(env, log):
+    with worker_process(env, log) as second:
         events = await events_until(pool, execution_id, timeout=60)
+        # SIGTERM stops a worker cleanly.
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(15) == 0, log.read_text()[-3000:]
 
     assert_each_once(events)
     assert events[-1].type == "execution:completed", log.read_text()[-3000:]
