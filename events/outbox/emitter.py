@@ -70,8 +70,13 @@ class PostgresEmitter:
         self._pool = pool
 
     async def emit(self, events: Sequence[Event]) -> int:
-        async with self._pool.acquire() as con, con.transaction():
-            return await write_events(con, events)
+        async with self._pool.acquire() as con:
+            if len(events) <= BATCH_ROWS:
+                # One statement is a transaction of its own; BEGIN and COMMIT would add two
+                # round trips to a single event's write.
+                return await write_events(con, events)
+            async with con.transaction():
+                return await write_events(con, events)
 
 
 class NullEmitter:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import asyncpg
 
@@ -31,19 +31,23 @@ log = logging.getLogger(__name__)
 LOCK_KEY = 0x464D534551
 
 
-async def sequence_once(con: Connection, batch_size: int = 5000) -> int:
-    """Sequence one batch of final rows in one transaction; return how many got positions.
+class Batch(NamedTuple):
+    """What one sequencing call did: rows numbered, and whether committed rows still wait."""
 
-    The batch is the `outbox_sequence` SQL function (migration 0006): it locks the state row,
-    numbers the final rows, indexes them by channel and NOTIFYs once, in one round trip.
+    numbered: int
+    pending: bool
+
+
+async def sequence_once(con: Connection, batch_size: int = 5000) -> Batch:
+    """Sequence one batch of final rows in one transaction.
+
+    The batch is the `outbox_sequence` SQL function (migration 0007): it locks the state row,
+    numbers the final rows, indexes them by channel, NOTIFYs once and reports whether rows
+    wait behind an open transaction, in one round trip.
     """
-    return int(await con.fetchval("SELECT outbox_sequence($1, $2)", batch_size, SEQUENCED))
-
-
-async def _has_pending(con: Connection) -> bool:
-    return bool(
-        await con.fetchval("SELECT EXISTS (SELECT 1 FROM event_outbox WHERE position IS NULL)")
-    )
+    row = await con.fetchrow("SELECT * FROM outbox_sequence($1, $2)", batch_size, SEQUENCED)
+    assert row is not None
+    return Batch(int(row["numbered"]), bool(row["pending"]))
 
 
 class Sequencer:
@@ -101,6 +105,11 @@ class Sequencer:
                 return
             stop.cancel()
             lock.result()
+            # Positions are a pure function of the committed rows (numbered in (txid, seq)
+            # order, below the xmin horizon), so a batch lost in a crash before its WAL flush
+            # is renumbered identically (emitters commit synchronously, so its rows survive):
+            # waiting for this commit's flush would buy nothing but latency.
+            await con.execute("SET synchronous_commit = off")
             await con.add_listener(WRITTEN, self._on_written)
             self.active.set()
             log.info("sequencer active (backend pid %s)", self.backend_pid)
@@ -120,14 +129,17 @@ class Sequencer:
         warned_at = 0.0
         while not self._stopping.is_set():
             self._wake.clear()
-            while await sequence_once(con, self._batch_size) == self._batch_size:
-                pass
-            if await _has_pending(con):
-                # Rows wait behind an open transaction, whose end may not notify us.
+            batch = await sequence_once(con, self._batch_size)
+            while batch.numbered == self._batch_size:
+                batch = await sequence_once(con, self._batch_size)
+            if batch.pending:
+                # Rows wait behind an open transaction, whose end may not notify us: poll,
+                # backing off while nothing moves (stalled, not merely busy).
+                now = loop.time()
+                if batch.numbered or stalled_since is None:
+                    backoff, stalled_since = 0.0, now
                 backoff = min(max(backoff * 2, 0.002), self._poll_interval)
                 timeout = backoff
-                now = loop.time()
-                stalled_since = stalled_since or now
                 if now - stalled_since > self._stall_warning_after and now - warned_at > 10:
                     warned_at = now
                     await self._warn_stalled(con)

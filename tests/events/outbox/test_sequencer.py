@@ -103,6 +103,21 @@ async def test_32_concurrent_writers_no_gap_no_duplicate(
     assert await reader.head() == total
 
 
+async def test_a_batch_stopping_inside_a_transaction_resumes_there(pool: asyncpg.Pool) -> None:
+    big = [progress(1, n) for n in range(12)]
+    small = [progress(2, n) for n in range(3)]
+    for events in (big, small):
+        async with pool.acquire() as con, con.transaction():
+            await write_events(con, events)
+    async with pool.acquire() as con:
+        batches = [await sequence_once(con, 5) for _ in range(4)]
+    assert [b.numbered for b in batches] == [5, 5, 5, 0]
+    assert [b.pending for b in batches] == [True, True, False, False]
+    seen = await OutboxReader(pool).read_after(0, limit=100)
+    assert [uuid.UUID(s.envelope["id"]) for s in seen] == [e.id for e in big + small]
+    assert [s.position for s in seen] == list(range(1, 16))
+
+
 async def test_two_sequencers_assign_each_row_once(pool: asyncpg.Pool, database_dsn: str) -> None:
     first, second = Sequencer(database_dsn, batch_size=7), Sequencer(database_dsn, batch_size=7)
     async with running(first), running(second):
@@ -176,7 +191,7 @@ async def test_open_transaction_stalls_visibly_then_catches_up(
         assert lag.unsequenced == 5
         assert lag.blocking_pid == blocker_pid
         async with pool.acquire() as con:
-            assert await sequence_once(con) == 0
+            assert (await sequence_once(con)).numbered == 0
         assert await reader.head() == 0
         await stall.commit()
     seen = await collect(reader, 5, timeout=10)
