@@ -17,6 +17,7 @@ import httpx
 
 from activities.agent.errors import ModelError
 from activities.agent.messages import TextDelta, ToolCall, TurnEnd
+from activities.openai_endpoint import OpenAICompatibleEndpoint, retryable_status
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
@@ -32,34 +33,20 @@ class _PartialCall:
 
 
 class OpenAICompatibleProvider:
-    def __init__(
-        self,
-        http: httpx.AsyncClient,
-        *,
-        base_url: str,
-        model: str,
-        api_key: str | None = None,
-        timeout_seconds: float = 60,
-        max_retries: int = 3,
-        backoff_seconds: float = 0.5,
-    ) -> None:
+    def __init__(self, http: httpx.AsyncClient, endpoint: OpenAICompatibleEndpoint) -> None:
         self._http = http
-        self._url = base_url.rstrip("/") + "/chat/completions"
-        self._model = model
-        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._timeout = timeout_seconds
-        self._max_retries = max_retries
-        self._backoff = backoff_seconds
+        self._endpoint = endpoint
+        self._url = endpoint.url("/chat/completions")
 
     @property
     def model(self) -> str:
-        return self._model
+        return self._endpoint.model
 
     async def stream(
         self, messages: Sequence[Message], tools: Sequence[ToolSpec]
     ) -> AsyncIterator[StreamItem]:
         body: dict[str, Any] = {
-            "model": self._model,
+            "model": self._endpoint.model,
             "stream": True,
             "messages": [_wire_message(m) for m in messages],
         }
@@ -75,50 +62,47 @@ class OpenAICompatibleProvider:
                 }
                 for t in tools
             ]
-        for attempt in range(self._max_retries + 1):
+        endpoint, attempt = self._endpoint, 0
+        while True:
             try:
                 async with self._http.stream(
-                    "POST", self._url, json=body, headers=self._headers, timeout=self._timeout
+                    "POST",
+                    self._url,
+                    json=body,
+                    headers=endpoint.headers,
+                    timeout=endpoint.timeout_seconds,
                 ) as response:
-                    retry_in = await self._refusal(response, attempt)
-                    if retry_in is None:
+                    if response.status_code < 400:
                         async for item in _parse(response):
                             yield item
                         return
+                    retry_in = await self._refused(response, attempt)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                if attempt == self._max_retries:
+                unreachable_retry_in = endpoint.retry_in(attempt)
+                if unreachable_retry_in is None:
                     raise ModelError(
                         f"{self._url}: {exc!r}", type="model_unreachable", retryable=True
                     ) from exc
-                retry_in = self._backoff * 2**attempt
+                retry_in = unreachable_retry_in
             except httpx.HTTPError as exc:
                 raise ModelError(
                     f"{self._url}: {exc!r}", type="model_stream_error", retryable=True
                 ) from exc
             await asyncio.sleep(retry_in)
+            attempt += 1
 
-    async def _refusal(self, response: httpx.Response, attempt: int) -> float | None:
-        """None for a 2xx; seconds to wait before retrying; raises when not worth retrying."""
-        status = response.status_code
-        if status < 400:
-            return None
-        detail = (await response.aread()).decode(errors="replace")[:500]
-        retryable = status == 429 or status >= 500
-        if not retryable or attempt == self._max_retries:
+    async def _refused(self, response: httpx.Response, attempt: int) -> float:
+        """Seconds to wait before retrying an error response; raises when it is final."""
+        retry_in = self._endpoint.retry_in(attempt, response)
+        if retry_in is None:
+            status = response.status_code
+            detail = (await response.aread()).decode(errors="replace")[:500]
             raise ModelError(
                 f"{self._url}: HTTP {status}: {detail}",
                 type=f"model_http_{status}",
-                retryable=retryable,
+                retryable=retryable_status(status),
             )
-        retry_after = _retry_after(response)
-        return self._backoff * 2**attempt if retry_after is None else retry_after
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return min(float(response.headers.get("retry-after", "")), 30.0)
-    except ValueError:
-        return None
+        return retry_in
 
 
 def _wire_message(m: Message) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from activities.agent.errors import ModelError
 from activities.agent.offline import OfflineProvider
 from activities.agent.openai_compatible import OpenAICompatibleProvider
 from activities.kb.embedder import Embedders
+from activities.openai_endpoint import OpenAICompatibleEndpoint
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -66,9 +67,8 @@ class Models:
                 type="model_unavailable",
                 retryable=False,
             )
-        return OpenAICompatibleProvider(
-            self._http, base_url=self._base_url, model=name, api_key=self._api_key
-        )
+        endpoint = OpenAICompatibleEndpoint(self._base_url, name, self._api_key)
+        return OpenAICompatibleProvider(self._http, endpoint)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Protocol
 from activities.kb.errors import KbError
 from activities.kb.hashing_embedder import HashingEmbedder
 from activities.kb.openai_embedder import OpenAICompatibleEmbedder
+from activities.openai_endpoint import OpenAICompatibleEndpoint
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -43,6 +44,5 @@ class Embedders:
                 step="embedding",
                 type="embedder_unavailable",
             )
-        return OpenAICompatibleEmbedder(
-            self._http, base_url=self._base_url, model=name, api_key=self._api_key
-        )
+        endpoint = OpenAICompatibleEndpoint(self._base_url, name, self._api_key)
+        return OpenAICompatibleEmbedder(self._http, endpoint)

@@ -9,44 +9,33 @@ from typing import TYPE_CHECKING
 import httpx
 
 from activities.kb.errors import KbError
+from activities.openai_endpoint import OpenAICompatibleEndpoint, retryable_status
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
 
 class OpenAICompatibleEmbedder:
-    def __init__(
-        self,
-        http: httpx.AsyncClient,
-        *,
-        base_url: str,
-        model: str,
-        api_key: str | None = None,
-        timeout_seconds: float = 60,
-        max_retries: int = 3,
-        backoff_seconds: float = 0.5,
-    ) -> None:
+    def __init__(self, http: httpx.AsyncClient, endpoint: OpenAICompatibleEndpoint) -> None:
         self._http = http
-        self._url = base_url.rstrip("/") + "/embeddings"
-        self._model = model
-        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._timeout = timeout_seconds
-        self._max_retries = max_retries
-        self._backoff = backoff_seconds
+        self._endpoint = endpoint
+        self._url = endpoint.url("/embeddings")
 
     @property
     def name(self) -> str:
-        return self._model
+        return self._endpoint.model
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        body = {"model": self._model, "input": list(texts)}
-        for attempt in range(self._max_retries + 1):
+        endpoint, attempt = self._endpoint, 0
+        body = {"model": endpoint.model, "input": list(texts)}
+        while True:
             try:
                 response = await self._http.post(
-                    self._url, json=body, headers=self._headers, timeout=self._timeout
+                    self._url, json=body, headers=endpoint.headers, timeout=endpoint.timeout_seconds
                 )
             except httpx.HTTPError as exc:
-                if attempt == self._max_retries:
+                retry_in = endpoint.retry_in(attempt)
+                if retry_in is None:
                     raise KbError(
                         f"{self._url}: {exc!r}",
                         step="embedding",
@@ -57,16 +46,16 @@ class OpenAICompatibleEmbedder:
                 status = response.status_code
                 if status < 400:
                     return _vectors(response, len(texts))
-                retryable = status == 429 or status >= 500
-                if not retryable or attempt == self._max_retries:
+                retry_in = endpoint.retry_in(attempt, response)
+                if retry_in is None:
                     raise KbError(
                         f"{self._url}: HTTP {status}: {response.text[:300]}",
                         step="embedding",
                         type=f"embedder_http_{status}",
-                        retryable=retryable,
+                        retryable=retryable_status(status),
                     )
-            await asyncio.sleep(self._backoff * 2**attempt)
-        raise AssertionError("unreachable: the last attempt returns or raises")
+            await asyncio.sleep(retry_in)
+            attempt += 1
 
 
 def _vectors(response: httpx.Response, count: int) -> list[list[float]]:
