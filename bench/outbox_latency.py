@@ -1,4 +1,5 @@
-"""Commit-to-position latency at a steady 1,000 events/s, against plain LISTEN/NOTIFY.
+"""Commit-to-position latency at steady rates (500 and 1,000 events/s), against plain
+LISTEN/NOTIFY at the same rate.
 
 Ours: an event is emitted in its own transaction; the sequencer, in its own process as in
 production and woken by NOTIFY, gives it a position; a tail, woken by the sequencer's NOTIFY,
@@ -20,13 +21,13 @@ from bench.support import bench_database, sequencer_process
 from events import NodeProgress
 from events.outbox import OutboxReader, PostgresEmitter
 
-RATE = 1000  # events per second
-TICK = 0.01  # seconds between paced sends: 10 events per tick, one transaction each
+RATES = (500, 1000)  # events per second
+TICK = 0.01  # seconds between paced sends; each event is one transaction
 
 
-async def paced(send: object, seconds: float) -> None:
-    """Call `send()` RATE times a second for `seconds`, in ticks, from 10 concurrent senders."""
-    per_tick = int(RATE * TICK)
+async def paced(send: object, seconds: float, rate: int) -> None:
+    """Call `send()` `rate` times a second for `seconds`, in ticks of concurrent sends."""
+    per_tick = int(rate * TICK)
     ticks = int(seconds / TICK)
     start = time.perf_counter()
     for t in range(ticks):
@@ -42,10 +43,10 @@ def elapsed(committed: dict[str, float], arrived: dict[str, float]) -> list[floa
     return [max(0.0, arrived[key] - at) for key, at in committed.items()]
 
 
-async def ours(dsn: str, seconds: float) -> list[float]:
+async def ours(dsn: str, seconds: float, rate: int) -> list[float]:
     committed: dict[str, float] = {}
     arrived: dict[str, float] = {}
-    total = int(seconds * RATE)
+    total = int(seconds * rate)
     async with sequencer_process(dsn), asyncpg.create_pool(dsn, min_size=12, max_size=12) as pool:
         emitter = PostgresEmitter(pool)
         reader = OutboxReader(pool)
@@ -66,16 +67,16 @@ async def ours(dsn: str, seconds: float) -> list[float]:
             committed[str(event.id)] = time.perf_counter()
 
         tail_task = asyncio.create_task(tail())
-        await paced(send, seconds)
+        await paced(send, seconds, rate)
         await asyncio.wait_for(tail_task, 30)
     return elapsed(committed, arrived)
 
 
-async def bare_notify(dsn: str, seconds: float) -> list[float]:
+async def bare_notify(dsn: str, seconds: float, rate: int) -> list[float]:
     committed: dict[str, float] = {}
     arrived: dict[str, float] = {}
     done = asyncio.Event()
-    total = int(seconds * RATE)
+    total = int(seconds * rate)
     listener = await asyncpg.connect(dsn)
 
     def on_notify(_c: object, _pid: int, _channel: str, payload: object) -> None:
@@ -93,7 +94,7 @@ async def bare_notify(dsn: str, seconds: float) -> list[float]:
                 await con.execute("SELECT pg_notify('bench_latency', $1)", key)
             committed[key] = time.perf_counter()
 
-        await paced(send, seconds)
+        await paced(send, seconds, rate)
         await asyncio.wait_for(done.wait(), 30)
     with contextlib.suppress(Exception):
         await listener.close()
@@ -103,30 +104,26 @@ async def bare_notify(dsn: str, seconds: float) -> list[float]:
 async def run(quick: bool) -> list[Row]:
     seconds = 3.0 if quick else 10.0
     rounds = 3 if quick else 5
-    p50s, p99s, base50, base99 = [], [], [], []
+    rows: list[Row] = []
     async with bench_database() as dsn:
-        for _ in range(rounds):
-            lat = [x * 1000 for x in await ours(dsn, seconds)]
-            base = [x * 1000 for x in await bare_notify(dsn, seconds)]
-            p50s.append(percentile(lat, 50))
-            p99s.append(percentile(lat, 99))
-            base50.append(percentile(base, 50))
-            base99.append(percentile(base, 99))
-    return [
-        Row(
-            "commit to position, 1k events/s",
-            "p50",
-            "ms",
-            Stats.of(p50s),
-            Stats.of(base50),
-            "bare NOTIFY",
-        ),
-        Row(
-            "commit to position, 1k events/s",
-            "p99",
-            "ms",
-            Stats.of(p99s),
-            Stats.of(base99),
-            "bare NOTIFY",
-        ),
-    ]
+        for rate in RATES:
+            ours_p: dict[int, list[float]] = {50: [], 99: []}
+            base_p: dict[int, list[float]] = {50: [], 99: []}
+            for _ in range(rounds):
+                lat = [x * 1000 for x in await ours(dsn, seconds, rate)]
+                base = [x * 1000 for x in await bare_notify(dsn, seconds, rate)]
+                for p in (50, 99):
+                    ours_p[p].append(percentile(lat, p))
+                    base_p[p].append(percentile(base, p))
+            rows += [
+                Row(
+                    f"commit to position, {rate:,} events/s",
+                    f"p{p}",
+                    "ms",
+                    Stats.of(ours_p[p]),
+                    Stats.of(base_p[p]),
+                    "bare NOTIFY",
+                )
+                for p in (50, 99)
+            ]
+    return rows
