@@ -100,7 +100,13 @@ def ingest_command(ctx: click.Context, kb_id: str, file: Path, user_id: str, wai
                 return
             progress = asyncio.create_task(_print_progress(pool, document_id, head))
             try:
-                result = await handle.result()
+                try:
+                    result = await handle.result()
+                finally:
+                    # The workflow ends after its last events commit, maybe before they are
+                    # sequenced: print them all, up to the document's final event.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(asyncio.shield(progress), _LAST_EVENTS_GRACE)
             except WorkflowFailureError as exc:
                 raise FlowMaestroError(f"ingestion failed: {exc.cause}") from exc
             finally:
@@ -112,9 +118,19 @@ def ingest_command(ctx: click.Context, kb_id: str, file: Path, user_id: str, wai
     run_async(main())
 
 
+# Seconds to wait, once the workflow has ended, for its last events to be sequenced.
+_LAST_EVENTS_GRACE = 10.0
+_FINAL_TYPES = frozenset({"kb:upload_completed", "kb:upload_failed"})
+
+
 async def _print_progress(pool: asyncpg.Pool, document_id: str, after: int) -> None:
-    """Print the document's kb:processing events as the sequencer publishes them."""
+    """Print the document's kb:processing events as the sequencer publishes them, until its
+    kb:upload_completed or kb:upload_failed."""
     async for stored in OutboxReader(pool, poll_interval=0.5).tail(after):
         data = stored.envelope["data"]
-        if data.get("documentId") == document_id and stored.type == "kb:processing":
+        if data.get("documentId") != document_id:
+            continue
+        if stored.type == "kb:processing":
             click.echo(f"  {data['step']}: {data['progress']:g}%", err=True)
+        elif stored.type in _FINAL_TYPES:
+            return

@@ -66,6 +66,7 @@ async def test_create_then_ingest_a_file(
         assert chunks > 1
         assert counts == f"{chunks} chunks, {chunks} embeddings"
         assert "embedding: 100%" in err
+        assert err.rstrip().endswith("storage: 100%"), "the last progress line is printed"
 
         code, out, err = await flowmaestro(
             env, "kb", "ingest", kb_id, str(document), "--user", "u2"
