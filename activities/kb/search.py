@@ -1,4 +1,5 @@
-"""Nearest chunks to a query, by cosine similarity (a dot product of unit vectors)."""
+"""Nearest chunks to a query, by cosine similarity (a dot product of unit vectors): with
+pgvector's inner product where the server has it (migration 0008), else over plain arrays."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ if TYPE_CHECKING:
 
     from activities.kb.embedder import Embedders
 
-_NEAREST = """
+_NEAREST_ARRAY = """
 SELECT c.document_id, d.file_name, c.chunk_index, c.content,
        (SELECT sum(a * b) FROM unnest(c.embedding, $2::float8[]) AS t(a, b)) AS score
 FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id
@@ -20,6 +21,26 @@ WHERE c.knowledge_base_id = $1 AND c.embedding IS NOT NULL
 ORDER BY score DESC, c.document_id, c.chunk_index
 LIMIT $3
 """
+# `<#>` is the negated inner product, so ascending order is best first.
+_NEAREST_VECTOR = """
+SELECT c.document_id, d.file_name, c.chunk_index, c.content,
+       -(c.embedding_vector <#> $2::float8[]::vector) AS score
+FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id
+WHERE c.knowledge_base_id = $1 AND c.embedding IS NOT NULL
+ORDER BY c.embedding_vector <#> $2::float8[]::vector, c.document_id, c.chunk_index
+LIMIT $3
+"""
+_HAS_VECTOR = """
+SELECT EXISTS (
+    SELECT 1 FROM pg_attribute
+    WHERE attrelid = 'kb_chunks'::regclass AND attname = 'embedding_vector' AND NOT attisdropped
+)
+"""
+
+
+async def uses_pgvector(pool: asyncpg.Pool) -> bool:
+    """Whether this database's chunks carry pgvector vectors (migration 0008 decided)."""
+    return bool(await pool.fetchval(_HAS_VECTOR))
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +64,8 @@ async def search(
     """The `limit` chunks of `kb_id` (which `user_id` must own) nearest to `query`, best first."""
     kb = await load_knowledge_base(pool, kb_id, user_id)
     [vector] = await embedders.get(kb.embedding_model).embed([query])
-    rows = await pool.fetch(_NEAREST, kb.id, vector, limit)
+    nearest = _NEAREST_VECTOR if await uses_pgvector(pool) else _NEAREST_ARRAY
+    rows = await pool.fetch(nearest, kb.id, vector, limit)
     return [
         Hit(
             r["document_id"], r["file_name"], r["chunk_index"], r["content"], float(r["score"] or 0)

