@@ -44,7 +44,8 @@ async def write_events(con: Connection, events: Sequence[Event]) -> int:
     """Insert `events` in the caller's open transaction; return how many rows were new.
 
     Events are already validated (models are frozen and validated on construction); the
-    position is left to the sequencer. One NOTIFY per transaction wakes the sequencer
+    position is left to the sequencer. The transaction must commit synchronously (the
+    default): the sequencer's asynchronous commits rely on every row it sees being durable. One NOTIFY per transaction wakes the sequencer
     (Postgres folds repeated identical notifications within a transaction).
     """
     if not events:

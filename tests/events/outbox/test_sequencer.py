@@ -118,6 +118,16 @@ async def test_a_batch_stopping_inside_a_transaction_resumes_there(pool: asyncpg
     assert [s.position for s in seen] == list(range(1, 16))
 
 
+async def test_a_horizon_from_another_xid_space_is_not_trusted(pool: asyncpg.Pool) -> None:
+    # As after restoring a dump into a cluster whose transaction ids are lower.
+    await pool.execute("UPDATE outbox_sequencer SET horizon_txid = '999999999999'")
+    async with pool.acquire() as con, con.transaction():
+        await write_events(con, [progress(1, n) for n in range(3)])
+    async with pool.acquire() as con:
+        assert await sequence_once(con) == (3, False)
+    assert [s.position for s in await OutboxReader(pool).read_after(0)] == [1, 2, 3]
+
+
 async def test_two_sequencers_assign_each_row_once(pool: asyncpg.Pool, database_dsn: str) -> None:
     first, second = Sequencer(database_dsn, batch_size=7), Sequencer(database_dsn, batch_size=7)
     async with running(first), running(second):
