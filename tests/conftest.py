@@ -18,8 +18,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from events.outbox import Sequencer
-from flowmaestro.database import start_embedded_postgres, with_database
-from flowmaestro.migrate import bundled_migrations, migrate
+from flowmaestro.database import create_migrated_database, start_embedded_postgres, with_database
+from flowmaestro.migrate import bundled_migrations
 from flowmaestro.temporal import temporal_cli_path
 
 if TYPE_CHECKING:
@@ -49,12 +49,7 @@ async def template_database(server_dsn: str) -> str:
         exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
             building = f"{name}_building_{uuid.uuid4().hex[:8]}"
-            await admin.execute(f'CREATE DATABASE "{building}"')
-            con = await asyncpg.connect(with_database(server_dsn, building))
-            try:
-                await migrate(con)
-            finally:
-                await con.close()
+            await create_migrated_database(server_dsn, building)
             await admin.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
         await admin.execute("SELECT pg_advisory_unlock(hashtext($1))", name)
     finally:

@@ -63,6 +63,7 @@ class OpenAICompatibleProvider:
                 for t in tools
             ]
         endpoint, attempt = self._endpoint, 0
+        retry_in: float | None
         while True:
             try:
                 async with self._http.stream(
@@ -78,12 +79,11 @@ class OpenAICompatibleProvider:
                         return
                     retry_in = await self._refused(response, attempt)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                unreachable_retry_in = endpoint.retry_in(attempt)
-                if unreachable_retry_in is None:
+                retry_in = endpoint.retry_in(attempt)
+                if retry_in is None:
                     raise ModelError(
                         f"{self._url}: {exc!r}", type="model_unreachable", retryable=True
                     ) from exc
-                retry_in = unreachable_retry_in
             except httpx.HTTPError as exc:
                 raise ModelError(
                     f"{self._url}: {exc!r}", type="model_stream_error", retryable=True

