@@ -13,6 +13,7 @@ ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY events/ events/
+COPY security/ security/
 COPY activities/ activities/
 COPY workflows/ workflows/
 COPY gateway/ gateway/

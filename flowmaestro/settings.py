@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from security import Limits
+
 
 def _default_state_dir() -> Path:
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
@@ -17,7 +19,9 @@ def _default_state_dir() -> Path:
 class Settings(BaseSettings):
     """Every variable is documented in the README's configuration table."""
 
-    model_config = SettingsConfigDict(env_prefix="FLOWMAESTRO_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="FLOWMAESTRO_", env_nested_delimiter="__", extra="ignore", frozen=True
+    )
 
     database_url: str | None = Field(
         default=None, description="Postgres DSN; unset starts an embedded Postgres in state_dir"
@@ -61,6 +65,10 @@ class Settings(BaseSettings):
         default=None, description="the built UI the gateway serves at / (default: web/dist)"
     )
     log_level: str = "INFO"
+    limits: Limits = Field(
+        default_factory=Limits,
+        description="every bound on untrusted input: FLOWMAESTRO_LIMITS__<NAME> (docs/security.md)",
+    )
 
     @property
     def embedded_pgdata(self) -> Path:

@@ -1,0 +1,11 @@
+"""What keeps untrusted flows, templates, documents, URLs and clients bounded.
+
+One mechanism per concern, reused by every layer that needs it: `Limits` (every bound, one
+object in settings), the egress guard, the template budget. It imports nothing of ours but
+`events`, so activities, workflows and the gateway can all use it.
+"""
+
+from security.errors import LimitExceededError, SecurityError
+from security.limits import Limits
+
+__all__ = ["LimitExceededError", "Limits", "SecurityError"]
