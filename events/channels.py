@@ -1,4 +1,4 @@
-"""Channel (Socket.IO room) names and the routing rule of DESIGN.md section 4."""
+"""Channel (Socket.IO room) names and the routing rule of docs/protocol.md."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ def _now() -> datetime:
 
 
 class Envelope(WireModel):
-    """What every event carries around its `data` (DESIGN.md section 5).
+    """What every event carries around its `data` (docs/protocol.md).
 
     `position` is None until the sequencer assigns it; it is never written by emitters.
     """

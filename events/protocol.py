@@ -1,4 +1,4 @@
-"""The Socket.IO protocol's client messages and acks (DESIGN.md section 6).
+"""The Socket.IO protocol's client messages and acks (docs/protocol.md).
 
 They live beside the event catalogue because they are wire contract too: the gateway
 validates and answers with them, and the TypeScript SDK's types are generated from them.

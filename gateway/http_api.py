@@ -1,4 +1,4 @@
-"""The HTTP API of DESIGN.md section 7 (same origin, `Authorization: Bearer <JWT>`)."""
+"""The HTTP API of docs/protocol.md (same origin, `Authorization: Bearer <JWT>`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Who may join which channel (DESIGN.md section 4), checked in Postgres on every subscribe."""
+"""Who may join which channel (docs/protocol.md, Channels), checked in Postgres on every subscribe."""
 
 from __future__ import annotations
 

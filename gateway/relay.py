@@ -1,5 +1,5 @@
 """User input back to Temporal: the owner's answer becomes the workflow's `provide_input`
-Update, and every outcome becomes one of the wire codes of DESIGN.md section 6."""
+Update, and every outcome becomes one of the wire codes of docs/protocol.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Socket.IO protocol of DESIGN.md section 6: connect, subscribe, unsubscribe,
+"""The Socket.IO protocol of docs/protocol.md: connect, subscribe, unsubscribe,
 user_input:provide; every refusal is an ack (or an `error` event) with a code."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""One pydantic model per event type of DESIGN.md section 5, grouped by category."""
+"""One pydantic model per event type of docs/protocol.md, grouped by category."""
 
 from __future__ import annotations
 
