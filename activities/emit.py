@@ -14,7 +14,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.execution import ExecutionRef
-from activities.execution_status import ExecutionStatus, set_status
+from activities.execution_status import ExecutionStatus, emit_with_status
 from events import InvalidEventError
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ class EmitInput(BaseModel):
     execution: ExecutionRef
     events: list[EventSpec]
     status: ExecutionStatus | None = None
-    """The execution's new status, written after the events."""
+    """The execution's new status, written in the events' transaction."""
 
 
 class EmitActivities:
@@ -54,6 +54,7 @@ class EmitActivities:
             raise ApplicationError(
                 str(exc), exc.errors, type="invalid_event", non_retryable=True
             ) from exc
-        await self._emitter.emit(events)
-        if inp.status is not None:
-            await set_status(self._pool, inp.execution.execution_id, inp.status)
+        if inp.status is None:
+            await self._emitter.emit(events)
+        else:
+            await emit_with_status(self._pool, events, inp.execution.execution_id, inp.status)

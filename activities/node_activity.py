@@ -19,7 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.errors import TemplateError
 from activities.execution import ExecutionRef
-from activities.execution_status import set_status
+from activities.execution_status import emit_with_status
 from activities.failure import Failure
 from activities.nodes.base import InputRequest, NodeContext, NodeRegistry, NodeServices
 from activities.nodes.registry import NODE_TYPES
@@ -89,9 +89,13 @@ class NodeActivities:
             await ctx.emit(*self._started(ctx, inp, inp.config, waiting=False))
             raise await self._failed(ctx, inp, Failure.of(exc, inp.timeout_seconds)) from exc
         waiting = executor_type.waits_for_input
-        await ctx.emit(*self._started(ctx, inp, rendered, waiting=waiting))
+        started = self._started(ctx, inp, rendered, waiting=waiting)
         if waiting and self._services.pool is not None:
-            await set_status(self._services.pool, inp.execution.execution_id, "waiting")
+            await emit_with_status(
+                self._services.pool, started, inp.execution.execution_id, "waiting"
+            )
+        else:
+            await ctx.emit(*started)
         heartbeats = asyncio.create_task(_heartbeat(ctx, info.heartbeat_timeout))
         try:
             async with asyncio.timeout(inp.timeout_seconds):

@@ -1,30 +1,56 @@
-"""Splitting text into overlapping chunks that end at word boundaries where possible."""
+"""Splitting text into overlapping chunks that end at word boundaries.
+
+A word is cut only when it alone is longer than a chunk.
+"""
 
 from __future__ import annotations
 
+import re
+
+_SPACE = re.compile(r"\s")
+
 
 def chunk_text(text: str, size: int, overlap: int) -> list[str]:
-    """Chunks of at most `size` characters; each starts `overlap` characters (rounded to a
-    word) before the previous one ended, so a phrase cut by a boundary is whole in one."""
+    """Chunks of at most `size` characters; each starts about `overlap` characters (rounded
+    forward to a word) before the previous one ended, so a phrase cut by a boundary is whole
+    in one of them."""
     if size < 1 or not 0 <= overlap < size:
         raise ValueError("need size >= 1 and 0 <= overlap < size")
     chunks: list[str] = []
     start = 0
     while start < len(text):
-        end = min(start + size, len(text))
-        if end < len(text):
-            # Prefer a paragraph, then a sentence, then a word boundary in the chunk's back half.
-            for mark in ("\n\n", ". ", " "):
-                cut = text.rfind(mark, start + size // 2, end)
-                if cut != -1:
-                    end = cut + len(mark)
-                    break
+        end = _chunk_end(text, start, size)
         chunk = text[start:end].strip()
         if chunk:
             chunks.append(chunk)
         if end >= len(text):
             break
-        next_start = max(end - overlap, start + 1)
-        space = text.find(" ", next_start, end)
-        start = space + 1 if overlap and space != -1 else next_start
+        start = _next_start(text, start, end, overlap)
     return chunks
+
+
+def _chunk_end(text: str, start: int, size: int) -> int:
+    """Where the chunk from `start` ends: a paragraph or sentence break in its back half,
+    else its last word boundary, else (one word longer than `size`) at `size`."""
+    end = start + size
+    if end >= len(text):
+        return len(text)
+    for mark in ("\n\n", ". "):
+        cut = text.rfind(mark, start + size // 2, end)
+        if cut != -1:
+            return cut + len(mark)
+    if text[end].isspace():
+        return end
+    for index in range(end - 1, start, -1):
+        if text[index].isspace():
+            return index + 1
+    return end
+
+
+def _next_start(text: str, start: int, end: int, overlap: int) -> int:
+    """`overlap` characters before `end`, moved forward to the start of a word."""
+    back = max(end - overlap, start + 1)
+    if back >= end or text[back - 1].isspace():
+        return back
+    space = _SPACE.search(text, back, end)
+    return space.end() if space else end

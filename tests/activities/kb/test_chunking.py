@@ -41,5 +41,16 @@ def test_every_word_lands_in_some_chunk(words: list[str], size: int, overlap_sha
     text = " ".join(words)
     chunks = chunk_text(text, size, int(size * overlap_share))
     assert all(len(c) <= size for c in chunks)
-    joined = " ".join(chunks)
-    assert all(w in joined for w in words)
+    pieces = [piece for c in chunks for piece in c.split()]
+    assert set(words) <= set(pieces)
+    if all(len(w) <= size for w in words):
+        # Only a word longer than a chunk may be cut: every piece is a whole word.
+        assert set(pieces) <= set(words)
+
+
+def test_a_word_is_not_cut_at_the_chunk_end() -> None:
+    assert chunk_text("a a aaaa aaaaaaaaaaaa", 20, 0) == ["a a aaaa", "aaaaaaaaaaaa"]
+
+
+def test_a_word_longer_than_a_chunk_is_cut() -> None:
+    assert chunk_text("ab abcdefghij", 5, 0) == ["ab", "abcde", "fghij"]
