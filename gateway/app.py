@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from events.outbox import OutboxReader, Sequencer, read_lag
 from gateway.auth import TokenVerifier
 from gateway.http_api import http_api
+from gateway.http_errors import install_error_handlers
 from gateway.hub import Hub
 from gateway.metrics import GatewayMetrics
 from gateway.sockets import SocketProtocol
@@ -67,6 +68,7 @@ class Gateway:
             description="Executions, events, SSE and user input (Socket.IO at /socket.io).",
             lifespan=self._lifespan,
         )
+        install_error_handlers(self.http)
         http_api(self.http, config, self.hub, self.reader, verifier, pool, temporal)
         self._health_routes()
         if config.static_dir is not None and config.static_dir.is_dir():

@@ -8,12 +8,13 @@ import logging
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, UploadFile
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from events.channels import execution_channel
 from gateway.auth import Principal
 from gateway.errors import AuthError, GatewayError
+from gateway.http_errors import ERROR_RESPONSES
 from gateway.ownership import knowledge_base_owner, require_owner
 from gateway.relay import provide_input
 from gateway.snapshot import execution_snapshot, summary
@@ -34,19 +35,6 @@ if TYPE_CHECKING:
     from gateway.hub import Hub
 
 log = logging.getLogger(__name__)
-
-STATUS = {
-    "bad_request": 400,
-    "unauthorized": 401,
-    "forbidden": 403,
-    "not_found": 404,
-    "already_answered": 409,
-    "expired": 410,
-    "too_large": 413,
-    "invalid_input": 422,
-    "rate_limited": 429,
-    "internal": 500,
-}
 
 _EXECUTION = "SELECT id, user_id, workflow_id, status, inputs, created_at, updated_at FROM executions WHERE id = $1"
 _LIST = """
@@ -89,11 +77,6 @@ def _principal(
 User = Annotated[Principal, Depends(_principal)]
 
 
-def error_response(exc: GatewayError) -> JSONResponse:
-    body = {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}
-    return JSONResponse(body, status_code=STATUS[exc.code])
-
-
 def http_api(
     app: FastAPI,
     config: GatewayConfig,
@@ -105,12 +88,6 @@ def http_api(
 ) -> None:
     """Add the `/api` routes to `app`."""
 
-    async def on_gateway_error(_: Request, exc: Exception) -> Response:
-        assert isinstance(exc, GatewayError)
-        return error_response(exc)
-
-    app.add_exception_handler(GatewayError, on_gateway_error)
-
     app.state.verifier = verifier
 
     async def owned(execution_id: str, user: Principal) -> asyncpg.Record:
@@ -119,7 +96,7 @@ def http_api(
         assert row is not None
         return row
 
-    router = APIRouter(prefix="/api")
+    router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
 
     @router.post("/executions", status_code=201)
     async def start(body: StartRequest, user: User) -> dict[str, str]:

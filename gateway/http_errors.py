@@ -1,0 +1,114 @@
+"""One error shape for every HTTP answer that is not a success.
+
+`{"error": {"code", "message", "details"}}` with the matching status, whether the refusal
+comes from our code (`GatewayError`), from request validation, from routing (an unknown path,
+a method a path does not take) or from a bug. `/docs` documents the same shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, JsonValue
+from starlette.exceptions import HTTPException
+
+from events.protocol import ErrorBody
+from gateway.errors import GatewayError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from fastapi import FastAPI, Request
+    from starlette.responses import Response
+
+    from events.protocol import ErrorCode
+
+log = logging.getLogger(__name__)
+
+STATUS: dict[ErrorCode, int] = {
+    "bad_request": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "already_answered": 409,
+    "expired": 410,
+    "too_large": 413,
+    "invalid_input": 422,
+    "rate_limited": 429,
+    "internal": 500,
+}
+_CODE_OF_STATUS: dict[int, ErrorCode] = {status: code for code, status in STATUS.items()}
+
+
+class ErrorResponse(BaseModel):
+    """What every refused HTTP request gets."""
+
+    error: ErrorBody
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorResponse, "description": "Refused: the code says why"},
+    "5XX": {"model": ErrorResponse, "description": "The gateway failed (code `internal`)"},
+}
+"""OpenAPI `responses` for routers; it also replaces FastAPI's own 422 validation schema."""
+
+
+def error_json(
+    code: ErrorCode,
+    message: str,
+    details: JsonValue = None,
+    *,
+    status: int | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details))
+    return JSONResponse(
+        body.model_dump(mode="json"), status_code=status or STATUS[code], headers=headers
+    )
+
+
+async def _gateway_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, GatewayError)
+    return error_json(exc.code, exc.message, exc.details)
+
+
+async def _validation_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors: list[tuple[list[JsonValue], str]] = [
+        ([str(p) for p in e["loc"]], str(e["msg"])) for e in exc.errors()
+    ]
+    details: JsonValue = [{"loc": loc, "message": message} for loc, message in errors]
+    loc, message = errors[0] if errors else ([], "invalid request")
+    return error_json(
+        "bad_request", f"{'.'.join(map(str, loc))}: {message}" if loc else message, details
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    status = exc.status_code
+    if status == 404:
+        message = f"nothing at {request.url.path}"
+    elif status == 405:
+        message = f"{request.method} is not allowed on {request.url.path}"
+    else:
+        message = str(exc.detail)
+    code = _CODE_OF_STATUS.get(status, "internal" if status >= 500 else "bad_request")
+    return error_json(code, message, status=status, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    # Logged here with its traceback; the client learns only that it failed.
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    return error_json("internal", "the gateway failed to handle this request")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every error of `app` in the one shape."""
+    app.add_exception_handler(GatewayError, _gateway_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
