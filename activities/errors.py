@@ -22,9 +22,14 @@ class NodeError(ActivitiesError):
 
 
 class TemplateError(ActivitiesError):
-    """A template does not parse, or refers to something it may not."""
+    """A template does not parse, refers to something it may not, or fails to render.
 
-    def __init__(self, template: str, problem: str) -> None:
-        super().__init__(f"template {template!r}: {problem}")
+    `type` is `template_error`, or `template_limit` when it went over its budget (time,
+    output, operations, size or nesting; see `security.Limits`)."""
+
+    def __init__(self, template: str, problem: str, *, type: str = "template_error") -> None:
+        shown = template if len(template) <= 200 else template[:200] + "..."
+        super().__init__(f"template {shown!r}: {problem}")
         self.template = template
         self.problem = problem
+        self.type = type

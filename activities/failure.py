@@ -1,12 +1,36 @@
-"""How a node's exception is reported: message, type, and whether a retry could help."""
+"""How a node's exception is reported: message, type, and whether a retry could help.
+
+The rule: a node's own failures say whether they are retryable (`NodeError`); of other
+exceptions, only the transient kinds retry (a connection refused or reset, a timeout, the
+database restarting, a deadlock or serialization conflict). Everything else, including any
+library's own error (a PDF parser's limit, a bad value), is a fault of the input or a bug
+that another attempt would repeat: it fails the node at once, type `internal_error`, with
+the exception's class named in the message.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 
+import asyncpg
+import httpx
 from pydantic import ValidationError
 
 from activities.errors import NodeError, TemplateError
+
+TRANSIENT: tuple[type[BaseException], ...] = (
+    ConnectionError,
+    TimeoutError,
+    httpx.TransportError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.SerializationError,
+)
+"""Exception types another attempt may get past; every other unknown one fails at once."""
+
+_MAX_MESSAGE = 500
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -22,9 +46,13 @@ class Failure:
         if isinstance(exc, TimeoutError):
             return cls(f"node timed out after {timeout_seconds:g}s", "timeout", True)
         if isinstance(exc, TemplateError):
-            return cls(str(exc), "template_error", False)
+            return cls(str(exc), exc.type, False)
         if isinstance(exc, ValidationError):
             first = exc.errors(include_url=False)[0]
             where = ".".join(str(p) for p in first["loc"]) or "config"
             return cls(f"config {where}: {first['msg']}", "invalid_config", False)
-        return cls(str(exc) or type(exc).__name__, type(exc).__name__, True)
+        detail = str(exc)[:_MAX_MESSAGE]
+        message = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+        if isinstance(exc, TRANSIENT):
+            return cls(message, "transient_error", True)
+        return cls(message, "internal_error", False)

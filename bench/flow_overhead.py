@@ -25,6 +25,8 @@ from bench.harness import Row, Stats
 from bench.support import bench_database, sequencer_process
 from events.outbox import Emitter, NullEmitter, PostgresEmitter
 from flowmaestro.temporal import temporal_cli_path
+from security import Limits
+from security.egress import EgressGuard
 from workflows.flow import Flow
 from workflows.start import start_execution
 from workflows.worker import build_worker
@@ -74,9 +76,10 @@ async def run(quick: bool) -> list[Row]:
         sequencer_process(dsn),
         asyncpg.create_pool(dsn, min_size=2, max_size=20) as pool,
         httpx.AsyncClient() as http,
+        EgressGuard(Limits()) as egress,
         contextlib.AsyncExitStack() as stack,
     ):
-        services = NodeServices(http=http, pool=pool)
+        services = NodeServices(http=http, egress=egress, pool=pool)
         emitters: dict[str, Emitter] = {
             GROUP_COMMIT: GroupCommitEmitter(pool),
             PER_EMIT: PostgresEmitter(pool),

@@ -7,16 +7,63 @@ Every field is documented in docs/security.md.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
 class Limits(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    # --- Flow documents (checked at submission, before anything runs) ---
     max_nodes: int = Field(default=500, gt=0, description="nodes in one flow")
     max_flow_bytes: int = Field(
         default=1 << 20, gt=0, description="a flow document's size (JSON or YAML)"
     )
+    max_flow_depth: int = Field(
+        default=32, gt=0, description="nesting of a flow document's objects and arrays"
+    )
+    max_template_bytes: int = Field(
+        default=16 << 10, gt=0, description="one template string in a node's config"
+    )
+    max_template_nesting: int = Field(
+        default=24, gt=0, description="brackets and blocks open at once in one template"
+    )
+
+    # --- Template rendering (per node attempt, in a separate process) ---
+    template_max_output_chars: int = Field(
+        default=1 << 20, gt=0, description="characters one node's rendered templates produce"
+    )
+    template_max_operations: int = Field(
+        default=100_000,
+        gt=0,
+        description="loop iterations, calls and filters in one node's templates",
+    )
+    template_max_range: int = Field(default=10_000, gt=0, description="length of one range()")
+    template_max_seconds: float = Field(
+        default=2.0, gt=0, description="render time of one node's templates (the process is killed)"
+    )
+    template_processes: int = Field(
+        default=2, gt=0, description="render processes per worker (and per gateway)"
+    )
+
+    # --- Outbound requests a flow controls (http node, http_get tool) ---
+    egress_allow: tuple[str, ...] = Field(
+        default=(),
+        description="CIDRs and host names flows may reach although private (operator only)",
+    )
+    egress_max_redirects: int = Field(default=5, ge=0, description="redirect hops followed")
+
+    # --- Files and documents ---
     max_document_bytes: int = Field(
         default=20 << 20, gt=0, description="one knowledge-base document, enforced while reading"
+    )
+    kb_import_root: Path | None = Field(
+        default=None,
+        description="the only directory kb_ingest `path` may read (unset: no file is readable)",
+    )
+
+    # --- Agent tools ---
+    tool_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="one tool call (its failure is told to the model)"
     )

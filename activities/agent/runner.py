@@ -7,7 +7,9 @@ is the order things happened.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
     from activities.agent.provider import ModelProvider
     from activities.agent.stream_events import AgentEvents
     from activities.agent.tools.base import Tool
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +53,14 @@ class AgentRunner:
         events: AgentEvents,
         *,
         max_steps: int = 8,
+        tool_timeout: float = 10,
         coalescing: Coalescing = Coalescing(),
     ) -> None:
         self._provider = provider
         self._tools = tools
         self._events = events
         self._max_steps = max_steps
+        self._tool_timeout = tool_timeout
         self._coalescing = coalescing
 
     async def run(self, messages: list[Message]) -> AgentResult:
@@ -106,10 +112,7 @@ class AgentRunner:
         elif tool is None:
             error = {"message": f"no tool named {call.name!r}", "type": "unknown_tool"}
         else:
-            try:
-                value = await tool.call(arguments)
-            except ToolError as exc:
-                error = {"message": exc.message, "type": exc.type}
+            value, error = await self._run_tool(tool, call.name, arguments)
         await self._events.tool_call(number, call, arguments, result=value, error=error, done=True)
         result.tool_calls.append(
             {
@@ -123,6 +126,27 @@ class AgentRunner:
         if error is not None:
             return f"error: {error['message']}"
         return value if isinstance(value, str) else json.dumps(value)
+
+    async def _run_tool(
+        self, tool: Tool, name: str, arguments: dict[str, JsonValue]
+    ) -> tuple[JsonValue, dict[str, JsonValue] | None]:
+        """The tool's value, or the error the model is told: whatever a tool raises fails
+        the call, never the node (only cancellation goes through)."""
+        try:
+            async with asyncio.timeout(self._tool_timeout):
+                value = await tool.call(arguments)
+            # The value goes into events and the model's messages: it must be plain JSON.
+            json.dumps(value, allow_nan=False)
+            return value, None
+        except ToolError as exc:
+            return None, {"message": exc.message, "type": exc.type}
+        except TimeoutError:
+            message = f"{name} did not answer within {self._tool_timeout:g}s"
+            return None, {"message": message, "type": "tool_timeout"}
+        except Exception as exc:
+            log.warning("tool %s failed: %s", name, type(exc).__name__)
+            message = f"{name} failed ({type(exc).__name__})"
+            return None, {"message": message, "type": "tool_failed"}
 
 
 def _arguments(raw: str) -> tuple[dict[str, JsonValue], str | None]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from markdown_it import MarkdownIt
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
+from pypdf.errors import PyPdfError
 
 from activities.kb.errors import KbError
 
@@ -85,6 +85,7 @@ def _decode(file_name: str, content: bytes) -> str:
 
 
 async def _pdf(file_name: str, content: bytes, on_progress: Progress) -> str:
+    # PyPdfError covers its own limits (LimitReachedError) as well as a broken file.
     # Parsing is CPU work: threads keep the worker's event loop (heartbeats, other
     # activities) responsive while a large PDF is read.
     try:
@@ -94,7 +95,7 @@ async def _pdf(file_name: str, content: bytes, on_progress: Progress) -> str:
         for i, page in enumerate(pages):
             texts.append(await asyncio.to_thread(page.extract_text) or "")
             await on_progress(i + 1, len(pages))
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise KbError(
             f"{file_name}: unreadable PDF: {exc}", step="extraction", type="unreadable_pdf"
         ) from exc

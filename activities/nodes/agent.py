@@ -45,8 +45,9 @@ class AgentConfig(NodeConfig):
     flush_chars: int = Field(default=2048, ge=1)
     coalesce: bool = True
     http_max_bytes: int = Field(default=64 * 1024, gt=0, le=8 << 20)
-    http_allow_private: bool = False
-    """Let `http_get` reach loopback and private addresses (off: the model picks the URL)."""
+    http_allowed_hosts: list[str] | None = None
+    """Host names (or `*.suffix`) `http_get` may reach; None: any the operator's egress
+    policy allows. It can only narrow that policy (private addresses stay closed)."""
 
     @model_validator(mode="after")
     def _kb_for_search(self) -> Self:
@@ -79,6 +80,7 @@ class AgentExecutor(NodeExecutor[AgentConfig]):
             _tools(config, ctx, services),
             events,
             max_steps=config.max_steps,
+            tool_timeout=ctx.services.limits.tool_timeout_seconds,
             coalescing=Coalescing(config.flush_ms / 1000, config.flush_chars, config.coalesce),
         )
         messages = [Message("system", config.system)] if config.system else []
@@ -101,9 +103,10 @@ def _tools(config: AgentConfig, ctx: NodeContext, services: AgentServices) -> di
             tools[name] = Calculator()
         elif name == "http_get":
             tools[name] = HttpGet(
-                ctx.services.http,
+                ctx.services.egress,
                 max_bytes=config.http_max_bytes,
-                allow_private=config.http_allow_private,
+                timeout_seconds=ctx.services.limits.tool_timeout_seconds,
+                allowed_hosts=config.http_allowed_hosts,
             )
         else:
             if ctx.services.pool is None or config.knowledge_base_id is None:

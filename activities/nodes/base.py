@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, JsonValue
 
 from activities.errors import ActivitiesError
+from security import Limits
 
 if TYPE_CHECKING:
     import asyncpg
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from activities.execution import ExecutionRef
     from events import Event
     from events.outbox import Emitter
+    from security.egress import EgressGuard
 
 C = TypeVar("C", bound=BaseModel)
 
@@ -69,6 +71,10 @@ class NodeServices:
     """Shared clients executors may use; owned (opened and closed) by the worker entry."""
 
     http: httpx.AsyncClient
+    """For what the operator configured (model endpoints); never for a flow's URL."""
+    egress: EgressGuard
+    """The only way to a URL a flow controls (security/egress.py)."""
+    limits: Limits = dataclasses.field(default_factory=Limits)
     pool: asyncpg.Pool | None = None
     agents: AgentServices | None = None
     """Model endpoints and embedders; None: the offline model and embedder only."""

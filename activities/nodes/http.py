@@ -1,4 +1,8 @@
-"""`http`: one HTTP request with a timeout and a response size cap; 5xx and 429 retry."""
+"""`http`: one HTTP request with a timeout and a response size cap; 5xx and 429 retry.
+
+The request goes through the worker's egress guard (security/egress.py): a destination it
+refuses fails the node without retry (`egress_refused`). `allowed_hosts` narrows it further.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from pydantic import Field, JsonValue, field_validator
 
 from activities.errors import NodeError
 from activities.nodes.base import NodeConfig, NodeContext, NodeExecutor, NodeResult
+from security.egress import EgressRefusedError
 
 
 class HttpConfig(NodeConfig):
@@ -19,6 +24,9 @@ class HttpConfig(NodeConfig):
     json_body: JsonValue = Field(default=None, alias="json")
     timeout_seconds: float = Field(default=10, gt=0, le=300)
     max_response_bytes: int = Field(default=1 << 20, gt=0, le=64 << 20)
+    allowed_hosts: list[str] | None = None
+    """Host names (or `*.suffix`) this node may reach, redirects included; None: any the
+    operator's egress policy allows. It can only narrow that policy."""
 
     @field_validator("url")
     @classmethod
@@ -35,15 +43,18 @@ class HttpExecutor(NodeExecutor[HttpConfig]):
     async def execute(self, config: HttpConfig, ctx: NodeContext) -> NodeResult:
         what = f"{config.method} {config.url}"
         try:
-            async with ctx.services.http.stream(
+            async with ctx.services.egress.stream(
                 config.method,
                 config.url,
                 headers=config.headers,
                 json=config.json_body,
                 timeout=config.timeout_seconds,
+                allowed_hosts=config.allowed_hosts,
             ) as response:
                 body = await _read_capped(response, config.max_response_bytes, what)
-        except httpx.TimeoutException as exc:
+        except EgressRefusedError as exc:
+            raise NodeError(f"{what}: {exc}", type=exc.code, retryable=False) from exc
+        except (httpx.TimeoutException, TimeoutError) as exc:
             raise NodeError(f"{what}: timed out", type="http_timeout", retryable=True) from exc
         except httpx.HTTPError as exc:
             raise NodeError(f"{what}: {exc}", type="http_error", retryable=True) from exc

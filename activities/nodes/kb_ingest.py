@@ -9,10 +9,11 @@ retried attempt resumes the same document.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
-from pathlib import Path
-from typing import ClassVar, Self
+from pathlib import PurePath
+from typing import TYPE_CHECKING, ClassVar, Self
 
 from pydantic import Field, model_validator
 
@@ -21,8 +22,12 @@ from activities.errors import NodeError
 from activities.kb import store
 from activities.kb.document_ref import DocumentRef
 from activities.kb.errors import KbError
+from activities.kb.import_root import read_under
 from activities.kb.pipeline import Ingestion
 from activities.nodes.base import NodeConfig, NodeContext, NodeExecutor, NodeResult
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 _ID_NAMESPACE = uuid.UUID("0b8f8a3e-5d1c-4a55-9e8c-2f8d7c1b6a40")
 
@@ -31,12 +36,14 @@ class KbIngestConfig(NodeConfig):
     knowledge_base_id: str | None = Field(default=None, min_length=1, max_length=200)
     """None: the user's knowledge base called `knowledge_base_name` (its id derived from both)."""
     knowledge_base_name: str = Field(default="default", min_length=1, max_length=200)
-    path: str | None = None
-    """A file the worker can read."""
+    path: str | None = Field(default=None, min_length=1, max_length=4096)
+    """A file under the operator's import root (FLOWMAESTRO_LIMITS__KB_IMPORT_ROOT); without
+    that setting no file is readable (give `text`, or upload through the API)."""
     text: str | None = None
     file_name: str | None = None
     """The document's name (its extension picks the extractor); defaults to the path's name."""
     max_bytes: int = Field(default=20 << 20, gt=0)
+    """Narrows FLOWMAESTRO_LIMITS__MAX_DOCUMENT_BYTES (never raises it)."""
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:
@@ -57,7 +64,13 @@ class KbIngestExecutor(NodeExecutor[KbIngestConfig]):
             raise NodeError("kb_ingest needs the database", type="kb_unavailable", retryable=False)
         services = ctx.services.agents or AgentServices.offline(ctx.services.http)
         started_at = time.time()
-        content, file_name = _source(config)
+        max_bytes = min(config.max_bytes, ctx.services.limits.max_document_bytes)
+        try:
+            content, file_name = await _source(
+                config, ctx.services.limits.kb_import_root, max_bytes
+            )
+        except KbError as exc:
+            raise NodeError(exc.message, type=exc.type, retryable=False) from exc
         user_id = ctx.execution.user_id
         kb_id = config.knowledge_base_id or (
             "kb_" + uuid.uuid5(_ID_NAMESPACE, f"{user_id}/{config.knowledge_base_name}").hex
@@ -75,7 +88,7 @@ class KbIngestExecutor(NodeExecutor[KbIngestConfig]):
             pool,
             kb,
             file_name=file_name,
-            content=content if len(content) <= config.max_bytes else None,
+            content=content if len(content) <= max_bytes else None,
             file_size=len(content),
             document_id=document_id,
         )
@@ -93,7 +106,7 @@ class KbIngestExecutor(NodeExecutor[KbIngestConfig]):
             embedders=services.embedders,
         )
         try:
-            await ingestion.extract(config.max_bytes)
+            await ingestion.extract(max_bytes)
             await ingestion.chunk()
             await ingestion.embed()
         except KbError as exc:
@@ -114,15 +127,12 @@ class KbIngestExecutor(NodeExecutor[KbIngestConfig]):
         )
 
 
-def _source(config: KbIngestConfig) -> tuple[bytes, str]:
+async def _source(
+    config: KbIngestConfig, import_root: Path | None, max_bytes: int
+) -> tuple[bytes, str]:
     if config.text is not None:
         assert config.file_name is not None
         return config.text.encode(), config.file_name
     assert config.path is not None
-    path = Path(config.path)
-    try:
-        return path.read_bytes(), config.file_name or path.name
-    except OSError as exc:
-        raise NodeError(
-            f"cannot read {path}: {exc.strerror}", type="file_unreadable", retryable=False
-        ) from exc
+    content = await asyncio.to_thread(read_under, import_root, config.path, max_bytes)
+    return content, config.file_name or PurePath(config.path).name

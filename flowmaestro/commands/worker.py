@@ -18,6 +18,7 @@ from flowmaestro.agents import agent_services
 from flowmaestro.database import create_pool, resolve_dsn
 from flowmaestro.runtime import run_async, settings_of
 from flowmaestro.temporal import connect_temporal
+from security.egress import EgressGuard
 from workflows.worker import build_worker
 
 if TYPE_CHECKING:
@@ -39,13 +40,25 @@ def worker_command(ctx: click.Context) -> None:
         dsn = resolve_dsn(settings)
         client = await connect_temporal(settings)
         pool = await create_pool(dsn, max_size=20)
-        async with pool, httpx.AsyncClient() as http, _sequencing(dsn, settings.run_sequencer):
+        async with (
+            pool,
+            httpx.AsyncClient() as http,
+            EgressGuard(settings.limits) as egress,
+            _sequencing(dsn, settings.run_sequencer),
+        ):
+            services = NodeServices(
+                http=http,
+                egress=egress,
+                limits=settings.limits,
+                pool=pool,
+                agents=agent_services(settings, http),
+            )
             worker = build_worker(
                 client,
                 task_queue=settings.task_queue,
                 emitter=GroupCommitEmitter(pool),
                 pool=pool,
-                services=NodeServices(http=http, pool=pool, agents=agent_services(settings, http)),
+                services=services,
             )
             log.info("worker running on task queue %s", settings.task_queue)
             with contextlib.suppress(asyncio.CancelledError):

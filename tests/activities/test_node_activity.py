@@ -7,17 +7,16 @@ import dataclasses
 import json
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.execution import ExecutionRef
 from activities.node_activity import NodeActivities, NodeOutcome, RunNodeInput
-from activities.nodes.base import NodeServices
 from activities.retry import RetrySpec
 from events.outbox import PostgresEmitter
 from tests.http_server import scripted_server
+from tests.node_services import node_services
 
 if TYPE_CHECKING:
     import asyncpg
@@ -43,8 +42,8 @@ def node_input(type: str, config: dict[str, Any], **overrides: Any) -> RunNodeIn
 async def run(pool: asyncpg.Pool, inp: RunNodeInput, attempt: int = 1) -> NodeOutcome:
     env = ActivityEnvironment()
     env.info = dataclasses.replace(env.info, attempt=attempt)
-    async with httpx.AsyncClient() as http:
-        activities = NodeActivities(PostgresEmitter(pool), NodeServices(http=http, pool=pool))
+    async with node_services(pool) as services:
+        activities = NodeActivities(PostgresEmitter(pool), services)
         outcome: NodeOutcome = await env.run(activities.run_node, inp)
         return outcome
 

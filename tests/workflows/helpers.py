@@ -10,13 +10,12 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from activities.group_commit import GroupCommitEmitter
-from activities.nodes.base import NodeServices
 from events.outbox import OutboxReader
+from tests.node_services import node_services
 from workflows.flow import Flow, load_flow
 from workflows.start import start_execution
 from workflows.worker import WORKFLOWS, build_worker, sandbox_runner
@@ -47,16 +46,17 @@ async def worker(
 ) -> AsyncIterator[str]:
     """A worker for the block on `task_queue` (default: a fresh one); yields the queue."""
     task_queue = task_queue or f"test-{uuid.uuid4().hex[:8]}"
-    async with httpx.AsyncClient() as http:
-        services = NodeServices(http=http, pool=pool)
-        async with build_worker(
+    async with (
+        node_services(pool) as services,
+        build_worker(
             client,
             task_queue=task_queue,
             emitter=emitter or GroupCommitEmitter(pool),
             pool=pool,
             services=services,
-        ):
-            yield task_queue
+        ),
+    ):
+        yield task_queue
 
 
 async def start(

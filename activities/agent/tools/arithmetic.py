@@ -3,6 +3,9 @@
 Grammar: expr = term (('+'|'-') term)*; term = unary (('*'|'/'|'//'|'%') unary)*;
 unary = ('+'|'-') unary | power; power = atom (('^'|'**') unary)?;
 atom = number | name '(' expr (',' expr)* ')' | name | '(' expr ')'.
+
+Bounded: at most 1000 characters, 50 nested parentheses/unary signs, exponents up to 1000;
+a result must be a finite number. Every failure is a `ToolError` the model is told about.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ _TOKEN = re.compile(
 )
 _MAX_LENGTH = 1000
 _MAX_EXPONENT = 1000
+_MAX_DEPTH = 50
 
 _FUNCTIONS: dict[str, Callable[..., float]] = {
     "sqrt": math.sqrt,
@@ -41,12 +45,14 @@ def evaluate(expression: str) -> float:
         )
     parser = _Parser(_tokenize(expression))
     try:
-        value = parser.expression()
+        value = float(parser.expression())
         if parser.peek() is not None:
             raise ToolError(f"unexpected {parser.peek()!r}", type="invalid_expression")
-        return value
-    except (ZeroDivisionError, OverflowError, ValueError, TypeError) as exc:
+    except (ZeroDivisionError, OverflowError, ValueError, TypeError, RecursionError) as exc:
         raise ToolError(f"{expression!r}: {exc}", type="invalid_expression") from exc
+    if not math.isfinite(value):
+        raise ToolError(f"{expression!r} is not a finite number", type="invalid_expression")
+    return value
 
 
 def _tokenize(expression: str) -> list[str]:
@@ -69,6 +75,12 @@ class _Parser:
     def __init__(self, tokens: list[str]) -> None:
         self._tokens = tokens
         self._pos = 0
+        self._depth = 0
+
+    def _enter(self) -> None:
+        self._depth += 1
+        if self._depth > _MAX_DEPTH:
+            raise ToolError(f"nested deeper than {_MAX_DEPTH} levels", type="invalid_expression")
 
     def peek(self) -> str | None:
         return self._tokens[self._pos] if self._pos < len(self._tokens) else None
@@ -108,14 +120,19 @@ class _Parser:
     def _unary(self) -> float:
         if self.peek() in ("+", "-"):
             sign = -1 if self._next() == "-" else 1
-            return sign * self._unary()
+            self._enter()
+            value = sign * self._unary()
+            self._depth -= 1
+            return value
         return self._power()
 
     def _power(self) -> float:
         base = self._atom()
         if self.peek() in ("^", "**"):
             self._next()
+            self._enter()
             exponent = self._unary()
+            self._depth -= 1
             if abs(exponent) > _MAX_EXPONENT:
                 raise ToolError(f"exponent {exponent} is too large", type="invalid_expression")
             return float(base**exponent)
@@ -124,8 +141,10 @@ class _Parser:
     def _atom(self) -> float:
         token = self._next()
         if token == "(":
+            self._enter()
             value = self.expression()
             self._expect(")")
+            self._depth -= 1
             return value
         if token[0].isdigit() or token[0] == ".":
             return float(token)
@@ -133,10 +152,12 @@ class _Parser:
             return _CONSTANTS[token]
         if token in _FUNCTIONS:
             self._expect("(")
+            self._enter()
             args = [self.expression()]
             while self.peek() == ",":
                 self._next()
                 args.append(self.expression())
             self._expect(")")
+            self._depth -= 1
             return float(_FUNCTIONS[token](*args))
         raise ToolError(f"unknown name or symbol {token!r}", type="invalid_expression")

@@ -6,8 +6,8 @@ import contextlib
 import uuid
 from typing import TYPE_CHECKING
 
-from activities.nodes.base import NodeServices
 from events.outbox import PostgresEmitter
+from tests.node_services import node_services
 from workflows.worker import build_worker
 
 if TYPE_CHECKING:
@@ -27,12 +27,15 @@ async def agent_worker(
 ) -> AsyncIterator[str]:
     """A worker on a fresh task queue for the block; yields the task queue."""
     task_queue = f"test-{uuid.uuid4().hex[:8]}"
-    async with build_worker(
-        client,
-        task_queue=task_queue,
-        emitter=PostgresEmitter(pool),
-        pool=pool,
-        services=NodeServices(http=http, pool=pool, agents=agents),
+    async with (
+        node_services(pool, http=http, agents=agents) as services,
+        build_worker(
+            client,
+            task_queue=task_queue,
+            emitter=PostgresEmitter(pool),
+            pool=pool,
+            services=services,
+        ),
     ):
         yield task_queue
 

@@ -2,29 +2,29 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
 from activities.errors import NodeError
 from activities.execution import ExecutionRef
-from activities.nodes.base import NodeContext, NodeServices
+from activities.nodes.base import NodeContext
 from activities.nodes.http import HttpConfig, HttpExecutor
 from events.outbox import NullEmitter
 from tests.http_server import scripted_server
+from tests.node_services import node_services
 
 if TYPE_CHECKING:
     from activities.nodes.base import NodeResult
 
 
 async def call(url: str, **config: object) -> NodeResult:
-    async with httpx.AsyncClient() as http:
+    async with node_services() as services:
         ctx = NodeContext(
             execution=ExecutionRef(execution_id="ex_1", user_id="u1", workflow_id="f"),
             node_id="fetch",
             node_type="http",
             attempt=1,
             emitter=NullEmitter(),
-            services=NodeServices(http=http),
+            services=services,
         )
         return await HttpExecutor().execute(HttpConfig.model_validate({"url": url, **config}), ctx)
 
