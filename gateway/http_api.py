@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_EXECUTION = "SELECT id, user_id, workflow_id, status, inputs, created_at, updated_at FROM executions WHERE id = $1"
+_EXECUTION = "SELECT id, user_id, workflow_id, status, inputs, graph, created_at, updated_at FROM executions WHERE id = $1"
 _LIST = """
 SELECT id, user_id, workflow_id, status, inputs, created_at, updated_at FROM executions
 WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2

@@ -75,6 +75,7 @@ async def execution_snapshot(
     return {
         **summary(row),
         "inputs": json.loads(row["inputs"]),
+        "graph": json.loads(row["graph"]) if row["graph"] is not None else None,
         "position": events[-1].position if events else 0,
         **fold(events),
     }

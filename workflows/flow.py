@@ -96,6 +96,20 @@ class Flow(BaseModel):
         waited_for = {dep for n in self.nodes for dep in n.after}
         return [n for n in self.order if n not in waited_for]
 
+    def graph(self) -> dict[str, JsonValue]:
+        """The nodes and their edges as clients draw them (a condition's branches included)."""
+        nodes: list[JsonValue] = []
+        for n in self.nodes:
+            node: dict[str, JsonValue] = {"id": n.id, "type": n.type, "after": list(n.after)}
+            if n.type == "condition":
+                node["branches"] = {
+                    key: list(value) if isinstance(value, list) else [value]
+                    for key in ("then", "else")
+                    if isinstance(value := n.config.get(key, []), (list, str))
+                }
+            nodes.append(node)
+        return {"nodes": nodes}
+
     def resolve_inputs(self, given: dict[str, JsonValue]) -> dict[str, JsonValue]:
         """`given` checked against the declared inputs, with defaults filled in."""
         for name in given:

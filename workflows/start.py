@@ -39,11 +39,13 @@ async def start_execution(
     resolved = flow.resolve_inputs(inputs)
     execution_id = new_execution_id()
     await pool.execute(
-        "INSERT INTO executions (id, user_id, workflow_id, inputs) VALUES ($1, $2, $3, $4::jsonb)",
+        "INSERT INTO executions (id, user_id, workflow_id, inputs, graph) "
+        "VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)",
         execution_id,
         user_id,
         flow.name,
         json.dumps(resolved),
+        json.dumps(flow.graph()),
     )
     try:
         await client.start_workflow(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -12,12 +13,14 @@ from tests.gateway.harness import SECRET, emit, own_execution, progress, serve, 
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
-    from pathlib import Path
 
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
     from tests.gateway.harness import Running
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 async def frames(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
@@ -157,3 +160,35 @@ async def test_the_built_ui_is_served_at_the_root(
         assert (await http.get("/assets/app.js")).text == "console.log('ui')"
         assert (await http.get("/healthz")).json() == {"status": "ok"}
         assert (await http.get("/api/executions")).status_code == 401
+
+
+async def test_the_snapshot_has_the_flows_graph(
+    pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
+) -> None:
+    # No worker polls this queue: the execution waits; its graph is there from the start.
+    config = GatewayConfig(jwt_secret=SECRET, flows_dir=EXAMPLES, task_queue="nobody")
+    auth = {"Authorization": f"Bearer {token('u1')}"}
+    async with (
+        serve(pool, temporal_env.client, config) as running,
+        httpx.AsyncClient(base_url=running.url, headers=auth) as http,
+    ):
+        started = await http.post("/api/executions", json={"flow": "parallel"})
+        execution_id = started.json()["executionId"]
+        snapshot = (await http.get(f"/api/executions/{execution_id}")).json()
+        await temporal_env.client.get_workflow_handle(execution_id).terminate()
+    edges = {(d, n["id"]) for n in snapshot["graph"]["nodes"] for d in n["after"]}
+    assert [n["id"] for n in snapshot["graph"]["nodes"]] == [
+        "prepare",
+        "headline",
+        "pause",
+        "score",
+        "combine",
+    ]
+    assert edges == {
+        ("prepare", "headline"),
+        ("prepare", "pause"),
+        ("prepare", "score"),
+        ("headline", "combine"),
+        ("pause", "combine"),
+        ("score", "combine"),
+    }

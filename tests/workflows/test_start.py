@@ -3,6 +3,7 @@ refuses; inputs are checked before either."""
 
 from __future__ import annotations
 
+import json
 import socket
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,19 @@ async def test_the_owner_row_exists_with_the_resolved_inputs(
         "pending",
     )
     assert row["inputs"] == '{"amount": 5, "requester": "someone"}'
+    assert json.loads(row["graph"]) == {
+        "nodes": [
+            {
+                "id": "check",
+                "type": "condition",
+                "after": [],
+                "branches": {"then": ["approve"], "else": ["auto_approve"]},
+            },
+            {"id": "approve", "type": "user_input", "after": ["check"]},
+            {"id": "auto_approve", "type": "transform", "after": ["check"]},
+            {"id": "decide", "type": "transform", "after": ["approve", "auto_approve"]},
+        ]
+    }
     description = await temporal_env.client.get_workflow_handle(execution_id).describe()
     assert description.workflow_type == "ExecutionWorkflow"
     await temporal_env.client.get_workflow_handle(execution_id).terminate()
