@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -211,8 +210,8 @@ def _flow(config: GatewayConfig, flow: str | dict[str, JsonValue]) -> Flow:
 
 
 def _frame(stored: StoredEvent) -> bytes:
-    data = json.dumps(stored.envelope, separators=(",", ":"))
-    return f"id: {stored.position}\nevent: {stored.type}\ndata: {data}\n\n".encode()
+    # The stored JSON text has no raw newline (jsonb output escapes them in strings).
+    return f"id: {stored.position}\nevent: {stored.type}\ndata: {stored.json}\n\n".encode()
 
 
 async def _sse(

@@ -15,7 +15,6 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -39,10 +38,19 @@ log = logging.getLogger(__name__)
 NAMESPACE = "/"
 
 
+_NAMES: dict[str, str] = {}
+"""Event type -> its JSON string, once per type."""
+
+
 def encode(stored: StoredEvent) -> Any:
-    """The engine.io packet of one event: its type as the event name, the envelope as data."""
-    body = json.dumps([stored.type, stored.envelope], separators=(",", ":"))
-    return eio_packet.Packet(eio_packet.MESSAGE, "2" + body)
+    """The engine.io packet of one event: its type as the event name, the envelope as data.
+
+    The envelope text is the stored one (position spliced in), never decoded here; engine.io
+    caches a packet's encoding, so every socket shares this one string."""
+    name = _NAMES.get(stored.type)
+    if name is None:
+        name = _NAMES[stored.type] = json.dumps(stored.type)
+    return eio_packet.Packet(eio_packet.MESSAGE, f"2[{name},{stored.json}]")
 
 
 @dataclass(slots=True)
@@ -94,6 +102,8 @@ class Hub:
         """The last position fanned out by this process."""
         self.connections: dict[str, Connection] = {}
         self._listeners: dict[str, set[_Listener]] = {}
+        self._emitted: dict[str, Any] = {}
+        """Event type -> its `events_emitted` counter (label lookups cost a lock each)."""
         self.running = asyncio.Event()
 
     async def run(self, retry_after: float = 1.0) -> None:
@@ -113,10 +123,11 @@ class Hub:
 
     def publish(self, stored: StoredEvent) -> None:
         self.position = stored.position
-        self._metrics.events_emitted.labels(stored.type).inc()
-        with contextlib.suppress(ValueError, KeyError, TypeError):
-            at = datetime.fromisoformat(stored.envelope["timestamp"]).timestamp()
-            self._metrics.commit_to_emit.observe(max(0.0, time.time() - at))
+        emitted = self._emitted.get(stored.type)
+        if emitted is None:
+            emitted = self._emitted[stored.type] = self._metrics.events_emitted.labels(stored.type)
+        emitted.inc()
+        self._metrics.commit_to_emit.observe(max(0.0, time.time() - stored.created_at))
         packet = encode(stored)
         sent = 0
         for sid, _ in self._server.manager.get_participants(NAMESPACE, stored.channels):

@@ -48,7 +48,7 @@ class GatewayMetrics:
         )
         self.commit_to_emit = Histogram(
             "flowmaestro_gateway_commit_to_emit_seconds",
-            "From the event's timestamp (taken just before its commit) to its fan-out",
+            "From the outbox row's insert (just before its commit) to its fan-out",
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=r,
         )

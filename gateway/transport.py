@@ -74,15 +74,22 @@ class TokenBucket:
 
 class Severance:
     """Lets the gateway end one websocket at once, even while a send waits on a client that
-    stopped reading (a graceful close would queue behind that send)."""
+    stopped reading (a graceful close would queue behind that send).
+
+    Sends are the hot path (one per message per socket), so a send runs in its caller's task
+    and severing cancels that task while it waits; receives (rare) race the cut instead."""
 
     def __init__(self) -> None:
         # A plain future rather than an Event: an idle socket waits on it without a task.
         self._cut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sending: set[asyncio.Task[Any]] = set()
+        """The tasks inside a send."""
 
     def sever(self) -> None:
         if not self._cut.done():
             self._cut.set_result(None)
+            for task in self._sending:
+                task.cancel()
 
     def wrap(self, receive: Any, send: Any) -> tuple[Any, Any]:
         async def guarded_receive() -> Any:
@@ -90,9 +97,23 @@ class Severance:
             return got if done else {"type": "websocket.disconnect", "code": 1008}
 
         async def guarded_send(message: dict[str, Any]) -> None:
-            done, _ = await self._race(send(message))
-            if not done and message.get("type") != "websocket.close":
-                raise OSError("connection severed")
+            if self._cut.done():
+                if message.get("type") != "websocket.close":
+                    raise OSError("connection severed")
+                return
+            task = asyncio.current_task()
+            assert task is not None
+            self._sending.add(task)
+            try:
+                await send(message)
+            except asyncio.CancelledError:
+                if not self._cut.done():
+                    raise  # cancelled by someone else (engine.io closing the writer)
+                task.uncancel()
+                if message.get("type") != "websocket.close":
+                    raise OSError("connection severed") from None
+            finally:
+                self._sending.discard(task)
 
         return guarded_receive, guarded_send
 

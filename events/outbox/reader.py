@@ -4,32 +4,51 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from events.outbox.channels import SEQUENCED
 from events.union import EVENT_ADAPTER
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
     import asyncpg
 
     from events.catalogue import Event
 
 
-@dataclass(frozen=True, slots=True)
 class StoredEvent:
-    """One sequenced event as it goes on the wire: `envelope` is camelCase with `position` set."""
+    """One sequenced event. `json` is its envelope as it goes on the wire (camelCase, with
+    `position`), made by splicing the position into the stored text: the fan-out never decodes
+    and re-encodes an envelope. `envelope` decodes it on first use (for HTTP, snapshots)."""
 
-    position: int
-    type: str
-    channels: tuple[str, ...]
-    envelope: dict[str, Any]
+    __slots__ = ("_envelope", "channels", "created_at", "json", "position", "type")
+
+    def __init__(
+        self, position: int, type: str, channels: tuple[str, ...], json: str, created_at: float
+    ) -> None:
+        self.position = position
+        self.type = type
+        self.channels = channels
+        self.json = json
+        self.created_at = created_at
+        """When the row was written (epoch seconds): the commit-to-emit metric's start."""
+        self._envelope: dict[str, Any] | None = None
+
+    @property
+    def envelope(self) -> dict[str, Any]:
+        if self._envelope is None:
+            self._envelope = orjson.loads(self.json)
+        return self._envelope
 
     def event(self) -> Event:
         return EVENT_ADAPTER.validate_python(self.envelope)
+
+    def __repr__(self) -> str:
+        return f"StoredEvent({self.position}, {self.type!r}, {self.channels!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,22 +60,42 @@ class ReadResult:
     head: int
 
 
-_ALL = """
-SELECT position, type, channels::text, envelope::text FROM event_outbox
-WHERE position > $1 ORDER BY position LIMIT $2
+# The envelope's text (jsonb output) is sent as it is, with the position spliced in.
+_COLUMNS = (
+    "o.position, o.type, o.channels::text, o.envelope::text,"
+    " extract(epoch FROM o.created_at)::float8"
+)
+_ALL = f"""
+SELECT {_COLUMNS} FROM event_outbox o
+WHERE o.position > $1 ORDER BY o.position LIMIT $2
 """
-_CHANNEL = """
-SELECT o.position, o.type, o.channels::text, o.envelope::text
+_CHANNEL = f"""
+SELECT {_COLUMNS}
 FROM event_channel_positions c JOIN event_outbox o ON o.position = c.position
 WHERE c.channel = $3 AND c.position > $1 ORDER BY c.position LIMIT $2
+"""
+# Several channels: an event in two of them is read once.
+_CHANNELS = f"""
+SELECT {_COLUMNS} FROM event_outbox o
+WHERE o.position IN (
+    SELECT DISTINCT c.position FROM event_channel_positions c
+    WHERE c.channel = ANY($3::text[]) AND c.position > $1 ORDER BY c.position LIMIT $2
+)
+ORDER BY o.position
 """
 _STATE = "SELECT last_position, pruned_through FROM outbox_sequencer"
 
 
+def splice(position: int, envelope: str) -> str:
+    """The stored envelope text (an object without `position`) with `position` first."""
+    return f'{{"position": {position}, {envelope[1:]}' if envelope != "{}" else envelope
+
+
 def _stored(row: asyncpg.Record) -> StoredEvent:
-    envelope = json.loads(row[3])
-    envelope["position"] = row[0]
-    return StoredEvent(row[0], row[1], tuple(json.loads(row[2])), envelope)
+    position = row[0]
+    return StoredEvent(
+        position, row[1], tuple(orjson.loads(row[2])), splice(position, row[3]), row[4]
+    )
 
 
 class OutboxReader:
@@ -71,16 +110,20 @@ class OutboxReader:
         return int(await self._pool.fetchval("SELECT last_position FROM outbox_sequencer"))
 
     async def read_after(
-        self, position: int, channel: str | None = None, limit: int = 1000
+        self, position: int, channel: str | Sequence[str] | None = None, limit: int = 1000
     ) -> list[StoredEvent]:
-        """Events with a position greater than `position`, in position order, at most `limit`."""
+        """Events with a position greater than `position` (of `channel`, or of any of several
+        channels), in position order, at most `limit`."""
         if channel is None:
             rows = await self._pool.fetch(_ALL, position, limit)
         else:
-            rows = await self._pool.fetch(_CHANNEL, position, limit, channel)
+            query, names = _by_channel(channel)
+            rows = await self._pool.fetch(query, position, limit, names)
         return [_stored(r) for r in rows]
 
-    async def replay(self, position: int, channel: str | None, limit: int) -> ReadResult:
+    async def replay(
+        self, position: int, channel: str | Sequence[str] | None, limit: int
+    ) -> ReadResult:
         """Like `read_after`, plus whether the history since `position` is complete."""
         async with self._pool.acquire() as con, con.transaction(isolation="repeatable_read"):
             state = await con.fetchrow(_STATE)
@@ -89,11 +132,20 @@ class OutboxReader:
             if channel is None:
                 rows = await con.fetch(_ALL, position, limit)
             else:
-                rows = await con.fetch(_CHANNEL, position, limit, channel)
+                query, names = _by_channel(channel)
+                rows = await con.fetch(query, position, limit, names)
         return ReadResult([_stored(r) for r in rows], position >= pruned_through, int(head))
 
     async def tail(self, after: int, batch: int = 1000) -> AsyncIterator[StoredEvent]:
-        """Every event with a position greater than `after`, forever, in order, each once.
+        """Every event with a position greater than `after`, forever, in order, each once."""
+        async with contextlib.aclosing(self.pages(after, batch)) as pages:
+            async for page in pages:
+                for stored in page:
+                    yield stored
+
+    async def pages(self, after: int, batch: int = 1000) -> AsyncGenerator[list[StoredEvent], None]:
+        """`tail` a page at a time (as read together: the fan-out flushes batched frames after
+        each page). Pages are never empty.
 
         Wakes on the sequencer's NOTIFY (listened on a connection of its own) and polls as a
         fallback, so a lost notification delays events but never loses them.
@@ -110,9 +162,9 @@ class OutboxReader:
             while True:
                 wake.clear()
                 page = await self.read_after(last, None, batch)
-                for stored in page:
-                    last = stored.position
-                    yield stored
+                if page:
+                    last = page[-1].position
+                    yield page
                 if len(page) < batch:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(wake.wait(), self._poll_interval)
@@ -120,3 +172,10 @@ class OutboxReader:
             with contextlib.suppress(Exception):
                 await listener.remove_listener(SEQUENCED, on_sequenced)
             await self._pool.release(listener)
+
+
+def _by_channel(channel: str | Sequence[str]) -> tuple[str, str | list[str]]:
+    """The query for one channel (a plain index range) or several, and its argument."""
+    if isinstance(channel, str):
+        return _CHANNEL, channel
+    return _CHANNELS, list(channel)
