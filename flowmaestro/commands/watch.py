@@ -1,4 +1,4 @@
-"""`flowmaestro watch EXECUTION_ID`: follow an execution live over Socket.IO."""
+"""`flowmaestro watch EXECUTION_ID`: follow an execution live, on `flowmaestro.client`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import sys
 import click
 from rich.console import Console
 
+from flowmaestro.client import Client
 from flowmaestro.dev.lock import read_running
 from flowmaestro.runtime import run_async, settings_of
-from flowmaestro.watch.follower import Follower
 from flowmaestro.watch.terminal import TerminalView
 
 # Distinct from errors, so a script can tell "the flow failed" from "watching failed".
@@ -67,11 +67,11 @@ def watch_command(
         def status(message: str) -> None:
             console.print(message, style="yellow", markup=False, highlight=False)
 
-        async with Follower(url.rstrip("/"), token, execution_id, status) as follower:
+        async with Client(url, token, on_status=status) as client:
             if not as_json:
-                return await TerminalView(follower, console, interactive).run()
+                return await TerminalView(client, execution_id, console, interactive).run()
             final = ""
-            async for envelope in follower.events():
+            async for envelope in client.envelopes(execution_id, after=0):
                 click.echo(json.dumps(envelope, separators=(",", ":")))
                 final = envelope["type"]
             return "failed" if final == "execution:failed" else "completed"

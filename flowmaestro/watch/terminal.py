@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from rich.live import Live
 from rich.markup import escape
 
+from flowmaestro.client import ClientError
 from flowmaestro.watch.answer import AnswerError, parse_answer, question
 from flowmaestro.watch.keyboard import Keyboard
 from flowmaestro.watch.render import render
@@ -19,18 +20,21 @@ from flowmaestro.watch.state import ExecutionState
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from flowmaestro.watch.follower import Follower
+    from flowmaestro.client import Client
 
 # The gateway's answers after which asking again is pointless.
 _SETTLED = {"already_answered", "expired", "not_found"}
 
 
 class TerminalView:
-    def __init__(self, follower: Follower, console: Console, interactive: bool) -> None:
-        self._follower = follower
+    def __init__(
+        self, client: Client, execution_id: str, console: Console, interactive: bool
+    ) -> None:
+        self._client = client
+        self._execution_id = execution_id
         self._console = console
         self._interactive = interactive
-        self.state = ExecutionState(follower.execution_id)
+        self.state = ExecutionState(execution_id)
         self._prompts: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._changed = asyncio.Event()
 
@@ -72,7 +76,7 @@ class TerminalView:
         return None
 
     async def _pump(self) -> None:
-        async for envelope in self._follower.events():
+        async for envelope in self._client.envelopes(self._execution_id, after=0):
             self.state.apply(envelope)
             self._changed.set()
             if envelope["type"] == "user_input:required":
@@ -95,21 +99,20 @@ class TerminalView:
             except AnswerError as exc:
                 console.print(f"[red]{escape(str(exc))}[/]")
                 continue
-            ack = await self._follower.provide(prompt["inputId"], value)
-            if ack.get("ok"):
+            try:
+                await self._client.provide_input(self._execution_id, prompt["inputId"], value)
                 return
-            error = ack.get("error") or {}
-            console.print(
-                f"[red]refused ({error.get('code')}): {escape(str(error.get('message')))}[/]"
-            )
-            details = error.get("details")
+            except ClientError as exc:
+                code, message, details = exc.code, exc.message, exc.details
+            console.print(f"[red]refused ({code}): {escape(message)}[/]")
             if isinstance(details, dict):
-                for problem in details.get("errors") or []:
+                problems: Any = details.get("errors") or []
+                for problem in problems:
                     where = problem.get("path") or "/"
                     console.print(f"  {where}: {problem.get('message')}", markup=False)
             elif details is not None:
                 console.print(f"  {json.dumps(details)}", markup=False)
-            if error.get("code") in _SETTLED:
+            if code in _SETTLED:
                 return
 
     async def _line_while_open(self, keyboard: Keyboard, prompt: dict[str, Any]) -> str | None:
