@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -11,10 +10,11 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from events.channels import execution_channel
+from gateway import sse
 from gateway.auth import Principal
 from gateway.errors import AuthError, GatewayError
 from gateway.http_errors import ERROR_RESPONSES
-from gateway.ownership import knowledge_base_owner, require_owner
+from gateway.ownership import authorize_channel, knowledge_base_owner, require_owner
 from gateway.relay import provide_input
 from gateway.snapshot import execution_snapshot, summary
 from workflows.errors import WorkflowsError
@@ -23,12 +23,10 @@ from workflows.kb_ingest import create_knowledge_base, ingest_document
 from workflows.start import start_execution
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
     import asyncpg
     from temporalio.client import Client
 
-    from events.outbox import OutboxReader, StoredEvent
+    from events.outbox import OutboxReader
     from gateway.auth import TokenVerifier
     from gateway.config import GatewayConfig
     from gateway.hub import Hub
@@ -146,16 +144,38 @@ def http_api(
     ) -> StreamingResponse:
         """Server-sent events; each `id` is a position, so `Last-Event-ID` resumes."""
         await owned(execution_id, user)
-        start_after = after
-        if last_event_id is not None:
-            try:
-                start_after = int(last_event_id)
-            except ValueError:
-                raise GatewayError("bad_request", "Last-Event-ID must be a position") from None
+        channel = execution_channel(execution_id)
+        start = sse.start_position(last_event_id, after)
         return StreamingResponse(
-            _sse(hub, reader, execution_channel(execution_id), start_after, config.replay_page),
+            sse.stream(hub, reader, [channel], start, config.replay_page, announce=False),
             media_type="text/event-stream",
-            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+            headers=sse.HEADERS,
+        )
+
+    @router.get("/stream")
+    async def multiplexed(
+        user: User,
+        channel: Annotated[list[str], Query(min_length=1)],
+        last_event_id: Annotated[str | None, Header()] = None,
+        after: Annotated[int | None, Query(ge=0)] = None,
+    ) -> StreamingResponse:
+        """Server-sent events of every given channel (`?channel=...&channel=...`, each
+        authorized as a subscribe is), one position for all: `Last-Event-ID` resumes them all
+        on any gateway. A `ready` event (its id the position covered) follows the replay."""
+        channels = list(dict.fromkeys(channel))
+        if len(channels) > config.max_subscriptions:
+            raise GatewayError(
+                "bad_request", f"at most {config.max_subscriptions} channels per stream"
+            )
+        for name in channels:
+            if len(name) > 500:
+                raise GatewayError("bad_request", "a channel name is at most 500 characters")
+            await authorize_channel(pool, user.user_id, name)
+        start = sse.start_position(last_event_id, after)
+        return StreamingResponse(
+            sse.stream(hub, reader, channels, start, config.replay_page),
+            media_type="text/event-stream",
+            headers=sse.HEADERS,
         )
 
     @router.post("/executions/{execution_id}/inputs/{input_id}")
@@ -207,37 +227,3 @@ def _flow(config: GatewayConfig, flow: str | dict[str, JsonValue]) -> Flow:
         return load_flow(path)
     except (WorkflowsError, ValidationError) as exc:
         raise GatewayError("bad_request", f"invalid flow: {exc}") from exc
-
-
-def _frame(stored: StoredEvent) -> bytes:
-    # The stored JSON text has no raw newline (jsonb output escapes them in strings).
-    return f"id: {stored.position}\nevent: {stored.type}\ndata: {stored.json}\n\n".encode()
-
-
-async def _sse(
-    hub: Hub, reader: OutboxReader, channel: str, after: int | None, page: int
-) -> AsyncIterator[bytes]:
-    """Replay (after, live position] from Postgres, then follow the live feed, each once."""
-    with hub.listen(channel) as (upto, listener):
-        last = upto if after is None else after
-        if after is not None:
-            replay = await reader.replay(after, channel, page)
-            if not replay.recovered:
-                yield b"event: recovered\ndata: false\n\n"
-            while True:
-                batch = [e for e in replay.events if e.position <= upto]
-                for stored in batch:
-                    last = stored.position
-                    yield _frame(stored)
-                if len(replay.events) < page or len(batch) < len(replay.events):
-                    break
-                replay = await reader.replay(last, channel, page)
-        while not listener.overflowed:
-            try:
-                stored = await asyncio.wait_for(listener.queue.get(), 15)
-            except TimeoutError:
-                yield b": keep-alive\n\n"
-                continue
-            if stored.position > last:
-                last = stored.position
-                yield _frame(stored)

@@ -78,11 +78,13 @@ class Connection:
 
 
 class _Listener:
-    """An SSE stream's live feed of one channel; `overflowed` ends the stream."""
+    """An SSE stream's live feed of its channels; `overflowed` ends the stream."""
 
     def __init__(self, bound: int) -> None:
         self.queue: asyncio.Queue[StoredEvent] = asyncio.Queue(bound)
         self.overflowed = False
+        self.last = 0
+        """The last position queued (an event in two of its channels is queued once)."""
 
 
 class Hub:
@@ -137,6 +139,9 @@ class Hub:
         self._metrics.deliveries.inc(sent)
         for channel in stored.channels:
             for listener in self._listeners.get(channel, ()):
+                if listener.last >= stored.position:
+                    continue  # it follows another of the event's channels: queued already
+                listener.last = stored.position
                 try:
                     listener.queue.put_nowait(stored)
                 except asyncio.QueueFull:
@@ -289,18 +294,20 @@ class Hub:
     # -- SSE -------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def listen(self, channel: str) -> Iterator[tuple[int, _Listener]]:
-        """A live feed of `channel` from the current position (yields (position, listener))."""
+    def listen(self, *channels: str) -> Iterator[tuple[int, _Listener]]:
+        """A live feed of `channels` from the current position (yields (position, listener))."""
         listener = _Listener(self._config.max_queue)
-        self._listeners.setdefault(channel, set()).add(listener)
+        for channel in channels:
+            self._listeners.setdefault(channel, set()).add(listener)
         try:
             yield self.position, listener
         finally:
-            listeners = self._listeners.get(channel)
-            if listeners is not None:
-                listeners.discard(listener)
-                if not listeners:
-                    del self._listeners[channel]
+            for channel in channels:
+                listeners = self._listeners.get(channel)
+                if listeners is not None:
+                    listeners.discard(listener)
+                    if not listeners:
+                        del self._listeners[channel]
 
 
 _tasks: set[asyncio.Future[None]] = set()

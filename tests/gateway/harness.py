@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import socketio
 import uvicorn
 
@@ -151,6 +153,23 @@ def progress(user: str, execution_id: str, step: int) -> NodeProgress:
         execution_id=execution_id,
         data={"node_id": "n", "progress": step % 101, "step": str(step)},
     )
+
+
+async def frames(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
+    """Server-sent events as {id, event, data}, keep-alive comments skipped."""
+    frame: dict[str, Any] = {}
+    async for line in response.aiter_lines():
+        if not line:
+            if frame:
+                yield frame
+            frame = {}
+        elif not line.startswith(":"):
+            field, _, value = line.partition(": ")
+            frame[field] = json.loads(value) if field == "data" else value
+
+
+async def read(stream: AsyncIterator[dict[str, Any]], count: int) -> list[dict[str, Any]]:
+    return [await anext(stream) for _ in range(count)]
 
 
 async def emit(pool: asyncpg.Pool, *events: Any) -> None:

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 
 from gateway import GatewayConfig
-from tests.gateway.harness import SECRET, emit, own_execution, progress, serve, token
+from tests.gateway.harness import (
+    SECRET,
+    emit,
+    frames,
+    own_execution,
+    progress,
+    read,
+    serve,
+    token,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
@@ -21,23 +27,6 @@ if TYPE_CHECKING:
 
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-async def frames(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
-    """Server-sent events as {id, event, data}, keep-alive comments skipped."""
-    frame: dict[str, Any] = {}
-    async for line in response.aiter_lines():
-        if not line:
-            if frame:
-                yield frame
-            frame = {}
-        elif not line.startswith(":"):
-            field, _, value = line.partition(": ")
-            frame[field] = json.loads(value) if field == "data" else value
-
-
-async def read(stream: AsyncIterator[dict[str, Any]], count: int) -> list[dict[str, Any]]:
-    return [await anext(stream) for _ in range(count)]
 
 
 async def test_sse_streams_and_resumes_with_last_event_id(

@@ -1,0 +1,96 @@
+"""Server-sent events of any set of channels the caller may see, resumed by one position.
+
+Positions are global and gap-free, so one `Last-Event-ID` resumes every channel of a stream
+at once, on any gateway: a stream is rebuilt from Postgres (the replay) and the serving
+process's own tail (live), and needs no state kept between requests, no sticky session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING
+
+from gateway.errors import GatewayError
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Sequence
+
+    from events.outbox import OutboxReader, StoredEvent
+    from gateway.hub import Hub
+
+KEEPALIVE_SECONDS = 15.0
+HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+"""No caching, and no buffering in nginx (deploy/nginx.conf), or events would arrive late."""
+
+
+def start_position(last_event_id: str | None, after: int | None) -> int | None:
+    """Where a stream resumes: `Last-Event-ID` (a position) wins over `?after=`."""
+    if last_event_id is None:
+        return after
+    try:
+        position = int(last_event_id)
+    except ValueError:
+        raise GatewayError("bad_request", "Last-Event-ID must be a position") from None
+    if position < 0:
+        raise GatewayError("bad_request", "Last-Event-ID must be a position")
+    return position
+
+
+def frame(stored: StoredEvent) -> bytes:
+    # The stored JSON text has no raw newline (jsonb output escapes them in strings).
+    return f"id: {stored.position}\nevent: {stored.type}\ndata: {stored.json}\n\n".encode()
+
+
+def ready_frame(channels: Sequence[str], position: int, recovered: bool) -> bytes:
+    """Sent once the replay is done (like a subscribe's ack); its id moves `Last-Event-ID` to
+    `position`, so a reconnect does not replay what the stream already covered."""
+    data = json.dumps(
+        {"channels": list(channels), "position": position, "recovered": recovered},
+        separators=(",", ":"),
+    )
+    return f"id: {position}\nevent: ready\ndata: {data}\n\n".encode()
+
+
+async def stream(
+    hub: Hub,
+    reader: OutboxReader,
+    channels: Sequence[str],
+    after: int | None,
+    page: int,
+    *,
+    announce: bool = True,
+    keepalive: float = KEEPALIVE_SECONDS,
+) -> AsyncIterator[bytes]:
+    """Replay the channels' events in (after, live position] from Postgres, then follow the
+    live feed: every event of any of them once, in position order. With `announce`, a `ready`
+    event follows the replay; without it, only a pruned history is said (`recovered`)."""
+    selection: str | Sequence[str] = channels[0] if len(channels) == 1 else channels
+    with hub.listen(*channels) as (upto, listener):
+        last = upto if after is None else after
+        recovered = True
+        if after is not None:
+            replay = await reader.replay(after, selection, page)
+            recovered = replay.recovered
+            if not recovered and not announce:
+                yield b"event: recovered\ndata: false\n\n"
+            while True:
+                batch = [e for e in replay.events if e.position <= upto]
+                for stored in batch:
+                    last = stored.position
+                    yield frame(stored)
+                if len(replay.events) < page or len(batch) < len(replay.events):
+                    break
+                replay = await reader.replay(last, selection, page)
+            last = max(last, upto)
+        if announce:
+            yield ready_frame(channels, last, recovered)
+        while not listener.overflowed:
+            try:
+                stored = await asyncio.wait_for(listener.queue.get(), keepalive)
+            except TimeoutError:
+                yield b": keep-alive\n\n"
+                continue
+            if stored.position > last:
+                last = stored.position
+                yield frame(stored)
