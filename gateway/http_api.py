@@ -40,6 +40,13 @@ WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2
 """
 
 
+_KNOWLEDGE_BASES = """
+SELECT kb.id, kb.name, kb.created_at, count(d.id) AS documents
+FROM knowledge_bases kb LEFT JOIN kb_documents d ON d.knowledge_base_id = kb.id
+WHERE kb.owner_id = $1 GROUP BY kb.id ORDER BY kb.created_at DESC, kb.id LIMIT $2
+"""
+
+
 class StartRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -187,6 +194,24 @@ def http_api(
             temporal, pool, user.user_id, execution_id, input_id, body.value, config.input_timeout
         )
         return {"ok": True, "inputId": result.input_id, "nodeId": result.node_id}
+
+    @router.get("/knowledge-bases")
+    async def list_knowledge_bases(
+        user: User, limit: Annotated[int, Query(ge=1, le=500)] = 200
+    ) -> dict[str, Any]:
+        """The caller's knowledge bases, newest first, with their document counts."""
+        rows = await pool.fetch(_KNOWLEDGE_BASES, user.user_id, limit)
+        return {
+            "knowledgeBases": [
+                {
+                    "knowledgeBaseId": r["id"],
+                    "name": r["name"],
+                    "documentCount": r["documents"],
+                    "createdAt": r["created_at"].isoformat(),
+                }
+                for r in rows
+            ]
+        }
 
     @router.post("/knowledge-bases", status_code=201)
     async def new_knowledge_base(body: KnowledgeBaseRequest, user: User) -> dict[str, str]:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from temporalio.testing import WorkflowEnvironment
 
     from events.outbox import Sequencer
+    from tests.gateway.harness import Running
 
 
 def of_type(kind: str) -> Any:
@@ -59,3 +60,30 @@ async def test_upload_streams_ingestion_to_the_owner_only(
             assert types[0] == "kb:upload_started" and types[-1] == "kb:upload_completed"
             assert {e["data"]["documentId"] for e in watcher.events} == {document_id}
             await watcher.close()
+
+
+async def test_the_list_has_the_callers_knowledge_bases_with_document_counts(
+    gateway: Running, pool: asyncpg.Pool
+) -> None:
+    owner = {"Authorization": f"Bearer {token('u1')}"}
+    async with httpx.AsyncClient(base_url=gateway.url, headers=owner) as http:
+        first = (await http.post("/api/knowledge-bases", json={"name": "first"})).json()
+        second = (await http.post("/api/knowledge-bases", json={"name": "second"})).json()
+        await http.post("/api/knowledge-bases", json={"name": "theirs"}, headers=other_user())
+        for name in ("a.txt", "b.txt"):
+            await pool.execute(
+                "INSERT INTO kb_documents (id, knowledge_base_id, file_name, file_size) "
+                "VALUES ($1, $2, $3, 1)",
+                f"doc_{name}",
+                first["knowledgeBaseId"],
+                name,
+            )
+        listed = (await http.get("/api/knowledge-bases")).json()["knowledgeBases"]
+    assert [(k["knowledgeBaseId"], k["name"], k["documentCount"]) for k in listed] == [
+        (second["knowledgeBaseId"], "second", 0),
+        (first["knowledgeBaseId"], "first", 2),
+    ]
+
+
+def other_user() -> dict[str, str]:
+    return {"Authorization": f"Bearer {token('u2')}"}

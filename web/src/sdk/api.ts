@@ -21,6 +21,13 @@ export interface ExecutionSnapshot extends ExecutionSummary {
   nodes?: Record<string, SnapshotNode> | SnapshotNode[];
   outputs?: Record<string, JsonValue> | null;
   error?: { message: string; type: string } | null;
+  /** null for executions recorded before the graph was. */
+  graph?: FlowGraph | null;
+}
+
+/** The flow's nodes and `after` edges (a condition's branches too), as the UI draws them. */
+export interface FlowGraph {
+  nodes: { id: string; type: string; after: string[]; branches?: { then?: string[]; else?: string[] } }[];
 }
 
 export interface SnapshotNode {
@@ -30,6 +37,13 @@ export interface SnapshotNode {
   durationMs?: number | null;
   progress?: number | null;
   [key: string]: unknown;
+}
+
+export interface KnowledgeBaseSummary {
+  knowledgeBaseId: string;
+  name: string;
+  documentCount: number;
+  createdAt: string;
 }
 
 export interface EventPage {
@@ -76,6 +90,11 @@ export class FlowMaestroApi {
       `/api/knowledge-bases/${enc(knowledgeBaseId)}/documents`,
       form,
     );
+  }
+
+  async listKnowledgeBases(): Promise<KnowledgeBaseSummary[]> {
+    const body = await this.request<{ knowledgeBases: KnowledgeBaseSummary[] }>("GET", "/api/knowledge-bases");
+    return body.knowledgeBases;
   }
 
   createKnowledgeBase(name: string) {

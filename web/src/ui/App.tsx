@@ -29,34 +29,48 @@ export function App() {
 function Shell({ user, onSignOut }: { user: string | null; onSignOut: () => void }) {
   const route = useRoute();
   const { state, error } = useWebSocket();
+  // A refusal of one channel (a missing execution) is that page's business, not the
+  // connection's: the badge shows an error only while the connection itself is down.
+  const connectionError = state === "connected" ? null : error;
+  const section = route.page === "knowledge-base" ? "knowledge-bases" : "executions";
   return (
     <>
       <header className="bar">
-        <strong>FlowMaestro</strong>
-        <nav>
-          <a href="#/executions">Executions</a>
-          <a href="#/knowledge-bases">Knowledge bases</a>
+        <a className="brand" href="#/executions">
+          <span className="brand-mark" aria-hidden="true" />
+          FlowMaestro
+        </a>
+        <nav aria-label="Main">
+          <a href="#/executions" aria-current={section === "executions" ? "page" : undefined}>
+            Executions
+          </a>
+          <a href="#/knowledge-bases" aria-current={section === "knowledge-bases" ? "page" : undefined}>
+            Knowledge bases
+          </a>
         </nav>
-        <span className={`badge state-${state}`} data-testid="connection" title={error?.message ?? ""}>
-          {state}
-          {error ? ` (${error.code})` : ""}
-        </span>
-        <span className="user">{user ?? "?"}</span>
-        <button type="button" onClick={onSignOut}>
-          Sign out
-        </button>
+        <div className="who">
+          <span className={`badge state-${state}`} data-testid="connection" title={connectionError?.message ?? ""}>
+            <span className="dot" aria-hidden="true" />
+            {state}
+            {connectionError ? ` (${connectionError.code})` : ""}
+          </span>
+          <span className="user">{user ?? "?"}</span>
+          <button type="button" className="btn btn-ghost btn-small" onClick={onSignOut}>
+            Sign out
+          </button>
+        </div>
       </header>
       <main>
         {error?.code === "unauthorized" && (
-          <p className="error" data-testid="signed-out">
+          <div className="alert alert-error" data-testid="signed-out" role="alert">
             The gateway refused the token ({error.message}).{" "}
-            <button type="button" onClick={onSignOut}>
+            <button type="button" className="btn btn-small" onClick={onSignOut}>
               Sign in again
             </button>
-          </p>
+          </div>
         )}
         {route.page === "executions" && <ExecutionsPage />}
-        {route.page === "execution" && <ExecutionPage executionId={route.executionId} />}
+        {route.page === "execution" && <ExecutionPage key={route.executionId} executionId={route.executionId} />}
         {route.page === "knowledge-base" && <KnowledgeBasePage knowledgeBaseId={route.knowledgeBaseId} />}
       </main>
     </>

@@ -1,7 +1,9 @@
 import { type FormEvent, useMemo, useState } from "react";
 import type { SubmitError } from "../../react";
 import type { JsonValue, UserInputRequiredData } from "../../sdk/events";
-import { answerOf, type Field, fieldsOf } from "./schemaFields";
+import { formatCountdown, formatDateTime } from "./format";
+import { answerOf, expectation, type Field, fieldsOf } from "./schemaFields";
+import { useNow } from "./useNow";
 
 interface Props {
   prompt: UserInputRequiredData;
@@ -23,41 +25,60 @@ export function PromptForm({ prompt, error, busy, onSubmit }: Props) {
     onSubmit(answerOf(fields, raws));
   };
   const fieldPaths = new Set(fields.map((f) => f.path));
-  // Errors no field shows, unless the message already says them.
-  const general = (error?.fields ?? []).filter(
-    (f) => (!fieldPaths.has(f.path) || f.path === "") && !error?.error.message.includes(f.message),
-  );
+  const refused = (error?.fields ?? []).map((f) => f.path);
+  // A refused field says what it expects in plain words, built from its schema.
+  const fieldMessage = (field: Field) => (refused.includes(field.path) ? [expectation(field)] : []);
+  const general = (error?.fields ?? []).filter((f) => !fieldPaths.has(f.path));
+  const title = error?.error.code === "invalid_input" ? "Please check your answer." : error?.error.message;
   return (
-    <form className="prompt" data-testid={`prompt-${prompt.inputId}`} onSubmit={submit}>
-      <p className="prompt-text">{prompt.prompt}</p>
-      {prompt.expiresAt && <p className="small">answer before {new Date(prompt.expiresAt).toLocaleTimeString()}</p>}
+    <form className="prompt" data-testid={`prompt-${prompt.inputId}`} onSubmit={submit} noValidate>
+      <p className="prompt-text" id={`prompt-text-${prompt.inputId}`}>
+        {prompt.prompt}
+      </p>
+      {prompt.expiresAt && <Deadline expiresAt={prompt.expiresAt} />}
       {fields.map((field) => (
         <FieldInput
           key={field.path}
           field={field}
           raw={raws[field.path]}
           onChange={(raw) => set(field.path, raw)}
-          errors={(error?.fields ?? []).filter((f) => f.path === field.path && f.path !== "").map((f) => f.message)}
+          errors={fieldMessage(field)}
         />
       ))}
       {error && (
-        <div className="error" data-testid="prompt-error" role="alert">
-          <strong>{error.error.code}</strong>: {error.error.message}
+        <div className="alert alert-error" data-testid="prompt-error" data-code={error.error.code} role="alert">
+          <strong>{title}</strong>
           {general.length > 0 && (
             <ul>
               {general.map((f, i) => (
-                <li key={i}>
-                  {f.path && <code>{f.path}</code>} {f.message}
-                </li>
+                <li key={i}>{f.message}</li>
               ))}
             </ul>
           )}
         </div>
       )}
-      <button type="submit" data-testid="prompt-submit" disabled={busy}>
-        Submit
-      </button>
+      <div className="actions">
+        <button type="submit" className="btn btn-primary" data-testid="prompt-submit" disabled={busy}>
+          {busy ? "Sending…" : "Submit answer"}
+        </button>
+      </div>
     </form>
+  );
+}
+
+/** "Answer by Tue 2 Dec 2026, 21:05:09 · in 23 h 59 min", counting down live. */
+function Deadline({ expiresAt }: { expiresAt: string }) {
+  const deadline = Date.parse(expiresAt);
+  const now = useNow(true);
+  return (
+    <p className="deadline" data-testid="deadline">
+      <span>
+        Answer by <time dateTime={expiresAt}>{formatDateTime(deadline)}</time>
+      </span>
+      <span className="countdown" data-testid="countdown" aria-live="off">
+        {formatCountdown(deadline, now)}
+      </span>
+    </p>
   );
 }
 
@@ -79,9 +100,9 @@ function FieldInput({
     case "boolean":
       // Yes/No with neither chosen: an unanswered boolean goes to the server as null.
       control = (
-        <span id={id} className="choices">
+        <span id={id} className="choices" role="radiogroup" aria-labelledby={`${id}-label`}>
           {([true, false] as const).map((v) => (
-            <label key={String(v)}>
+            <label key={String(v)} className="choice">
               <input
                 type="radio"
                 name={id}
@@ -129,16 +150,23 @@ function FieldInput({
         />
       );
   }
+  const label = field.path === "" ? "Your answer" : field.label;
   return (
     <div className={`field${errors.length ? " invalid" : ""}`}>
-      <label htmlFor={id}>
-        {field.label}
-        {field.required && field.path !== "" ? " *" : ""}
-      </label>
+      {field.kind === "boolean" ? (
+        <span id={`${id}-label`} className="field-label">
+          {label}
+        </span>
+      ) : (
+        <label htmlFor={id} id={`${id}-label`} className="field-label">
+          {label}
+          {field.required && field.path !== "" ? " (required)" : ""}
+        </label>
+      )}
       {control}
-      {field.description && <span className="small">{field.description}</span>}
+      {field.description && <span className="hint">{field.description}</span>}
       {errors.map((m, i) => (
-        <span key={i} className="error small" data-testid={`${testId}-error`}>
+        <span key={i} className="field-error" data-testid={`${testId}-error`}>
           {m}
         </span>
       ))}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { answerOf, fieldsOf } from "./schemaFields";
+import { answerOf, expectation, fieldsOf } from "./schemaFields";
 
 describe("prompt forms from JSON Schema", () => {
   it("makes one typed field per scalar input type", () => {
@@ -41,5 +41,18 @@ describe("an unanswered boolean", () => {
     const fields = fieldsOf("boolean", { type: "boolean" }, null);
     expect(answerOf(fields, {})).toBeNull();
     expect(answerOf(fields, { "": false })).toBe(false);
+  });
+});
+
+describe("what a field expects, in plain words", () => {
+  const say = (inputType: string, schema: Record<string, never> | object, choices: string[] | null = null) =>
+    expectation(fieldsOf(inputType, schema as never, choices)[0]!);
+  it("says it from the schema", () => {
+    expect(say("boolean", { type: "boolean" })).toBe("Choose Yes or No.");
+    expect(say("number", { type: "number", minimum: 1, maximum: 10 })).toBe("Enter a number from 1 to 10.");
+    expect(say("number", { type: "integer", minimum: 0 })).toBe("Enter a whole number of at least 0.");
+    expect(say("choice", { enum: ["low", "high"] }, ["low", "high"])).toBe("Choose one of: low, high.");
+    expect(say("text", { type: "string", minLength: 1 })).toBe("Enter an answer.");
+    expect(say("text", { type: "string", minLength: 3, maxLength: 50 })).toBe("Enter 3 to 50 characters.");
   });
 });

@@ -11,6 +11,8 @@ export interface Field {
   options: JsonValue[];
   required: boolean;
   description: string | null;
+  /** The field's own schema, for messages in plain words. */
+  schema: Schema;
 }
 
 type Schema = { [key: string]: JsonValue };
@@ -47,6 +49,7 @@ export function fieldsOf(inputType: string, schema: Schema, choices: JsonValue[]
         options: Array.isArray(s["enum"]) ? s["enum"] : [],
         required: required.includes(name),
         description: typeof s["description"] === "string" ? s["description"] : null,
+        schema: s,
       };
     });
   }
@@ -60,6 +63,7 @@ export function fieldsOf(inputType: string, schema: Schema, choices: JsonValue[]
       options: choices ?? (Array.isArray(schema["enum"]) ? schema["enum"] : []),
       required: true,
       description: typeof schema["description"] === "string" ? schema["description"] : null,
+      schema,
     },
   ];
 }
@@ -101,4 +105,41 @@ export function answerOf(fields: Field[], raws: Record<string, string | boolean>
     answer[field.path.slice(1)] = valueOf(field, raw);
   }
   return answer;
+}
+
+const show = (v: JsonValue) => (typeof v === "string" ? v : JSON.stringify(v));
+
+/**
+ * What a field expects, in plain words built from its schema: "Choose Yes or No.", "Enter a
+ * number from 1 to 10." Shown instead of the validator's wording when an answer is refused.
+ */
+export function expectation(field: Field): string {
+  const s = field.schema;
+  const min = typeof s["minimum"] === "number" ? s["minimum"] : null;
+  const max = typeof s["maximum"] === "number" ? s["maximum"] : null;
+  switch (field.kind) {
+    case "boolean":
+      return "Choose Yes or No.";
+    case "choice":
+      return field.options.length > 0 && field.options.length <= 6
+        ? `Choose one of: ${field.options.map(show).join(", ")}.`
+        : "Choose one of the options.";
+    case "number": {
+      const what = s["type"] === "integer" ? "a whole number" : "a number";
+      if (min !== null && max !== null) return `Enter ${what} from ${min} to ${max}.`;
+      if (min !== null) return `Enter ${what} of at least ${min}.`;
+      if (max !== null) return `Enter ${what} of at most ${max}.`;
+      return `Enter ${what}.`;
+    }
+    case "json":
+      return "Enter valid JSON of the expected shape.";
+    default: {
+      const lo = typeof s["minLength"] === "number" ? s["minLength"] : null;
+      const hi = typeof s["maxLength"] === "number" ? s["maxLength"] : null;
+      if (lo !== null && lo > 0 && hi !== null) return `Enter ${lo} to ${hi} characters.`;
+      if (lo !== null && lo > 0) return lo === 1 ? "Enter an answer." : `Enter at least ${lo} characters.`;
+      if (hi !== null) return `Enter at most ${hi} characters.`;
+      return "Enter an answer.";
+    }
+  }
 }

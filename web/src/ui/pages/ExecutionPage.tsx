@@ -1,48 +1,97 @@
+import { useMemo, useState } from "react";
 import { useExecutionEvents, useFlowState, useUserInput } from "../../react";
+import type { FlowGraph as Graph } from "../../sdk/api";
 import { executionChannel } from "../../sdk/channels";
+import { displayStatuses, nodeCounts, nodeHistories, skippedNodes } from "../../store/flow";
 import { AgentPanel } from "../components/AgentPanel";
-import { NodeTimeline } from "../components/NodeTimeline";
+import { FlowGraph } from "../components/FlowGraph";
+import { formatDateTime, formatDuration, plural } from "../components/format";
+import { NodeDetails } from "../components/NodeDetails";
 import { ProgressBar } from "../components/ProgressBar";
 import { PromptForm } from "../components/PromptForm";
 import { StatusBadge } from "../components/StatusBadge";
+import { Timeline } from "../components/Timeline";
+import { useNow } from "../components/useNow";
+import { useSnapshot } from "../components/useSnapshot";
+
+const FINAL = new Set(["completed", "failed", "cancelled"]);
 
 export function ExecutionPage({ executionId }: { executionId: string }) {
-  const { view, nodes, events, agentIds } = useExecutionEvents(executionId);
+  const { view, events, agentIds } = useExecutionEvents(executionId);
   const { prompts, submit, errors, submitting } = useUserInput(executionId);
   const channel = useFlowState((s) => s.channels[executionChannel(executionId)]);
+  const { snapshot, error: loadError } = useSnapshot(executionId);
+  const [selected, setSelected] = useState<string | null>(null);
+
+  // Executions recorded before graphs were: the nodes seen so far, without edges.
+  const graph: Graph = useMemo(
+    () => snapshot?.graph ?? { nodes: view.nodeOrder.map((id) => ({ id, type: view.nodes[id]?.nodeType ?? "", after: [] })) },
+    [snapshot, view.nodeOrder, view.nodes],
+  );
+  const histories = useMemo(() => nodeHistories(events), [events]);
+  const skipped = useMemo(() => skippedNodes(graph, view, histories), [graph, view, histories]);
+  const statuses = useMemo(() => displayStatuses(graph, view, skipped), [graph, view, skipped]);
+  const counts = nodeCounts(snapshot?.graph ?? null, view, skipped);
+  const running = !FINAL.has(view.status);
+  const now = useNow(running && events.length > 0);
+  const first = events[0] ? Date.parse(events[0].timestamp) : null;
+  const last = events.at(-1) ? Date.parse(events.at(-1)!.timestamp) : null;
+
+  const missing = loadError?.code === "not_found" || channel?.error?.code === "not_found";
+  if (missing || loadError?.code === "forbidden" || channel?.error?.code === "forbidden") {
+    return (
+      <section className="card empty-state" data-testid="execution-missing">
+        <h1>Execution not found</h1>
+        <p>
+          There is no execution <code>{executionId}</code> that you can see. It may belong to another user, or the id
+          may be mistyped.
+        </p>
+        <a className="btn btn-primary" href="#/executions">
+          All executions
+        </a>
+      </section>
+    );
+  }
+
+  const selectedType = graph.nodes.find((n) => n.id === selected)?.type ?? view.nodes[selected ?? ""]?.nodeType ?? "";
   return (
     <>
-      <section className="execution-head" data-testid="execution" data-status={view.status}>
-        <h2>
-          {view.workflowId ?? "execution"} <code className="small">{executionId}</code>{" "}
+      <section className="card execution-head" data-testid="execution" data-status={view.status}>
+        <div className="head-row">
+          <div>
+            <p className="eyebrow">Execution</p>
+            <h1>{view.workflowId ?? snapshot?.flowName ?? "…"}</h1>
+            <p className="muted mono">{executionId}</p>
+          </div>
           <StatusBadge status={view.status} />
-        </h2>
-        <ProgressBar value={view.progress} />
-        <p className="small">
-          {view.completedNodes}/{view.totalNodes} nodes
-          {view.durationMs !== null ? ` · ${view.durationMs} ms` : ""}
+        </div>
+        <ProgressBar value={view.progress} label="Execution progress" />
+        <p className="muted" data-testid="node-counts">
+          {counts.done} of {plural(counts.total, "node")} done
+          {counts.skipped > 0 ? `, ${counts.skipped} skipped` : ""}
+          {view.durationMs !== null ? ` · took ${formatDuration(view.durationMs)}` : ""}
+          {first !== null ? ` · started ${formatDateTime(first)}` : ""}
         </p>
         {channel?.error && (
-          <p className="error" data-testid="channel-error">
-            {channel.error.code}: {channel.error.message}
-          </p>
+          <div className="alert alert-error" data-testid="channel-error" role="alert">
+            Live updates stopped: {channel.error.message}
+          </div>
+        )}
+        {loadError && !missing && (
+          <div className="alert alert-error" role="alert">
+            Could not load the flow: {loadError.message}
+          </div>
         )}
         {view.error && (
-          <p className="error" data-testid="execution-error">
-            {view.failedNodeId ? `${view.failedNodeId}: ` : ""}
-            {view.error.type}: {view.error.message}
-          </p>
-        )}
-        {view.outputs && (
-          <details>
-            <summary>Outputs</summary>
-            <pre data-testid="outputs">{JSON.stringify(view.outputs, null, 2)}</pre>
-          </details>
+          <div className="alert alert-error" data-testid="execution-error" role="alert">
+            <strong>{view.failedNodeId ? `Node ${view.failedNodeId} failed` : "The execution failed"}</strong>{" "}
+            {view.error.message} <span className="muted">({view.error.type})</span>
+          </div>
         )}
       </section>
       {prompts.length > 0 && (
-        <section data-testid="prompts">
-          <h3>Waiting for you</h3>
+        <section className="card card-attention" data-testid="prompts">
+          <h2>Waiting for you</h2>
           {prompts.map((p) => (
             <PromptForm
               key={p.inputId}
@@ -54,14 +103,45 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
           ))}
         </section>
       )}
-      <section>
-        <h3>Nodes</h3>
-        <NodeTimeline nodes={nodes} />
+      <div className={`graph-layout${selected ? " with-details" : ""}`}>
+        <section className="card">
+          <h2>Flow</h2>
+          <FlowGraph graph={graph} nodes={view.nodes} statuses={statuses} selected={selected} onSelect={setSelected} />
+          <p className="muted small">Select a node to see its inputs, outputs and attempts.</p>
+        </section>
+        {selected && (
+          <NodeDetails
+            nodeId={selected}
+            type={selectedType}
+            node={view.nodes[selected]}
+            status={statuses[selected] ?? "pending"}
+            history={histories[selected]}
+            onClose={() => setSelected(null)}
+          />
+        )}
+      </div>
+      <section className="card">
+        <h2>Timeline</h2>
+        {first !== null && (
+          <Timeline
+            order={graph.nodes.map((n) => n.id)}
+            histories={histories}
+            start={first}
+            end={running ? Math.max(now, last ?? first) : (last ?? first)}
+          />
+        )}
+        {first === null && <p className="muted">Nothing has happened yet.</p>}
       </section>
       {agentIds.map((agentId) => (
         <AgentPanel key={agentId} agentId={agentId} executionId={executionId} />
       ))}
-      <section>
+      {view.outputs && (
+        <section className="card">
+          <h2>Outputs</h2>
+          <pre className="code" data-testid="outputs">{JSON.stringify(view.outputs, null, 2)}</pre>
+        </section>
+      )}
+      <section className="card">
         <details>
           <summary>Events ({events.length})</summary>
           <ol className="events">

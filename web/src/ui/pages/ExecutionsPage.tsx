@@ -2,6 +2,7 @@ import { type FormEvent, useEffect, useState } from "react";
 import { useFlowMaestro, useFlowState } from "../../react";
 import type { ExecutionSummary } from "../../sdk/api";
 import type { JsonValue } from "../../sdk/events";
+import { formatDateTime } from "../components/format";
 import { StatusBadge } from "../components/StatusBadge";
 import { executionHref } from "../route";
 
@@ -13,11 +14,16 @@ const EXAMPLES: Record<string, Record<string, JsonValue>> = {
   retry: { url: "http://127.0.0.1:8000/healthz" },
 };
 
+const STATUSES = ["pending", "running", "waiting", "completed", "failed", "cancelled"];
+
 export function ExecutionsPage() {
   const { client } = useFlowMaestro();
-  const [executions, setExecutions] = useState<ExecutionSummary[]>([]);
+  const [executions, setExecutions] = useState<ExecutionSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  // Live: every event of the user's executions reaches the store over the user channel.
+  const [status, setStatus] = useState("");
+  const [flow, setFlow] = useState("");
+  // Live: every event of the user's executions reaches the store over the user channel; a
+  // new execution id refetches the list, a status change shows at once.
   const live = useFlowState((s) => s.executions);
   const known = Object.keys(live).length;
 
@@ -32,38 +38,73 @@ export function ExecutionsPage() {
     };
   }, [client, known]);
 
+  const rows = (executions ?? []).map((e) => ({ ...e, status: live[e.executionId]?.view.status ?? e.status }));
+  const flows = [...new Set(rows.map((e) => e.flowName))].sort();
+  const shown = rows.filter((e) => (!status || e.status === status) && (!flow || e.flowName === flow));
+
   return (
-    <>
+    <div className="grid-2">
       <StartForm />
-      <section>
-        <h2>Executions</h2>
-        {error && <p className="error">{error}</p>}
-        <table data-testid="executions">
-          <thead>
-            <tr>
-              <th>Execution</th>
-              <th>Flow</th>
-              <th>Status</th>
-              <th>Created</th>
-            </tr>
-          </thead>
-          <tbody>
-            {executions.map((e) => (
-              <tr key={e.executionId}>
-                <td>
-                  <a href={executionHref(e.executionId)}>{e.executionId}</a>
-                </td>
-                <td>{e.flowName}</td>
-                <td>
-                  <StatusBadge status={live[e.executionId]?.view.status ?? e.status} />
-                </td>
-                <td>{e.createdAt ? new Date(e.createdAt).toLocaleString() : ""}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+      <section className="card">
+        <h1>Executions</h1>
+        <div className="filters" role="search" aria-label="Filter the executions">
+          <div className="field">
+            <label htmlFor="filter-status">Status</label>
+            <select id="filter-status" data-testid="filter-status" value={status} onChange={(e) => setStatus(e.target.value)}>
+              <option value="">Any status</option>
+              {STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {s}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="filter-flow">Flow</label>
+            <select id="filter-flow" data-testid="filter-flow" value={flow} onChange={(e) => setFlow(e.target.value)}>
+              <option value="">Any flow</option>
+              {flows.map((f) => (
+                <option key={f} value={f}>
+                  {f}
+                </option>
+              ))}
+            </select>
+          </div>
+        </div>
+        {error && <p className="alert alert-error">{error}</p>}
+        {executions !== null && shown.length === 0 && (
+          <p className="muted">{rows.length === 0 ? "No execution yet: start a flow." : "No execution matches these filters."}</p>
+        )}
+        {shown.length > 0 && (
+          <div className="table-wrap">
+            <table data-testid="executions">
+              <thead>
+                <tr>
+                  <th>Flow</th>
+                  <th>Status</th>
+                  <th className="hide-narrow">Started</th>
+                  <th>Execution</th>
+                </tr>
+              </thead>
+              <tbody>
+                {shown.map((e) => (
+                  <tr key={e.executionId} data-testid={`execution-row-${e.executionId}`} data-status={e.status}>
+                    <td>{e.flowName}</td>
+                    <td>
+                      <StatusBadge status={e.status} />
+                    </td>
+                    <td className="hide-narrow muted">{e.createdAt ? formatDateTime(e.createdAt) : ""}</td>
+                    <td>
+                      <a href={executionHref(e.executionId)}>{e.executionId}</a>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
       </section>
-    </>
+    </div>
   );
 }
 
@@ -101,26 +142,33 @@ function StartForm() {
   };
 
   return (
-    <section>
-      <h2>Start a flow</h2>
-      <form className="start" onSubmit={start}>
-        <label>
-          Flow
-          <input list="example-flows" data-testid="flow" value={flow} onChange={(e) => chooseFlow(e.target.value)} />
+    <section className="card">
+      <h1>Start a flow</h1>
+      <form className="form" onSubmit={start}>
+        <div className="field">
+          <label htmlFor="start-flow">Flow</label>
+          <input id="start-flow" list="example-flows" data-testid="flow" value={flow} onChange={(e) => chooseFlow(e.target.value)} />
           <datalist id="example-flows">
             {Object.keys(EXAMPLES).map((name) => (
               <option key={name} value={name} />
             ))}
           </datalist>
-        </label>
-        <label>
-          Inputs (JSON)
-          <textarea data-testid="inputs" rows={2} value={inputs} onChange={(e) => setInputs(e.target.value)} />
-        </label>
-        <button type="submit" data-testid="start" disabled={busy}>
-          Start
-        </button>
-        {error && <p className="error" data-testid="start-error">{error}</p>}
+          <span className="hint">An example: {Object.keys(EXAMPLES).join(", ")}.</span>
+        </div>
+        <div className="field">
+          <label htmlFor="start-inputs">Inputs (JSON)</label>
+          <textarea id="start-inputs" data-testid="inputs" rows={3} value={inputs} onChange={(e) => setInputs(e.target.value)} />
+        </div>
+        <div className="actions">
+          <button type="submit" className="btn btn-primary" data-testid="start" disabled={busy}>
+            {busy ? "Starting…" : "Start"}
+          </button>
+        </div>
+        {error && (
+          <p className="alert alert-error" data-testid="start-error" role="alert">
+            {error}
+          </p>
+        )}
       </form>
     </section>
   );

@@ -15,18 +15,30 @@ export function SignInPage({ onSignedIn }: { onSignedIn: () => void }) {
   };
   return (
     <main className="signin">
-      <h1>FlowMaestro</h1>
-      <form onSubmit={submit}>
-        <label htmlFor="token">Development token</label>
-        <p className="hint">
-          Mint one with <code>flowmaestro token --user USER</code> (or copy the one <code>flowmaestro dev</code> prints).
-        </p>
-        <textarea id="token" data-testid="token" rows={4} value={token} onChange={(e) => setToken(e.target.value)} />
-        {error && <p className="error">{error}</p>}
-        <button type="submit" data-testid="sign-in">
-          Sign in
-        </button>
-      </form>
+      <section className="card">
+        <h1>
+          <span className="brand-mark" aria-hidden="true" /> FlowMaestro
+        </h1>
+        <form className="form" onSubmit={submit}>
+          <div className="field">
+            <label htmlFor="token">Development token</label>
+            <textarea id="token" data-testid="token" rows={4} value={token} onChange={(e) => setToken(e.target.value)} />
+            <span className="hint">
+              Mint one with <code>flowmaestro token --user USER</code>, or copy the one <code>flowmaestro dev</code> prints.
+            </span>
+          </div>
+          {error && (
+            <p className="alert alert-error" role="alert">
+              {error}
+            </p>
+          )}
+          <div className="actions">
+            <button type="submit" className="btn btn-primary" data-testid="sign-in">
+              Sign in
+            </button>
+          </div>
+        </form>
+      </section>
     </main>
   );
 }
