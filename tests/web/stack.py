@@ -85,6 +85,9 @@ class Stack:
             "FLOWMAESTRO_JWT_SECRET": secret,
             "FLOWMAESTRO_GATEWAY_HOST": "127.0.0.1",
             "FLOWMAESTRO_GATEWAY_PORT": str(self.port),
+            # The retry example calls a local test server, which the egress guard refuses
+            # unless the operator allows it.
+            "FLOWMAESTRO_LIMITS__EGRESS_ALLOW": '["127.0.0.1/32"]',
         }
         artifacts.mkdir(parents=True, exist_ok=True)
         self.worker = Process("worker", env, artifacts / "worker.log")

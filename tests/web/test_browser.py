@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from gateway.auth import mint_token
+from tests.http_server import scripted_server
 from tests.web.stack import Stack
+from workflows.flow import load_flow
 from workflows.messages import (
     PENDING_INPUTS,
     PROVIDE_INPUT,
@@ -86,7 +88,9 @@ async def _serve(stack: Stack, client: Client, request: dict[str, Any]) -> None:
             raise AssertionError(f"unknown request from the browser script: {other}")
 
 
-async def _drive(script: str, stack: Stack, client: Client, token: str) -> list[str]:
+async def _drive(
+    script: str, stack: Stack, client: Client, token: str, env: dict[str, str]
+) -> list[str]:
     """Run one browser script to its end, serving its requests; returns its output."""
     node = shutil.which("node")
     assert node is not None
@@ -94,7 +98,13 @@ async def _drive(script: str, stack: Stack, client: Client, token: str) -> list[
         node,
         f"e2e/{script}",
         cwd=WEB,
-        env={**os.environ, "BASE_URL": stack.base_url, "TOKEN": token, "ARTIFACTS": str(ARTIFACTS)},
+        env={
+            **os.environ,
+            **env,
+            "BASE_URL": stack.base_url,
+            "TOKEN": token,
+            "ARTIFACTS": str(ARTIFACTS),
+        },
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
@@ -124,14 +134,19 @@ async def _drive(script: str, stack: Stack, client: Client, token: str) -> list[
     return output
 
 
-async def _run(script: str, database_dsn: str, temporal_env: WorkflowEnvironment) -> None:
+async def _run(
+    script: str,
+    database_dsn: str,
+    temporal_env: WorkflowEnvironment,
+    env: dict[str, str] | None = None,
+) -> None:
     secret = uuid.uuid4().hex
     address = temporal_env.client.service_client.config.target_host
     async with Stack(
         database_dsn, address, secret, ARTIFACTS / script.removesuffix(".mjs")
     ) as stack:
         token = mint_token(secret, "browser-user", 3600)
-        output = await _drive(script, stack, temporal_env.client, token)
+        output = await _drive(script, stack, temporal_env.client, token, env or {})
     assert output[-1] == "-- done"
 
 
@@ -151,3 +166,29 @@ async def test_agent_flow_in_the_browser(
     await _run("agent.mjs", database_dsn, temporal_env)
     for name in ("11-agent-streaming", "12-agent-done", "13-knowledge-base"):
         assert (ARTIFACTS / f"{name}.png").is_file()
+
+
+def _expected_graphs() -> dict[str, dict[str, list[str]]]:
+    """Each example's node ids and `from->to` edges, read from its flow file."""
+    graphs = {}
+    for name in ("approval", "parallel", "retry", "agent_approval"):
+        flow = load_flow(ROOT / "examples" / f"{name}.yaml")
+        graphs[name] = {
+            "nodes": [n.id for n in flow.nodes],
+            "edges": [f"{d}->{n.id}" for n in flow.nodes for d in n.after],
+        }
+    return graphs
+
+
+async def test_graph_timeline_and_accessibility_in_the_browser(
+    database_dsn: str, temporal_env: WorkflowEnvironment
+) -> None:
+    """Every example's graph, live statuses, the retry badge and timeline, axe on every page,
+    screenshots at 1400 and 390 px."""
+    async with scripted_server([(503, b"busy"), (200, {"ok": True})]) as (url, seen):
+        env = {"EXPECTED": json.dumps(_expected_graphs()), "RETRY_URL": url}
+        await _run("graph.mjs", database_dsn, temporal_env, env)
+    assert len(seen) == 2
+    for name in ("20-sign-in", "21-execution-waiting", "24-execution-retry", "26-executions"):
+        for width in ("wide", "phone"):
+            assert (ARTIFACTS / f"{name}-{width}.png").is_file()

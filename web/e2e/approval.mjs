@@ -49,7 +49,7 @@ try {
   await page.getByTestId("prompt-submit").click();
   const error = page.getByTestId("prompt-error");
   await error.waitFor({ timeout: TIMEOUT });
-  check((await error.textContent()).includes("invalid_input"), "the error names invalid_input");
+  check((await error.getAttribute("data-code")) === "invalid_input", "the error is invalid_input");
   await shot(page, "04-invalid-answer");
 
   step("a good answer closes the prompt in both tabs and the execution completes");

@@ -40,8 +40,7 @@ export function FlowGraph({ graph, nodes, statuses, selected, onSelect }: Props)
       <svg
         className="flow-graph"
         data-testid="graph"
-        width={layout.width}
-        height={layout.height}
+        style={{ width: "100%", maxWidth: layout.width, height: "auto" }}
         viewBox={`0 0 ${layout.width} ${layout.height}`}
         role="group"
         aria-label="The flow's nodes and edges"
@@ -107,7 +106,6 @@ function GraphNode({
       role="button"
       tabIndex={0}
       aria-pressed={selected}
-      aria-label={label}
       onClick={() => onSelect(box.id)}
       onKeyDown={(e) => {
         if (e.key === "Enter" || e.key === " ") {
@@ -116,6 +114,7 @@ function GraphNode({
         }
       }}
     >
+      {/* The accessible name (SVG takes it from the title), also the hover tooltip. */}
       <title>{label}</title>
       <rect className="node-box" width={box.width} height={box.height} rx={10} />
       <rect className="node-stripe" width={5} height={box.height} rx={2} />
@@ -140,10 +139,10 @@ function GraphNode({
         {duration ? ` · ${duration}` : status === "skipped" ? " · skipped" : ""}
       </text>
       {retries > 0 && (
-        <g className="retry-badge" data-testid={`retry-badge-${box.id}`} data-retries={retries} transform={`translate(${box.width - 14},0)`}>
-          <circle r={11} />
-          <text textAnchor="middle" dy="0.35em">
-            ↻{retries}
+        <g className="retry-badge" data-testid={`retry-badge-${box.id}`} data-retries={retries} transform={`translate(${box.width - 58},-9)`}>
+          <rect width={66} height={18} rx={9} />
+          <text x={33} y={9} textAnchor="middle" dy="0.35em">
+            ↻ {retries} {retries === 1 ? "retry" : "retries"}
           </text>
         </g>
       )}

@@ -39,7 +39,7 @@ export function Timeline({ order, histories, start, end }: Props) {
                   return (
                     <span key={a.attempt}>
                       <span
-                        className={`bar bar-${a.outcome}`}
+                        className={`tl-bar tl-${a.outcome}`}
                         data-testid={`attempt-${id}-${a.attempt}`}
                         data-outcome={a.outcome}
                         style={{ left: pct(a.startedAt), width: width(a.startedAt, to) }}
@@ -49,7 +49,7 @@ export function Timeline({ order, histories, start, end }: Props) {
                       />
                       {gap && (
                         <span
-                          className="bar bar-backoff"
+                          className="tl-bar tl-backoff"
                           data-testid={`backoff-${id}-${a.attempt}`}
                           style={{ left: pct(gap.from), width: width(gap.from, gap.to) }}
                           title={`backoff before attempt ${a.attempt + 1}: ${formatDuration(gap.to - gap.from)}`}
@@ -61,7 +61,7 @@ export function Timeline({ order, histories, start, end }: Props) {
                 {waits.map((w) => (
                   <span
                     key={w.inputId}
-                    className="bar bar-wait"
+                    className="tl-bar tl-wait"
                     data-testid={`wait-${id}`}
                     data-outcome={w.outcome}
                     style={{ left: pct(w.from), width: width(w.from, w.to ?? end) }}
