@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from typing import TYPE_CHECKING
 
@@ -24,7 +25,7 @@ from activities.failure import Failure
 from activities.nodes.base import InputRequest, NodeContext, NodeRegistry, NodeServices
 from activities.nodes.registry import NODE_TYPES
 from activities.retry import RetrySpec
-from activities.templating import render
+from activities.templating import LIMIT
 
 if TYPE_CHECKING:
     from datetime import timedelta
@@ -83,11 +84,16 @@ class NodeActivities:
         )
         begun = time.monotonic()
         try:
-            rendered = render(inp.config, inp.context)
+            rendered = await self._services.renderer.render(inp.config, inp.context)
             config = executor_type.config_model.model_validate(rendered)
         except (TemplateError, ValidationError) as exc:
             await ctx.emit(*self._started(ctx, inp, inp.config, waiting=False))
-            raise await self._failed(ctx, inp, Failure.of(exc, inp.timeout_seconds)) from exc
+            reported = Failure.of(exc, inp.timeout_seconds)
+            if isinstance(exc, TemplateError) and exc.type == LIMIT:
+                reported = dataclasses.replace(
+                    reported, message=f"node {inp.node_id!r}: {reported.message}"
+                )
+            raise await self._failed(ctx, inp, reported) from exc
         waiting = executor_type.waits_for_input
         started = self._started(ctx, inp, rendered, waiting=waiting)
         if waiting and self._services.pool is not None:

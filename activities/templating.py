@@ -1,43 +1,308 @@
-"""Sandboxed Jinja templates over an execution's `inputs` and earlier nodes' outputs (`nodes`).
+"""Sandboxed Jinja templates over an execution's `inputs` and earlier nodes' outputs (`nodes`),
+with a budget, because every template is untrusted.
 
 No `eval`: Jinja's SandboxedEnvironment refuses unsafe attribute access, and a missing name
 is an error (StrictUndefined), never a silent empty string. A string that is exactly one
 `{{ expression }}` renders to the expression's native value (a number stays a number).
+
+The sandbox alone bounds neither time nor memory, so:
+- nothing is evaluated at compile time: the environment is `optimized=False` and its code
+  generator never folds an output expression into a constant (Jinja would otherwise compute
+  `{{ 3**(3*10**7) }}` while compiling);
+- checking a flow (`references`) only parses, after bounding the template's size and
+  nesting, and walks the tree without recursion;
+- rendering has a budget (`Limits.template_*`): every loop iteration, call, filter and
+  operator counts; `range()` is bounded; `**`, `*`, `replace`, `join` and padding refuse a
+  result that would be too big before computing it; every piece of output and every string
+  or list built counts against the output limit. Going over is `TemplateError` with type
+  `template_limit`.
+The hard bound on time (and memory) is the render process (activities/render_pool.py).
 """
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
+import functools
 import json
 import re
+from collections.abc import Iterable, Iterator, Sized
 from typing import TYPE_CHECKING, Any
 
 import jinja2
-from jinja2 import meta
+import jinja2.runtime
 from jinja2 import nodes as ast
+from jinja2.compiler import CodeGenerator
 from jinja2.sandbox import SandboxedEnvironment
 
 from activities.errors import TemplateError
+from security import Limits
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from pydantic import JsonValue
 
+LIMIT = "template_limit"
+_MAX_INT_BITS = 1 << 16
+# A printf/format width or precision of 5+ digits, or taken from an argument (`*`).
+_WIDE_FORMAT = re.compile(r"%[-#0 +]*(\*|\d{5,})|%[-#0 +]*\d*\.(\*|\d{5,})|\{[^}]*?\d{5,}")
+_OPENERS = {"(": ")", "[": "]", "{": "}"}
+_BLOCK = re.compile(r"\{%-?\s*(end)?(for|if|macro|call|filter|set|with|block|raw)\b")
 
-class _JsonEnvironment(SandboxedEnvironment):
-    """`a.b` on a JSON object means its key `b` first, so `nodes.x.items` is the data's
-    `items`, not the dict method."""
+
+class _OverBudgetError(Exception):
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+@dataclasses.dataclass(slots=True)
+class _Budget:
+    limits: Limits
+    operations: int = 0
+    output: int = 0
+
+    def step(self, count: int = 1) -> None:
+        self.operations += count
+        if self.operations > self.limits.template_max_operations:
+            raise _OverBudgetError(
+                f"more than {self.limits.template_max_operations} operations "
+                "(FLOWMAESTRO_LIMITS__TEMPLATE_MAX_OPERATIONS)"
+            )
+
+    def size(self, produced: int) -> None:
+        self.output += produced
+        if self.output > self.limits.template_max_output_chars:
+            raise _OverBudgetError(
+                f"output over {self.limits.template_max_output_chars} characters "
+                "(FLOWMAESTRO_LIMITS__TEMPLATE_MAX_OUTPUT_CHARS)"
+            )
+
+    def room(self, needed: int) -> None:
+        """Refuse, before computing it, a result of `needed` characters or items."""
+        if self.output + needed > self.limits.template_max_output_chars:
+            raise _OverBudgetError(
+                f"a result of {needed} characters or items is over the output limit "
+                "(FLOWMAESTRO_LIMITS__TEMPLATE_MAX_OUTPUT_CHARS)"
+            )
+
+    def charge(self, value: Any) -> Any:
+        if isinstance(value, str | bytes | list | tuple | dict):
+            self.size(len(value))
+        elif isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+            raise _OverBudgetError(f"an integer over {_MAX_INT_BITS} bits")
+        return value
+
+
+_BUDGET: contextvars.ContextVar[_Budget] = contextvars.ContextVar("template_budget")
+
+
+def _budget() -> _Budget:
+    try:
+        return _BUDGET.get()
+    except LookupError:
+        # Compiling or rendering outside `render` (never done): the default budget.
+        budget = _Budget(Limits())
+        _BUDGET.set(budget)
+        return budget
+
+
+class _CountedIterator(Iterator[Any]):
+    """Each item a loop takes is one operation."""
+
+    def __init__(self, iterable: Iterable[Any]) -> None:
+        self._it = iter(iterable)
+
+    def __iter__(self) -> _CountedIterator:
+        return self
+
+    def __next__(self) -> Any:
+        item = next(self._it)
+        _budget().step()
+        return item
+
+
+def _counted(iterable: Iterable[Any]) -> Iterable[Any]:
+    # Sized iterables stay sized (loop.length, loop.last need it): count as they are used.
+    if isinstance(iterable, Sized):
+        return _CountedSized(iterable)
+    return _CountedIterator(iterable)
+
+
+class _CountedSized(Iterable[Any]):
+    def __init__(self, iterable: Any) -> None:
+        self._iterable = iterable
+
+    def __len__(self) -> int:
+        return len(self._iterable)
+
+    def __iter__(self) -> Iterator[Any]:
+        return _CountedIterator(self._iterable)
+
+
+_ITER = "__fm_counted"
+
+
+def _bounded_range(*args: int) -> range:
+    result = range(*args)
+    maximum = _budget().limits.template_max_range
+    if len(result) > maximum:
+        raise _OverBudgetError(
+            f"range of {len(result)} items, over {maximum} (FLOWMAESTRO_LIMITS__TEMPLATE_MAX_RANGE)"
+        )
+    return result
+
+
+class _NoFoldingCodeGenerator(CodeGenerator):
+    """Never evaluates user expressions while compiling; wraps every loop's iterable so
+    its iterations count."""
+
+    def _output_child_to_const(self, node: ast.Expr, frame: Any, finalize: Any) -> str:
+        if isinstance(node, ast.TemplateData):
+            return str(super()._output_child_to_const(node, frame, finalize))
+        raise ast.Impossible()
+
+    def visit_Template(self, node: ast.Template, frame: Any = None) -> None:
+        for found in _walk(node):
+            if isinstance(found, ast.For):
+                call = ast.Call(ast.Name(_ITER, "load"), [found.iter], [], None, None)
+                found.iter = call.set_lineno(found.lineno).set_environment(self.environment)
+        super().visit_Template(node, frame)
+
+
+def _walk(tree: ast.Node) -> Iterator[ast.Node]:
+    """Every node of `tree`, without recursion (a deep tree cannot overflow the stack)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(node.iter_child_nodes())
+
+
+def _bounded_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+    """A number that sets a result's size (a width, a count) is bounded by the output."""
+    budget = _budget()
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            budget.room(value)
+
+
+def _check_join(separator: str, items: Any) -> None:
+    if isinstance(items, Sized):
+        _budget().room(len(separator) * max(len(items) - 1, 0))
+
+
+def _check_replace(text: Any, old: Any, new: Any, count: Any = -1) -> None:
+    if isinstance(text, str) and isinstance(old, str) and isinstance(new, str):
+        occurrences = text.count(old) if old else len(text) + 1
+        if isinstance(count, int) and count >= 0:
+            occurrences = min(occurrences, count)
+        _budget().room(len(text) + occurrences * max(len(new) - len(old), 0))
+
+
+def _check_format(fmt: Any) -> None:
+    if isinstance(fmt, str) and _WIDE_FORMAT.search(fmt):
+        raise _OverBudgetError("a format width or precision over 9999")
+
+
+_PASSED = (jinja2.nodes.EvalContext, jinja2.runtime.Context, jinja2.Environment)
+
+
+def _guarded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        budget = _budget()
+        budget.step()
+        values = [a for a in args if not isinstance(a, _PASSED)]
+        if name == "replace" and len(values) >= 3:
+            _check_replace(*values[:4])
+        elif name == "join" and values:
+            _check_join(str(values[1] if len(values) > 1 else kwargs.get("d", "")), values[0])
+        elif name == "format" and values:
+            _check_format(values[0])
+        elif name == "indent" and values and isinstance(values[0], str):
+            width = values[1] if len(values) > 1 else kwargs.get("width", 4)
+            if isinstance(width, int):
+                budget.room(width * (values[0].count("\n") + 1))
+        elif name == "tojson":
+            indent = values[1] if len(values) > 1 else kwargs.get("indent")
+            if isinstance(indent, int) and indent > 16:
+                raise _OverBudgetError("tojson indent over 16")
+        _bounded_args(tuple(values[1:]), kwargs)
+        return budget.charge(func(*args, **kwargs))
+
+    return guarded
+
+
+class _BudgetEnvironment(SandboxedEnvironment):
+    """The sandbox, with the budget of the render in progress."""
+
+    intercepted_binops = frozenset({"+", "-", "*", "/", "//", "%", "**"})
+    intercepted_unops = frozenset({"-", "+"})
+    code_generator_class = _NoFoldingCodeGenerator
+
+    def __init__(self) -> None:
+        super().__init__(undefined=jinja2.StrictUndefined, autoescape=False, optimized=False)
+        self.globals["range"] = _bounded_range
+        self.globals[_ITER] = _counted
+        self.filters = {name: _guarded_filter(name, f) for name, f in self.filters.items()}
 
     def getattr(self, obj: Any, attribute: str) -> Any:
+        """`a.b` on a JSON object means its key `b` first, so `nodes.x.items` is the data's
+        `items`, not the dict method."""
+        _budget().step()
         if isinstance(obj, dict) and attribute in obj:
             return obj[attribute]
         return super().getattr(obj, attribute)
 
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        _budget().step()
+        return super().getitem(obj, argument)
 
-_ENV = _JsonEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        budget = _budget()
+        budget.step()
+        name = getattr(__obj, "__name__", "")
+        # The sandbox hands out str.format wrapped; the string is the wrapped method's self.
+        owner = getattr(getattr(__obj, "__wrapped__", __obj), "__self__", None)
+        if isinstance(owner, str):
+            if name == "replace" and len(args) >= 2:
+                _check_replace(owner, *args[:3])
+            elif name == "join" and args:
+                _check_join(owner, args[0])
+            elif name in ("format", "format_map", "__mod__"):
+                _check_format(owner)
+        if __obj is not _counted:
+            _bounded_args(args, kwargs)
+        return budget.charge(super().call(__context, __obj, *args, **kwargs))
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        budget = _budget()
+        budget.step()
+        if operator == "**" and isinstance(left, int) and isinstance(right, int):
+            if right > 0 and abs(left) > 1 and left.bit_length() * right > _MAX_INT_BITS:
+                raise _OverBudgetError(f"an integer over {_MAX_INT_BITS} bits")
+        elif operator == "*":
+            for sequence, times in ((left, right), (right, left)):
+                if isinstance(sequence, str | list | tuple) and isinstance(times, int):
+                    budget.room(len(sequence) * max(times, 0))
+            if (
+                isinstance(left, int)
+                and isinstance(right, int)
+                and left.bit_length() + right.bit_length() > _MAX_INT_BITS
+            ):
+                raise _OverBudgetError(f"an integer over {_MAX_INT_BITS} bits")
+        elif operator == "%" and isinstance(left, str):
+            _check_format(left)
+        return budget.charge(super().call_binop(context, operator, left, right))
+
+
+_ENV = _BudgetEnvironment()
 _ONE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}\s*$", re.DOTALL)
 ROOT_NAMES = frozenset({"inputs", "nodes"})
+# Names a template may use without declaring: the environment's globals and Jinja's own.
+_KNOWN_NAMES = frozenset(_ENV.globals) | {"loop", "caller", "varargs", "kwargs"}
 
 
 def is_template(text: str) -> bool:
@@ -45,40 +310,102 @@ def is_template(text: str) -> bool:
 
 
 def contains_template(value: JsonValue) -> bool:
-    if isinstance(value, str):
-        return is_template(value)
-    if isinstance(value, list):
-        return any(contains_template(v) for v in value)
-    if isinstance(value, dict):
-        return any(contains_template(v) for v in value.values())
-    return False
+    return any(is_template(s) for s in _strings(value))
 
 
-def render(value: JsonValue, context: Mapping[str, Any]) -> JsonValue:
-    """`value` with every templated string rendered against `context`."""
+def first_template(value: JsonValue) -> str:
+    """The first templated string in `value` ("" when none), to name in an error."""
+    return next((s for s in _strings(value) if is_template(s)), "")
+
+
+def render(value: JsonValue, context: Mapping[str, Any], limits: Limits) -> JsonValue:
+    """`value` with every templated string rendered against `context`, all within one
+    budget of `limits`. In-process: call it where a hard timeout bounds it (the render
+    pool), or for a template whose cost is tiny."""
+    token = _BUDGET.set(_Budget(limits))
+    try:
+        return _render(value, context)
+    finally:
+        _BUDGET.reset(token)
+
+
+def _render(value: JsonValue, context: Mapping[str, Any]) -> JsonValue:
     if isinstance(value, str):
         return _render_string(value, context) if is_template(value) else value
     if isinstance(value, list):
-        return [render(v, context) for v in value]
+        return [_render(v, context) for v in value]
     if isinstance(value, dict):
-        return {k: render(v, context) for k, v in value.items()}
+        return {k: _render(v, context) for k, v in value.items()}
     return value
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(text: str) -> jinja2.Template:
+    return _ENV.from_string(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled_expression(expr: str) -> Any:
+    return _ENV.compile_expression(expr, undefined_to_none=False)
+
+
 def _render_string(text: str, context: Mapping[str, Any]) -> JsonValue:
+    budget = _budget()
     try:
+        _check_shape(text, budget.limits)
         match = _ONE_EXPRESSION.match(text)
         if match is None:
-            return _ENV.from_string(text).render(context)
-        result = _ENV.compile_expression(match["expr"], undefined_to_none=False)(**context)
+            pieces: list[str] = []
+            for piece in _compiled(text).generate(context):
+                budget.size(len(piece))
+                pieces.append(piece)
+            return "".join(pieces)
+        result = _compiled_expression(match["expr"])(**context)
         if isinstance(result, jinja2.Undefined):
             result._fail_with_undefined_error()
-        native: JsonValue = json.loads(json.dumps(result))
+        try:
+            encoded = json.dumps(result, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise TemplateError(text, f"not a JSON value: {exc}") from None
+        budget.size(len(encoded))
+        native: JsonValue = json.loads(encoded)
         return native
+    except _OverBudgetError as exc:
+        raise TemplateError(text, exc.problem, type=LIMIT) from None
+    except (RecursionError, MemoryError):
+        raise TemplateError(text, "too deep or too big to render", type=LIMIT) from None
     except jinja2.TemplateError as exc:
         raise TemplateError(text, exc.message or type(exc).__name__) from exc
-    except (TypeError, ValueError) as exc:
-        raise TemplateError(text, f"not a JSON value: {exc}") from exc
+    except (TypeError, ValueError, OverflowError, ArithmeticError, LookupError) as exc:
+        raise TemplateError(text, f"{type(exc).__name__}: {exc}") from exc
+
+
+def _check_shape(text: str, limits: Limits) -> None:
+    """Size and nesting, in one linear pass before the parser (which recurses) sees it."""
+    if len(text) > limits.max_template_bytes:
+        raise _OverBudgetError(
+            f"{len(text)} characters, over {limits.max_template_bytes} "
+            "(FLOWMAESTRO_LIMITS__MAX_TEMPLATE_BYTES)"
+        )
+    depth = 0
+    deepest = 0
+    for char in text:
+        if char in _OPENERS:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+    blocks = 0
+    for match in _BLOCK.finditer(text):
+        if match[2] == "set" or match[2] == "raw":
+            continue
+        blocks += -1 if match[1] else 1
+        deepest = max(deepest, blocks)
+    if deepest > limits.max_template_nesting:
+        raise _OverBudgetError(
+            f"nested {deepest} deep, over {limits.max_template_nesting} "
+            "(FLOWMAESTRO_LIMITS__MAX_TEMPLATE_NESTING)"
+        )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -89,11 +416,23 @@ class References:
     inputs: frozenset[str]
 
 
-def references(value: JsonValue) -> References:
-    """Every node and input the templates in `value` refer to.
+def shape_problem(text: str, limits: Limits) -> str | None:
+    """What is wrong with a template's size or nesting (one linear pass), or None."""
+    try:
+        _check_shape(text, limits)
+    except _OverBudgetError as exc:
+        return exc.problem
+    return None
 
-    Raises TemplateError for a syntax error, a name other than `inputs`/`nodes`, or a
-    reference that cannot be resolved statically (e.g. `nodes[some_variable]`).
+
+def references(value: JsonValue) -> References:
+    """Every node and input the templates in `value` refer to, found by parsing alone
+    (nothing is compiled or evaluated; the tree is walked without recursion). Bound the
+    templates' size and nesting first (`shape_problem`), as a flow's check does.
+
+    Raises TemplateError for a syntax error, a template nested too deep to parse
+    (`template_limit`), a name other than `inputs`/`nodes` (or one the template declares),
+    or a reference that cannot be resolved statically (e.g. `nodes[some_variable]`).
     """
     node_refs: set[str] = set()
     input_refs: set[str] = set()
@@ -102,44 +441,59 @@ def references(value: JsonValue) -> References:
             continue
         try:
             tree = _ENV.parse(text)
+        except RecursionError:
+            raise TemplateError(text, "nested too deep to parse", type=LIMIT) from None
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(text, f"syntax error: {exc.message}") from exc
-        unknown = meta.find_undeclared_variables(tree) - ROOT_NAMES
-        if unknown:
-            raise TemplateError(
-                text, f"unknown name {sorted(unknown)[0]!r} (use inputs.<name> or nodes.<id>)"
-            )
-        for root, found in (("nodes", node_refs), ("inputs", input_refs)):
-            names = _static_children(tree, root)
-            uses = sum(1 for n in tree.find_all(ast.Name) if n.name == root)
-            if uses != len(names):
-                raise TemplateError(text, f"refer to {root} as {root}.<name>")
-            found.update(names)
+        _collect(text, tree, node_refs, input_refs)
     return References(frozenset(node_refs), frozenset(input_refs))
 
 
-def _static_children(tree: ast.Template, root: str) -> list[str]:
-    """Names in `root.x` / `root['x']`, one entry per use."""
-    found: list[str] = []
-    for getattr_node in tree.find_all(ast.Getattr):
-        if isinstance(getattr_node.node, ast.Name) and getattr_node.node.name == root:
-            found.append(getattr_node.attr)
-    for getitem_node in tree.find_all(ast.Getitem):
-        if (
-            isinstance(getitem_node.node, ast.Name)
-            and getitem_node.node.name == root
-            and isinstance(getitem_node.arg, ast.Const)
-            and isinstance(getitem_node.arg.value, str)
-        ):
-            found.append(getitem_node.arg.value)
-    return found
+def _collect(text: str, tree: ast.Template, node_refs: set[str], input_refs: set[str]) -> None:
+    loaded: set[str] = set()
+    declared: set[str] = set()
+    uses = {"nodes": 0, "inputs": 0}
+    children: dict[str, list[str]] = {"nodes": [], "inputs": []}
+    for node in _walk(tree):
+        if isinstance(node, ast.Name):
+            if node.ctx == "load":
+                loaded.add(node.name)
+                if node.name in uses:
+                    uses[node.name] += 1
+            else:
+                declared.add(node.name)
+        elif isinstance(node, ast.Macro | ast.CallBlock):
+            declared.update(arg.name for arg in node.args)
+            if isinstance(node, ast.Macro):
+                declared.add(node.name)
+        elif isinstance(node, ast.Getattr | ast.Getitem):
+            target = node.node
+            if isinstance(target, ast.Name) and target.name in children:
+                if isinstance(node, ast.Getattr):
+                    children[target.name].append(node.attr)
+                elif isinstance(node.arg, ast.Const) and isinstance(node.arg.value, str):
+                    children[target.name].append(node.arg.value)
+    unknown = loaded - declared - ROOT_NAMES - _KNOWN_NAMES
+    if unknown:
+        raise TemplateError(
+            text, f"unknown name {sorted(unknown)[0]!r} (use inputs.<name> or nodes.<id>)"
+        )
+    for root, found in (("nodes", node_refs), ("inputs", input_refs)):
+        if root in declared:
+            raise TemplateError(text, f"{root} cannot be assigned")
+        if uses[root] != len(children[root]):
+            raise TemplateError(text, f"refer to {root} as {root}.<name>")
+        found.update(children[root])
 
 
-def _strings(value: JsonValue) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _strings(v)]
-    return []
+def _strings(value: JsonValue) -> Iterator[str]:
+    """Every string in `value`, without recursion."""
+    stack: list[JsonValue] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            stack.extend(reversed(list(item.values())))

@@ -21,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.group_commit import GroupCommitEmitter
 from activities.nodes.base import NodeServices
+from activities.render_pool import RenderPool
 from bench.harness import Row, Stats
 from bench.support import bench_database, sequencer_process
 from events.outbox import Emitter, NullEmitter, PostgresEmitter
@@ -77,9 +78,10 @@ async def run(quick: bool) -> list[Row]:
         asyncpg.create_pool(dsn, min_size=2, max_size=20) as pool,
         httpx.AsyncClient() as http,
         EgressGuard(Limits()) as egress,
+        RenderPool(Limits()) as renderer,
         contextlib.AsyncExitStack() as stack,
     ):
-        services = NodeServices(http=http, egress=egress, pool=pool)
+        services = NodeServices(http=http, egress=egress, renderer=renderer, pool=pool)
         emitters: dict[str, Emitter] = {
             GROUP_COMMIT: GroupCommitEmitter(pool),
             PER_EMIT: PostgresEmitter(pool),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from security import Limits
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -43,3 +45,5 @@ class GatewayConfig:
     """How long a replay waits for a socket's queue to drain before calling it slow."""
     ping_interval: float = 25.0
     ping_timeout: float = 20.0
+    limits: Limits = field(default_factory=Limits)
+    """Every bound on untrusted input (flows checked at submission use it)."""

@@ -17,7 +17,7 @@ from gateway.http_errors import ERROR_RESPONSES
 from gateway.ownership import authorize_channel, knowledge_base_owner, require_owner
 from gateway.relay import provide_input
 from gateway.snapshot import execution_snapshot, summary
-from workflows.errors import WorkflowsError
+from workflows.errors import FlowError, WorkflowsError
 from workflows.flow import Flow, load_flow
 from workflows.kb_ingest import create_knowledge_base, ingest_document
 from workflows.start import start_execution
@@ -243,12 +243,17 @@ def http_api(
 def _flow(config: GatewayConfig, flow: str | dict[str, JsonValue]) -> Flow:
     try:
         if isinstance(flow, dict):
-            return Flow.model_validate(flow)
+            # Checked within the limits first (size, nesting, nodes, templates): parsing
+            # only, in linear time; nothing in the flow is evaluated here.
+            return load_flow(flow, config.limits)
         if config.flows_dir is None or not flow.replace("_", "").replace("-", "").isalnum():
             raise GatewayError("not_found", f"no flow named {flow!r}")
         path = config.flows_dir / f"{flow}.yaml"
         if not path.is_file():
             raise GatewayError("not_found", f"no flow named {flow!r}")
         return load_flow(path)
+    except FlowError as exc:
+        details: JsonValue = {"limit": exc.limit, "nodeId": exc.node_id} if exc.limit else None
+        raise GatewayError("bad_request", f"invalid flow: {exc}", details) from exc
     except (WorkflowsError, ValidationError) as exc:
         raise GatewayError("bad_request", f"invalid flow: {exc}") from exc

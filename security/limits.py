@@ -43,8 +43,9 @@ class Limits(BaseModel):
     template_max_seconds: float = Field(
         default=2.0, gt=0, description="render time of one node's templates (the process is killed)"
     )
-    template_processes: int = Field(
-        default=2, gt=0, description="render processes per worker (and per gateway)"
+    template_processes: int = Field(default=2, gt=0, description="render processes per worker")
+    template_max_memory_bytes: int = Field(
+        default=1 << 30, ge=64 << 20, description="address space of one render process"
     )
 
     # --- Outbound requests a flow controls (http node, http_get tool) ---

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from activities.nodes.base import NodeServices
+from activities.render_pool import RenderPool
 from security import Limits
 from security.egress import EgressGuard
 
@@ -37,4 +38,7 @@ async def node_services(
         if http is None:
             http = await stack.enter_async_context(httpx.AsyncClient())
         egress = await stack.enter_async_context(EgressGuard(limits, resolver=resolver))
-        yield NodeServices(http=http, egress=egress, limits=limits, pool=pool, agents=agents)
+        renderer = await stack.enter_async_context(RenderPool(limits))
+        yield NodeServices(
+            http=http, egress=egress, renderer=renderer, limits=limits, pool=pool, agents=agents
+        )

@@ -10,11 +10,15 @@ class WorkflowsError(Exception):
 class FlowError(WorkflowsError):
     """A flow definition is invalid; `node_id` names the offending node (None: the flow)."""
 
-    def __init__(self, problem: str, node_id: str | None = None) -> None:
+    def __init__(
+        self, problem: str, node_id: str | None = None, *, limit: str | None = None
+    ) -> None:
         where = f"node {node_id!r}" if node_id is not None else "flow"
         super().__init__(f"{where}: {problem}")
         self.node_id = node_id
         self.problem = problem
+        self.limit = limit
+        """The setting of the limit it is over (e.g. FLOWMAESTRO_LIMITS__MAX_NODES), if any."""
 
 
 class FlowInputError(WorkflowsError):

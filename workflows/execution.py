@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.retry import RetrySpec
     from activities.templating import render
     from events import event_id
+    from security import Limits
     from workflows.flow import Flow, NodeSpec
     from workflows.messages import (
         PENDING_INPUTS,
@@ -45,6 +46,7 @@ _EMIT_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=100), maximum_interval=timedelta(seconds=10)
 )
 _EMIT_TIMEOUT = timedelta(seconds=30)
+_PROMPT_LIMITS = Limits()
 # Beyond the node's own timeout (enforced inside the activity): time to write its events.
 _EVENT_MARGIN = timedelta(seconds=30)
 
@@ -75,7 +77,8 @@ def _rendered_prompt(prompt: str, context: dict[str, JsonValue]) -> str:
     `pending_inputs` never lags it (rendering is pure). A bad template fails the node in its
     activity; until then the query shows the raw text."""
     try:
-        return str(render(prompt, context))
+        # The default budget bounds it by operations and size, deterministically.
+        return str(render(prompt, context, _PROMPT_LIMITS))
     except TemplateError:
         return prompt
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, Literal, Self
 
 import jsonschema
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -23,8 +22,10 @@ from pydantic import (
 )
 
 from activities.retry import RetrySpec
+from security import Limits
 from workflows.errors import FlowError, FlowInputError
-from workflows.graph import ancestors, check_branches, check_node, topological_order
+from workflows.flow_limits import check_document, parse_text
+from workflows.graph import Precedence, check_branches, check_node, topological_order
 
 InputKind = Literal["string", "number", "integer", "boolean", "object", "array"]
 
@@ -67,16 +68,18 @@ class Flow(BaseModel):
 
     _order: list[str] = PrivateAttr(default_factory=list)
     _refs: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
+    _by_id: dict[str, NodeSpec] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _check(self) -> Self:
         order = topological_order(self.nodes)
-        preceding = ancestors(self.nodes, order)
+        precedence = Precedence(self.nodes, order)
         all_ids = {n.id for n in self.nodes}
         declared = frozenset(self.inputs)
-        self._refs = {n.id: check_node(n, preceding[n.id], declared, all_ids) for n in self.nodes}
+        self._refs = {n.id: check_node(n, precedence, declared, all_ids) for n in self.nodes}
         check_branches(self.nodes)
         self._order = order
+        self._by_id = {n.id: n for n in self.nodes}
         return self
 
     @property
@@ -85,7 +88,7 @@ class Flow(BaseModel):
         return self._order
 
     def node(self, node_id: str) -> NodeSpec:
-        return next(n for n in self.nodes if n.id == node_id)
+        return self._by_id[node_id]
 
     def references(self, node_id: str) -> frozenset[str]:
         """The earlier nodes whose outputs `node_id`'s templates read."""
@@ -129,16 +132,18 @@ class Flow(BaseModel):
         return resolved
 
 
-def load_flow(source: str | Path | dict[str, Any]) -> Flow:
-    """Parse and check a flow from a file path, JSON/YAML text, or already-parsed JSON."""
+def load_flow(source: str | Path | dict[str, Any], limits: Limits | None = None) -> Flow:
+    """Parse and check a flow from a file path, JSON/YAML text, or already-parsed JSON.
+
+    The document's limits (`limits`, default `Limits()`) are checked first, in linear time
+    and before anything is built (workflows/flow_limits.py)."""
+    limits = limits or Limits()
     if isinstance(source, dict):
         data: Any = source
     else:
         text = source.read_text() if isinstance(source, Path) else _text_of(source)
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise FlowError(f"not valid YAML or JSON: {exc}") from exc
+        data = parse_text(text, limits)
+    check_document(data, limits)
     if not isinstance(data, dict):
         raise FlowError("a flow is a mapping with name, inputs and nodes")
     try:

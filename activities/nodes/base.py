@@ -8,8 +8,8 @@ deterministic. The `run_node` activity (activities/node_activity.py) does everyt
 `execute`: renders templates in the config, validates it, emits `node:started`,
 `node:completed`/`node:failed`, enforces the node's timeout and heartbeats.
 
-Failures: raise `activities.errors.NodeError(message, type=..., retryable=...)`. Any other
-exception is treated as retryable with its class name as the type.
+Failures: raise `activities.errors.NodeError(message, type=..., retryable=...)`. Of other
+exceptions only transient kinds retry (activities/failure.py); the rest fail the node.
 
 Templates: every string in a node's config may be a Jinja template over `inputs` (the
 execution's inputs) and `nodes` (earlier nodes' outputs, `nodes.<id>`). A string that is one
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from activities.agent.services import AgentServices
     from activities.execution import ExecutionRef
+    from activities.render_pool import Renderer
     from events import Event
     from events.outbox import Emitter
     from security.egress import EgressGuard
@@ -74,6 +75,8 @@ class NodeServices:
     """For what the operator configured (model endpoints); never for a flow's URL."""
     egress: EgressGuard
     """The only way to a URL a flow controls (security/egress.py)."""
+    renderer: Renderer
+    """Renders node configs' templates off the event loop, with a hard timeout."""
     limits: Limits = dataclasses.field(default_factory=Limits)
     pool: asyncpg.Pool | None = None
     agents: AgentServices | None = None

@@ -42,6 +42,7 @@ def gateway_config(settings: Settings, dsn: str) -> GatewayConfig:
         max_queue=settings.gateway_max_queue,
         max_subscriptions=settings.gateway_max_subscriptions,
         kb_max_file_bytes=settings.kb_max_file_bytes,
+        limits=settings.limits,
     )
 
 

@@ -13,6 +13,7 @@ import httpx
 
 from activities.group_commit import GroupCommitEmitter
 from activities.nodes.base import NodeServices
+from activities.render_pool import RenderPool
 from events.outbox import Sequencer
 from flowmaestro.agents import agent_services
 from flowmaestro.database import create_pool, resolve_dsn
@@ -44,11 +45,13 @@ def worker_command(ctx: click.Context) -> None:
             pool,
             httpx.AsyncClient() as http,
             EgressGuard(settings.limits) as egress,
+            RenderPool(settings.limits) as renderer,
             _sequencing(dsn, settings.run_sequencer),
         ):
             services = NodeServices(
                 http=http,
                 egress=egress,
+                renderer=renderer,
                 limits=settings.limits,
                 pool=pool,
                 agents=agent_services(settings, http),
