@@ -105,7 +105,8 @@ def http_api(
     @router.post("/executions", status_code=201)
     async def start(body: StartRequest, user: User) -> dict[str, str]:
         """Start a flow; the caller owns the execution."""
-        flow = _flow(config, body.flow)
+        # Bounded by the limits, but parsing a flow's templates is CPU work: off the loop.
+        flow = await asyncio.to_thread(_flow, config, body.flow)
         try:
             execution_id = await start_execution(
                 temporal, flow, user.user_id, body.inputs, pool=pool, task_queue=config.task_queue

@@ -26,6 +26,11 @@ class Limits(BaseModel):
     max_template_bytes: int = Field(
         default=16 << 10, gt=0, description="one template string in a node's config"
     )
+    max_flow_template_bytes: int = Field(
+        default=32 << 10,
+        gt=0,
+        description="all template strings of one flow together (parsing them is the check's cost)",
+    )
     max_template_nesting: int = Field(
         default=24, gt=0, description="brackets and blocks open at once in one template"
     )

@@ -75,12 +75,21 @@ def check_document(data: Any, limits: Limits) -> None:
     if isinstance(nodes, list) and len(nodes) > limits.max_nodes:
         raise _over("the number of nodes", "max_nodes", len(nodes), limits.max_nodes)
     if isinstance(nodes, list):
+        total = 0
         for raw in nodes:
             node_id = str(raw.get("id")) if isinstance(raw, dict) else None
             for text in _templates(raw):
                 problem = shape_problem(text, limits)
                 if problem is not None:
                     raise FlowError(f"template: {problem}", node_id, limit=_limit_in(problem))
+                total += len(text)
+        if total > limits.max_flow_template_bytes:
+            raise _over(
+                "the templates' total size",
+                "max_flow_template_bytes",
+                total,
+                limits.max_flow_template_bytes,
+            )
 
 
 def _templates(value: Any) -> list[str]:
