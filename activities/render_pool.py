@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from security import Limits
 
 _HEADER = struct.Struct(">I")
+_START_TIMEOUT = 60.0
+"""A new process's imports (not its renders' budget): generous, for a loaded machine."""
 
 
 class Renderer(Protocol):
@@ -53,12 +55,23 @@ class _Process:
             stdout=asyncio.subprocess.PIPE,
             env=env,
         )
-        return cls(process)
+        started = cls(process)
+        try:
+            async with asyncio.timeout(_START_TIMEOUT):
+                await started.read()
+        except BaseException:
+            await started.kill()
+            raise
+        return started
 
     async def call(self, request: dict[str, Any]) -> dict[str, Any]:
-        assert self._process.stdin is not None and self._process.stdout is not None
+        assert self._process.stdin is not None
         self._process.stdin.write(frame(request))
         await self._process.stdin.drain()
+        return await self.read()
+
+    async def read(self) -> dict[str, Any]:
+        assert self._process.stdout is not None
         (size,) = _HEADER.unpack(await self._process.stdout.readexactly(_HEADER.size))
         reply: dict[str, Any] = json.loads(await self._process.stdout.readexactly(size))
         return reply

@@ -37,6 +37,9 @@ def frame(message: Any) -> bytes:
 def serve(limits: Limits, inp: BinaryIO, out: BinaryIO) -> None:
     memory = limits.template_max_memory_bytes
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    # Imports are done: from now on a render's time is the render's own.
+    out.write(frame({"ready": True}))
+    out.flush()
     while True:
         try:
             request = read_frame(inp)
