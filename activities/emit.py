@@ -14,12 +14,9 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.execution import ExecutionRef
-from activities.execution_status import ExecutionStatus, emit_with_status
 from events import InvalidEventError
 
 if TYPE_CHECKING:
-    import asyncpg
-
     from events.outbox import Emitter
 
 
@@ -37,14 +34,11 @@ class EmitInput(BaseModel):
 
     execution: ExecutionRef
     events: list[EventSpec]
-    status: ExecutionStatus | None = None
-    """The execution's new status, written in the events' transaction."""
 
 
 class EmitActivities:
-    def __init__(self, emitter: Emitter, pool: asyncpg.Pool) -> None:
+    def __init__(self, emitter: Emitter) -> None:
         self._emitter = emitter
-        self._pool = pool
 
     @activity.defn(name="emit_events")
     async def emit_events(self, inp: EmitInput) -> None:
@@ -54,7 +48,6 @@ class EmitActivities:
             raise ApplicationError(
                 str(exc), exc.errors, type="invalid_event", non_retryable=True
             ) from exc
-        if inp.status is None:
-            await self._emitter.emit(events)
-        else:
-            await emit_with_status(self._pool, events, inp.execution.execution_id, inp.status)
+        # The execution's status is part of its state, folded from these events in the
+        # statement that writes them (events/execution_state.py).
+        await self._emitter.emit(events)

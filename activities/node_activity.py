@@ -20,7 +20,6 @@ from temporalio.exceptions import ApplicationError
 
 from activities.errors import TemplateError
 from activities.execution import ExecutionRef
-from activities.execution_status import emit_with_status
 from activities.failure import Failure
 from activities.nodes.base import InputRequest, NodeContext, NodeRegistry, NodeServices
 from activities.nodes.registry import NODE_TYPES
@@ -95,13 +94,8 @@ class NodeActivities:
                 )
             raise await self._failed(ctx, inp, reported) from exc
         waiting = executor_type.waits_for_input
-        started = self._started(ctx, inp, rendered, waiting=waiting)
-        if waiting and self._services.pool is not None:
-            await emit_with_status(
-                self._services.pool, started, inp.execution.execution_id, "waiting"
-            )
-        else:
-            await ctx.emit(*started)
+        # `execution:updated` says `waiting`: the state row's status follows in its statement.
+        await ctx.emit(*self._started(ctx, inp, rendered, waiting=waiting))
         heartbeats = asyncio.create_task(_heartbeat(ctx, info.heartbeat_timeout))
         try:
             async with asyncio.timeout(inp.timeout_seconds):

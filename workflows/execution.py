@@ -18,12 +18,12 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import JsonValue
+    from pydantic import JsonValue, ValidationError
 
     from activities.emit import EmitActivities, EmitInput, EventSpec
     from activities.errors import TemplateError
     from activities.execution import ExecutionRef
-    from activities.execution_status import ExecutionStatus
+    from events.catalogue.execution import ExecutionStatus
     from activities.node_activity import NodeActivities, NodeOutcome, RunNodeInput
     from activities.nodes.base import InputRequest
     from activities.nodes.user_input import UserInputConfig, answer_errors, answer_schema
@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.templating import render
     from events import event_id
     from security import Limits
+    from workflows import search_attributes
     from workflows.flow import Flow, NodeSpec
     from workflows.messages import (
         PENDING_INPUTS,
@@ -40,6 +41,11 @@ with workflow.unsafe.imports_passed_through():
         ProvideInput,
         ProvideInputResult,
     )
+    from workflows.registration import Problem, RegisterInput, RegistrationActivities
+
+# The workflow.patched id of self-registration (the `register_execution` activity first):
+# histories recorded before it replay the old path (docs/temporal-clients.md, Versioning).
+REGISTERS_ITSELF = "registers-itself"
 
 # Writing events must eventually succeed (Postgres may be briefly away): retry without limit.
 _EMIT_RETRY = RetryPolicy(
@@ -94,7 +100,9 @@ def _retry_policy(spec: RetrySpec) -> RetryPolicy:
     )
 
 
-@workflow.defn(name="ExecutionWorkflow")
+# An argument that does not decode (no owner, not an object) fails the workflow at once,
+# instead of failing its first workflow task again and again.
+@workflow.defn(name="ExecutionWorkflow", failure_exception_types=[ValidationError])
 class ExecutionWorkflow:
     def __init__(self) -> None:
         self._prompts: dict[str, _Prompt] = {}
@@ -103,34 +111,29 @@ class ExecutionWorkflow:
         self._branch_skips: set[str] = set()
         self._finished = 0
         self._ref: ExecutionRef | None = None
+        self._search = False
 
     @workflow.run
     async def run(self, inp: ExecutionInput) -> dict[str, JsonValue]:
-        flow = inp.flow
-        self._ref = ExecutionRef(
-            execution_id=workflow.info().workflow_id, user_id=inp.user_id, workflow_id=flow.name
-        )
         started = workflow.now()
-        await self._emit(
-            EventSpec(
-                type="execution:started",
-                key=[],
-                data={
-                    "workflowId": flow.name,
-                    "status": "running",
-                    "startedAt": started.isoformat(),
-                    "inputs": inp.inputs,
-                },
-            ),
-            status="running",
-        )
+        if workflow.patched(REGISTERS_ITSELF):
+            flow, inputs = await self._register(inp)
+        else:
+            # Histories from before self-registration: start_execution wrote the owner row
+            # and sent an already checked flow.
+            flow, inputs = Flow.model_validate(inp.flow), inp.inputs
+            assert isinstance(inputs, dict)
+            self._ref = ExecutionRef(
+                execution_id=workflow.info().workflow_id, user_id=inp.user_id, workflow_id=flow.name
+            )
+            await self._started(inputs)
         try:
-            await self._run_graph(flow, inp.inputs)
+            await self._run_graph(flow, inputs)
         except asyncio.CancelledError:
-            await self._fail("the execution was cancelled", "cancelled", None, "cancelled")
+            await self._fail("the execution was cancelled", "cancelled", None)
             raise
         except _NodeFailedError as failed:
-            await self._fail(failed.message, failed.type, failed.node_id, "failed")
+            await self._fail(failed.message, failed.type, failed.node_id)
             raise ApplicationError(
                 f"node {failed.node_id!r} failed: {failed.message}",
                 type=failed.type,
@@ -144,9 +147,69 @@ class ExecutionWorkflow:
                 key=[],
                 data={"outputs": outputs, "durationMs": int(duration.total_seconds() * 1000)},
             ),
-            status="completed",
         )
+        self._status("completed")
         return outputs
+
+    async def _register(self, inp: ExecutionInput) -> tuple[Flow, dict[str, JsonValue]]:
+        """Record the owner (first, so every event can be routed), then start or fail fast."""
+        info = workflow.info()
+        registered = await workflow.execute_activity_method(
+            RegistrationActivities.register_execution,
+            RegisterInput(
+                execution_id=info.workflow_id,
+                run_id=info.first_execution_run_id,
+                user_id=inp.user_id,
+                flow=inp.flow,
+                inputs=inp.inputs,
+            ),
+            start_to_close_timeout=_EMIT_TIMEOUT,
+            retry_policy=_EMIT_RETRY,
+        )
+        if registered.refused:
+            # Emitting now would reach the channels of the execution that owns this id.
+            raise _reject(
+                "execution_exists",
+                f"execution {info.workflow_id} is registered to another owner, flow or run; "
+                "start with a new workflow id",
+            )
+        self._ref = ExecutionRef(
+            execution_id=info.workflow_id, user_id=inp.user_id, workflow_id=registered.flow_name
+        )
+        if registered.search_attributes:
+            self._search = True
+            workflow.upsert_search_attributes(
+                [
+                    search_attributes.USER.value_set(inp.user_id),
+                    search_attributes.FLOW.value_set(registered.flow_name),
+                ]
+            )
+        await self._started(registered.inputs)
+        if registered.problem is not None or registered.flow is None:
+            problem = registered.problem or Problem(type="invalid_flow", message="no flow")
+            await self._fail(problem.message, problem.type, None)
+            raise _reject(problem.type, problem.message)
+        return registered.flow, registered.inputs
+
+    async def _started(self, inputs: dict[str, JsonValue]) -> None:
+        await self._emit(
+            EventSpec(
+                type="execution:started",
+                key=[],
+                data={
+                    "workflowId": self._execution.workflow_id,
+                    "status": "running",
+                    "startedAt": workflow.now().isoformat(),
+                    "inputs": inputs,
+                },
+            ),
+        )
+        self._status("running")
+
+    def _status(self, status: ExecutionStatus) -> None:
+        """Mirror the status the events just set into the `FlowMaestroStatus` attribute."""
+        if self._search:
+            workflow.upsert_search_attributes([search_attributes.STATUS.value_set(status)])
 
     async def _run_graph(self, flow: Flow, inputs: dict[str, JsonValue]) -> None:
         tasks: dict[str, asyncio.Task[None]] = {}
@@ -273,6 +336,7 @@ class ExecutionWorkflow:
         )
         announced = await self._run_node(node, request)
         assert isinstance(announced.output, dict)
+        self._status("waiting")
         try:
             await workflow.wait_condition(lambda: prompt.answered, timeout=config.timeout_seconds)
         except TimeoutError:
@@ -289,8 +353,8 @@ class ExecutionWorkflow:
             ),
             self._node_completed(node, prompt.value, asked),
             self._resumed(request),
-            status="running",
         )
+        self._status("running")
 
     async def _timed_out(
         self,
@@ -337,8 +401,8 @@ class ExecutionWorkflow:
             timeout,
             self._node_completed(node, value, asked),
             self._resumed(request),
-            status="running",
         )
+        self._status("running")
 
     @staticmethod
     def _resumed(request: RunNodeInput) -> EventSpec:
@@ -368,22 +432,22 @@ class ExecutionWorkflow:
             },
         )
 
-    async def _fail(
-        self, message: str, type: str, node_id: str | None, status: ExecutionStatus
-    ) -> None:
+    async def _fail(self, message: str, type: str, node_id: str | None) -> None:
+        """`execution:failed`; of type `cancelled`, the status it sets is `cancelled`."""
         await self._emit(
             EventSpec(
                 type="execution:failed",
                 key=[],
                 data={"error": {"message": message, "type": type}, "failedNodeId": node_id},
             ),
-            status=status,
         )
+        self._status("cancelled" if type == "cancelled" else "failed")
 
-    async def _emit(self, *events: EventSpec, status: ExecutionStatus | None = None) -> None:
+    async def _emit(self, *events: EventSpec) -> None:
+        """Write events; the execution's status follows from them in the same statement."""
         await workflow.execute_activity_method(
             EmitActivities.emit_events,
-            EmitInput(execution=self._execution, events=list(events), status=status),
+            EmitInput(execution=self._execution, events=list(events)),
             start_to_close_timeout=_EMIT_TIMEOUT,
             retry_policy=_EMIT_RETRY,
         )

@@ -15,8 +15,6 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from workflows.flow import Flow
-
 PROVIDE_INPUT: Final = "provide_input"
 PENDING_INPUTS: Final = "pending_inputs"
 
@@ -32,13 +30,18 @@ InputType = Literal["text", "number", "boolean", "choice", "json"]
 
 
 class ExecutionInput(BaseModel):
-    """The workflow's one argument; the execution id is the workflow id."""
+    """The workflow's one argument; the execution id is the workflow id.
+
+    `flow` and `inputs` are raw JSON, as any Temporal client sends them: the workflow's first
+    activity checks them (a bad one fails the execution with `execution:failed`, it never
+    fails a workflow task). `flow` is a flow document (`workflows.flow.Flow`).
+    """
 
     model_config = ConfigDict(frozen=True)
 
-    user_id: str
-    flow: Flow
-    inputs: dict[str, JsonValue]
+    user_id: str = Field(min_length=1, max_length=200, description="the owner")
+    flow: JsonValue = Field(description="the flow document (FlowDocument)")
+    inputs: JsonValue = Field(default_factory=dict, description="the flow's declared inputs")
 
 
 class ProvideInput(BaseModel):

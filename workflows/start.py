@@ -1,13 +1,20 @@
-"""Starting an execution through a Temporal client: the owner row first, then the workflow."""
+"""Starting an execution from Python: a convenience over any Temporal client's start.
+
+The workflow registers its own execution (workflows/registration.py), so a plain
+`client.start_workflow("ExecutionWorkflow", ...)` is enough. This helper adds what a
+gateway caller wants: the inputs checked before anything starts (FlowInputError), a fresh
+execution id, and the registration done before it returns, so the caller can subscribe to
+the execution at once (the workflow's own registration then changes nothing).
+"""
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import TYPE_CHECKING
 
 from workflows.execution import ExecutionWorkflow
 from workflows.messages import ExecutionInput
+from workflows.registration import Registration, register
 
 if TYPE_CHECKING:
     import asyncpg
@@ -15,6 +22,8 @@ if TYPE_CHECKING:
     from temporalio.client import Client
 
     from workflows.flow import Flow
+
+TASK_QUEUE = "flowmaestro"
 
 
 def new_execution_id() -> str:
@@ -28,34 +37,29 @@ async def start_execution(
     inputs: dict[str, JsonValue],
     *,
     pool: asyncpg.Pool,
-    task_queue: str = "flowmaestro",
+    task_queue: str = TASK_QUEUE,
 ) -> str:
-    """Record the execution's owner, start its workflow, and return the execution id.
-
-    The `executions` row exists before the workflow can emit its first event, so every event
-    can be routed to its owner. Inputs are checked against the flow's declared inputs first
-    (FlowInputError).
-    """
+    """Start `flow` for `user_id`, register it, and return the execution id."""
     resolved = flow.resolve_inputs(inputs)
     execution_id = new_execution_id()
-    await pool.execute(
-        "INSERT INTO executions (id, user_id, workflow_id, inputs, graph) "
-        "VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)",
-        execution_id,
-        user_id,
-        flow.name,
-        json.dumps(resolved),
-        json.dumps(flow.graph()),
+    handle = await client.start_workflow(
+        ExecutionWorkflow.run,
+        ExecutionInput(
+            user_id=user_id, flow=flow.model_dump(mode="json", exclude_unset=True), inputs=resolved
+        ),
+        id=execution_id,
+        task_queue=task_queue,
     )
-    try:
-        await client.start_workflow(
-            ExecutionWorkflow.run,
-            ExecutionInput(user_id=user_id, flow=flow, inputs=resolved),
-            id=execution_id,
-            task_queue=task_queue,
-        )
-    except BaseException:
-        # Nothing started: leave no execution behind that would stay `pending` forever.
-        await pool.execute("DELETE FROM executions WHERE id = $1", execution_id)
-        raise
+    assert handle.first_execution_run_id is not None
+    await register(
+        pool,
+        Registration(
+            execution_id=execution_id,
+            run_id=handle.first_execution_run_id,
+            user_id=user_id,
+            flow_name=flow.name,
+            inputs=resolved,
+            graph=flow.graph(),
+        ),
+    )
     return execution_id

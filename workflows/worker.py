@@ -18,6 +18,7 @@ from activities.kb.activities import KbActivities
 from activities.node_activity import NodeActivities
 from workflows.execution import ExecutionWorkflow
 from workflows.kb_ingest import KnowledgeBaseIngestWorkflow
+from workflows.registration import RegistrationActivities
 
 if TYPE_CHECKING:
     import asyncpg
@@ -40,13 +41,21 @@ def sandbox_runner() -> SandboxedWorkflowRunner:
     )
 
 
-def activities_of(emitter: Emitter, pool: asyncpg.Pool, services: NodeServices) -> list[Any]:
-    """Every activity, bound to its dependencies."""
+def activities_of(
+    emitter: Emitter,
+    pool: asyncpg.Pool,
+    services: NodeServices,
+    client: Client,
+) -> list[Any]:
+    """Every activity, bound to its dependencies (`client`: to see the namespace's search
+    attributes)."""
     nodes = NodeActivities(emitter, services)
-    execution = EmitActivities(emitter, pool)
+    execution = EmitActivities(emitter)
+    registration = RegistrationActivities(pool, client, services.limits)
     agents = services.agents or AgentServices.offline(services.http)
     kb = KbActivities(pool, emitter, agents.embedders)
     return [
+        registration.register_execution,
         nodes.run_node,
         execution.emit_events,
         kb.extract,
@@ -71,7 +80,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
-        activities=activities_of(emitter, pool, services),
+        activities=activities_of(emitter, pool, services, client),
         workflow_runner=sandbox_runner(),
         max_concurrent_activities=max_concurrent_activities,
         # A live worker takes its sticky tasks within milliseconds; after 3 s (not the default

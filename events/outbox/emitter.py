@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Protocol
 
 from events.channels import channels_for
+from events.execution_state import state_patch
 from events.outbox.channels import WRITTEN
 
 if TYPE_CHECKING:
@@ -31,6 +32,27 @@ WITH inserted AS (
 SELECT (SELECT count(*) FROM inserted), pg_notify($5, '')
 """
 
+# The same, folding each newly inserted event's state patch into its execution's row in the
+# same statement (a retried event, skipped as a duplicate, is not folded twice).
+_INSERT_AND_FOLD = """
+WITH inserted AS (
+    INSERT INTO event_outbox (event_id, type, channels, envelope)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[])
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING event_id
+), folds AS (
+    SELECT u.execution_id, u.patch, u.n
+    FROM unnest($1::uuid[], $6::text[], $7::jsonb[]) WITH ORDINALITY AS u (event_id, execution_id, patch, n)
+    JOIN inserted USING (event_id)
+    WHERE u.patch IS NOT NULL
+)
+SELECT (SELECT count(*) FROM inserted), pg_notify($5, ''),
+       execution_fold(
+           ARRAY(SELECT execution_id FROM folds ORDER BY n),
+           ARRAY(SELECT patch FROM folds ORDER BY n)
+       )
+"""
+
 
 class Emitter(Protocol):
     """Where node executors send their events. Writes are idempotent by event id."""
@@ -45,22 +67,35 @@ async def write_events(con: Connection, events: Sequence[Event]) -> int:
 
     Events are already validated (models are frozen and validated on construction); the
     position is left to the sequencer. The transaction must commit synchronously (the
-    default): the sequencer's asynchronous commits rely on every row it sees being durable. One NOTIFY per transaction wakes the sequencer
-    (Postgres folds repeated identical notifications within a transaction).
+    default): the sequencer's asynchronous commits rely on every row it sees being durable.
+    One NOTIFY per transaction wakes the sequencer (Postgres folds repeated identical
+    notifications within a transaction). The events of an execution are folded into its state
+    row (events/execution_state.py) in the same statement.
     """
     if not events:
         return 0
     inserted = 0
     for start in range(0, len(events), BATCH_ROWS):
         chunk = events[start : start + BATCH_ROWS]
-        inserted += await con.fetchval(
-            _INSERT,
+        rows = (
             [e.id for e in chunk],
             [e.type for e in chunk],
             [json.dumps(channels_for(e)) for e in chunk],
             [e.model_dump_json(exclude={"position"}) for e in chunk],
             WRITTEN,
         )
+        patches = [
+            state_patch(e) if e.execution_id is not None else None for e in chunk
+        ]
+        if any(p is not None for p in patches):
+            inserted += await con.fetchval(
+                _INSERT_AND_FOLD,
+                *rows,
+                [e.execution_id for e in chunk],
+                [None if p is None else json.dumps(p) for p in patches],
+            )
+        else:
+            inserted += await con.fetchval(_INSERT, *rows)
     return inserted
 
 

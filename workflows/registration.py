@@ -1,0 +1,184 @@
+"""`register_execution`: an execution records its own owner, however it was started.
+
+It is `ExecutionWorkflow`'s first activity, before `execution:started`, so a run started by
+any Temporal client (the `temporal` CLI, a Python or TypeScript SDK) is owned, listed and
+answerable like one started through the gateway. It also reads the flow and inputs the
+client sent as raw JSON, within the configured limits: a malformed start is registered and
+then fails with `execution:failed` naming the problem, instead of failing workflow tasks.
+Idempotent by the execution id and the Temporal run: a retry or a second caller (the
+`start_execution` helper registers too, so its caller can subscribe at once) changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from temporalio import activity
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+from temporalio.service import RPCError
+
+from workflows.errors import WorkflowsError
+from workflows.flow import Flow, load_flow
+from workflows.search_attributes import SEARCH_ATTRIBUTES
+
+if TYPE_CHECKING:
+    import asyncpg
+    from temporalio.client import Client
+
+    from security import Limits
+
+# The flow name listed for a start whose flow has none (the flow is malformed).
+UNNAMED = "(invalid flow)"
+
+_REGISTER = """
+INSERT INTO executions (id, user_id, workflow_id, inputs, run_id, graph)
+VALUES ($1, $2, $3, $4::jsonb, $5, $6::jsonb)
+ON CONFLICT (id) DO UPDATE SET run_id = EXCLUDED.run_id
+WHERE executions.user_id = EXCLUDED.user_id
+  AND executions.workflow_id = EXCLUDED.workflow_id
+  AND executions.run_id IS NOT DISTINCT FROM EXCLUDED.run_id
+RETURNING 1
+"""
+
+
+class Registration(BaseModel):
+    """Who owns the execution, of which flow, in which Temporal run (its first run)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    execution_id: str
+    run_id: str
+    user_id: str
+    flow_name: str
+    inputs: dict[str, JsonValue]
+    graph: dict[str, JsonValue] | None
+    """The flow's graph for drawing it (None: the flow is malformed)."""
+
+
+async def register(pool: asyncpg.Pool, registration: Registration) -> bool:
+    """Record the execution; False when its id is taken by another owner, flow or run."""
+    row = await pool.fetchval(
+        _REGISTER,
+        registration.execution_id,
+        registration.user_id,
+        registration.flow_name,
+        json.dumps(registration.inputs),
+        registration.run_id,
+        None if registration.graph is None else json.dumps(registration.graph),
+    )
+    return row is not None
+
+
+class RegisterInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    execution_id: str
+    run_id: str
+    user_id: str
+    flow: JsonValue
+    inputs: JsonValue
+
+
+class Problem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    type: str
+    message: str
+
+
+class Registered(BaseModel):
+    """The outcome: a refused id, or a registered execution with its checked flow (or what
+    is wrong with it), and whether the namespace knows FlowMaestro's search attributes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    refused: bool = False
+    flow_name: str = UNNAMED
+    flow: Flow | None = None
+    inputs: dict[str, JsonValue] = Field(default_factory=dict)
+    problem: Problem | None = None
+    search_attributes: bool = False
+
+
+class RegistrationActivities:
+    def __init__(self, pool: asyncpg.Pool, client: Client, limits: Limits) -> None:
+        self._pool = pool
+        self._client = client
+        self._limits = limits
+        self._attributes_known = False
+
+    @activity.defn(name="register_execution")
+    async def register_execution(self, inp: RegisterInput) -> Registered:
+        # Checking a flow is CPU work on untrusted input: bounded by the limits, off the loop.
+        flow, inputs, problem = await asyncio.to_thread(self._check, inp.flow, inp.inputs)
+        raw_inputs = inp.inputs if isinstance(inp.inputs, dict) else {}
+        flow_name = flow.name if flow is not None else _name_of(inp.flow)
+        registered = await register(
+            self._pool,
+            Registration(
+                execution_id=inp.execution_id,
+                run_id=inp.run_id,
+                user_id=inp.user_id,
+                flow_name=flow_name,
+                inputs=inputs if problem is None else raw_inputs,
+                graph=flow.graph() if flow is not None else None,
+            ),
+        )
+        if not registered:
+            return Registered(refused=True, flow_name=flow_name)
+        return Registered(
+            flow_name=flow_name,
+            flow=flow if problem is None else None,
+            inputs=inputs if problem is None else raw_inputs,
+            problem=problem,
+            search_attributes=await self._search_attributes_known(),
+        )
+
+    def _check(
+        self, raw_flow: JsonValue, raw_inputs: JsonValue
+    ) -> tuple[Flow | None, dict[str, JsonValue], Problem | None]:
+        size = len(json.dumps(raw_flow))
+        if size > self._limits.max_flow_bytes:
+            message = f"the flow is {size} bytes; the limit is {self._limits.max_flow_bytes}"
+            return None, {}, Problem(type="too_large", message=message)
+        if not isinstance(raw_flow, dict):
+            return None, {}, Problem(type="invalid_flow", message="the flow is not an object")
+        nodes = raw_flow.get("nodes")
+        if isinstance(nodes, list) and len(nodes) > self._limits.max_nodes:
+            message = f"the flow has {len(nodes)} nodes; the limit is {self._limits.max_nodes}"
+            return None, {}, Problem(type="too_large", message=message)
+        try:
+            flow = load_flow(raw_flow)
+        except Exception as exc:  # noqa: BLE001 - whatever breaks on a hostile flow is its fault
+            return None, {}, Problem(type="invalid_flow", message=f"invalid flow: {exc}")
+        if not isinstance(raw_inputs, dict):
+            return flow, {}, Problem(type="invalid_inputs", message="the inputs are not an object")
+        try:
+            return flow, flow.resolve_inputs(raw_inputs), None
+        except WorkflowsError as exc:
+            return flow, {}, Problem(type="invalid_inputs", message=f"invalid inputs: {exc}")
+
+    async def _search_attributes_known(self) -> bool:
+        """Whether the namespace has FlowMaestro's search attributes; upserting an unknown one
+        would fail every workflow task. A yes is kept, a no is asked again next time."""
+        if self._attributes_known:
+            return True
+        try:
+            listed = await self._client.operator_service.list_search_attributes(
+                ListSearchAttributesRequest(namespace=self._client.namespace)
+            )
+        except RPCError as exc:
+            activity.logger.warning("cannot list search attributes: %s", exc)
+            return False
+        self._attributes_known = all(
+            key.name in listed.custom_attributes for key in SEARCH_ATTRIBUTES
+        )
+        return self._attributes_known
+
+
+def _name_of(raw_flow: Any) -> str:
+    name = raw_flow.get("name") if isinstance(raw_flow, dict) else None
+    return name[:200] if isinstance(name, str) and name else UNNAMED
