@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
+from events.catalogue.execution import ExecutionStatus
 from events.channels import execution_channel
 from gateway import sse
 from gateway.auth import Principal
 from gateway.errors import AuthError, GatewayError
 from gateway.http_errors import ERROR_RESPONSES
-from gateway.ownership import authorize_channel, knowledge_base_owner, require_owner
+from gateway.listing import Cursor, Filters, list_page
+from gateway.ownership import (
+    authorize_channel,
+    execution_owner,
+    knowledge_base_owner,
+    require_owner,
+)
 from gateway.relay import provide_input
-from gateway.snapshot import execution_snapshot, summary
+from gateway.snapshot import execution_snapshot, read_snapshot
 from workflows.errors import FlowError, WorkflowsError
 from workflows.flow import Flow, load_flow
 from workflows.kb_ingest import create_knowledge_base, ingest_document
@@ -33,12 +41,6 @@ if TYPE_CHECKING:
     from gateway.hub import Hub
 
 log = logging.getLogger(__name__)
-
-_EXECUTION = "SELECT id, user_id, workflow_id, status, inputs, graph, created_at, updated_at FROM executions WHERE id = $1"
-_LIST = """
-SELECT id, user_id, workflow_id, status, inputs, created_at, updated_at FROM executions
-WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2
-"""
 
 
 _KNOWLEDGE_BASES = """
@@ -95,11 +97,9 @@ def http_api(
 
     app.state.verifier = verifier
 
-    async def owned(execution_id: str, user: Principal) -> asyncpg.Record:
-        row = await pool.fetchrow(_EXECUTION, execution_id)
-        require_owner(row["user_id"] if row else None, user.user_id, f"execution {execution_id}")
-        assert row is not None
-        return row
+    async def owned(execution_id: str, user: Principal) -> None:
+        owner = await execution_owner(pool, execution_id)
+        require_owner(owner, user.user_id, f"execution {execution_id}")
 
     router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
 
@@ -118,15 +118,31 @@ def http_api(
 
     @router.get("/executions")
     async def list_executions(
-        user: User, limit: Annotated[int, Query(ge=1, le=500)] = 100
+        user: User,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        cursor: Annotated[str | None, Query(max_length=500)] = None,
+        status: ExecutionStatus | None = None,
+        flow: Annotated[str | None, Query(max_length=200)] = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> dict[str, Any]:
-        rows = await pool.fetch(_LIST, user.user_id, limit)
-        return {"executions": [summary(r) for r in rows]}
+        """The caller's executions, newest first; pass `nextCursor` back as `cursor`."""
+        for name, stamp in (("since", since), ("until", until)):
+            if stamp is not None and stamp.tzinfo is None:
+                raise GatewayError("bad_request", f"{name} needs a time zone (e.g. Z)")
+        filters = Filters(status=status, flow=flow, since=since, until=until)
+        page_after = Cursor.decode(cursor) if cursor is not None else None
+        return await list_page(pool, user.user_id, filters, page_after, limit)
 
     @router.get("/executions/{execution_id}")
     async def snapshot(execution_id: str, user: User) -> dict[str, Any]:
         """The execution's state, with the `position` it is current as of."""
-        return await execution_snapshot(reader, await owned(execution_id, user))
+        found = await read_snapshot(pool, execution_id)
+        require_owner(
+            found[0]["user_id"] if found else None, user.user_id, f"execution {execution_id}"
+        )
+        assert found is not None
+        return execution_snapshot(*found)
 
     @router.get("/executions/{execution_id}/events")
     async def events(

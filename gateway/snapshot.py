@@ -44,9 +44,7 @@ SELECT EXISTS (
 _WAIT_SECONDS = 3.0
 
 
-async def read_snapshot(
-    pool: asyncpg.Pool, execution_id: str
-) -> tuple[asyncpg.Record, int] | None:
+async def read_snapshot(pool: asyncpg.Pool, execution_id: str) -> tuple[asyncpg.Record, int] | None:
     """The execution's row and its snapshot's position; None when there is no such row.
 
     Should the sequencer not number the execution's events within a few seconds (it is
@@ -63,9 +61,9 @@ async def read_snapshot(
             row = await con.fetchrow(_ROW, execution_id)
             if row is None:
                 return None
-            pending, top = await con.fetchrow(
-                _POSITION, execution_id, execution_channel(execution_id)
-            )
+            position = await con.fetchrow(_POSITION, execution_id, execution_channel(execution_id))
+            assert position is not None
+            pending, top = position
         if not pending or loop.time() >= deadline:
             return row, max(top or 0, row["pruned_position"])
         await asyncio.sleep(delay)

@@ -21,6 +21,7 @@ from events.outbox import Sequencer
 from flowmaestro.database import create_migrated_database, start_embedded_postgres, with_database
 from flowmaestro.migrate import bundled_migrations
 from flowmaestro.temporal import temporal_cli_path
+from workflows import search_attributes
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -85,6 +86,7 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_extra_args=[
             "--dynamic-config-value",
             "frontend.enableUpdateWorkflowExecution=true",
+            *search_attributes.dev_server_args(),
         ],
     )
     try:

@@ -23,13 +23,13 @@ with workflow.unsafe.imports_passed_through():
     from activities.emit import EmitActivities, EmitInput, EventSpec
     from activities.errors import TemplateError
     from activities.execution import ExecutionRef
-    from events.catalogue.execution import ExecutionStatus
     from activities.node_activity import NodeActivities, NodeOutcome, RunNodeInput
     from activities.nodes.base import InputRequest
     from activities.nodes.user_input import UserInputConfig, answer_errors, answer_schema
     from activities.retry import RetrySpec
     from activities.templating import render
     from events import event_id
+    from events.catalogue.execution import ExecutionStatus
     from security import Limits
     from workflows import search_attributes
     from workflows.flow import Flow, NodeSpec
@@ -121,8 +121,8 @@ class ExecutionWorkflow:
         else:
             # Histories from before self-registration: start_execution wrote the owner row
             # and sent an already checked flow.
+            assert isinstance(inp.inputs, dict)
             flow, inputs = Flow.model_validate(inp.flow), inp.inputs
-            assert isinstance(inputs, dict)
             self._ref = ExecutionRef(
                 execution_id=workflow.info().workflow_id, user_id=inp.user_id, workflow_id=flow.name
             )

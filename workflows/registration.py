@@ -152,7 +152,7 @@ class RegistrationActivities:
             return None, {}, Problem(type="too_large", message=message)
         try:
             flow = load_flow(raw_flow)
-        except Exception as exc:  # noqa: BLE001 - whatever breaks on a hostile flow is its fault
+        except Exception as exc:
             return None, {}, Problem(type="invalid_flow", message=f"invalid flow: {exc}")
         if not isinstance(raw_inputs, dict):
             return flow, {}, Problem(type="invalid_inputs", message="the inputs are not an object")

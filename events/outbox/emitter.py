@@ -84,9 +84,7 @@ async def write_events(con: Connection, events: Sequence[Event]) -> int:
             [e.model_dump_json(exclude={"position"}) for e in chunk],
             WRITTEN,
         )
-        patches = [
-            state_patch(e) if e.execution_id is not None else None for e in chunk
-        ]
+        patches = [state_patch(e) if e.execution_id is not None else None for e in chunk]
         if any(p is not None for p in patches):
             inserted += await con.fetchval(
                 _INSERT_AND_FOLD,

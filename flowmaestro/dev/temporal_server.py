@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flowmaestro.temporal import temporal_cli_path
+from workflows import search_attributes
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -28,6 +29,8 @@ def dev_server_argv(state_dir: Path, host: str, port: int, ui_port: int | None) 
         # Human input is a Workflow Update; older servers need it switched on.
         "--dynamic-config-value",
         "frontend.enableUpdateWorkflowExecution=true",
+        # What ExecutionWorkflow upserts (user, flow, status), for `temporal workflow list`.
+        *search_attributes.dev_server_args(),
     ]
     if ui_port is None:
         argv.append("--headless")

@@ -77,8 +77,10 @@ async def test_sse_streams_and_resumes_with_last_event_id(
                 "nodeType": "",
                 "status": "pending",
                 "attempt": 1,
+                "maxAttempts": None,
                 "durationMs": None,
                 "progress": 12,
+                "lastError": None,
             }
         ]
 

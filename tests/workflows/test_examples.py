@@ -85,7 +85,11 @@ async def test_parallel_branches_run_concurrently_and_join(
         if e.WhichOneof("attributes")
         in ("activity_task_scheduled_event_attributes", "activity_task_completed_event_attributes")
     ]
-    after_prepare = steps[steps.index("activity_task_completed_event_attributes", 2) + 1 :]
+    completed = [
+        i for i, step in enumerate(steps) if step == "activity_task_completed_event_attributes"
+    ]
+    # The first three: register_execution, execution:started, `prepare`.
+    after_prepare = steps[completed[2] + 1 :]
     assert after_prepare[:3] == ["activity_task_scheduled_event_attributes"] * 3
     progress = [e.envelope["data"]["progress"] for e in node_events(events, "pause")[1:-1]]
     assert progress == [50, 100]

@@ -17,9 +17,13 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 @pytest.mark.parametrize("name", ["parallel.yaml", "approval.yaml", "retry.yaml"])
 def test_examples_load_and_survive_the_data_converter(name: str) -> None:
     flow = load_flow(EXAMPLES / name)
-    carried = ExecutionInput(user_id="u1", flow=flow, inputs={})
-    again = ExecutionInput.model_validate_json(carried.model_dump_json())
-    assert again.flow == flow and again.flow.order == flow.order
+    carried = ExecutionInput(
+        user_id="u1", flow=flow.model_dump(mode="json", exclude_unset=True), inputs={}
+    )
+    raw = ExecutionInput.model_validate_json(carried.model_dump_json()).flow
+    assert isinstance(raw, dict)
+    again = load_flow(raw)
+    assert again == flow and again.order == flow.order
 
 
 def test_order_and_references() -> None:

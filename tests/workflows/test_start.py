@@ -1,5 +1,5 @@
-"""start_execution: the owner row is written first; nothing is left behind when Temporal
-refuses; inputs are checked before either."""
+"""start_execution: the execution is registered when it returns; nothing is left behind
+when Temporal refuses; inputs are checked before either."""
 
 from __future__ import annotations
 
