@@ -20,7 +20,7 @@ from temporalio import activity
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.service import RPCError
 
-from workflows.errors import WorkflowsError
+from workflows.errors import FlowError, WorkflowsError
 from workflows.flow import Flow, load_flow
 from workflows.search_attributes import SEARCH_ATTRIBUTES
 
@@ -112,7 +112,8 @@ class RegistrationActivities:
 
     @activity.defn(name="register_execution")
     async def register_execution(self, inp: RegisterInput) -> Registered:
-        # Checking a flow is CPU work on untrusted input: bounded by the limits, off the loop.
+        # Checking a flow is CPU work on untrusted input: bounded by the limits (linear checks
+        # before anything is built, workflows/flow_limits.py), and off the event loop.
         flow, inputs, problem = await asyncio.to_thread(self._check, inp.flow, inp.inputs)
         raw_inputs = inp.inputs if isinstance(inp.inputs, dict) else {}
         flow_name = flow.name if flow is not None else _name_of(inp.flow)
@@ -140,18 +141,14 @@ class RegistrationActivities:
     def _check(
         self, raw_flow: JsonValue, raw_inputs: JsonValue
     ) -> tuple[Flow | None, dict[str, JsonValue], Problem | None]:
-        size = len(json.dumps(raw_flow))
-        if size > self._limits.max_flow_bytes:
-            message = f"the flow is {size} bytes; the limit is {self._limits.max_flow_bytes}"
-            return None, {}, Problem(type="too_large", message=message)
         if not isinstance(raw_flow, dict):
             return None, {}, Problem(type="invalid_flow", message="the flow is not an object")
-        nodes = raw_flow.get("nodes")
-        if isinstance(nodes, list) and len(nodes) > self._limits.max_nodes:
-            message = f"the flow has {len(nodes)} nodes; the limit is {self._limits.max_nodes}"
-            return None, {}, Problem(type="too_large", message=message)
         try:
-            flow = load_flow(raw_flow)
+            flow = load_flow(raw_flow, self._limits)
+        except FlowError as exc:
+            # Over a limit: the same code the gateway answers a too large flow with.
+            kind = "too_large" if exc.limit is not None else "invalid_flow"
+            return None, {}, Problem(type=kind, message=f"invalid flow: {exc}")
         except Exception as exc:
             return None, {}, Problem(type="invalid_flow", message=f"invalid flow: {exc}")
         if not isinstance(raw_inputs, dict):

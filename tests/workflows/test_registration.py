@@ -72,6 +72,17 @@ async def test_a_raw_start_registers_and_runs(
             "nope",
         ),
         ({"user_id": "u7", "flow": "not a flow"}, "invalid_flow", "not an object"),
+        (
+            {
+                "user_id": "u7",
+                "flow": {
+                    "name": "big",
+                    "nodes": [{"id": f"n{i}", "type": "transform"} for i in range(501)],
+                },
+            },
+            "too_large",
+            "FLOWMAESTRO_LIMITS__MAX_NODES",
+        ),
         ({"user_id": "u7", "flow": FLOW_DOC, "inputs": {"who": 3}}, "invalid_inputs", "who"),
         ({"user_id": "u7", "flow": FLOW_DOC, "inputs": []}, "invalid_inputs", "not an object"),
     ],
