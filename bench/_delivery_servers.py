@@ -31,6 +31,7 @@ from bench.outbox_latency import paced
 from events import NodeProgress
 from events.outbox import PostgresEmitter
 from gateway import GatewayConfig, create_app
+from security import Limits
 
 EMIT_RATE = 1000  # commits per second, as bench/delivery.py asks for
 
@@ -56,7 +57,7 @@ async def ours(dsn: str, port: int, secret: str) -> None:
     # Delivery never calls Temporal: a lazy client that is never used.
     temporal = await Client.connect("127.0.0.1:1", lazy=True)
     async with asyncpg.create_pool(dsn, min_size=2, max_size=10) as pool:
-        config = GatewayConfig(jwt_secret=secret, max_queue=100_000)
+        config = GatewayConfig(jwt_secret=secret, limits=Limits(socket_max_queue=100_000))
         await _serve(create_app(config, pool, temporal), port)
 
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from security import Limits
 
@@ -14,6 +20,36 @@ from security import Limits
 def _default_state_dir() -> Path:
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "flowmaestro"
+
+
+# The gateway's limits had variables of their own before `Limits`; they are still read, and
+# the FLOWMAESTRO_LIMITS__ names win over them.
+_LEGACY_LIMITS = {
+    "FLOWMAESTRO_KB_MAX_FILE_BYTES": "max_document_bytes",
+    "FLOWMAESTRO_GATEWAY_MAX_MESSAGE_BYTES": "socket_max_message_bytes",
+    "FLOWMAESTRO_GATEWAY_RATE_LIMIT": "socket_messages_per_second",
+    "FLOWMAESTRO_GATEWAY_MAX_QUEUE": "socket_max_queue",
+    "FLOWMAESTRO_GATEWAY_MAX_SUBSCRIPTIONS": "socket_max_subscriptions",
+}
+
+
+class _LegacyLimits(PydanticBaseSettingsSource):
+    """The old limit variables as `limits` values (FLOWMAESTRO_GATEWAY_RATE_LIMIT=R also
+    sets bursts of 2R, as it did)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, Any] = {
+            name: os.environ[old] for old, name in _LEGACY_LIMITS.items() if old in os.environ
+        }
+        rate = found.get("socket_messages_per_second")
+        if rate is not None:
+            # An invalid rate is reported by Limits itself.
+            with contextlib.suppress(ValueError):
+                found["socket_message_burst"] = max(1, int(2 * float(rate)))
+        return {"limits": found} if found else {}
 
 
 class Settings(BaseSettings):
@@ -45,19 +81,12 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         default="hash-384", description="embedder of new knowledge bases (hash-N: offline)"
     )
-    kb_max_file_bytes: int = Field(default=20 << 20, gt=0, description="largest ingestible file")
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
-    gateway_max_message_bytes: int = Field(
-        default=64 * 1024, gt=0, description="larger client messages are answered too_large"
+    admin_token: SecretStr | None = Field(
+        default=None,
+        description="when set, /metrics and /docs answer only `Authorization: Bearer <it>`",
     )
-    gateway_rate_limit: float = Field(
-        default=50.0, gt=0, description="client messages per second per socket (burst 2x)"
-    )
-    gateway_max_queue: int = Field(
-        default=1000, gt=3, description="outgoing packets per socket before it is dropped as slow"
-    )
-    gateway_max_subscriptions: int = Field(default=100, gt=0)
     flows_dir: Path | None = Field(
         default=None, description="flows POST /api/executions starts by name (default: examples/)"
     )
@@ -73,3 +102,20 @@ class Settings(BaseSettings):
     @property
     def embedded_pgdata(self) -> Path:
         return self.state_dir / "pgdata"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            _LegacyLimits(settings_cls),
+            dotenv_settings,
+            file_secret_settings,
+        )

@@ -6,5 +6,6 @@ from __future__ import annotations
 from gateway.app import Gateway, create_app
 from gateway.auth import mint_token
 from gateway.config import GatewayConfig
+from gateway.redaction import uvicorn_log_config
 
-__all__ = ["Gateway", "GatewayConfig", "create_app", "mint_token"]
+__all__ = ["Gateway", "GatewayConfig", "create_app", "mint_token", "uvicorn_log_config"]

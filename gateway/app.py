@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SOCKET_PATH = "/socket.io/"
+ADMIN_PATHS = frozenset({"/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+_UNAUTHORIZED_ADMIN = JSONResponse(
+    {"error": {"code": "unauthorized", "message": "send the admin token", "details": None}},
+    status_code=401,
+)
 LAG_INTERVAL = 5.0
 
 
@@ -44,17 +50,18 @@ class Gateway:
     def __init__(self, config: GatewayConfig, pool: asyncpg.Pool, temporal: Client) -> None:
         self.config = config
         self.metrics = GatewayMetrics()
+        limits = config.limits
         self.reader = OutboxReader(pool)
         self.sio = SocketServer(
             async_mode="asgi",
             transports=["websocket"],  # no sticky sessions needed behind a proxy
-            max_http_buffer_size=config.max_transport_bytes,
+            max_http_buffer_size=limits.socket_max_frame_bytes,
             ping_interval=config.ping_interval,
             ping_timeout=config.ping_timeout,
-            max_message_bytes=config.max_message_bytes,
-            rate=config.rate_per_second,
-            burst=config.rate_burst,
-            low_water=config.max_queue // 4,
+            max_message_bytes=limits.socket_max_message_bytes,
+            rate=limits.socket_messages_per_second,
+            burst=limits.socket_message_burst,
+            low_water=limits.socket_max_queue // 4,
         )
         self.hub = Hub(self.sio, self.reader, config, self.metrics)
         verifier = TokenVerifier(config)
@@ -81,9 +88,20 @@ class Gateway:
                 severance = Severance()
                 scope[SEVERANCE] = severance
                 receive, send = severance.wrap(receive, send)
+                receive = self.sio.budget(scope).counting(receive, severance)
             await self.sio.handle_request(scope, receive, send)
+        elif scope["type"] == "http" and not self._admitted(scope):
+            await _UNAUTHORIZED_ADMIN(scope, receive, send)
         else:
             await self.http(scope, receive, send)
+
+    def _admitted(self, scope: dict[str, Any]) -> bool:
+        """With an admin token configured, /metrics and the API docs need it as a Bearer."""
+        if self.config.admin_token is None or scope["path"] not in ADMIN_PATHS:
+            return True
+        expected = f"Bearer {self.config.admin_token}".encode()
+        given = dict(scope["headers"]).get(b"authorization", b"")
+        return hmac.compare_digest(given, expected)
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _: FastAPI) -> AsyncIterator[None]:

@@ -2,6 +2,8 @@
 
 The algorithm is pinned by configuration, never read from the token, so `alg: none` and
 HS/RS key confusion are refused. `exp` and `sub` are required; `aud`/`iss` when configured.
+A token may live at most `Limits.token_max_lifetime_seconds` (exp - iat, or exp - now
+without `iat`), so a leaked long-lived token is worthless here.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, slots=True)
 class Principal:
     user_id: str
+    expires_at: float
+    """The token's `exp` (seconds since the epoch)."""
 
 
 def mint_token(
@@ -45,6 +49,7 @@ class TokenVerifier:
     """Verifies tokens with the one configured key and algorithm."""
 
     def __init__(self, config: GatewayConfig) -> None:
+        self._max_lifetime = config.limits.token_max_lifetime_seconds
         self._audience = config.jwt_audience
         self._issuer = config.jwt_issuer
         self._jwks: jwt.PyJWKSet | None = None
@@ -81,7 +86,15 @@ class TokenVerifier:
         sub = claims["sub"]
         if not isinstance(sub, str) or not sub:
             raise AuthError("invalid token: sub must be a non-empty string")
-        return Principal(sub)
+        exp = float(claims["exp"])
+        issued = claims.get("iat")
+        start = float(issued) if isinstance(issued, int | float) else time.time()
+        if exp - start > self._max_lifetime:
+            raise AuthError(
+                f"token lifetime exceeds the maximum of {self._max_lifetime} s; ask for a"
+                " shorter-lived token"
+            )
+        return Principal(sub, exp)
 
     def _jwks_key(self, token: str) -> Any:
         assert self._jwks is not None

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class GatewayConfig:
-    """Limits default to values that keep one idle connection small and one client harmless."""
+    """Every bound on what a client may cost is in `limits` (docs/security.md)."""
 
     jwt_secret: str | None = None
     jwt_public_key: Path | None = None
@@ -27,19 +27,11 @@ class GatewayConfig:
     """The built UI served at `/` (web/dist)."""
     sequencer_dsn: str | None = None
     """When set, the app runs an outbox sequencer (the advisory lock keeps one active)."""
-    max_message_bytes: int = 64 * 1024
-    """A larger client message is answered `too_large`; the connection stays."""
-    max_transport_bytes: int = 1024 * 1024
-    """A larger websocket frame closes the connection (it had to be read whole)."""
-    rate_per_second: float = 50.0
-    rate_burst: int = 100
-    max_queue: int = 1000
-    """Outgoing packets waiting for one socket; past it the socket is dropped as `slow`."""
-    max_subscriptions: int = 100
+    admin_token: str | None = None
+    """When set, /metrics, /docs and /openapi.json need `Authorization: Bearer <it>`."""
+    limits: Limits = field(default_factory=Limits)
     input_timeout: float = 30.0
     """How long an answer waits for a worker to run the workflow's Update."""
-    kb_max_file_bytes: int = 20 << 20
-    """A larger upload is recorded without content and fails in extraction (visibly)."""
     replay_page: int = 500
     slow_timeout: float = 10.0
     """How long a replay waits for a socket's queue to drain before calling it slow."""

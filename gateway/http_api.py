@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
@@ -26,6 +26,7 @@ from gateway.ownership import (
 )
 from gateway.relay import provide_input
 from gateway.snapshot import execution_snapshot, read_snapshot
+from gateway.uploads import OPENAPI_FILE_BODY, received_file
 from workflows.errors import FlowError, WorkflowsError
 from workflows.flow import Flow, load_flow
 from workflows.kb_ingest import create_knowledge_base, ingest_document
@@ -237,21 +238,28 @@ def http_api(
         kb_id = await create_knowledge_base(pool, owner_id=user.user_id, name=body.name)
         return {"knowledgeBaseId": kb_id}
 
-    @router.post("/knowledge-bases/{knowledge_base_id}/documents", status_code=202)
-    async def upload(knowledge_base_id: str, file: UploadFile, user: User) -> dict[str, str]:
-        """Upload a document; its ingestion streams as `kb:*` events on `kb:{id}`."""
+    @router.post(
+        "/knowledge-bases/{knowledge_base_id}/documents",
+        status_code=202,
+        openapi_extra=OPENAPI_FILE_BODY,
+    )
+    async def upload(knowledge_base_id: str, request: Request, user: User) -> dict[str, str]:
+        """Upload a document (multipart `file`, at most `max_document_bytes`, streamed); its
+        ingestion streams as `kb:*` events on `kb:{id}`."""
         owner = await knowledge_base_owner(pool, knowledge_base_id)
         require_owner(owner, user.user_id, f"knowledge base {knowledge_base_id}")
-        handle = await ingest_document(
-            temporal,
-            pool,
-            kb_id=knowledge_base_id,
-            user_id=user.user_id,
-            file_name=file.filename or "upload",
-            content=await file.read(),
-            max_bytes=config.kb_max_file_bytes,
-            task_queue=config.task_queue,
-        )
+        max_bytes = config.limits.max_document_bytes
+        async with received_file(request, max_bytes) as (file_name, content):
+            handle = await ingest_document(
+                temporal,
+                pool,
+                kb_id=knowledge_base_id,
+                user_id=user.user_id,
+                file_name=file_name,
+                content=content,
+                max_bytes=max_bytes,
+                task_queue=config.task_queue,
+            )
         # The ingestion's workflow id is `kb-ingest-{document id}`.
         return {"documentId": handle.id.removeprefix("kb-ingest-"), "workflowId": handle.id}
 

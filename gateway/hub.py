@@ -99,7 +99,7 @@ class Hub:
         self._reader = reader
         self._config = config
         self._metrics = metrics
-        self._page = max(1, min(config.replay_page, config.max_queue // 2))
+        self._page = max(1, min(config.replay_page, config.limits.socket_max_queue // 2))
         self.position = 0
         """The last position fanned out by this process."""
         self.connections: dict[str, Connection] = {}
@@ -154,7 +154,7 @@ class Hub:
             replay = conn.replays.get(ch)
             if replay is not None:
                 replay.held.append((stored.position, packet))
-                if len(replay.held) > 10 * self._config.max_queue:
+                if len(replay.held) > 10 * self._config.limits.socket_max_queue:
                     self._drop_slow(conn)
                 return 0
         return self._send(conn, packet)
@@ -164,7 +164,7 @@ class Hub:
         if conn.slow or socket is None or socket.closed:
             self._metrics.failed_deliveries.labels("closed").inc()
             return 0
-        if socket.queue.qsize() >= self._config.max_queue:
+        if socket.queue.qsize() >= self._config.limits.socket_max_queue:
             self._drop_slow(conn)
             return 0
         socket.queue.put_nowait(packet)
@@ -208,10 +208,13 @@ class Hub:
     async def subscribe(self, conn: Connection, channel: str, after: int | None) -> SubscribeAck:
         """Join `channel`; with `after`, first replay its events after that position."""
         async with conn.lock:
-            if channel not in conn.joined and len(conn.joined) >= self._config.max_subscriptions:
+            if (
+                channel not in conn.joined
+                and len(conn.joined) >= self._config.limits.socket_max_subscriptions
+            ):
                 raise GatewayError(
                     "bad_request",
-                    f"at most {self._config.max_subscriptions} subscriptions per connection",
+                    f"at most {self._config.limits.socket_max_subscriptions} subscriptions per connection",
                 )
             if after is None:
                 if channel not in conn.joined:
@@ -296,7 +299,7 @@ class Hub:
     @contextlib.contextmanager
     def listen(self, *channels: str) -> Iterator[tuple[int, _Listener]]:
         """A live feed of `channels` from the current position (yields (position, listener))."""
-        listener = _Listener(self._config.max_queue)
+        listener = _Listener(self._config.limits.socket_max_queue)
         for channel in channels:
             self._listeners.setdefault(channel, set()).add(listener)
         try:

@@ -115,7 +115,6 @@ class SocketProtocol:
             return
         self._metrics.connections.dec()
         self._metrics.disconnects.labels("slow" if conn.slow else str(reason)).inc()
-        self._server.forget(conn.eio_sid)
         self._hub.disconnect(sid)
 
     async def _dispatch(self, sid: str, eio_sid: str, ack_id: int | None, args: list[Any]) -> None:

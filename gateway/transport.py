@@ -14,18 +14,20 @@ import contextlib
 import re
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, Literal
 
 import engineio
 import socketio
 from socketio import packet as sio_packet
 
-# scope key under which each Socket.IO websocket keeps its Severance.
+# scope keys under which each Socket.IO websocket keeps its Severance and its FrameBudget.
 SEVERANCE = "flowmaestro.severance"
+BUDGET = "flowmaestro.budget"
 
 # An EVENT packet's header: `2`, an optional `/namespace,`, an optional ack id.
 _EVENT_HEADER = re.compile(r"2(?:(/[^,]*),)?(\d*)")
 
+Verdict = Literal["ok", "refuse", "cut"]
 Refusal = Callable[[str, int | None, str, str], Awaitable[None]]
 Dispatch = Callable[[str, str, int | None, list[Any]], Awaitable[None]]
 
@@ -70,6 +72,44 @@ class TokenBucket:
             return False
         self._tokens -= 1
         return True
+
+
+class FrameBudget:
+    """What one websocket may send. Every frame costs a token: events, engine.io pings and
+    pongs, and frames refused as malformed or too large alike. Without a token an event is
+    answered `rate_limited`; a client that goes on sending through one more burst is cut."""
+
+    __slots__ = ("_bucket", "_burst", "_overdrawn")
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self._bucket = TokenBucket(rate, burst)
+        self._burst = burst
+        self._overdrawn = 0
+
+    def spend(self) -> Verdict:
+        if self._bucket.take():
+            self._overdrawn = 0
+            return "ok"
+        self._overdrawn += 1
+        return "refuse" if self._overdrawn <= self._burst else "cut"
+
+    def counting(self, receive: Any, severance: Severance) -> Any:
+        """`receive` charging each frame engine.io handles itself (pings, pongs, upgrades,
+        garbage); its MESSAGE frames are charged where they are answered (SocketServer)."""
+
+        async def counted_receive() -> Any:
+            message = await receive()
+            if message["type"] == "websocket.receive":
+                text = message.get("text")
+                carries_message = message.get("bytes") is not None or (
+                    text is not None and text.startswith("4")
+                )
+                if not carries_message and self.spend() == "cut":
+                    severance.sever()
+                    return {"type": "websocket.disconnect", "code": 1008}
+            return message
+
+        return counted_receive
 
 
 class Severance:
@@ -162,7 +202,6 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         self._max_message_bytes = max_message_bytes
         self._rate = rate
         self._burst = burst
-        self._buckets: dict[str, TokenBucket] = {}
         self.dispatch: Dispatch | None = None
         self.refuse: Refusal | None = None
         super().__init__(**kwargs)
@@ -176,14 +215,27 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
         return _Bound
 
-    def forget(self, eio_sid: str) -> None:
-        self._buckets.pop(eio_sid, None)
+    def budget(self, scope: dict[str, Any]) -> FrameBudget:
+        """The websocket's FrameBudget (made on first use)."""
+        budget: FrameBudget | None = scope.get(BUDGET)
+        if budget is None:
+            budget = scope[BUDGET] = FrameBudget(self._rate, self._burst)
+        return budget
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         assert self.dispatch is not None and self.refuse is not None
         sid = self.manager.sid_from_eio_sid(eio_sid, "/")
         kind = data[:1] if isinstance(data, str) else None
+        scope = (self.environ.get(eio_sid) or {}).get("asgi.scope", {})
+        verdict = self.budget(scope).spend()
+        if verdict == "cut":
+            severance: Severance | None = scope.get(SEVERANCE)
+            if severance is not None:
+                severance.sever()
+            return
         if kind in ("0", "1", "3"):  # connect, disconnect, ack: python-socketio's own
+            if verdict == "refuse":
+                return  # nothing to answer on
             try:
                 await super()._handle_eio_message(eio_sid, data)
             except ValueError:
@@ -192,12 +244,14 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             return
         if sid is None or not self.manager.is_connected(sid, "/"):
             return  # nothing to answer on: the namespace is not connected
-        if kind != "2":
+        header = _EVENT_HEADER.match(data) if kind == "2" else None
+        ack_id = int(header[2]) if header and header[2] and len(header[2]) < 16 else None
+        if verdict == "refuse":
+            await self.refuse(sid, ack_id, "rate_limited", "too many messages; slow down")
+            return
+        if header is None:
             await self.refuse(sid, None, "bad_request", "only JSON events are accepted")
             return
-        header = _EVENT_HEADER.match(data)
-        assert header is not None  # the pattern matches any string starting with "2"
-        ack_id = int(header[2]) if header[2] and len(header[2]) < 16 else None
         if header[1] not in (None, "/"):
             await self.refuse(sid, ack_id, "bad_request", f"unknown namespace {header[1]}")
             return
@@ -205,12 +259,6 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             await self.refuse(
                 sid, ack_id, "too_large", f"messages are limited to {self._max_message_bytes} bytes"
             )
-            return
-        bucket = self._buckets.get(eio_sid)
-        if bucket is None:
-            bucket = self._buckets[eio_sid] = TokenBucket(self._rate, self._burst)
-        if not bucket.take():
-            await self.refuse(sid, ack_id, "rate_limited", "too many messages; slow down")
             return
         try:
             decoded = self.packet_class(encoded_packet=data)

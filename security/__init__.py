@@ -7,5 +7,6 @@ object in settings), the egress guard, the template budget. It imports nothing o
 
 from security.errors import LimitExceededError, SecurityError
 from security.limits import Limits
+from security.storable import storable
 
-__all__ = ["LimitExceededError", "Limits", "SecurityError"]
+__all__ = ["LimitExceededError", "Limits", "SecurityError", "storable"]

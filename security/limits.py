@@ -73,3 +73,34 @@ class Limits(BaseModel):
     tool_timeout_seconds: float = Field(
         default=10.0, gt=0, description="one tool call (its failure is told to the model)"
     )
+
+    # --- Tokens ---
+    token_max_lifetime_seconds: int = Field(
+        default=24 * 3600,
+        gt=0,
+        description="longest accepted token: exp - iat (exp - now without iat)",
+    )
+
+    # --- Sockets (per connection) ---
+    socket_max_message_bytes: int = Field(
+        default=64 * 1024, gt=0, description="a larger message is answered too_large"
+    )
+    socket_max_frame_bytes: int = Field(
+        default=1 << 20, gt=0, description="a larger websocket frame closes the connection"
+    )
+    socket_messages_per_second: float = Field(
+        default=50.0,
+        gt=0,
+        description="frames a socket may send per second (events, pings, refused ones alike)",
+    )
+    socket_message_burst: int = Field(
+        default=100,
+        gt=0,
+        description="bucket size; overdrawn by one more burst, the socket is disconnected",
+    )
+    socket_max_queue: int = Field(
+        default=1000, gt=3, description="outgoing packets before a socket is dropped as slow"
+    )
+    socket_max_subscriptions: int = Field(
+        default=100, gt=0, description="channels per socket, the user channel included"
+    )

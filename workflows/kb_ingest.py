@@ -28,7 +28,17 @@ with workflow.unsafe.imports_passed_through():
     )
     from activities.kb.document_ref import DocumentRef
     from activities.kb.errors import KbError, KbStep
+    from activities.kb.store import Content
     from workflows.errors import WorkflowsError
+
+__all__ = [
+    "Content",
+    "KbIngestInput",
+    "KnowledgeBaseIngestWorkflow",
+    "KnowledgeBaseNotFoundError",
+    "create_knowledge_base",
+    "ingest_document",
+]
 
 if TYPE_CHECKING:
     import asyncpg
@@ -139,32 +149,29 @@ async def ingest_document(
     kb_id: str,
     user_id: str,
     file_name: str,
-    content: bytes,
+    content: Content,
     max_bytes: int,
     task_queue: str = "flowmaestro",
 ) -> WorkflowHandle[KnowledgeBaseIngestWorkflow, CompleteResult]:
     """Record the upload in `user_id`'s knowledge base and start its ingestion.
 
-    A file over `max_bytes` is recorded without its content and fails in extraction, so
-    watchers see why. The workflow id is `kb-ingest-{document id}`.
+    The bytes stream into Postgres (see `store.copy_document`). A file over `max_bytes` is
+    recorded without its content and fails in extraction, so watchers see why. The workflow
+    id is `kb-ingest-{document id}`.
     """
     try:
         kb = await store.load_knowledge_base(pool, kb_id, user_id)
     except KbError as exc:
         raise KnowledgeBaseNotFoundError(kb_id, user_id) from exc
-    document = await store.create_document(
-        pool,
-        kb,
-        file_name=file_name,
-        content=content if len(content) <= max_bytes else None,
-        file_size=len(content),
+    document = await store.copy_document(
+        pool, kb, file_name=file_name, content=content, refused=content.size > max_bytes
     )
     doc = DocumentRef(
         knowledge_base_id=kb.id,
         document_id=document.id,
         user_id=user_id,
         file_name=file_name,
-        file_size=len(content),
+        file_size=content.size,
     )
     return await client.start_workflow(
         KnowledgeBaseIngestWorkflow.run,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import struct
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 from activities.kb.errors import KbError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import AsyncIterable, AsyncIterator, Sequence
 
     import asyncpg
 
@@ -106,6 +107,80 @@ async def create_document(
         content,
     )
     return Document(document_id, kb.id, file_name, file_size)
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """A document's bytes as a stream: exactly `size` bytes from `chunks`."""
+
+    size: int
+    chunks: AsyncIterable[bytes]
+
+    @classmethod
+    def of(cls, data: bytes) -> Content:
+        async def once() -> AsyncIterator[bytes]:
+            yield data
+
+        return cls(len(data), once())
+
+
+# PostgreSQL's binary COPY format: signature, flags, header extension length.
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
+_COPY_TRAILER = struct.pack("!h", -1)
+
+
+async def copy_document(
+    pool: asyncpg.Pool, kb: KnowledgeBase, *, file_name: str, content: Content, refused: bool
+) -> Document:
+    """Record an upload under a new id, its bytes streamed into Postgres with COPY, so no
+    process holds the whole file. `refused` (too large) records it without its bytes, and
+    extraction then fails visibly."""
+    document_id = new_document_id()
+    await _copy_row(pool, document_id, kb.id, file_name, content.size, None if refused else content)
+    return Document(document_id, kb.id, file_name, content.size)
+
+
+async def _copy_row(
+    pool: asyncpg.Pool,
+    document_id: str,
+    kb_id: str,
+    file_name: str,
+    file_size: int,
+    content: Content | None,
+) -> None:
+    async def rows() -> AsyncIterator[bytes]:
+        head = bytearray(_COPY_HEADER)
+        head += struct.pack("!h", 5)
+        for text in (document_id, kb_id, file_name):
+            data = text.encode()
+            head += struct.pack("!i", len(data)) + data
+        head += struct.pack("!iq", 8, file_size)
+        if content is None:
+            yield bytes(head + struct.pack("!i", -1) + _COPY_TRAILER)
+            return
+        yield bytes(head + struct.pack("!i", content.size))
+        sent = 0
+        async for chunk in content.chunks:
+            sent += len(chunk)
+            if sent > content.size:
+                break
+            yield chunk
+        if sent != content.size:
+            # A short or long stream would corrupt the row: fail the COPY instead.
+            raise KbError(
+                f"upload of {file_name!r} was {sent} bytes, not {content.size}",
+                step="extraction",
+                type="upload_truncated",
+            )
+        yield _COPY_TRAILER
+
+    async with pool.acquire() as con:
+        await con.copy_to_table(
+            "kb_documents",
+            source=rows(),
+            columns=["id", "knowledge_base_id", "file_name", "file_size", "content"],
+            format="binary",
+        )
 
 
 async def load_content(pool: asyncpg.Pool, document_id: str) -> bytes | None:

@@ -12,7 +12,7 @@ from flowmaestro.database import create_pool, resolve_dsn
 from flowmaestro.errors import FlowMaestroError
 from flowmaestro.runtime import run_async, settings_of
 from flowmaestro.temporal import connect_temporal
-from gateway import GatewayConfig, create_app
+from gateway import GatewayConfig, create_app, uvicorn_log_config
 
 if TYPE_CHECKING:
     from flowmaestro.settings import Settings
@@ -36,12 +36,7 @@ def gateway_config(settings: Settings, dsn: str) -> GatewayConfig:
         flows_dir=settings.flows_dir or _ROOT / "examples",
         static_dir=settings.web_dist or _ROOT / "web" / "dist",
         sequencer_dsn=dsn if settings.run_sequencer else None,
-        max_message_bytes=settings.gateway_max_message_bytes,
-        rate_per_second=settings.gateway_rate_limit,
-        rate_burst=max(1, int(2 * settings.gateway_rate_limit)),
-        max_queue=settings.gateway_max_queue,
-        max_subscriptions=settings.gateway_max_subscriptions,
-        kb_max_file_bytes=settings.kb_max_file_bytes,
+        admin_token=settings.admin_token.get_secret_value() if settings.admin_token else None,
         limits=settings.limits,
     )
 
@@ -65,11 +60,12 @@ def gateway_command(ctx: click.Context, host: str | None, port: int | None) -> N
                     host=host or settings.gateway_host,
                     port=port if port is not None else settings.gateway_port,
                     lifespan="on",
-                    ws_max_size=config.max_transport_bytes,
+                    ws_max_size=config.limits.socket_max_frame_bytes,
                     ws_ping_interval=None,  # engine.io pings
                     # Compression would keep zlib state per connection (about 40 KB idle) and
                     # compress every fanned-out copy separately.
                     ws_per_message_deflate=False,
+                    log_config=uvicorn_log_config(),
                     log_level=settings.log_level.lower(),
                 )
             )

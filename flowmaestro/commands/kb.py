@@ -16,6 +16,7 @@ from flowmaestro.errors import FlowMaestroError
 from flowmaestro.runtime import run_async, settings_of
 from flowmaestro.temporal import connect_temporal
 from workflows.kb_ingest import (
+    Content,
     KnowledgeBaseNotFoundError,
     create_knowledge_base,
     ingest_document,
@@ -88,8 +89,8 @@ def ingest_command(ctx: click.Context, kb_id: str, file: Path, user_id: str, wai
                     kb_id=kb_id,
                     user_id=user_id,
                     file_name=file.name,
-                    content=content,
-                    max_bytes=settings.kb_max_file_bytes,
+                    content=Content.of(content),
+                    max_bytes=settings.limits.max_document_bytes,
                     task_queue=settings.task_queue,
                 )
             except KnowledgeBaseNotFoundError as exc:

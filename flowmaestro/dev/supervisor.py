@@ -41,8 +41,6 @@ if TYPE_CHECKING:
 _ROOT = Path(__file__).resolve().parents[2]
 # SIGHUP too: the children live in their own sessions, so a closed terminal reaches only us.
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-# Long enough for a working day; `flowmaestro token` mints others.
-TOKEN_TTL_SECONDS = 7 * 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +196,8 @@ class Supervisor:
         token = mint_token(
             secret,
             options.user_id,
-            TOKEN_TTL_SECONDS,
+            # As long as the gateway accepts (a day by default); `flowmaestro token` mints others.
+            settings.limits.token_max_lifetime_seconds,
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
         )

@@ -41,6 +41,16 @@ def test_the_stack_has_every_part(services: dict[str, Any]) -> None:
     assert (ROOT / "Dockerfile").is_file()
 
 
+def test_only_the_proxy_is_published_beyond_localhost(services: dict[str, Any]) -> None:
+    """Temporal's frontend and UI answer anyone without auth (every user's workflows), and
+    Postgres holds everything: none of them may be reachable from outside the machine."""
+    for name, service in services.items():
+        for port in service.get("ports", []) if name != "nginx" else ():
+            assert str(port).startswith("127.0.0.1:"), (name, port)
+    assert "ports" not in services["temporal"] and "ports" not in services["postgres"]
+    assert services["nginx"]["ports"] == ["8000:80"]
+
+
 def test_whatever_others_wait_for_has_a_healthcheck(services: dict[str, Any]) -> None:
     for name, service in services.items():
         for dependency, condition in depends(service).items():

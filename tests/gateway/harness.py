@@ -60,7 +60,7 @@ async def serve(
             app,
             lifespan="on",
             log_level="warning",
-            ws_max_size=config.max_transport_bytes,
+            ws_max_size=config.limits.socket_max_frame_bytes,
             ws_ping_interval=None,
             ws_per_message_deflate=False,
         )

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
+    from events.outbox import Sequencer
     from tests.gateway.harness import Running
 
 
@@ -183,3 +184,21 @@ async def test_the_snapshot_has_the_flows_graph(
         ("pause", "combine"),
         ("score", "combine"),
     }
+
+
+async def test_an_admin_token_closes_metrics_and_docs(
+    pool: asyncpg.Pool, sequencer: Sequencer, temporal_env: WorkflowEnvironment
+) -> None:
+    config = GatewayConfig(jwt_secret=SECRET, admin_token="operator-only")
+    async with (
+        serve(pool, temporal_env.client, config) as running,
+        httpx.AsyncClient(base_url=running.url) as http,
+    ):
+        for path in ("/metrics", "/docs", "/openapi.json", "/redoc"):
+            refused = await http.get(path)
+            assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized"
+            wrong = await http.get(path, headers={"Authorization": f"Bearer {token('u1')}"})
+            assert wrong.status_code == 401
+            admitted = await http.get(path, headers={"Authorization": "Bearer operator-only"})
+            assert admitted.status_code == 200, path
+        assert (await http.get("/healthz")).status_code == 200

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from events.outbox import prune_before
 from gateway import GatewayConfig
+from security import Limits
 from tests.gateway.harness import (
     SECRET,
     Recorder,
@@ -44,7 +45,7 @@ async def test_reconnect_with_after_mid_stream_gets_every_event_once(
     pool: asyncpg.Pool, sequencer: Sequencer, temporal_env: WorkflowEnvironment
 ) -> None:
     # Queues long enough for the whole burst: this test is about the seam, not slow clients.
-    config = GatewayConfig(jwt_secret=SECRET, max_queue=4 * TOTAL)
+    config = GatewayConfig(jwt_secret=SECRET, limits=Limits(socket_max_queue=4 * TOTAL))
     async with serve(pool, temporal_env.client, config) as gateway:
         await resume_mid_stream(gateway, pool)
 

@@ -13,6 +13,7 @@ from websockets.exceptions import ConnectionClosed
 
 from events import NodeProgress
 from gateway import GatewayConfig
+from security import Limits
 from tests.gateway.harness import (
     SECRET,
     Recorder,
@@ -64,7 +65,7 @@ async def test_a_client_that_stops_reading_is_dropped_as_slow(
     pool: asyncpg.Pool, sequencer: Sequencer, temporal_env: WorkflowEnvironment
 ) -> None:
     await own_execution(pool, "ex_s", "u1")
-    config = GatewayConfig(jwt_secret=SECRET, max_queue=50)
+    config = GatewayConfig(jwt_secret=SECRET, limits=Limits(socket_max_queue=50))
     async with serve(pool, temporal_env.client, config, send_buffer=32 * 1024) as running:
         healthy = await Recorder().connect(running.url, "u1")
         slow = await stalled(running.url, "u1")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gateway import GatewayConfig
+from security import Limits
 from tests.gateway.harness import SECRET, Recorder, emit, own_execution, progress, serve
 
 if TYPE_CHECKING:
@@ -76,7 +77,9 @@ async def test_subscriptions_per_socket_are_bounded(
     for i in range(4):
         await own_execution(pool, f"ex_{i}", "u1")
     async with serve(
-        pool, temporal_env.client, GatewayConfig(jwt_secret=SECRET, max_subscriptions=3)
+        pool,
+        temporal_env.client,
+        GatewayConfig(jwt_secret=SECRET, limits=Limits(socket_max_subscriptions=3)),
     ) as running:
         client = await Recorder().connect(running.url, "u1")  # user:u1 is the first
         assert (await client.call("subscribe", {"channel": "execution:ex_0"}))["ok"]

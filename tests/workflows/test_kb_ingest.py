@@ -78,7 +78,7 @@ async def test_a_document_is_ingested_with_progress_and_true_counts(
             kb_id=kb.id,
             user_id="u1",
             file_name=file_name,
-            content=content,
+            content=store.Content.of(content),
             max_bytes=1 << 20,
             task_queue=queue,
         )
@@ -155,7 +155,7 @@ async def test_a_bad_document_fails_in_extraction(
             kb_id=kb.id,
             user_id="u1",
             file_name=file_name,
-            content=content,
+            content=store.Content.of(content),
             max_bytes=max_bytes,
             task_queue=queue,
         )
@@ -187,7 +187,7 @@ async def test_only_the_owner_can_ingest(
             kb_id=kb_id,
             user_id="u2",
             file_name="a.txt",
-            content=b"text",
+            content=store.Content.of(b"text"),
             max_bytes=1 << 20,
         )
     assert await pool.fetchval("SELECT count(*) FROM kb_documents") == 0

@@ -1,0 +1,134 @@
+"""The real stack the gateway attacks run against: `flowmaestro gateway` as a subprocess (its
+own logging, its own settings from the environment) on the test's Postgres and the session's
+Temporal dev server, and a worker in the test process; plus the bystander check that another
+user is still served while an attack runs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from tests.flowmaestro.devstack import FLOWMAESTRO, dev_env, free_port
+from tests.gateway.harness import SECRET, token
+from tests.workflows.helpers import worker
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    import asyncpg
+    from temporalio.client import Client
+
+TRIVIAL_FLOW = {
+    "name": "trivial",
+    "nodes": [{"id": "t", "type": "transform", "config": {"output": {"ok": True}}}],
+}
+BYSTANDER = "carol"
+
+
+@dataclass
+class Stack:
+    url: str
+    queue: str
+    proc: asyncio.subprocess.Process
+    output: list[str] = field(default_factory=list)
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    @property
+    def log(self) -> str:
+        """Everything the gateway process has written (uvicorn's access log included)."""
+        return "\n".join(self.output)
+
+    def auth(self, user: str, ttl: int = 600) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token(user, ttl)}"}
+
+    async def wait_output(self, text: str, timeout: float = 30) -> None:
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(
+                lambda: text in self.log or self.proc.returncode is not None
+            )
+        assert text in self.log, self.log
+
+    async def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        async for raw in self.proc.stdout:
+            self.output.append(raw.decode(errors="replace").rstrip())
+            async with self._changed:
+                self._changed.notify_all()
+        async with self._changed:
+            self._changed.notify_all()
+
+
+@contextlib.asynccontextmanager
+async def gateway_stack(
+    database_dsn: str, pool: asyncpg.Pool, client: Client, **limits: Any
+) -> AsyncIterator[Stack]:
+    """A worker here and `flowmaestro gateway` there, with `limits` as
+    FLOWMAESTRO_LIMITS__<NAME> variables."""
+    async with worker(client, pool) as queue:
+        port = free_port()
+        env = dev_env(
+            FLOWMAESTRO_DATABASE_URL=database_dsn,
+            FLOWMAESTRO_TEMPORAL_ADDRESS=client.service_client.config.target_host,
+            FLOWMAESTRO_JWT_SECRET=SECRET,
+            FLOWMAESTRO_TASK_QUEUE=queue,
+            FLOWMAESTRO_LOG_LEVEL="info",
+            TMPDIR=os.environ.get("TMPDIR"),
+            **{f"FLOWMAESTRO_LIMITS__{k.upper()}": str(v) for k, v in limits.items()},
+        )
+        proc = await asyncio.create_subprocess_exec(
+            FLOWMAESTRO,
+            "gateway",
+            "--port",
+            str(port),
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        stack = Stack(f"http://127.0.0.1:{port}", queue, proc)
+        pump = asyncio.create_task(stack._pump())
+        try:
+            await stack.wait_output("Uvicorn running on", timeout=60)
+            yield stack
+        finally:
+            if proc.returncode is None:
+                proc.terminate()
+                try:
+                    await asyncio.wait_for(proc.wait(), 15)
+                except TimeoutError:
+                    proc.kill()
+                    await proc.wait()
+            await asyncio.wait_for(pump, 15)
+
+
+async def still_serving(stack: Stack) -> None:
+    """Another user is served while an attack runs: /healthz answers within a second and
+    their trivial flow completes (its SSE stream, from the start, reaches the end)."""
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
+        health = await asyncio.wait_for(http.get("/healthz"), 1)
+        assert health.status_code == 200
+        started = await http.post(
+            "/api/executions", json={"flow": TRIVIAL_FLOW}, headers=stack.auth(BYSTANDER)
+        )
+        assert started.status_code == 201, started.text
+        execution_id = started.json()["executionId"]
+        async with asyncio.timeout(30):
+            async with http.stream(
+                "GET",
+                f"/api/executions/{execution_id}/stream",
+                params={"after": 0},
+                headers=stack.auth(BYSTANDER),
+            ) as events:
+                async for line in events.aiter_lines():
+                    if line.startswith("data: {"):
+                        kind = json.loads(line.removeprefix("data: "))["type"]
+                        assert kind != "execution:failed", line
+                        if kind == "execution:completed":
+                            return
+        raise AssertionError("the bystander's stream ended before its flow completed")

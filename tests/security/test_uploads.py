@@ -1,0 +1,124 @@
+"""Uploads are read as a stream: past `max_document_bytes` the gateway answers 413
+`too_large` while the client is still sending, having held none of it in memory."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import httpx
+
+from tests.security.stack import gateway_stack, still_serving
+
+if TYPE_CHECKING:
+    import asyncpg
+    from temporalio.testing import WorkflowEnvironment
+
+LIMIT = 1 << 20
+BODY = 256 << 20  # what the attacker would send: 256 MiB
+CHUNK = 64 << 10
+
+
+async def _huge_upload(
+    url: str, path: str, auth: str, *, declared: bool
+) -> tuple[int, dict[str, object], int]:
+    """Send a multipart body of BODY bytes (chunked, or with its Content-Length declared),
+    reading the answer as it comes: (status, body, bytes sent when the answer arrived)."""
+    parts = urlsplit(url)
+    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    boundary = "attackboundary"
+    writer.write(
+        (
+            f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nAuthorization: {auth}\r\n"
+            f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+            + (
+                f"Content-Length: {BODY}\r\n\r\n"
+                if declared
+                else "Transfer-Encoding: chunked\r\n\r\n"
+            )
+        ).encode()
+    )
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        'filename="big.txt"\r\nContent-Type: text/plain\r\n\r\n'
+    ).encode()
+    answer = asyncio.create_task(reader.readuntil(b"\r\n\r\n"))
+    sent = 0
+    chunk = b"a" * CHUNK
+    try:
+        for piece in [head] + [chunk] * (BODY // CHUNK):
+            if answer.done():
+                break
+            writer.write(piece if declared else f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            sent += len(piece)
+            await writer.drain()
+    except ConnectionError:
+        pass  # the gateway closed the connection after answering
+    status_line = (await asyncio.wait_for(answer, 30)).decode()
+    at_answer = sent
+    rest = await asyncio.wait_for(reader.read(65536), 30)
+    writer.close()
+    status = int(status_line.split()[1])
+    body = json.loads(rest[rest.index(b"{") : rest.rindex(b"}") + 1])
+    return status, body, at_answer
+
+
+async def test_an_oversized_upload_is_refused_while_it_is_read(
+    database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
+) -> None:
+    async with (
+        gateway_stack(database_dsn, pool, temporal_env.client, max_document_bytes=LIMIT) as stack,
+        httpx.AsyncClient(base_url=stack.url) as http,
+    ):
+        auth = stack.auth("mallory")
+        created = await http.post("/api/knowledge-bases", json={"name": "dump"}, headers=auth)
+        kb_id = created.json()["knowledgeBaseId"]
+        path = f"/api/knowledge-bases/{kb_id}/documents"
+        for declared in (False, True):
+            (status, body, sent), _ = await asyncio.gather(
+                _huge_upload(stack.url, path, auth["Authorization"], declared=declared),
+                still_serving(stack),
+            )
+            assert status == 413 and body["error"]["code"] == "too_large"  # type: ignore[index]
+            assert sent < BODY // 4  # answered long before the body ended
+        # Just under the limit is accepted, streamed into Postgres whole.
+        data = bytes(range(256)) * (LIMIT // 256 - 1024)
+        accepted = await http.post(
+            path, files={"file": ("fits.bin", data, "application/octet-stream")}, headers=auth
+        )
+        assert accepted.status_code == 202, accepted.text
+        stored = await pool.fetchval(
+            "SELECT content FROM kb_documents WHERE id = $1", accepted.json()["documentId"]
+        )
+        assert stored == data
+    assert await pool.fetchval("SELECT count(*) FROM kb_documents") == 1
+
+
+async def test_uploads_without_a_file_part_are_bad_requests(
+    database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
+) -> None:
+    async with (
+        gateway_stack(database_dsn, pool, temporal_env.client) as stack,
+        httpx.AsyncClient(base_url=stack.url) as http,
+    ):
+        auth = stack.auth("mallory")
+        created = await http.post("/api/knowledge-bases", json={"name": "k"}, headers=auth)
+        path = f"/api/knowledge-bases/{created.json()['knowledgeBaseId']}/documents"
+        answers = [
+            await http.post(path, content=b"plain", headers={**auth, "Content-Type": "text/plain"}),
+            await http.post(
+                path, data={"note": "no file"}, files={"other": ("a.txt", b"x")}, headers=auth
+            ),
+            await http.post(  # httpx would escape the NUL: the body is written by hand
+                path,
+                content=b'--b\r\nContent-Disposition: form-data; name="file"; '
+                b'filename="bad\x00name.txt"\r\n\r\nx\r\n--b--\r\n',
+                headers={**auth, "Content-Type": "multipart/form-data; boundary=b"},
+            ),
+            await http.post(path, files={"file": ("n" * 300 + ".txt", b"x")}, headers=auth),
+        ]
+        for answer in answers:
+            assert answer.status_code == 400, answer.text
+            assert answer.json()["error"]["code"] == "bad_request"
