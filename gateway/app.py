@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from events.outbox import OutboxReader, Sequencer, read_lag
 from gateway.auth import TokenVerifier
 from gateway.http_api import http_api
-from gateway.http_errors import install_error_handlers
+from gateway.http_errors import error_json, install_error_handlers
 from gateway.hub import Hub
 from gateway.metrics import GatewayMetrics
 from gateway.sockets import SocketProtocol
@@ -37,10 +37,7 @@ log = logging.getLogger(__name__)
 
 SOCKET_PATH = "/socket.io/"
 ADMIN_PATHS = frozenset({"/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
-_UNAUTHORIZED_ADMIN = JSONResponse(
-    {"error": {"code": "unauthorized", "message": "send the admin token", "details": None}},
-    status_code=401,
-)
+_UNAUTHORIZED_ADMIN = error_json("unauthorized", "send the admin token as a Bearer token")
 LAG_INTERVAL = 5.0
 
 
