@@ -189,9 +189,10 @@ def http_api(
         authorized as a subscribe is), one position for all: `Last-Event-ID` resumes them all
         on any gateway. A `ready` event (its id the position covered) follows the replay."""
         channels = list(dict.fromkeys(channel))
-        if len(channels) > config.max_subscriptions:
+        if len(channels) > config.limits.socket_max_subscriptions:
             raise GatewayError(
-                "bad_request", f"at most {config.max_subscriptions} channels per stream"
+                "bad_request",
+                f"at most {config.limits.socket_max_subscriptions} channels per stream",
             )
         for name in channels:
             if len(name) > 500:
