@@ -30,6 +30,8 @@ class GatewayConfig:
     admin_token: str | None = None
     """When set, /metrics, /docs and /openapi.json need `Authorization: Bearer <it>`."""
     limits: Limits = field(default_factory=Limits)
+    """Every bound on untrusted input (docs/security.md): flows checked at submission,
+    tokens, sockets, uploads."""
     input_timeout: float = 30.0
     """How long an answer waits for a worker to run the workflow's Update."""
     replay_page: int = 500
@@ -37,5 +39,3 @@ class GatewayConfig:
     """How long a replay waits for a socket's queue to drain before calling it slow."""
     ping_interval: float = 25.0
     ping_timeout: float = 20.0
-    limits: Limits = field(default_factory=Limits)
-    """Every bound on untrusted input (flows checked at submission use it)."""
