@@ -105,6 +105,16 @@ export class FlowMaestroApi {
     );
   }
 
+  /** `POST /api/executions/{id}/inputs/{inputId}`: the same checks and codes as the socket's
+   * `user_input:provide` (a refusal throws FlowMaestroError with its code). */
+  answerInput(executionId: string, inputId: string, value: JsonValue) {
+    return this.request<{ ok: true; inputId: string; nodeId: string }>(
+      "POST",
+      `/api/executions/${enc(executionId)}/inputs/${enc(inputId)}`,
+      { value },
+    );
+  }
+
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { Authorization: `Bearer ${await this.token()}` };
     let payload: BodyInit | undefined;

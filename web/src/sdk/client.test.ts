@@ -29,9 +29,9 @@ function setup(options: { getToken?: () => string; api?: FlowMaestroApi } = {}) 
 }
 
 describe("FlowMaestroClient", () => {
-  it("prefers the websocket transport and runs its own reconnection", () => {
+  it("uses only the websocket transport and runs its own reconnection", () => {
     const { socket } = setup();
-    expect(socket.options["transports"]).toEqual(["websocket", "polling"]);
+    expect(socket.options["transports"]).toEqual(["websocket"]);
     expect(socket.options["reconnection"]).toBe(false);
   });
 
@@ -181,6 +181,8 @@ describe("FlowMaestroClient", () => {
 
   it("returns provideInput's ack typed, and an error result when none comes", async () => {
     const { socket, client } = setup();
+    client.connect();
+    socket.fire("connect");
     socket.answer["user_input:provide"] = () => ({
       ok: false,
       error: { code: "invalid_input", message: "bad", details: { errors: [{ path: "/x", message: "too small" }] } },

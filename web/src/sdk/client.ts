@@ -1,12 +1,15 @@
 // FlowMaestroClient: one Socket.IO connection per app (DESIGN.md section 6), with
 // token refresh, reconnection with backoff and jitter, per-channel resume by position,
-// de-duplication, and a snapshot reload when the server says history was pruned.
+// de-duplication, and a snapshot reload when the server says history was pruned. When the
+// WebSocket cannot connect or keeps being cut (a proxy refusing upgrades), it falls back to
+// the SSE stream of fallback.ts and returns to the WebSocket once a reconnect works again.
 import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
 import { FlowMaestroApi, type ExecutionSnapshot, type TokenSource } from "./api";
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from "./backoff";
 import { channelsOf } from "./channels";
 import { Listeners } from "./emitter";
 import { FlowMaestroError } from "./errors";
+import { EventStream, type StreamReady, subjectOf } from "./fallback";
 import {
   type ConnectErrorData,
   type ErrorBody,
@@ -21,6 +24,7 @@ import {
 import { SeenPositions } from "./positions";
 
 export type ConnectionState = "connecting" | "connected" | "reconnecting" | "offline";
+export type Transport = "websocket" | "sse";
 
 /** The part of socket.io-client's Socket the client uses (tests pass a fake). */
 export type SocketLike = Pick<Socket, "on" | "onAny" | "connect" | "disconnect" | "timeout">;
@@ -41,6 +45,12 @@ export interface ClientOptions {
   ackTimeoutMs?: number;
   socketFactory?: SocketFactory;
   api?: FlowMaestroApi;
+  /**
+   * The SSE fallback: after `afterFailures` (default 2) WebSocket attempts in a row that
+   * failed to connect or were cut within `stableMs` (default 30 s), events come over
+   * `GET /api/stream` and answers over HTTP until a WebSocket reconnect works. `false`: never.
+   */
+  fallback?: false | { afterFailures?: number; stableMs?: number; fetchImpl?: typeof fetch };
 }
 
 export interface ChannelStatus {
@@ -84,6 +94,17 @@ export class FlowMaestroClient {
   private attempts = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private closed = true;
+  private readonly stream: EventStream | null;
+  private readonly afterFailures: number;
+  private readonly stableMs: number;
+  private socketUp = false;
+  private connectedAt = 0;
+  private socketFailures = 0;
+  /** The stream has sent its `ready`: its events are live. */
+  private streamLive = false;
+  /** Channels whose subscribe the current WebSocket connection has acknowledged. */
+  private readonly socketAcked = new Set<string>();
+  private userChannel: string | null = null;
 
   constructor(options: ClientOptions = {}) {
     const { token, getToken } = options;
@@ -96,6 +117,26 @@ export class FlowMaestroClient {
     this.random = options.random ?? Math.random;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
     this.api = options.api ?? new FlowMaestroApi(this.tokenSource, options.url ?? "");
+    const fallback = options.fallback ?? {};
+    this.afterFailures = fallback === false ? Infinity : (fallback.afterFailures ?? 2);
+    this.stableMs = fallback === false ? 0 : (fallback.stableMs ?? 30_000);
+    this.stream =
+      fallback === false
+        ? null
+        : new EventStream(
+            {
+              baseUrl: options.url ?? "",
+              token: this.tokenSource,
+              fetchImpl: fallback.fetchImpl,
+              backoff: this.backoff,
+              random: this.random,
+            },
+            {
+              event: (name, payload) => this.onMessage(name, payload),
+              ready: (ready) => this.onStreamReady(ready),
+              failed: (error) => this.onStreamFailed(error),
+            },
+          );
     const factory: SocketFactory = options.socketFactory ?? ((url, opts) => (url ? io(url, opts) : io(opts)));
     this.socket = factory(options.url, {
       path: "/socket.io",
@@ -103,8 +144,8 @@ export class FlowMaestroClient {
       // The client runs its own reconnection: the manager's does not retry after a server-side
       // disconnect (e.g. reason `slow`) or a refused handshake, and both must be retried here.
       reconnection: false,
-      transports: ["websocket", "polling"],
-      tryAllTransports: true,
+      // Long-polling needs sticky sessions, so the gateway refuses it; the fallback is SSE.
+      transports: ["websocket"],
       auth: (cb: (data: object) => void) => {
         Promise.resolve(this.tokenSource()).then(
           (fresh) => cb({ token: fresh }),
@@ -126,6 +167,12 @@ export class FlowMaestroClient {
     return this.currentError;
   }
 
+  /** How events arrive now: the WebSocket, the SSE fallback, or null (neither, yet). */
+  get transport(): Transport | null {
+    if (this.socketUp && !this.stream?.running) return "websocket";
+    return this.streamLive ? "sse" : null;
+  }
+
   connect(): void {
     if (!this.closed) return;
     this.closed = false;
@@ -137,6 +184,7 @@ export class FlowMaestroClient {
   close(): void {
     this.closed = true;
     this.clearRetry();
+    this.stopStream();
     this.socket.disconnect();
     this.setState("offline", this.currentError);
   }
@@ -185,7 +233,8 @@ export class FlowMaestroClient {
     } else {
       c = { refs: 1, position: after, live: false, error: null, generation: 0 };
       this.channels.set(channel, c);
-      if (this.currentState === "connected") void this.sendSubscribe(channel, c);
+      if (this.socketUp) void this.sendSubscribe(channel, c);
+      if (this.stream?.running) this.openStream();
     }
     let released = false;
     return () => {
@@ -196,6 +245,17 @@ export class FlowMaestroClient {
   }
 
   async provideInput(executionId: string, inputId: string, value: JsonValue): Promise<ProvideInputResult> {
+    if (!this.socketUp && this.stream !== null) {
+      // No WebSocket: the same answer over HTTP (same checks and codes).
+      try {
+        await this.api.answerInput(executionId, inputId, value);
+        return { ok: true };
+      } catch (err) {
+        const error = err instanceof FlowMaestroError ? err : new FlowMaestroError("network", String(err));
+        const code = error.code === "network" ? "internal" : error.code;
+        return { ok: false, error: { code, message: error.message, details: error.details as JsonValue } };
+      }
+    }
     try {
       return (await this.socket
         .timeout(this.ackTimeoutMs)
@@ -211,7 +271,9 @@ export class FlowMaestroClient {
     c.refs -= 1;
     if (c.refs > 0) return;
     this.channels.delete(channel);
-    if (this.currentState === "connected") {
+    this.socketAcked.delete(channel);
+    if (this.stream?.running) this.openStream();
+    if (this.socketUp) {
       void this.socket
         .timeout(this.ackTimeoutMs)
         .emitWithAck("unsubscribe", { channel })
@@ -241,7 +303,9 @@ export class FlowMaestroClient {
     c.position = Math.max(c.position ?? 0, ack.position);
     c.live = true;
     c.error = null;
+    this.socketAcked.add(channel);
     this.channelListeners.emit(channel, this.channelStatus(channel) as ChannelStatus);
+    this.returnToSocket();
     if (!ack.recovered) await this.resync(channel);
   }
 
@@ -281,24 +345,103 @@ export class FlowMaestroClient {
 
   private onConnect(): void {
     this.attempts = 0;
+    this.socketUp = true;
+    this.connectedAt = Date.now();
+    this.socketAcked.clear();
     this.clearRetry();
     this.setState("connected", null);
+    // While the stream runs, it keeps delivering until every channel is resubscribed here
+    // (each from its own position): the seen positions drop what both transports send.
     for (const [channel, c] of this.channels) void this.sendSubscribe(channel, c);
+    this.returnToSocket();
   }
 
   private onDisconnect(reason: string): void {
-    for (const c of this.channels.values()) c.live = false;
+    this.socketUp = false;
+    if (!this.streamLive) for (const c of this.channels.values()) c.live = false;
     if (this.closed || reason === CLIENT_CLOSED) {
       this.setState("offline", this.currentError);
       return;
     }
+    // A connection cut soon after it opened (a proxy that drops upgraded connections)
+    // counts as a failed attempt; one that lasted is a plain drop.
+    this.socketFailures = Date.now() - this.connectedAt < this.stableMs ? this.socketFailures + 1 : 1;
+    this.maybeFallBack();
     this.scheduleReconnect(null);
+  }
+
+  // -- the SSE fallback ---------------------------------------------------------------
+
+  private maybeFallBack(): void {
+    if (this.stream === null || this.stream.running || this.socketFailures < this.afterFailures) return;
+    void this.startStream();
+  }
+
+  private async startStream(): Promise<void> {
+    if (this.userChannel === null) {
+      try {
+        const subject = subjectOf(await this.tokenSource());
+        // The WebSocket joins the user's channel by itself; the stream asks for it.
+        this.userChannel = subject === null ? null : `user:${subject}`;
+      } catch {
+        this.userChannel = null;
+      }
+    }
+    if (this.closed || this.socketUp || this.stream?.running) return;
+    this.openStream();
+  }
+
+  /** (Re)open the stream with every channel, from the oldest channel position. */
+  private openStream(): void {
+    if (this.stream === null) return;
+    const names = [...this.channels.keys()];
+    if (this.userChannel !== null && !this.channels.has(this.userChannel)) names.push(this.userChannel);
+    const positions = [...this.channels.values()].flatMap((c) => (c.position === null ? [] : [c.position]));
+    this.streamLive = false;
+    this.stream.open(names, positions.length ? Math.min(...positions) : null);
+  }
+
+  private onStreamReady(ready: StreamReady): void {
+    this.streamLive = true;
+    const resyncs: string[] = [];
+    for (const channel of ready.channels) {
+      const c = this.channels.get(channel);
+      if (!c) continue;
+      c.position = Math.max(c.position ?? 0, ready.position);
+      c.live = true;
+      c.error = null;
+      this.channelListeners.emit(channel, this.channelStatus(channel) as ChannelStatus);
+      if (!ready.recovered) resyncs.push(channel);
+    }
+    if (!this.socketUp) this.setState("connected", null);
+    for (const channel of resyncs) void this.resync(channel);
+  }
+
+  private onStreamFailed(error: FlowMaestroError): void {
+    this.streamLive = false;
+    if (!this.socketUp && !this.closed) this.setState("reconnecting", error);
+  }
+
+  /** Back on the WebSocket once it has acknowledged every channel: the stream can stop. */
+  private returnToSocket(): void {
+    if (!this.stream?.running || !this.socketUp) return;
+    for (const channel of this.channels.keys()) if (!this.socketAcked.has(channel)) return;
+    this.stopStream();
+  }
+
+  private stopStream(): void {
+    this.stream?.stop();
+    this.streamLive = false;
   }
 
   private onConnectError(err: Error & { data?: Partial<ConnectErrorData> }): void {
     const code = err.data?.code ?? "network";
     const error = new FlowMaestroError(code, err.data?.message ?? err.message, err.data ?? null);
     if (this.closed) return;
+    if (code !== "unauthorized") {
+      this.socketFailures += 1;
+      this.maybeFallBack();
+    }
     if (code === "unauthorized" && !this.refreshable) {
       // A fixed token will be refused again; only a getToken callback can fix this.
       this.closed = true;
@@ -311,7 +454,12 @@ export class FlowMaestroClient {
   private scheduleReconnect(error: FlowMaestroError | null): void {
     this.clearRetry();
     this.attempts += 1;
-    this.setState("reconnecting", error);
+    // On the fallback the application stays connected; the retries probe the WebSocket.
+    if (this.streamLive) {
+      if (error !== null && error.code !== "network") this.setError(error);
+    } else {
+      this.setState("reconnecting", error);
+    }
     const delay = backoffDelay(this.attempts, this.backoff, this.random);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
