@@ -8,18 +8,15 @@ test-artifacts/browser/.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import shutil
 import uuid
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from gateway.auth import mint_token
 from tests.http_server import scripted_server
+from tests.web.driver import ARTIFACTS, ROOT, drive, missing
 from tests.web.stack import Stack
 from workflows.flow import load_flow
 from workflows.messages import (
@@ -34,32 +31,11 @@ if TYPE_CHECKING:
     from temporalio.client import Client
     from temporalio.testing import WorkflowEnvironment
 
-ROOT = Path(__file__).resolve().parents[2]
-WEB = ROOT / "web"
-ARTIFACTS = ROOT / "test-artifacts" / "browser"
-CHROMIUM = Path(os.environ.get("FLOWMAESTRO_CHROMIUM", "/usr/bin/chromium"))
-
-
-def _missing() -> str | None:
-    if not CHROMIUM.exists():
-        return (
-            f"browser tests skipped: no Chromium at {CHROMIUM} "
-            "(apt-get install chromium, or set FLOWMAESTRO_CHROMIUM)"
-        )
-    if shutil.which("node") is None:
-        return "browser tests skipped: node is not installed"
-    if not (WEB / "node_modules" / "playwright-core").is_dir():
-        return "browser tests skipped: run `npm ci` in web/ first"
-    if not (WEB / "dist" / "index.html").is_file():
-        return "browser tests skipped: build the UI first (`npm run build` in web/)"
-    return None
-
-
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
     pytest.mark.timeout(300),
-    pytest.mark.skipif(_missing() is not None, reason=_missing() or ""),
+    pytest.mark.skipif(missing() is not None, reason=missing() or ""),
 ]
 
 
@@ -88,52 +64,6 @@ async def _serve(stack: Stack, client: Client, request: dict[str, Any]) -> None:
             raise AssertionError(f"unknown request from the browser script: {other}")
 
 
-async def _drive(
-    script: str, stack: Stack, client: Client, token: str, env: dict[str, str]
-) -> list[str]:
-    """Run one browser script to its end, serving its requests; returns its output."""
-    node = shutil.which("node")
-    assert node is not None
-    proc = await asyncio.create_subprocess_exec(
-        node,
-        f"e2e/{script}",
-        cwd=WEB,
-        env={
-            **os.environ,
-            **env,
-            "BASE_URL": stack.base_url,
-            "TOKEN": token,
-            "ARTIFACTS": str(ARTIFACTS),
-        },
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    assert proc.stdin is not None and proc.stdout is not None
-    output: list[str] = []
-    try:
-        async with asyncio.timeout(240):
-            async for raw in proc.stdout:
-                line = raw.decode().rstrip("\n")
-                output.append(line)
-                if line.startswith("@@ "):
-                    try:
-                        await _serve(stack, client, json.loads(line[3:]))
-                        reply: dict[str, Any] = {"ok": True}
-                    except Exception as exc:
-                        reply = {"ok": False, "error": repr(exc)}
-                    proc.stdin.write((json.dumps(reply) + "\n").encode())
-                    await proc.stdin.drain()
-            await proc.wait()
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    (ARTIFACTS / f"{script}.log").write_text("\n".join(output) + "\n")
-    assert proc.returncode == 0, "\n".join(output[-40:])
-    return output
-
-
 async def _run(
     script: str,
     database_dsn: str,
@@ -146,7 +76,13 @@ async def _run(
         database_dsn, address, secret, ARTIFACTS / script.removesuffix(".mjs")
     ) as stack:
         token = mint_token(secret, "browser-user", 3600)
-        output = await _drive(script, stack, temporal_env.client, token, env or {})
+        output = await drive(
+            script,
+            stack.base_url,
+            token,
+            lambda request: _serve(stack, temporal_env.client, request),
+            env=env,
+        )
     assert output[-1] == "-- done"
 
 
