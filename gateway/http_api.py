@@ -278,7 +278,7 @@ def _flow(config: GatewayConfig, flow: str | dict[str, JsonValue]) -> Flow:
         path = config.flows_dir / f"{flow}.yaml"
         if not path.is_file():
             raise GatewayError("not_found", f"no flow named {flow!r}")
-        return load_flow(path)
+        return load_flow(path, config.limits)
     except FlowError as exc:
         details: JsonValue = {"limit": exc.limit, "nodeId": exc.node_id} if exc.limit else None
         raise GatewayError("bad_request", f"invalid flow: {exc}", details) from exc

@@ -46,7 +46,7 @@ def run_command(ctx: click.Context, flow_file: Path, user_id: str, pairs: tuple[
 
     async def main() -> str:
         try:
-            flow = load_flow(flow_file)
+            flow = load_flow(flow_file, settings.limits)
             inputs = parse_inputs(flow, pairs)
             flow.resolve_inputs(inputs)
         except WorkflowsError as exc:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import os
 import uuid
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from tests.workflows.helpers import events_until
 from workflows.worker import build_worker
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable
+    from collections.abc import AsyncIterator, Awaitable, Iterator
     from pathlib import Path
 
     from temporalio.testing import WorkflowEnvironment
@@ -145,6 +146,15 @@ def node_failure(events: list[StoredEvent], node_id: str) -> dict[str, Any]:
     assert failed, [e.type for e in events]
     data: dict[str, Any] = failed[-1]
     return data
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Whatever an attack made the worker or gateway log, the secret is not in it."""
+    caplog.set_level(logging.INFO)
+    yield
+    assert SECRET not in caplog.text
+    assert "postgresql://" not in caplog.text
 
 
 @pytest.fixture(scope="module")
