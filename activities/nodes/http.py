@@ -86,6 +86,6 @@ def _decode(response: httpx.Response, body: bytes) -> JsonValue:
         try:
             decoded: JsonValue = json.loads(body)
             return decoded
-        except ValueError:
-            pass
+        except (ValueError, RecursionError):
+            pass  # not JSON (or nested too deep to decode): the text
     return body.decode(response.encoding or "utf-8", errors="replace")

@@ -64,3 +64,33 @@ def test_references_are_found_statically() -> None:
 def test_unresolvable_references_are_errors(template: str, problem: str) -> None:
     with pytest.raises(TemplateError, match=problem):
         references(template)
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ '{:>99999999}'.format(1) }}",
+        "{{ '{:{}}'.format(1, 999999999) }}",
+        "{{ '%0999999d' % 1 }}",
+        "{{ 'ab'.center(10**8) }}",
+        "{{ [1] * 10**8 }}",
+        "{{ 2 ** 100000 }}",
+    ],
+)
+def test_results_too_big_are_refused_before_they_are_built(template: str) -> None:
+    with pytest.raises(TemplateError) as refused:
+        render(template, CONTEXT, LIMITS)
+    assert refused.value.type == "template_limit"
+
+
+def test_ordinary_formatting_and_loops_work_within_the_budget() -> None:
+    assert render("{{ '{0}-{1:>3}'.format(1, 2) }}", CONTEXT, LIMITS) == "1-  2"
+    assert render("{{ '%.2f' | format(3.14159) }}", CONTEXT, LIMITS) == "3.14"
+    assert render("{% for i in range(3) %}{{ loop.index }}{% endfor %}", CONTEXT, LIMITS) == "123"
+
+
+def test_every_loop_iteration_counts() -> None:
+    limits = Limits(template_max_operations=1000)
+    assert render("{% for i in range(900) %}{% endfor %}", CONTEXT, limits) == ""
+    with pytest.raises(TemplateError, match="TEMPLATE_MAX_OPERATIONS"):
+        render("{% for i in range(2000) %}{% endfor %}", CONTEXT, limits)
