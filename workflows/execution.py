@@ -52,7 +52,9 @@ _EMIT_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=100), maximum_interval=timedelta(seconds=10)
 )
 _EMIT_TIMEOUT = timedelta(seconds=30)
-_PROMPT_LIMITS = Limits()
+# Rendering a prompt in workflow code has no clock to stop it, so a budget a tenth of a
+# node's: over it, the query shows the raw prompt (the activity renders it in full).
+_PROMPT_LIMITS = Limits(template_max_operations=10_000, template_max_output_chars=64 << 10)
 # Beyond the node's own timeout (enforced inside the activity): time to write its events.
 _EVENT_MARGIN = timedelta(seconds=30)
 
@@ -83,7 +85,7 @@ def _rendered_prompt(prompt: str, context: dict[str, JsonValue]) -> str:
     `pending_inputs` never lags it (rendering is pure). A bad template fails the node in its
     activity; until then the query shows the raw text."""
     try:
-        # The default budget bounds it by operations and size, deterministically.
+        # Bounded by operations and size (deterministic), never by time.
         return str(render(prompt, context, _PROMPT_LIMITS))
     except TemplateError:
         return prompt

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 
 from security import Limits
@@ -92,3 +93,20 @@ def test_yaml_aliases_are_refused() -> None:
     )
     with pytest.raises(FlowError, match="aliases are not allowed"):
         load_flow(laughs, UNLIMITED)
+
+
+async def test_json_nested_past_the_parsers_is_a_400(stack: Stack) -> None:
+    """Nesting deep enough to trouble JSON decoding or pydantic is refused, not a 500."""
+    depth = 5000
+    body = '{"flow": {"name": "x", "nodes": [' + "[" * depth + "]" * depth + "]}}"
+
+    async def post() -> int:
+        async with httpx.AsyncClient(timeout=30) as http:
+            response = await http.post(
+                f"{stack.url}/api/executions",
+                content=body,
+                headers={**stack.headers("mallory"), "Content-Type": "application/json"},
+            )
+        return response.status_code
+
+    assert await stack.during(post()) == 400
