@@ -13,7 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from events.outbox import OutboxReader, Sequencer, read_lag
@@ -75,8 +75,10 @@ class Gateway:
         install_error_handlers(self.http)
         http_api(self.http, config, self.hub, self.reader, verifier, pool, temporal)
         self._health_routes()
-        if config.static_dir is not None and config.static_dir.is_dir():
+        if config.static_dir is not None and (config.static_dir / "index.html").is_file():
             self.http.mount("/", StaticFiles(directory=config.static_dir, html=True), name="ui")
+        else:
+            self.http.get("/", include_in_schema=False)(_no_ui)
         self._tail: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -162,6 +164,27 @@ class Gateway:
         async def metrics() -> Response:
             """Prometheus exposition."""
             return Response(self.metrics.exposition(), media_type="text/plain; version=0.0.4")
+
+
+_NO_UI = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>FlowMaestro: the UI is not built</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;
+color:#172033;line-height:1.5}code,pre{background:#f3f5f9;border-radius:4px;padding:.1rem .3rem}
+pre{padding:.7rem}</style></head><body>
+<h1>FlowMaestro is running, but its UI is not built</h1>
+<p>The gateway serves the API (<a href="/docs">/docs</a>), Socket.IO and server-sent events;
+the web UI needs Node.js 20.19 or later to build. In a checkout:</p>
+<pre>cd web &amp;&amp; npm ci &amp;&amp; npm run build</pre>
+<p>and restart the gateway. <code>pip install</code> builds it by itself when <code>npm</code>
+is on the PATH, and <code>FLOWMAESTRO_WEB_DIST</code> points the gateway at a built copy.</p>
+</body></html>
+"""
+
+
+async def _no_ui() -> HTMLResponse:
+    """Without a built UI, `/` says how to build one."""
+    return HTMLResponse(_NO_UI)
 
 
 async def _check(probe: Any) -> bool:

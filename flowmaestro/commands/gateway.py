@@ -12,6 +12,7 @@ from flowmaestro.database import create_pool, resolve_dsn
 from flowmaestro.errors import FlowMaestroError
 from flowmaestro.runtime import run_async, settings_of
 from flowmaestro.temporal import connect_temporal
+from flowmaestro.webui import ui_dir
 from gateway import GatewayConfig, create_app, uvicorn_log_config
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def gateway_config(settings: Settings, dsn: str) -> GatewayConfig:
         jwt_issuer=settings.jwt_issuer,
         task_queue=settings.task_queue,
         flows_dir=settings.flows_dir or _ROOT / "examples",
-        static_dir=settings.web_dist or _ROOT / "web" / "dist",
+        static_dir=ui_dir(settings),
         sequencer_dsn=dsn if settings.run_sequencer else None,
         admin_token=settings.admin_token.get_secret_value() if settings.admin_token else None,
         limits=settings.limits,

@@ -32,13 +32,13 @@ from flowmaestro.dev.temporal_server import dev_server_argv
 from flowmaestro.errors import FlowMaestroError
 from flowmaestro.migrate import migrate
 from flowmaestro.temporal import connect_temporal
+from flowmaestro.webui import ui_dir
 from gateway.auth import mint_token
 
 if TYPE_CHECKING:
     from flowmaestro.dev.console import Console
     from flowmaestro.settings import Settings
 
-_ROOT = Path(__file__).resolve().parents[2]
 # SIGHUP too: the children live in their own sessions, so a closed terminal reaches only us.
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -206,9 +206,8 @@ class Supervisor:
             if options.demo
             else None
         )
-        web_dist = settings.web_dist or _ROOT / "web" / "dist"
         endpoints = Endpoints(
-            ui, token, address, temporal_ui, demo, (web_dist / "index.html").is_file()
+            ui, token, address, temporal_ui, demo, (ui_dir(settings) / "index.html").is_file()
         )
         lock.record(
             {

@@ -202,3 +202,19 @@ async def test_an_admin_token_closes_metrics_and_docs(
             admitted = await http.get(path, headers={"Authorization": "Bearer operator-only"})
             assert admitted.status_code == 200, path
         assert (await http.get("/healthz")).status_code == 200
+
+
+async def test_without_a_built_ui_the_root_explains_how_to_build_it(
+    pool: asyncpg.Pool, temporal_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    config = GatewayConfig(jwt_secret=SECRET, static_dir=tmp_path)  # no index.html there
+    async with (
+        serve(pool, temporal_env.client, config) as running,
+        httpx.AsyncClient(base_url=running.url) as http,
+    ):
+        root = await http.get("/")
+        assert root.status_code == 200
+        assert root.headers["content-type"].startswith("text/html")
+        assert "npm run build" in root.text
+        missing = await http.get("/app.js")
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
