@@ -25,6 +25,17 @@ export function formatDateTime(iso: string | number): string {
   });
 }
 
+/** "1 Dec, 21:05:09": for lists, where the year is rarely in doubt. */
+export function formatShortDateTime(iso: string | number): string {
+  return new Date(iso).toLocaleString(undefined, {
+    day: "numeric",
+    month: "short",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  });
+}
+
 /** "in 23 h 59 min", "in 45 s", or "expired". */
 export function formatCountdown(deadline: number, now: number): string {
   const left = deadline - now;

@@ -2,7 +2,7 @@ import { type FormEvent, useEffect, useState } from "react";
 import { useFlowMaestro, useFlowState } from "../../react";
 import type { ExecutionSummary } from "../../sdk/api";
 import type { JsonValue } from "../../sdk/events";
-import { formatDateTime } from "../components/format";
+import { formatDateTime, formatShortDateTime } from "../components/format";
 import { StatusBadge } from "../components/StatusBadge";
 import { executionHref } from "../route";
 
@@ -45,7 +45,7 @@ export function ExecutionsPage() {
   return (
     <div className="grid-2">
       <StartForm />
-      <section className="card">
+      <section className="card primary">
         <h1>Executions</h1>
         <div className="filters" role="search" aria-label="Filter the executions">
           <div className="field">
@@ -89,13 +89,17 @@ export function ExecutionsPage() {
               <tbody>
                 {shown.map((e) => (
                   <tr key={e.executionId} data-testid={`execution-row-${e.executionId}`} data-status={e.status}>
-                    <td>{e.flowName}</td>
+                    <td className="nowrap">{e.flowName}</td>
                     <td>
                       <StatusBadge status={e.status} />
                     </td>
-                    <td className="hide-narrow muted">{e.createdAt ? formatDateTime(e.createdAt) : ""}</td>
+                    <td className="hide-narrow muted nowrap">
+                      {e.createdAt && <time dateTime={e.createdAt} title={formatDateTime(e.createdAt)}>{formatShortDateTime(e.createdAt)}</time>}
+                    </td>
                     <td>
-                      <a href={executionHref(e.executionId)}>{e.executionId}</a>
+                      <a className="id-link" href={executionHref(e.executionId)}>
+                        {e.executionId}
+                      </a>
                     </td>
                   </tr>
                 ))}

@@ -96,7 +96,7 @@ function KnowledgeBaseList({
           From a terminal: <code>flowmaestro kb create NAME --user USER</code>.
         </p>
       </section>
-      <section className="card">
+      <section className="card primary">
         <h1>Knowledge bases</h1>
         {error && <p className="alert alert-error">{error}</p>}
         {list !== null && list.length === 0 && <p className="muted">No knowledge base yet.</p>}
@@ -121,7 +121,7 @@ function KnowledgeBaseList({
                         {kb.documentCount}
                       </span>
                     </td>
-                    <td className="hide-narrow muted">{formatDateTime(kb.createdAt)}</td>
+                    <td className="hide-narrow muted nowrap">{formatDateTime(kb.createdAt)}</td>
                   </tr>
                 ))}
               </tbody>
