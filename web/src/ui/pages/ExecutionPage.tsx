@@ -23,10 +23,14 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
   const { snapshot, error: loadError } = useSnapshot(executionId);
   const [selected, setSelected] = useState<string | null>(null);
 
-  // Executions recorded before graphs were: the nodes seen so far, without edges.
+  // Until the snapshot is there the graph is unknown (drawing the nodes seen so far would
+  // flicker); executions recorded before graphs were get those nodes, without edges.
+  const loaded = snapshot !== null || loadError !== null;
   const graph: Graph = useMemo(
-    () => snapshot?.graph ?? { nodes: view.nodeOrder.map((id) => ({ id, type: view.nodes[id]?.nodeType ?? "", after: [] })) },
-    [snapshot, view.nodeOrder, view.nodes],
+    () =>
+      snapshot?.graph ??
+      (loaded ? { nodes: view.nodeOrder.map((id) => ({ id, type: view.nodes[id]?.nodeType ?? "", after: [] })) } : { nodes: [] }),
+    [snapshot, loaded, view.nodeOrder, view.nodes],
   );
   const histories = useMemo(() => nodeHistories(events), [events]);
   const skipped = useMemo(() => skippedNodes(graph, view, histories), [graph, view, histories]);
@@ -106,7 +110,11 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
       <div className={`graph-layout${selected ? " with-details" : ""}`}>
         <section className="card">
           <h2>Flow</h2>
-          <FlowGraph graph={graph} nodes={view.nodes} statuses={statuses} selected={selected} onSelect={setSelected} />
+          {loaded ? (
+            <FlowGraph graph={graph} nodes={view.nodes} statuses={statuses} selected={selected} onSelect={setSelected} />
+          ) : (
+            <p className="muted">Loading the flow…</p>
+          )}
           <p className="muted small">Select a node to see its inputs, outputs and attempts.</p>
         </section>
         {selected && (
