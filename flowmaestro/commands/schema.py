@@ -23,6 +23,8 @@ from events.protocol import (
     SubscribeRequest,
     UnsubscribeRequest,
 )
+from flowmaestro.runtime import settings_of
+from workflows.contract import temporal_contract
 
 # What clients send is described as the server validates it (defaults optional); what the
 # server sends, as it serialises it: every field is always present, so every field is required.
@@ -99,6 +101,17 @@ def wire_schema_text() -> str:
 
 
 @click.command("schema")
-def schema_command() -> None:
+@click.option(
+    "--temporal",
+    is_flag=True,
+    help="print the contract for Temporal clients instead: workflow type, task queue, the "
+    "schema of the input, result, provide_input update and pending_inputs query",
+)
+@click.pass_context
+def schema_command(ctx: click.Context, temporal: bool) -> None:
     """Print the JSON Schema of every event and protocol message (for the TypeScript SDK)."""
+    if temporal:
+        contract = temporal_contract(settings_of(ctx).task_queue)
+        click.echo(json.dumps(contract, indent=2))
+        return
     click.echo(wire_schema_text(), nl=False)
