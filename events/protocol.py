@@ -21,6 +21,7 @@ ErrorCode = Literal[
     "already_answered",
     "expired",
     "rate_limited",
+    "quota_exceeded",
     "too_large",
     "internal",
 ]
@@ -73,4 +74,32 @@ class ConnectErrorData(WireModel):
     """The `data` of a refused connection's `connect_error`."""
 
     code: ErrorCode
+    message: str
+
+
+class AuthRefreshRequest(WireModel):
+    """`auth:refresh`: a fresh token for the same `sub`, before the current one expires."""
+
+    token: str = Field(min_length=1, max_length=16384)
+
+
+class AuthRefreshAck(WireModel):
+    """The socket stays authorized until `exp` (seconds since the epoch)."""
+
+    ok: Literal[True] = True
+    exp: int
+
+
+class AuthExpiring(WireModel):
+    """Server event `auth:expiring`: the socket's token expires at `exp` (seconds since the
+    epoch); send `auth:refresh` before then or be disconnected."""
+
+    exp: int
+
+
+class AuthExpired(WireModel):
+    """Server event `auth:expired`, sent just before the gateway disconnects a socket whose
+    token has expired: reconnect with a fresh token."""
+
+    reason: Literal["token_expired"] = "token_expired"
     message: str

@@ -22,6 +22,7 @@ from gateway.http_api import http_api
 from gateway.http_errors import error_json, install_error_handlers
 from gateway.hub import Hub
 from gateway.metrics import GatewayMetrics
+from gateway.quotas import Quotas
 from gateway.sockets import SocketProtocol
 from gateway.transport import SEVERANCE, Severance, SocketServer
 
@@ -62,8 +63,18 @@ class Gateway:
         )
         self.hub = Hub(self.sio, self.reader, config, self.metrics)
         verifier = TokenVerifier(config)
+        quotas = Quotas(pool, limits)
         SocketProtocol(
-            self.sio, self.hub, verifier, pool, temporal, self.metrics, config.input_timeout
+            self.sio,
+            self.hub,
+            verifier,
+            pool,
+            temporal,
+            self.metrics,
+            config.input_timeout,
+            quotas,
+            refresh_warning=limits.token_refresh_warning_seconds,
+            close_timeout=config.slow_timeout,
         )
         self._pool = pool
         self._temporal = temporal
@@ -73,7 +84,7 @@ class Gateway:
             lifespan=self._lifespan,
         )
         install_error_handlers(self.http)
-        http_api(self.http, config, self.hub, self.reader, verifier, pool, temporal)
+        http_api(self.http, config, self.hub, self.reader, verifier, pool, temporal, quotas)
         self._health_routes()
         if config.static_dir is not None and (config.static_dir / "index.html").is_file():
             self.http.mount("/", StaticFiles(directory=config.static_dir, html=True), name="ui")

@@ -25,3 +25,11 @@ class AuthError(GatewayError):
 
     def __init__(self, message: str) -> None:
         super().__init__("unauthorized", message)
+
+
+class RateLimitedError(GatewayError):
+    """Too many requests; `retry_after` seconds until the next one is accepted."""
+
+    def __init__(self, message: str, retry_after: float, details: JsonValue = None) -> None:
+        super().__init__("rate_limited", message, details)
+        self.retry_after = retry_after

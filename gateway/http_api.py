@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from gateway.auth import TokenVerifier
     from gateway.config import GatewayConfig
     from gateway.hub import Hub
+    from gateway.quotas import Quotas
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +94,9 @@ def http_api(
     verifier: TokenVerifier,
     pool: asyncpg.Pool,
     temporal: Client,
+    quotas: Quotas,
 ) -> None:
-    """Add the `/api` routes to `app`."""
+    """Add the `/api` routes to `app`; every write first spends its user's quota."""
 
     app.state.verifier = verifier
 
@@ -107,12 +109,19 @@ def http_api(
     @router.post("/executions", status_code=201)
     async def start(body: StartRequest, user: User) -> dict[str, str]:
         """Start a flow; the caller owns the execution."""
+        quotas.spend(user.user_id)
         # Bounded by the limits, but parsing a flow's templates is CPU work: off the loop.
         flow = await asyncio.to_thread(_flow, config, body.flow)
         try:
-            execution_id = await start_execution(
-                temporal, flow, user.user_id, body.inputs, pool=pool, task_queue=config.task_queue
-            )
+            async with quotas.starting(user.user_id):
+                execution_id = await start_execution(
+                    temporal,
+                    flow,
+                    user.user_id,
+                    body.inputs,
+                    pool=pool,
+                    task_queue=config.task_queue,
+                )
         except WorkflowsError as exc:
             raise GatewayError("bad_request", str(exc)) from exc
         return {"executionId": execution_id}
@@ -210,6 +219,7 @@ def http_api(
         execution_id: str, input_id: str, body: AnswerRequest, user: User
     ) -> dict[str, Any]:
         """Answer a prompt (the same checks and codes as `user_input:provide`)."""
+        quotas.spend(user.user_id)
         result = await provide_input(
             temporal, pool, user.user_id, execution_id, input_id, body.value, config.input_timeout
         )
@@ -236,6 +246,7 @@ def http_api(
     @router.post("/knowledge-bases", status_code=201)
     async def new_knowledge_base(body: KnowledgeBaseRequest, user: User) -> dict[str, str]:
         """Create a knowledge base owned by the caller."""
+        quotas.spend(user.user_id)
         kb_id = await create_knowledge_base(pool, owner_id=user.user_id, name=body.name)
         return {"knowledgeBaseId": kb_id}
 
@@ -247,6 +258,7 @@ def http_api(
     async def upload(knowledge_base_id: str, request: Request, user: User) -> dict[str, str]:
         """Upload a document (multipart `file`, at most `max_document_bytes`, streamed); its
         ingestion streams as `kb:*` events on `kb:{id}`."""
+        quotas.spend(user.user_id)
         owner = await knowledge_base_owner(pool, knowledge_base_id)
         require_owner(owner, user.user_id, f"knowledge base {knowledge_base_id}")
         max_bytes = config.limits.max_document_bytes

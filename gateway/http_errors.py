@@ -8,6 +8,7 @@ a method a path does not take) or from a bug. `/docs` documents the same shape.
 from __future__ import annotations
 
 import logging
+import math
 from typing import TYPE_CHECKING, Any
 
 from fastapi.exceptions import RequestValidationError
@@ -16,7 +17,7 @@ from pydantic import BaseModel, JsonValue
 from starlette.exceptions import HTTPException
 
 from events.protocol import ErrorBody
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, RateLimitedError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -37,6 +38,7 @@ STATUS: dict[ErrorCode, int] = {
     "expired": 410,
     "too_large": 413,
     "invalid_input": 422,
+    "quota_exceeded": 429,
     "rate_limited": 429,
     "internal": 500,
 }
@@ -72,7 +74,10 @@ def error_json(
 
 async def _gateway_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, GatewayError)
-    return error_json(exc.code, exc.message, exc.details)
+    headers = None
+    if isinstance(exc, RateLimitedError):
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
+    return error_json(exc.code, exc.message, exc.details, headers=headers)
 
 
 async def _validation_error(_: Request, exc: Exception) -> Response:

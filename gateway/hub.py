@@ -23,7 +23,6 @@ from engineio import packet as eio_packet
 from events.channels import user_channel
 from events.protocol import SubscribeAck
 from gateway.errors import GatewayError
-from gateway.transport import SEVERANCE
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -181,13 +180,7 @@ class Hub:
         task.add_done_callback(_tasks.discard)
 
     async def _disconnect_slow(self, eio_sid: str) -> None:
-        environ = self._server.environ.get(eio_sid) or {}
-        severance = environ.get("asgi.scope", {}).get(SEVERANCE)
-        socket = self._server.eio.sockets.get(eio_sid)
-        if socket is not None:
-            await socket.close(wait=False, abort=True, reason="slow")
-        if severance is not None:
-            severance.sever()
+        await self._server.sever(eio_sid, "slow")
 
     # -- sockets ---------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ user_input:provide; every refusal is an ack (or an `error` event) with a code.""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -12,6 +13,10 @@ from pydantic import BaseModel, ValidationError
 from socketio.exceptions import ConnectionRefusedError
 
 from events.protocol import (
+    AuthExpired,
+    AuthExpiring,
+    AuthRefreshAck,
+    AuthRefreshRequest,
     ErrorAck,
     ErrorBody,
     OkAck,
@@ -20,6 +25,7 @@ from events.protocol import (
     UnsubscribeRequest,
 )
 from gateway.errors import AuthError, GatewayError
+from gateway.expiry import TokenClock
 from gateway.ownership import authorize_channel
 from gateway.relay import provide_input
 
@@ -32,6 +38,7 @@ if TYPE_CHECKING:
     from gateway.auth import TokenVerifier
     from gateway.hub import Connection, Hub
     from gateway.metrics import GatewayMetrics
+    from gateway.quotas import Quotas
     from gateway.transport import SocketServer
 
 log = logging.getLogger(__name__)
@@ -77,8 +84,15 @@ class SocketProtocol:
         temporal: Client,
         metrics: GatewayMetrics,
         input_timeout: float,
+        quotas: Quotas,
+        refresh_warning: float,
+        close_timeout: float,
     ) -> None:
         self._input_timeout = input_timeout
+        self._quotas = quotas
+        self._close_timeout = close_timeout
+        self._clock = TokenClock(refresh_warning, self._warn_expiring, self._expire)
+        self._expired: set[str] = set()
         self._server = server
         self._hub = hub
         self._verifier = verifier
@@ -89,6 +103,7 @@ class SocketProtocol:
             "subscribe": self._subscribe,
             "unsubscribe": self._unsubscribe,
             "user_input:provide": self._provide,
+            "auth:refresh": self._refresh,
         }
         server.on("connect", self._connect)
         server.on("disconnect", self._disconnect)
@@ -105,17 +120,42 @@ class SocketProtocol:
             ) from None
         eio_sid = self._server.manager.eio_sid_from_sid(sid, "/")
         self._metrics.connections.inc()
+        self._clock.set(sid, principal.expires_at)
         # Last statement: python-socketio queues the CONNECT packet with no await in between,
         # so no event of the user channel can reach the client before its connect.
         self._hub.connect(sid, eio_sid, principal.user_id)
 
     async def _disconnect(self, sid: str, reason: str) -> None:
+        self._clock.stop(sid)
         conn = self._hub.connections.get(sid)
         if conn is None:
             return
+        if sid in self._expired:
+            self._expired.discard(sid)
+            reason = "token_expired"
         self._metrics.connections.dec()
         self._metrics.disconnects.labels("slow" if conn.slow else str(reason)).inc()
         self._hub.disconnect(sid)
+
+    async def _warn_expiring(self, sid: str, exp: int) -> None:
+        await self._server.emit(
+            "auth:expiring", AuthExpiring(exp=exp).model_dump(mode="json"), to=sid
+        )
+
+    async def _expire(self, sid: str) -> None:
+        """The token has expired unrefreshed: say so, then disconnect the socket (and close
+        its websocket; severed if the client does not take the close in time)."""
+        conn = self._hub.connections.get(sid)
+        if conn is None:
+            return
+        self._expired.add(sid)
+        expired = AuthExpired(message="the token has expired: reconnect with a fresh one")
+        await self._server.emit("auth:expired", expired.model_dump(mode="json"), to=sid)
+        await self._server.disconnect(sid)
+        try:
+            await asyncio.wait_for(self._server.eio.disconnect(conn.eio_sid), self._close_timeout)
+        except TimeoutError:
+            await self._server.sever(conn.eio_sid, "token_expired")
 
     async def _dispatch(self, sid: str, eio_sid: str, ack_id: int | None, args: list[Any]) -> None:
         name, payloads = args[0], args[1:]
@@ -162,8 +202,18 @@ class SocketProtocol:
         await self._hub.unsubscribe(conn, request.channel)
         return OkAck().model_dump(mode="json")
 
+    async def _refresh(self, conn: Connection, payload: Any) -> dict[str, Any]:
+        """A fresh token for the same user moves the socket's expiry on."""
+        request = _parse(AuthRefreshRequest, payload)
+        principal = self._verifier.verify(request.token)
+        if principal.user_id != conn.user_id:
+            raise GatewayError("forbidden", "the new token is for another user")
+        self._clock.set(conn.sid, principal.expires_at)
+        return AuthRefreshAck(exp=int(principal.expires_at)).model_dump(mode="json")
+
     async def _provide(self, conn: Connection, payload: Any) -> dict[str, Any]:
         request = _parse(ProvideInputRequest, payload)
+        self._quotas.spend(conn.user_id)
         await provide_input(
             self._temporal,
             self._pool,

@@ -73,6 +73,13 @@ class TokenBucket:
         self._tokens -= 1
         return True
 
+    def retry_after(self) -> float:
+        """Seconds until the next token (as of the last take)."""
+        return max(0.0, (1 - self._tokens) / self._rate)
+
+    def full(self) -> bool:
+        return self._tokens + (time.monotonic() - self._at) * self._rate >= self._burst
+
 
 class FrameBudget:
     """What one websocket may send. Every frame costs a token: events, engine.io pings and
@@ -222,6 +229,17 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             budget = scope[BUDGET] = FrameBudget(self._rate, self._burst)
         return budget
 
+    async def sever(self, eio_sid: str, reason: str) -> None:
+        """End one socket at once: engine.io drops it and its websocket is cut, even while a
+        send waits on a client that stopped reading."""
+        scope = (self.environ.get(eio_sid) or {}).get("asgi.scope", {})
+        socket = self.eio.sockets.get(eio_sid)
+        if socket is not None:
+            await socket.close(wait=False, abort=True, reason=reason)
+        severance: Severance | None = scope.get(SEVERANCE)
+        if severance is not None:
+            severance.sever()
+
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         assert self.dispatch is not None and self.refuse is not None
         sid = self.manager.sid_from_eio_sid(eio_sid, "/")
@@ -229,9 +247,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         scope = (self.environ.get(eio_sid) or {}).get("asgi.scope", {})
         verdict = self.budget(scope).spend()
         if verdict == "cut":
-            severance: Severance | None = scope.get(SEVERANCE)
-            if severance is not None:
-                severance.sever()
+            await self.sever(eio_sid, "rate_limited")
             return
         if kind in ("0", "1", "3"):  # connect, disconnect, ack: python-socketio's own
             if verdict == "refuse":

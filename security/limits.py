@@ -80,6 +80,11 @@ class Limits(BaseModel):
         gt=0,
         description="longest accepted token: exp - iat (exp - now without iat)",
     )
+    token_refresh_warning_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="`auth:expiring` is sent this long before a socket's token expires",
+    )
 
     # --- Sockets (per connection) ---
     socket_max_message_bytes: int = Field(
@@ -103,4 +108,15 @@ class Limits(BaseModel):
     )
     socket_max_subscriptions: int = Field(
         default=100, gt=0, description="channels per socket, the user channel included"
+    )
+
+    # --- HTTP writes (per user, per gateway process) ---
+    user_writes_per_second: float = Field(
+        default=2.0,
+        gt=0,
+        description="starts, uploads, answers and creations per user per second (429)",
+    )
+    user_write_burst: int = Field(default=30, gt=0, description="writes a user may make at once")
+    max_running_executions: int = Field(
+        default=50, gt=0, description="a user's unfinished executions (429 quota_exceeded)"
     )

@@ -15,6 +15,10 @@ from pydantic.json_schema import JsonSchemaMode
 
 from events import EVENT_ADAPTER
 from events.protocol import (
+    AuthExpired,
+    AuthExpiring,
+    AuthRefreshAck,
+    AuthRefreshRequest,
     ConnectErrorData,
     ErrorAck,
     OkAck,
@@ -32,12 +36,16 @@ _REQUESTS: dict[str, type[BaseModel]] = {
     "subscribeRequest": SubscribeRequest,
     "unsubscribeRequest": UnsubscribeRequest,
     "provideInputRequest": ProvideInputRequest,
+    "authRefreshRequest": AuthRefreshRequest,
 }
 _REPLIES: dict[str, type[BaseModel]] = {
     "subscribeAck": SubscribeAck,
     "okAck": OkAck,
     "errorAck": ErrorAck,
     "connectErrorData": ConnectErrorData,
+    "authRefreshAck": AuthRefreshAck,
+    "authExpiring": AuthExpiring,
+    "authExpired": AuthExpired,
 }
 
 

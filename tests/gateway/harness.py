@@ -82,6 +82,8 @@ class Recorder:
         self.client = socketio.AsyncClient(reconnection=False)
         self.events: list[dict[str, Any]] = []
         self.errors: list[Any] = []
+        self.auth: list[tuple[str, Any]] = []
+        """`auth:expiring` and `auth:expired` events, in order."""
         self.disconnects: list[str] = []
         self._changed = asyncio.Condition()
         self.client.on("*", self._on_any)
@@ -92,6 +94,8 @@ class Recorder:
             self.events.append(data)
         elif event == "error":
             self.errors.append(data)
+        elif event.startswith("auth:"):
+            self.auth.append((event, data))
         async with self._changed:
             self._changed.notify_all()
 

@@ -107,6 +107,28 @@ async def gateway_stack(
             await asyncio.wait_for(pump, 15)
 
 
+async def first_event(
+    stack: Stack, user: str, execution_id: str, kinds: set[str], timeout: float = 30
+) -> dict[str, Any]:
+    """The first envelope of one of `kinds` in the execution's SSE stream (from the start)."""
+    async with (
+        httpx.AsyncClient(base_url=stack.url, timeout=timeout) as http,
+        asyncio.timeout(timeout),
+        http.stream(
+            "GET",
+            f"/api/executions/{execution_id}/stream",
+            params={"after": 0},
+            headers=stack.auth(user),
+        ) as events,
+    ):
+        async for line in events.aiter_lines():
+            if line.startswith("data: {"):
+                envelope: dict[str, Any] = json.loads(line.removeprefix("data: "))
+                if envelope["type"] in kinds:
+                    return envelope
+    raise AssertionError(f"the stream of {execution_id} ended before any of {kinds}")
+
+
 async def still_serving(stack: Stack) -> None:
     """Another user is served while an attack runs: /healthz answers within a second and
     their trivial flow completes (its SSE stream, from the start, reaches the end)."""
@@ -117,18 +139,7 @@ async def still_serving(stack: Stack) -> None:
             "/api/executions", json={"flow": TRIVIAL_FLOW}, headers=stack.auth(BYSTANDER)
         )
         assert started.status_code == 201, started.text
-        execution_id = started.json()["executionId"]
-        async with asyncio.timeout(30):
-            async with http.stream(
-                "GET",
-                f"/api/executions/{execution_id}/stream",
-                params={"after": 0},
-                headers=stack.auth(BYSTANDER),
-            ) as events:
-                async for line in events.aiter_lines():
-                    if line.startswith("data: {"):
-                        kind = json.loads(line.removeprefix("data: "))["type"]
-                        assert kind != "execution:failed", line
-                        if kind == "execution:completed":
-                            return
-        raise AssertionError("the bystander's stream ended before its flow completed")
+    end = await first_event(
+        stack, BYSTANDER, started.json()["executionId"], {"execution:completed", "execution:failed"}
+    )
+    assert end["type"] == "execution:completed", end

@@ -11,11 +11,13 @@ import jwt
 import socketio
 
 from gateway import mint_token
-from tests.gateway.harness import SECRET, Recorder
+from tests.gateway.harness import SECRET, Recorder, emit, has_events, own_execution, progress
 from tests.gateway.test_auth import refusal
 from tests.security.stack import gateway_stack, still_serving
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
@@ -68,3 +70,45 @@ async def test_a_token_living_longer_than_the_limit_is_refused(
         accepted = await Recorder().connect(stack.url, auth={"token": no_iat_short})
         assert accepted.client.connected
         await accepted.close()
+
+
+def told(kind: str) -> Callable[[Recorder], bool]:
+    return lambda r: any(event == kind for event, _ in r.auth)
+
+
+async def test_a_refreshed_socket_keeps_its_subscriptions_and_an_unrefreshed_one_is_cut(
+    database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
+) -> None:
+    async with gateway_stack(
+        database_dsn, pool, temporal_env.client, token_refresh_warning_seconds=2
+    ) as stack:
+        await own_execution(pool, "ex_alice", "alice")
+        await own_execution(pool, "ex_bob", "bob")
+        # Both tokens expire in the same second: bob's cut shows alice's original exp passed.
+        alice = await Recorder().connect(stack.url, auth={"token": mint_token(SECRET, "alice", 4)})
+        bob = await Recorder().connect(stack.url, auth={"token": mint_token(SECRET, "bob", 4)})
+        for who, execution_id in ((alice, "ex_alice"), (bob, "ex_bob")):
+            assert (await who.call("subscribe", {"channel": f"execution:{execution_id}"}))["ok"]
+        await alice.wait_until(told("auth:expiring"), timeout=10)
+        refreshed = await alice.call("auth:refresh", {"token": mint_token(SECRET, "alice", 600)})
+        assert refreshed["ok"] is True and refreshed["exp"] > time.time() + 500
+        # Refusals: another user's token, an over-long one, garbage; none moves bob's exp.
+        for attempt, code in (
+            (mint_token(SECRET, "carol", 600), "forbidden"),
+            (mint_token(SECRET, "bob", 10 * 24 * 3600), "unauthorized"),
+            ("not-a-token", "unauthorized"),
+        ):
+            refused = await bob.call("auth:refresh", {"token": attempt})
+            assert refused["ok"] is False and refused["error"]["code"] == code, refused
+        assert (await bob.call("auth:refresh", {}))["error"]["code"] == "bad_request"
+        await asyncio.gather(
+            bob.wait_until(lambda r: bool(r.disconnects), timeout=15), still_serving(stack)
+        )
+        assert told("auth:expired")(bob)
+        assert dict(bob.auth)["auth:expired"]["reason"] == "token_expired"
+        # Past the original exp: alice is still connected and still gets her events.
+        await emit(pool, progress("alice", "ex_alice", 1), progress("bob", "ex_bob", 1))
+        await alice.wait_until(has_events(1), timeout=15)
+        assert alice.client.connected and not told("auth:expired")(alice)
+        assert alice.events[0]["executionId"] == "ex_alice" and bob.events == []
+        await alice.close()

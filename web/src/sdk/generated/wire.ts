@@ -48,10 +48,14 @@ export interface WireSchema {
   subscribeRequest: SubscribeRequest;
   unsubscribeRequest: UnsubscribeRequest;
   provideInputRequest: ProvideInputRequest;
+  authRefreshRequest: AuthRefreshRequest;
   subscribeAck: SubscribeAck;
   okAck: OkAck;
   errorAck: ErrorAck;
   connectErrorData: ConnectErrorData;
+  authRefreshAck: AuthRefreshAck;
+  authExpiring: AuthExpiring;
+  authExpired: AuthExpired;
 }
 /**
  * This interface was referenced by `WireSchema`'s JSON-Schema
@@ -607,6 +611,15 @@ export interface ProvideInputRequest {
   value: JsonValue;
 }
 /**
+ * `auth:refresh`: a fresh token for the same `sub`, before the current one expires.
+ *
+ * This interface was referenced by `WireSchema`'s JSON-Schema
+ * via the `definition` "AuthRefreshRequest".
+ */
+export interface AuthRefreshRequest {
+  token: string;
+}
+/**
  * `position` is the channel's position the live stream continues from; `recovered` is
  * False when `after` predates the retained history, so the client must reload state.
  *
@@ -651,6 +664,7 @@ export interface ErrorBody {
     | "already_answered"
     | "expired"
     | "rate_limited"
+    | "quota_exceeded"
     | "too_large"
     | "internal";
   message: string;
@@ -680,7 +694,39 @@ export interface ConnectErrorData {
     | "already_answered"
     | "expired"
     | "rate_limited"
+    | "quota_exceeded"
     | "too_large"
     | "internal";
+  message: string;
+}
+/**
+ * The socket stays authorized until `exp` (seconds since the epoch).
+ *
+ * This interface was referenced by `WireSchema`'s JSON-Schema
+ * via the `definition` "AuthRefreshAck".
+ */
+export interface AuthRefreshAck {
+  ok: true;
+  exp: number;
+}
+/**
+ * Server event `auth:expiring`: the socket's token expires at `exp` (seconds since the
+ * epoch); send `auth:refresh` before then or be disconnected.
+ *
+ * This interface was referenced by `WireSchema`'s JSON-Schema
+ * via the `definition` "AuthExpiring".
+ */
+export interface AuthExpiring {
+  exp: number;
+}
+/**
+ * Server event `auth:expired`, sent just before the gateway disconnects a socket whose
+ * token has expired: reconnect with a fresh token.
+ *
+ * This interface was referenced by `WireSchema`'s JSON-Schema
+ * via the `definition` "AuthExpired".
+ */
+export interface AuthExpired {
+  reason: "token_expired";
   message: string;
 }

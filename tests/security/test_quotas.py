@@ -1,0 +1,93 @@
+"""Per-user quotas: a burst of writes is answered 429 `rate_limited` with Retry-After, and a
+user's unfinished executions are capped (429 `quota_exceeded`); other users are untouched."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import httpx
+
+from tests.security.stack import TRIVIAL_FLOW, first_event, gateway_stack, still_serving
+
+if TYPE_CHECKING:
+    import asyncpg
+    from temporalio.testing import WorkflowEnvironment
+
+WAITING_FLOW = {
+    "name": "waits",
+    "nodes": [
+        {
+            "id": "ask",
+            "type": "user_input",
+            "config": {"prompt": "go on?", "input_type": "boolean", "timeout_seconds": 3600},
+        }
+    ],
+}
+
+
+async def test_a_burst_of_starts_is_rate_limited_with_retry_after(
+    database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
+) -> None:
+    async with (
+        gateway_stack(
+            database_dsn, pool, temporal_env.client, user_writes_per_second=0.01, user_write_burst=5
+        ) as stack,
+        httpx.AsyncClient(base_url=stack.url, timeout=30) as http,
+    ):
+        auth = stack.auth("mallory")
+        answers, _ = await asyncio.gather(
+            asyncio.gather(
+                *(
+                    http.post("/api/executions", json={"flow": TRIVIAL_FLOW}, headers=auth)
+                    for _ in range(30)
+                )
+            ),
+            still_serving(stack),
+        )
+        statuses = sorted(a.status_code for a in answers)
+        assert statuses == [201] * 5 + [429] * 25
+        refused = next(a for a in answers if a.status_code == 429)
+        assert refused.json()["error"]["code"] == "rate_limited"
+        assert int(refused.headers["Retry-After"]) >= 1
+        # Every write spends the same budget: creating a knowledge base is refused too.
+        kb = await http.post("/api/knowledge-bases", json={"name": "x"}, headers=auth)
+        assert kb.status_code == 429
+    started = await pool.fetchval("SELECT count(*) FROM executions WHERE user_id = 'mallory'")
+    assert started == 5
+
+
+async def test_a_users_unfinished_executions_are_capped(
+    database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
+) -> None:
+    async with (
+        gateway_stack(database_dsn, pool, temporal_env.client, max_running_executions=3) as stack,
+        httpx.AsyncClient(base_url=stack.url, timeout=30) as http,
+    ):
+        auth = stack.auth("mallory")
+        waiting = []
+        for _ in range(3):
+            started = await http.post("/api/executions", json={"flow": WAITING_FLOW}, headers=auth)
+            assert started.status_code == 201, started.text
+            waiting.append(started.json()["executionId"])
+        refused, _ = await asyncio.gather(
+            http.post("/api/executions", json={"flow": TRIVIAL_FLOW}, headers=auth),
+            still_serving(stack),
+        )
+        assert refused.status_code == 429, refused.text
+        error = refused.json()["error"]
+        assert error["code"] == "quota_exceeded"
+        assert error["details"]["limit"] == "max_running_executions"
+        # One ends: there is room again.
+        prompt = await first_event(stack, "mallory", waiting[0], {"user_input:required"})
+        answered = await http.post(
+            f"/api/executions/{waiting[0]}/inputs/{prompt['data']['inputId']}",
+            json={"value": True},
+            headers=auth,
+        )
+        assert answered.status_code == 200, answered.text
+        await first_event(stack, "mallory", waiting[0], {"execution:completed"})
+        again = await http.post("/api/executions", json={"flow": TRIVIAL_FLOW}, headers=auth)
+        assert again.status_code == 201, again.text
+        for execution_id in waiting[1:]:
+            await temporal_env.client.get_workflow_handle(execution_id).terminate()
