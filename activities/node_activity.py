@@ -14,7 +14,7 @@ import dataclasses
 import time
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
+from pydantic import BaseModel, ConfigDict, JsonValue
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -85,7 +85,9 @@ class NodeActivities:
         try:
             rendered = await self._services.renderer.render(inp.config, inp.context)
             config = executor_type.config_model.model_validate(rendered)
-        except (TemplateError, ValidationError) as exc:
+        except Exception as exc:
+            # Whatever rendering or validation raised, the node reports it (and only
+            # transient kinds retry: activities/failure.py).
             await ctx.emit(*self._started(ctx, inp, inp.config, waiting=False))
             reported = Failure.of(exc, inp.timeout_seconds)
             if isinstance(exc, TemplateError) and exc.type == LIMIT:

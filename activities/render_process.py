@@ -51,6 +51,10 @@ def serve(limits: Limits, inp: BinaryIO, out: BinaryIO) -> None:
             reply = {"template": exc.template, "problem": exc.problem, "type": exc.type}
         except MemoryError:
             reply = {"template": "", "problem": "over the render process's memory", "type": LIMIT}
+        except Exception as exc:
+            # A template must never take its process down; the node fails with the kind.
+            problem = f"failed to render ({type(exc).__name__})"
+            reply = {"template": "", "problem": problem, "type": "template_error"}
         out.write(frame(reply))
         out.flush()
 
