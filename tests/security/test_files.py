@@ -17,14 +17,14 @@ if TYPE_CHECKING:
     from tests.security.conftest import Stack
 
 
-def ingest(path: str) -> dict[str, Any]:
+def ingest(path: str, file_name: str = "loot.txt") -> dict[str, Any]:
     return {
         "name": "ingest",
         "nodes": [
             {
                 "id": "read",
                 "type": "kb_ingest",
-                "config": {"knowledge_base_name": "loot", "path": path, "file_name": "loot.txt"},
+                "config": {"knowledge_base_name": "loot", "path": path, "file_name": file_name},
             },
             {
                 "id": "search",
@@ -63,7 +63,31 @@ def planted(stack: Stack) -> dict[str, str]:
     (root / "sub").mkdir()
     os.symlink(root.parent, root / "sub" / "up")
     os.mkfifo(root / "pipe.txt")
+    (root / "cycle.pdf").write_bytes(_cyclic_pdf())
     return {"root": str(root)}
+
+
+def _cyclic_pdf() -> bytes:
+    """A PDF whose page tree contains itself (pypdf refuses it with its own error)."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [2 0 R] /Count 1 >>"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 3\n0000000000 65535 f \n"
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Root 1 0 R /Size 3 >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+async def test_a_pdf_the_library_refuses_fails_once_with_its_node_failed(
+    stack: Stack, planted: dict[str, str]
+) -> None:
+    events = await stack.during(stack.run("mallory", ingest("cycle.pdf", "cycle.pdf")))
+    refused(events, "unreadable_pdf")
+    assert any(e.type == "kb:upload_failed" for e in events)
 
 
 ESCAPES = {
