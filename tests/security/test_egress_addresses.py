@@ -83,3 +83,14 @@ async def test_a_literal_embedded_address_is_refused(url: str) -> None:
         with pytest.raises(EgressRefusedError):
             async with guard.stream("GET", url, timeout=5):
                 pass
+
+
+@pytest.mark.parametrize(
+    "url", ["http://2130706433:9/", "http://0x7f.1:9/", "http://127.1:9/", "http://017700000001:9/"]
+)
+async def test_numeric_spellings_resolve_to_loopback_and_are_refused(url: str) -> None:
+    """What the system resolver makes of decimal, hex, octal and short forms is vetted."""
+    async with EgressGuard(Limits()) as guard:
+        with pytest.raises(EgressRefusedError, match="loopback"):
+            async with guard.stream("GET", url, timeout=5):
+                pass
