@@ -1,17 +1,24 @@
 """`flowmaestro prune`: old events go, recent ones stay, and the horizon is recorded so a
-resume from before it answers `recovered: false`."""
+resume from before it answers `recovered: false`; an execution's snapshot (its state row)
+is the same after a prune as before."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import httpx
 
 from events import NodeProgress
 from events.outbox import OutboxReader, PostgresEmitter
 from tests.flowmaestro.devstack import dev_env, run_cli
+from tests.gateway.harness import serve, token
+from tests.workflows.helpers import events_until, start, worker
+from workflows.flow import load_flow
 
 if TYPE_CHECKING:
     import asyncpg
+    from temporalio.testing import WorkflowEnvironment
 
     from events.outbox import Sequencer
 
@@ -57,3 +64,78 @@ async def test_prune_refuses_an_age_it_cannot_read(database_dsn: str) -> None:
     code, _, err = await run_cli("prune", "--older-than", "a week", env=env)
     assert code == 2
     assert "is not an age like 90s, 30m, 12h or 7d" in err
+
+
+RUNNING = """
+name: long
+nodes:
+  - {id: first, type: transform, config: {output: 1}}
+  - {id: wait, type: delay, after: [first], config: {seconds: 3600, reports: 1}}
+"""
+WAITING = """
+name: ask
+nodes:
+  - {id: ask, type: user_input, config: {prompt: "Go {{ inputs.who }}?", input_type: boolean}}
+inputs:
+  who: {type: string}
+"""
+FINISHED = """
+name: quick
+nodes:
+  - {id: only, type: transform, config: {output: {"done": true, "note": null}}}
+"""
+
+
+async def test_snapshots_are_the_same_after_a_prune(
+    pool: asyncpg.Pool,
+    database_dsn: str,
+    sequencer: Sequencer,
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    """A running, a waiting and a finished execution: every event pruned, every snapshot
+    (nodes, prompts with their rendered text, outputs, position) as it was."""
+    client = temporal_env.client
+    env = dev_env(FLOWMAESTRO_DATABASE_URL=database_dsn)
+    async with worker(client, pool) as queue, serve(pool, client) as running:
+        running_id = await start(client, pool, queue, load_flow(RUNNING))
+        waiting_id = await start(client, pool, queue, load_flow(WAITING), who="ada")
+        finished_id = await start(client, pool, queue, load_flow(FINISHED))
+        await events_until(pool, running_id, {"node:started"}, node_id="wait")
+        await events_until(pool, waiting_id, {"user_input:required"})
+        await events_until(pool, finished_id)
+        ids = {"running": running_id, "waiting": waiting_id, "finished": finished_id}
+        headers = {"Authorization": f"Bearer {token('u1')}"}
+        async with httpx.AsyncClient(base_url=running.url, headers=headers) as http:
+
+            async def snapshots() -> dict[str, dict[str, Any]]:
+                return {
+                    kind: (await http.get(f"/api/executions/{execution_id}")).json()
+                    for kind, execution_id in ids.items()
+                }
+
+            before = await snapshots()
+            await pool.execute("UPDATE event_outbox SET sequenced_at = now() - interval '2 hours'")
+            written = await pool.fetchval("SELECT count(*) FROM event_outbox")
+            code, out, err = await run_cli("prune", "--older-than", "1h", env=env)
+            assert (code, out.split(" event(s)")[0]) == (0, f"deleted {written}"), err
+            assert await pool.fetchval("SELECT count(*) FROM event_outbox") == 0
+            after = await snapshots()
+            for execution_id in ids.values():
+                page = await OutboxReader(pool).replay(0, f"execution:{execution_id}", limit=10)
+                assert page.events == [] and page.recovered is False
+        await client.get_workflow_handle(running_id).terminate()
+
+    assert after == before
+    assert {kind: s["status"] for kind, s in after.items()} == {
+        "running": "running",
+        "waiting": "waiting",
+        "finished": "completed",
+    }
+    assert [(n["nodeId"], n["status"]) for n in after["running"]["nodes"]] == [
+        ("first", "completed"),
+        ("wait", "running"),
+    ]
+    [prompt] = after["waiting"]["pendingInputs"]
+    assert (prompt["prompt"], prompt["schema"]) == ("Go ada?", {"type": "boolean"})
+    assert after["finished"]["outputs"] == {"only": {"done": True, "note": None}}
+    assert all(s["position"] > 0 for s in after.values())
