@@ -20,6 +20,12 @@ class MigrationError(FlowMaestroError):
     exit_code = 3
 
 
+class NotMigratedError(FlowMaestroError):
+    """The database lacks migrations this version needs (same exit code as a refused one)."""
+
+    exit_code = 3
+
+
 class UnreachableError(FlowMaestroError):
     """Postgres or Temporal did not answer at the configured address."""
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
-from flowmaestro.errors import MigrationError
+from flowmaestro.errors import MigrationError, NotMigratedError
 
 if TYPE_CHECKING:
     from events.outbox.connection import Connection
@@ -101,3 +101,18 @@ async def migrate(con: Connection, migrations: list[Migration] | None = None) ->
         return done
     finally:
         await con.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
+
+
+async def require_migrated(pool: asyncpg.Pool) -> None:
+    """Refuse a database that lacks one of this version's migrations, naming the command."""
+    applied: set[int] = set()
+    if await pool.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL"):
+        applied = {r["version"] for r in await pool.fetch("SELECT version FROM schema_migrations")}
+    bundled = bundled_migrations()
+    pending = [m.name for m in bundled if m.version not in applied]
+    if pending:
+        raise NotMigratedError(
+            f"the database is not migrated: {len(pending)} of {len(bundled)} migrations "
+            f"are not applied (the first is {pending[0]})",
+            hint="run `flowmaestro migrate` first",
+        )

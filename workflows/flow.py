@@ -141,8 +141,8 @@ def load_flow(source: str | Path | dict[str, Any], limits: Limits | None = None)
     if isinstance(source, dict):
         data: Any = source
     else:
-        text = source.read_text() if isinstance(source, Path) else _text_of(source)
-        data = parse_text(text, limits)
+        text, name = _text_of(source)
+        data = parse_text(text, limits, name)
     check_document(data, limits)
     if not isinstance(data, dict):
         raise FlowError("a flow is a mapping with name, inputs and nodes")
@@ -152,10 +152,11 @@ def load_flow(source: str | Path | dict[str, Any], limits: Limits | None = None)
         raise _flow_error(exc, data) from exc
 
 
-def _text_of(source: str) -> str:
-    if "\n" in source or source.lstrip().startswith("{"):
-        return source
-    return Path(source).read_text()
+def _text_of(source: str | Path) -> tuple[str, str]:
+    """The document's text and the name its errors use (the file's path)."""
+    if isinstance(source, str) and ("\n" in source or source.lstrip().startswith("{")):
+        return source, "the flow document"
+    return Path(source).read_text(), str(source)
 
 
 def _flow_error(exc: ValidationError, data: dict[str, Any]) -> FlowError:

@@ -31,8 +31,9 @@ def _over(what: str, name: str, value: int, maximum: int, node_id: str | None = 
     )
 
 
-def parse_text(text: str, limits: Limits) -> Any:
-    """The document in `text` (YAML or JSON), parsed only once its size and nesting pass."""
+def parse_text(text: str, limits: Limits, name: str = "the flow document") -> Any:
+    """The document in `text` (YAML or JSON), parsed only once its size and nesting pass;
+    a syntax error names `name` (the file) and the line."""
     size = len(text.encode())
     if size > limits.max_flow_bytes:
         raise _over(
@@ -52,6 +53,10 @@ def parse_text(text: str, limits: Limits) -> Any:
                 depth -= 1
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
+        # PyYAML names a text stream "<unicode string>": name the file instead.
+        for mark in (getattr(exc, "context_mark", None), getattr(exc, "problem_mark", None)):
+            if mark is not None:
+                mark.name = name
         raise FlowError(f"not valid YAML or JSON: {exc}") from exc
 
 

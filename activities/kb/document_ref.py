@@ -24,10 +24,12 @@ class DocumentRef(BaseModel):
     """Set when a flow's `kb_ingest` node ingests, so the events reach the execution too."""
 
     def event(self, type: str, key: tuple[str | int, ...], data: dict[str, Any]) -> Event:
-        """A validated event whose id depends on the document, type and `key` only."""
+        """A validated event whose id depends on the document, type and `key` only (and the
+        execution ingesting it: a document ingested again by another execution reports again)."""
+        scope = () if self.execution_id is None else (self.execution_id,)
         return parse_event(
             {
-                "id": str(event_id(self.document_id, type, *key)),
+                "id": str(event_id(self.document_id, *scope, type, *key)),
                 "type": type,
                 "userId": self.user_id,
                 "executionId": self.execution_id,

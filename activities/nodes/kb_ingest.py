@@ -10,6 +10,7 @@ retried attempt resumes the same document.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 import uuid
 from pathlib import PurePath
@@ -81,9 +82,10 @@ class KbIngestExecutor(NodeExecutor[KbIngestConfig]):
             )
         except KbError as exc:
             raise NodeError(exc.message, type=exc.type, retryable=False) from exc
-        document_id = (
-            "doc_" + uuid.uuid5(_ID_NAMESPACE, f"{ctx.execution.execution_id}/{ctx.node_id}").hex
-        )
+        # Idempotent by content: the same file (name and bytes) in the same knowledge base is
+        # one document, however many executions ingest it (a re-run demo adds nothing).
+        digest = hashlib.sha256(content).hexdigest()
+        document_id = "doc_" + uuid.uuid5(_ID_NAMESPACE, f"{kb.id}/{file_name}/{digest}").hex
         await store.create_document(
             pool,
             kb,

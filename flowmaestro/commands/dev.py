@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from flowmaestro.dev.console import Console
+from flowmaestro.dev.lock import point_elsewhere
 from flowmaestro.dev.supervisor import DevOptions, Supervisor
 from flowmaestro.runtime import run_async, settings_of
 
@@ -59,7 +60,9 @@ def dev_command(
     settings = settings_of(ctx)
     # Readiness checks ask the gateway many times; each request is not news.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    if data_dir is not None:
+    if data_dir is not None and data_dir.resolve() != settings.state_dir:
+        # `watch` reads the default state dir: leave it a pointer to this one.
+        point_elsewhere(settings.state_dir, data_dir.resolve())
         settings = settings.model_copy(update={"state_dir": data_dir.resolve()})
     options = DevOptions(
         host=host or settings.gateway_host,

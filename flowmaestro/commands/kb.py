@@ -15,6 +15,7 @@ from flowmaestro.database import create_pool, resolve_dsn
 from flowmaestro.errors import FlowMaestroError
 from flowmaestro.runtime import run_async, settings_of
 from flowmaestro.temporal import connect_temporal
+from flowmaestro.wording import plural
 from workflows.kb_ingest import (
     Content,
     KnowledgeBaseNotFoundError,
@@ -110,7 +111,10 @@ def ingest_command(ctx: click.Context, kb_id: str, file: Path, user_id: str, wai
                 # cancels the printer if that takes longer).
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(progress, _LAST_EVENTS_GRACE)
-            click.echo(f"{result.chunk_count} chunks, {result.embedding_count} embeddings")
+            click.echo(
+                f"{plural(result.chunk_count, 'chunk')}, "
+                f"{plural(result.embedding_count, 'embedding')}"
+            )
 
     run_async(main())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -9,7 +10,9 @@ import click
 from pydantic import JsonValue
 
 from flowmaestro.database import create_pool, resolve_dsn
-from flowmaestro.errors import FlowMaestroError
+from flowmaestro.dev.postgres import stop_embedded_postgres
+from flowmaestro.errors import FlowMaestroError, NotMigratedError
+from flowmaestro.migrate import require_migrated
 from flowmaestro.runtime import run_async, settings_of
 from flowmaestro.temporal import connect_temporal
 from workflows.errors import WorkflowsError
@@ -51,11 +54,18 @@ def run_command(ctx: click.Context, flow_file: Path, user_id: str, pairs: tuple[
             flow.resolve_inputs(inputs)
         except WorkflowsError as exc:
             raise FlowMaestroError(f"{flow_file}: {exc}") from exc
-        client = await connect_temporal(settings)
         pool = await create_pool(resolve_dsn(settings), max_size=1)
-        async with pool:
-            return await start_execution(
-                client, flow, user_id, inputs, pool=pool, task_queue=settings.task_queue
-            )
+        try:
+            async with pool:
+                await require_migrated(pool)
+                client = await connect_temporal(settings)
+                return await start_execution(
+                    client, flow, user_id, inputs, pool=pool, task_queue=settings.task_queue
+                )
+        except NotMigratedError:
+            # Nothing can use an unmigrated embedded server: stop the one started above.
+            if not settings.database_url:
+                await asyncio.to_thread(stop_embedded_postgres, settings.embedded_pgdata)
+            raise
 
     click.echo(run_async(main()))

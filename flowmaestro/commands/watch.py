@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 
 from flowmaestro.client import Client
-from flowmaestro.dev.lock import read_running
+from flowmaestro.dev.lock import find_running
 from flowmaestro.runtime import run_async, settings_of
 from flowmaestro.watch.terminal import TerminalView
 
@@ -51,7 +51,7 @@ def watch_command(
     the gateway cannot be reached).
     """
     settings = settings_of(ctx)
-    running = read_running(settings.state_dir) or {}
+    running = find_running(settings.state_dir) or {}
     url = url or running.get("ui") or f"http://{settings.gateway_host}:{settings.gateway_port}"
     token = token or running.get("token")
     if not token:

@@ -81,3 +81,27 @@ def read_running(state_dir: Path) -> dict[str, Any] | None:
             return None
     except FileNotFoundError:
         return None
+
+
+# In the default state dir: the data dir of a `dev` started with --data-dir, for `watch`.
+_ELSEWHERE = "dev.elsewhere"
+
+
+def point_elsewhere(home: Path, data_dir: Path) -> None:
+    """Record in `home` (the default state dir) that a `dev` runs on `data_dir`."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / _ELSEWHERE).write_text(str(data_dir), encoding="utf-8")
+
+
+def find_running(home: Path) -> dict[str, Any] | None:
+    """The `dev` running for `home`, else the one `home` points to (whatever its data dir).
+
+    A stale pointer is harmless: read_running checks that the lock is held."""
+    info = read_running(home)
+    if info is not None:
+        return info
+    try:
+        elsewhere = Path((home / _ELSEWHERE).read_text(encoding="utf-8").strip())
+    except OSError:
+        return None
+    return None if elsewhere == home else read_running(elsewhere)

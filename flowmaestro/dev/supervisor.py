@@ -249,14 +249,23 @@ class Supervisor:
             if options.temporal_ui_port is not None:
                 wanted.append(("--temporal-ui-port", options.temporal_ui_port))
         for flag, port in wanted:
-            with socket.socket() as probe:
-                try:
-                    probe.bind((options.host, port))
-                except OSError:
-                    raise FlowMaestroError(
-                        f"port {port} on {options.host} is in use",
-                        hint=f"stop what uses it, or pass {flag} with a free port",
-                    ) from None
+            if port_in_use(options.host, port):
+                raise FlowMaestroError(
+                    f"port {port} on {options.host} is in use",
+                    hint=f"stop what uses it, or pass {flag} with a free port",
+                )
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether something listens on (host, port). SO_REUSEADDR, as servers bind, so the
+    connections a stopped `dev` left in TIME_WAIT do not count."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
 
 
 async def _stop_once_started(starting: asyncio.Future[str], pgdata: Path) -> None:

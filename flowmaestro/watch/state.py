@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flowmaestro.wording import plural
+
 
 @dataclass(slots=True)
 class NodeRow:
@@ -113,7 +115,8 @@ class ExecutionState:
         elif kind == "kb:upload_completed":
             name = self.documents.get(document, document).split(":")[0]
             self.documents[document] = (
-                f"{name}: {data['chunkCount']} chunks, {data['embeddingCount']} embeddings"
+                f"{name}: {plural(data['chunkCount'], 'chunk')}, "
+                f"{plural(data['embeddingCount'], 'embedding')}"
             )
         elif kind == "kb:upload_failed":
             name = self.documents.get(document, document).split(":")[0]

@@ -6,18 +6,20 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import asyncpg
 from click.testing import CliRunner
 
 from flowmaestro.cli import main
 from flowmaestro.commands.run import parse_inputs
+from flowmaestro.database import with_database
 from tests.workflows.helpers import EXAMPLES, events_until, worker
 from workflows.flow import load_flow
 
 if TYPE_CHECKING:
-    import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
     from events.outbox import Sequencer
@@ -84,3 +86,57 @@ def test_inputs_parse_as_json_unless_declared_strings() -> None:
         "amount": 12.5,
         "requester": "true",
     }
+
+
+async def _run_approval(env: dict[str, str]) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "flowmaestro"),
+        "run",
+        str(EXAMPLES / "approval.yaml"),
+        "--user",
+        "u7",
+        "--input",
+        "amount=20",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode is not None
+    return process.returncode, err.decode()
+
+
+async def test_run_on_an_unmigrated_database_says_to_migrate(server_dsn: str) -> None:
+    name = f"unmigrated_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(server_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    env = {
+        **os.environ,
+        "FLOWMAESTRO_DATABASE_URL": with_database(server_dsn, name),
+        "FLOWMAESTRO_TEMPORAL_ADDRESS": "127.0.0.1:1",  # never reached: the check comes first
+    }
+    code, err = await _run_approval(env)
+    assert code == 3, err
+    assert "the database is not migrated" in err
+    assert "hint: run `flowmaestro migrate` first" in err
+    assert "Traceback" not in err
+
+
+async def test_run_on_an_unmigrated_embedded_database_leaves_nothing_running(
+    tmp_path: Path,
+) -> None:
+    env = {
+        **os.environ,
+        "FLOWMAESTRO_DATABASE_URL": "",
+        "FLOWMAESTRO_STATE_DIR": str(tmp_path),
+        "FLOWMAESTRO_TEMPORAL_ADDRESS": "127.0.0.1:1",
+    }
+    code, err = await _run_approval(env)
+    assert code == 3, err
+    assert "run `flowmaestro migrate`" in err
+    pgdata = tmp_path / "pgdata"
+    assert (pgdata / "PG_VERSION").is_file(), "the embedded server was created"
+    assert not (pgdata / "postmaster.pid").exists(), "and it was stopped again"

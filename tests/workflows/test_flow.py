@@ -158,3 +158,16 @@ def test_inputs_are_checked_and_defaulted() -> None:
         flow.resolve_inputs({"amount": "lots"})
     with pytest.raises(FlowInputError, match="input 'color': not declared"):
         flow.resolve_inputs({"amount": 1, "color": "red"})
+
+
+def test_a_yaml_syntax_error_names_the_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: x\nnodes:\n  - id: a\n   type: transform\n")
+    for source in (path, str(path)):
+        with pytest.raises(FlowError) as caught:
+            load_flow(source)
+        message = str(caught.value)
+        assert f'in "{path}", line 4' in message
+        assert "<unicode string>" not in message
+    with pytest.raises(FlowError, match='in "the flow document", line 2'):
+        load_flow("{name: [\n")

@@ -68,3 +68,34 @@ nodes:
     assert (failed["error"]["type"], failed["willRetry"]) == ("not_found", False)
     assert not [e for e in events if e.type.startswith("kb:")]
     assert await pool.fetchval("SELECT count(*) FROM kb_documents") == 0
+
+
+async def test_ingesting_the_same_text_again_adds_no_document(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, sequencer: Sequencer
+) -> None:
+    def flow(text: str) -> str:
+        return f"""
+name: ingest-twice
+nodes:
+  - id: ingest
+    type: kb_ingest
+    config: {{knowledge_base_name: notes, file_name: policy.md, text: "{text}"}}
+"""
+
+    client = temporal_env.client
+    outputs = []
+    async with worker(client, pool) as queue:
+        for text in ("Refunds within 30 days.", "Refunds within 30 days.", "Refunds in 14 days."):
+            execution_id = await start(client, pool, queue, load_flow(flow(text)))
+            events = await events_until(pool, execution_id)
+            assert events[-1].type == "execution:completed"
+            assert "kb:upload_completed" in [e.type for e in events], "each run reports"
+            outputs.append(events[-1].envelope["data"]["outputs"]["ingest"])
+    assert outputs[0]["documentId"] == outputs[1]["documentId"] != outputs[2]["documentId"]
+    assert outputs[1]["chunkCount"] == outputs[0]["chunkCount"] == 1
+    documents = await pool.fetch("SELECT id, status FROM kb_documents ORDER BY created_at")
+    assert [(d["id"], d["status"]) for d in documents] == [
+        (outputs[0]["documentId"], "completed"),
+        (outputs[2]["documentId"], "completed"),
+    ]
+    assert await pool.fetchval("SELECT count(*) FROM kb_chunks") == 2

@@ -72,3 +72,25 @@ def test_an_execution_folds_into_rows_text_and_outputs() -> None:
     assert "ex_1" in screen and "completed" in screen and "1.50s" in screen
     assert "Hi there" in screen
     assert 'outputs: {"x": 1}' in screen
+
+
+def test_document_counts_are_in_words() -> None:
+    state = ExecutionState("ex_1")
+    for position, (document, chunks) in enumerate([("d1", 1), ("d2", 3)], start=1):
+        state.apply(
+            event("kb:upload_started", position, documentId=document, fileName=f"{document}.md")
+        )
+        state.apply(
+            event(
+                "kb:upload_completed",
+                position + 10,
+                documentId=document,
+                chunkCount=chunks,
+                embeddingCount=chunks,
+                durationMs=5,
+            )
+        )
+    assert state.documents == {
+        "d1": "d1.md: 1 chunk, 1 embedding",
+        "d2": "d2.md: 3 chunks, 3 embeddings",
+    }
