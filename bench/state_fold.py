@@ -1,0 +1,109 @@
+"""The cost of folding an execution's state in the statement that writes its events.
+
+`PostgresEmitter` writes `node:progress` events of registered executions (each folds into its
+execution's row: a row lock and an update per execution per statement) against the same rows
+written by the statement the emitter used before the fold existed (insert and NOTIFY only),
+same run. Cases: 1 and 8 concurrent emitters (one execution each), one event per
+transaction and batches of 50.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import asyncpg
+
+from bench.harness import Row, Stats
+from bench.support import bench_database
+from events import NodeProgress, channels_for
+from events.catalogue import Event
+from events.outbox import PostgresEmitter
+from events.outbox.channels import WRITTEN
+
+# The emitter's statement before the state fold: the baseline.
+_INSERT_ONLY = """
+WITH inserted AS (
+    INSERT INTO event_outbox (event_id, type, channels, envelope)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[])
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM inserted), pg_notify($5, '')
+"""
+
+
+def make_events(count: int, writer: int) -> list[Event]:
+    return [
+        NodeProgress(
+            user_id="bench",
+            execution_id=f"ex_{writer}",
+            data={"node_id": f"n{i % 5}", "progress": i % 100, "step": f"step {i}"},
+        )
+        for i in range(count)
+    ]
+
+
+async def with_fold(pool: asyncpg.Pool, per_writer: list[list[Event]], batch: int) -> float:
+    emitter = PostgresEmitter(pool)
+
+    async def writer(events: list[Event]) -> None:
+        for i in range(0, len(events), batch):
+            await emitter.emit(events[i : i + batch])
+
+    start = time.perf_counter()
+    await asyncio.gather(*(writer(e) for e in per_writer))
+    return sum(len(e) for e in per_writer) / (time.perf_counter() - start)
+
+
+async def without_fold(pool: asyncpg.Pool, per_writer: list[list[Event]], batch: int) -> float:
+    async def writer(events: list[Event]) -> None:
+        for i in range(0, len(events), batch):
+            chunk = events[i : i + batch]
+            await pool.fetchval(
+                _INSERT_ONLY,
+                [e.id for e in chunk],
+                [e.type for e in chunk],
+                [json.dumps(channels_for(e)) for e in chunk],
+                [e.model_dump_json(exclude={"position"}) for e in chunk],
+                WRITTEN,
+            )
+
+    start = time.perf_counter()
+    await asyncio.gather(*(writer(e) for e in per_writer))
+    return sum(len(e) for e in per_writer) / (time.perf_counter() - start)
+
+
+async def run(quick: bool) -> list[Row]:
+    rounds = 3 if quick else 5
+    rows: list[Row] = []
+    async with bench_database() as dsn, asyncpg.create_pool(dsn, min_size=8, max_size=8) as pool:
+        await pool.execute(
+            "INSERT INTO executions (id, user_id, workflow_id) "
+            "SELECT 'ex_' || n, 'bench', 'f' FROM generate_series(0, 7) AS n"
+        )
+        for writers in (1, 8):
+            for batch in (1, 50):
+                total = (300 if batch == 1 else 3000) * (1 if quick else 3)
+                ours: list[float] = []
+                base: list[float] = []
+                for r in range(rounds):
+                    per_writer = [make_events(total // writers, w) for w in range(writers)]
+                    order = (with_fold, without_fold) if r % 2 == 0 else (without_fold, with_fold)
+                    for fn in order:
+                        await pool.execute("TRUNCATE event_outbox")
+                        await pool.execute("UPDATE executions SET state = '{}'")
+                        rate = await fn(pool, per_writer, batch)
+                        (ours if fn is with_fold else base).append(rate)
+                rows.append(
+                    Row(
+                        f"{writers} emitters, {'single' if batch == 1 else 'batch of 50'}",
+                        "throughput",
+                        "events/s",
+                        Stats.of(ours),
+                        Stats.of(base),
+                        "insert without fold",
+                    )
+                )
+    return rows
