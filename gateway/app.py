@@ -11,6 +11,7 @@ import contextlib
 import hmac
 import logging
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -25,6 +26,7 @@ from gateway.metrics import GatewayMetrics
 from gateway.quotas import Quotas
 from gateway.sockets import SocketProtocol
 from gateway.transport import SEVERANCE, Severance, SocketServer
+from security import storable
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -39,6 +41,9 @@ log = logging.getLogger(__name__)
 SOCKET_PATH = "/socket.io/"
 ADMIN_PATHS = frozenset({"/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 _UNAUTHORIZED_ADMIN = error_json("unauthorized", "send the admin token as a Bearer token")
+_UNSTORABLE_TARGET = error_json(
+    "bad_request", "the path or query holds a NUL character or text that is not UTF-8"
+)
 LAG_INTERVAL = 5.0
 
 
@@ -102,6 +107,8 @@ class Gateway:
             await self.sio.handle_request(scope, receive, send)
         elif scope["type"] == "http" and not self._admitted(scope):
             await _UNAUTHORIZED_ADMIN(scope, receive, send)
+        elif scope["type"] == "http" and not _storable_target(scope):
+            await _UNSTORABLE_TARGET(scope, receive, send)
         else:
             await self.http(scope, receive, send)
 
@@ -204,6 +211,15 @@ async def _check(probe: Any) -> bool:
     except Exception:
         return False
     return True
+
+
+def _storable_target(scope: dict[str, Any]) -> bool:
+    """The path and query hold only text Postgres can store (ids, names, filters reach it)."""
+    try:
+        query = unquote_plus(scope.get("query_string", b"").decode("latin-1"), errors="strict")
+    except UnicodeDecodeError:
+        return False
+    return storable(scope["path"]) and storable(query)
 
 
 def create_app(config: GatewayConfig, pool: asyncpg.Pool, temporal: Client) -> Gateway:

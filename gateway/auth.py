@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import jwt
 
 from gateway.errors import AuthError
+from security import storable
 
 if TYPE_CHECKING:
     from gateway.config import GatewayConfig
@@ -84,8 +85,8 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise AuthError(f"invalid token: {exc}") from exc
         sub = claims["sub"]
-        if not isinstance(sub, str) or not sub:
-            raise AuthError("invalid token: sub must be a non-empty string")
+        if not isinstance(sub, str) or not sub or len(sub) > 200 or not storable(sub):
+            raise AuthError("invalid token: sub must be 1-200 characters of storable text")
         exp = float(claims["exp"])
         issued = claims.get("iat")
         start = float(issued) if isinstance(issued, int | float) else time.time()

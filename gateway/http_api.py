@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, model_validator
 
 from events.catalogue.execution import ExecutionStatus
 from events.channels import execution_channel
@@ -27,6 +27,7 @@ from gateway.ownership import (
 from gateway.relay import provide_input
 from gateway.snapshot import execution_snapshot, read_snapshot
 from gateway.uploads import OPENAPI_FILE_BODY, received_file
+from security import unstorable_path
 from workflows.errors import FlowError, WorkflowsError
 from workflows.flow import Flow, load_flow
 from workflows.kb_ingest import create_knowledge_base, ingest_document
@@ -52,24 +53,32 @@ WHERE kb.owner_id = $1 GROUP BY kb.id ORDER BY kb.created_at DESC, kb.id LIMIT $
 """
 
 
-class StartRequest(BaseModel):
+class _Body(BaseModel):
+    """A JSON request body: no unknown field, and only text Postgres can store."""
+
     model_config = ConfigDict(extra="forbid")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        where = unstorable_path(data)
+        if where is not None:
+            raise ValueError(f"{where}: a NUL character or a lone surrogate cannot be stored")
+        return data
+
+
+class StartRequest(_Body):
     flow: str | dict[str, JsonValue] = Field(
         description="an example flow's name (e.g. `approval`) or a flow document"
     )
     inputs: dict[str, JsonValue] = Field(default_factory=dict)
 
 
-class KnowledgeBaseRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class KnowledgeBaseRequest(_Body):
     name: str = Field(min_length=1, max_length=200)
 
 
-class AnswerRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AnswerRequest(_Body):
     value: JsonValue
 
 

@@ -28,6 +28,7 @@ from gateway.errors import AuthError, GatewayError
 from gateway.expiry import TokenClock
 from gateway.ownership import authorize_channel
 from gateway.relay import provide_input
+from security import unstorable_path
 
 if TYPE_CHECKING:
     import asyncpg
@@ -167,6 +168,10 @@ class SocketProtocol:
             result = error_payload("bad_request", f"unknown event {name!r}")
         elif len(payloads) != 1:
             result = error_payload("bad_request", f"{name} takes exactly one payload")
+        elif (where := unstorable_path(payloads[0])) is not None:
+            result = error_payload(
+                "bad_request", f"{where}: a NUL character or a lone surrogate cannot be stored"
+            )
         else:
             try:
                 result = await handler(conn, payloads[0])

@@ -7,6 +7,6 @@ object in settings), the egress guard, the template budget. It imports nothing o
 
 from security.errors import LimitExceededError, SecurityError
 from security.limits import Limits
-from security.storable import storable
+from security.storable import storable, unstorable_path
 
-__all__ = ["LimitExceededError", "Limits", "SecurityError", "storable"]
+__all__ = ["LimitExceededError", "Limits", "SecurityError", "storable", "unstorable_path"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import struct
 import uuid
@@ -34,6 +35,11 @@ class Document:
     file_size: int
 
 
+# Derived ids (a named knowledge base, a node's document); the value is what earlier
+# versions used, so existing ids stay the same.
+_ID_NAMESPACE = uuid.UUID("0b8f8a3e-5d1c-4a55-9e8c-2f8d7c1b6a40")
+
+
 def new_knowledge_base_id() -> str:
     return "kb_" + uuid.uuid4().hex
 
@@ -50,12 +56,61 @@ async def create_knowledge_base(
     embedding_model: str = "hash-384",
     chunk_size: int = 800,
     chunk_overlap: int = 100,
-    kb_id: str | None = None,
 ) -> KnowledgeBase:
-    """Create it, or return the existing one of that id when `owner_id` owns it."""
+    """A new knowledge base of `owner_id`, under an id the server chose."""
+    return await _insert_knowledge_base(
+        pool,
+        new_knowledge_base_id(),
+        owner_id=owner_id,
+        name=name,
+        embedding_model=embedding_model,
+        chunk_size=chunk_size,
+        chunk_overlap=chunk_overlap,
+    )
+
+
+def named_knowledge_base_id(owner_id: str, name: str) -> str:
+    """The id of `owner_id`'s knowledge base called `name`. The owner is escaped so that no
+    other (owner, name) pair derives the same text (as "a/b" + "c" and "a" + "b/c" would)."""
+    owner = owner_id.replace("%", "%25").replace("/", "%2F")
+    return "kb_" + uuid.uuid5(_ID_NAMESPACE, f"{owner}/{name}").hex
+
+
+async def named_knowledge_base(
+    pool: asyncpg.Pool, *, owner_id: str, name: str, embedding_model: str = "hash-384"
+) -> KnowledgeBase:
+    """`owner_id`'s knowledge base called `name`, created on first use. Its id is derived from
+    both and nobody can create a knowledge base under an id of their choosing, so no other
+    user can take it first."""
+    return await _insert_knowledge_base(
+        pool,
+        named_knowledge_base_id(owner_id, name),
+        owner_id=owner_id,
+        name=name,
+        embedding_model=embedding_model,
+        chunk_size=800,
+        chunk_overlap=100,
+    )
+
+
+def content_document_id(kb_id: str, file_name: str, content: bytes) -> str:
+    """The document a flow ingests: one per file (name and bytes) in a knowledge base."""
+    digest = hashlib.sha256(content).hexdigest()
+    return "doc_" + uuid.uuid5(_ID_NAMESPACE, f"{kb_id}/{file_name}/{digest}").hex
+
+
+async def _insert_knowledge_base(
+    pool: asyncpg.Pool,
+    kb_id: str,
+    *,
+    owner_id: str,
+    name: str,
+    embedding_model: str,
+    chunk_size: int,
+    chunk_overlap: int,
+) -> KnowledgeBase:
     if not 0 <= chunk_overlap < chunk_size:
         raise ValueError("need 0 <= chunk_overlap < chunk_size")
-    kb_id = kb_id or new_knowledge_base_id()
     await pool.execute(
         "INSERT INTO knowledge_bases (id, owner_id, name, embedding_model, chunk_size, chunk_overlap)"
         " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
@@ -95,17 +150,25 @@ async def create_document(
     file_size: int,
     document_id: str | None = None,
 ) -> Document:
-    """Record an upload; `content` None when it was refused for its size. Idempotent by id."""
+    """Record an upload; `content` None when it was refused for its size. Idempotent by id,
+    within `kb`: an id already recorded in another knowledge base is KbError."""
     document_id = document_id or new_document_id()
-    await pool.execute(
+    recorded = await pool.fetchval(
         "INSERT INTO kb_documents (id, knowledge_base_id, file_name, file_size, content)"
-        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id"
+        " WHERE kb_documents.knowledge_base_id = EXCLUDED.knowledge_base_id RETURNING 1",
         document_id,
         kb.id,
         file_name,
         file_size,
         content,
     )
+    if recorded is None:
+        raise KbError(
+            f"document {document_id} belongs to another knowledge base",
+            step="extraction",
+            type="document_exists",
+        )
     return Document(document_id, kb.id, file_name, file_size)
 
 

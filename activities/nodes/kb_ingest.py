@@ -1,18 +1,17 @@
 """`kb_ingest`: ingest one file (or literal text) into a knowledge base from a flow.
 
 All steps run in this node's activity, with the same `kb:*` events as
-`KnowledgeBaseIngestWorkflow` (also sent to the execution's channel). The knowledge base is
-created for the execution's user when it does not exist (a knowledge base id owned by
-someone else is `not_found`). The document id is derived from the execution and node, so a
-retried attempt resumes the same document.
+`KnowledgeBaseIngestWorkflow` (also sent to the execution's channel). A named knowledge base
+is created for the execution's user when it does not exist; a given `knowledge_base_id` must
+already be theirs (another user's, or none, is `not_found`): no flow creates a knowledge base
+under an id it chose. The document id is derived from the knowledge base, the file name and
+the bytes, so a retried attempt (or a re-run) resumes the same document.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
-import uuid
 from pathlib import PurePath
 from typing import TYPE_CHECKING, ClassVar, Self
 
@@ -30,12 +29,11 @@ from activities.nodes.base import NodeConfig, NodeContext, NodeExecutor, NodeRes
 if TYPE_CHECKING:
     from pathlib import Path
 
-_ID_NAMESPACE = uuid.UUID("0b8f8a3e-5d1c-4a55-9e8c-2f8d7c1b6a40")
-
 
 class KbIngestConfig(NodeConfig):
     knowledge_base_id: str | None = Field(default=None, min_length=1, max_length=200)
-    """None: the user's knowledge base called `knowledge_base_name` (its id derived from both)."""
+    """An existing knowledge base of the user's; None: the user's knowledge base called
+    `knowledge_base_name` (created on first use, its id derived from both)."""
     knowledge_base_name: str = Field(default="default", min_length=1, max_length=200)
     path: str | None = Field(default=None, min_length=1, max_length=4096)
     """A file under the operator's import root (FLOWMAESTRO_LIMITS__KB_IMPORT_ROOT); without
@@ -73,27 +71,28 @@ class KbIngestExecutor(NodeExecutor[KbIngestConfig]):
         except KbError as exc:
             raise NodeError(exc.message, type=exc.type, retryable=False) from exc
         user_id = ctx.execution.user_id
-        kb_id = config.knowledge_base_id or (
-            "kb_" + uuid.uuid5(_ID_NAMESPACE, f"{user_id}/{config.knowledge_base_name}").hex
-        )
         try:
-            kb = await store.create_knowledge_base(
-                pool, owner_id=user_id, name=config.knowledge_base_name, kb_id=kb_id
+            # A given id must exist and be the user's; only a named one is created (its id
+            # derived from the owner and name, so nobody else can take it first).
+            if config.knowledge_base_id is not None:
+                kb = await store.load_knowledge_base(pool, config.knowledge_base_id, user_id)
+            else:
+                kb = await store.named_knowledge_base(
+                    pool, owner_id=user_id, name=config.knowledge_base_name
+                )
+            # Idempotent by content: the same file (name and bytes) in the same knowledge base
+            # is one document, however many executions ingest it (a re-run demo adds nothing).
+            document_id = store.content_document_id(kb.id, file_name, content)
+            await store.create_document(
+                pool,
+                kb,
+                file_name=file_name,
+                content=content if len(content) <= max_bytes else None,
+                file_size=len(content),
+                document_id=document_id,
             )
         except KbError as exc:
             raise NodeError(exc.message, type=exc.type, retryable=False) from exc
-        # Idempotent by content: the same file (name and bytes) in the same knowledge base is
-        # one document, however many executions ingest it (a re-run demo adds nothing).
-        digest = hashlib.sha256(content).hexdigest()
-        document_id = "doc_" + uuid.uuid5(_ID_NAMESPACE, f"{kb.id}/{file_name}/{digest}").hex
-        await store.create_document(
-            pool,
-            kb,
-            file_name=file_name,
-            content=content if len(content) <= max_bytes else None,
-            file_size=len(content),
-            document_id=document_id,
-        )
         ingestion = Ingestion(
             DocumentRef(
                 knowledge_base_id=kb.id,
