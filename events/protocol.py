@@ -58,6 +58,9 @@ class SubscribeAck(WireModel):
     position: int = Field(ge=0)
     replayed: int = Field(ge=0)
     recovered: bool
+    presence: list[str] | None = None
+    """Of an execution or knowledge-base channel: who else is watching it, by user (the
+    subscriber's own user too when it watches from another connection)."""
 
 
 class UnsubscribeRequest(WireModel):
@@ -68,6 +71,14 @@ class ProvideInputRequest(WireModel):
     execution_id: str = Field(min_length=1, max_length=200)
     input_id: str = Field(min_length=1, max_length=200)
     value: JsonValue
+
+
+class PresenceChange(WireModel):
+    """The data of `presence:join` and `presence:leave`: `user_id` started (or stopped)
+    watching `channel` on some connection other than the receiving one."""
+
+    channel: str
+    user_id: str
 
 
 class ConnectErrorData(WireModel):

@@ -83,6 +83,15 @@ class Settings(BaseSettings):
     )
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
+    presence_heartbeat_seconds: float = Field(
+        default=5.0, gt=0, description="how often a gateway renews its presence lease"
+    )
+    presence_ttl_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="how long a presence lease lasts unrenewed (a dead gateway's watchers "
+        "leave after it)",
+    )
     admin_token: SecretStr | None = Field(
         default=None,
         description="when set, /metrics and /docs answer only `Authorization: Bearer <it>`",

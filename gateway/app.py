@@ -24,6 +24,7 @@ from gateway.http_errors import error_json, install_error_handlers
 from gateway.hub import Hub
 from gateway.metrics import GatewayMetrics
 from gateway.quotas import Quotas
+from gateway.presence import Presence
 from gateway.sockets import SocketProtocol
 from gateway.transport import SEVERANCE, Severance, SocketServer
 from security import storable
@@ -69,6 +70,9 @@ class Gateway:
         self.hub = Hub(self.sio, self.reader, config, self.metrics)
         verifier = TokenVerifier(config)
         quotas = Quotas(pool, limits)
+        self.presence = Presence(
+            pool, self.sio, heartbeat=config.presence_heartbeat, ttl=config.presence_ttl
+        )
         SocketProtocol(
             self.sio,
             self.hub,
@@ -80,6 +84,7 @@ class Gateway:
             quotas,
             refresh_warning=limits.token_refresh_warning_seconds,
             close_timeout=config.slow_timeout,
+            presence=self.presence,
         )
         self._pool = pool
         self._temporal = temporal
@@ -128,7 +133,11 @@ class Gateway:
             sequencer = Sequencer(self.config.sequencer_dsn)
             tasks.append(asyncio.create_task(sequencer.run()))
         self._tail = asyncio.create_task(self.hub.run())
-        tasks += [self._tail, asyncio.create_task(self._watch_lag())]
+        tasks += [
+            self._tail,
+            asyncio.create_task(self._watch_lag()),
+            asyncio.create_task(self.presence.run()),
+        ]
         running = asyncio.create_task(self.hub.running.wait())
         await asyncio.wait({running, self._tail}, return_when=asyncio.FIRST_COMPLETED)
         if self._tail.done():

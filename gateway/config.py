@@ -39,3 +39,7 @@ class GatewayConfig:
     """How long a replay waits for a socket's queue to drain before calling it slow."""
     ping_interval: float = 25.0
     ping_timeout: float = 20.0
+    presence_heartbeat: float = 5.0
+    """How often the gateway renews its presence lease and sweeps expired ones."""
+    presence_ttl: float = 15.0
+    """How long a presence lease lasts unrenewed: a dead gateway's watchers leave after it."""

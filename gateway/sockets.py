@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs
 
+import asyncpg
 from pydantic import BaseModel, ValidationError
 from socketio.exceptions import ConnectionRefusedError
 
@@ -27,11 +28,11 @@ from events.protocol import (
 from gateway.errors import AuthError, GatewayError
 from gateway.expiry import TokenClock
 from gateway.ownership import authorize_channel
+from gateway.presence import has_presence
 from gateway.relay import provide_input
 from security import unstorable_path
 
 if TYPE_CHECKING:
-    import asyncpg
     from pydantic import JsonValue
     from temporalio.client import Client
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from gateway.hub import Connection, Hub
     from gateway.metrics import GatewayMetrics
     from gateway.quotas import Quotas
+    from gateway.presence import Presence
     from gateway.transport import SocketServer
 
 log = logging.getLogger(__name__)
@@ -88,7 +90,9 @@ class SocketProtocol:
         quotas: Quotas,
         refresh_warning: float,
         close_timeout: float,
+        presence: Presence,
     ) -> None:
+        self._presence = presence
         self._input_timeout = input_timeout
         self._quotas = quotas
         self._close_timeout = close_timeout
@@ -137,6 +141,11 @@ class SocketProtocol:
         self._metrics.connections.dec()
         self._metrics.disconnects.labels("slow" if conn.slow else str(reason)).inc()
         self._hub.disconnect(sid)
+        try:
+            await self._presence.leave_all(conn)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+            # The lease runs out instead: other gateways see this socket leave then.
+            log.warning("cannot record that %s left: %s", sid, exc)
 
     async def _warn_expiring(self, sid: str, exp: int) -> None:
         await self._server.emit(
@@ -200,11 +209,18 @@ class SocketProtocol:
         request = _parse(SubscribeRequest, payload)
         await authorize_channel(self._pool, conn.user_id, request.channel)
         ack = await self._hub.subscribe(conn, request.channel, request.after)
+        if has_presence(request.channel):
+            try:
+                watching = await self._presence.join(conn, request.channel)
+                ack = ack.model_copy(update={"presence": watching})
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+                log.warning("presence of %s unavailable: %s", request.channel, exc)
         return ack.model_dump(mode="json")
 
     async def _unsubscribe(self, conn: Connection, payload: Any) -> dict[str, Any]:
         request = _parse(UnsubscribeRequest, payload)
         await self._hub.unsubscribe(conn, request.channel)
+        await self._presence.leave(conn, request.channel)
         return OkAck().model_dump(mode="json")
 
     async def _refresh(self, conn: Connection, payload: Any) -> dict[str, Any]:

@@ -39,6 +39,8 @@ def gateway_config(settings: Settings, dsn: str) -> GatewayConfig:
         sequencer_dsn=dsn if settings.run_sequencer else None,
         admin_token=settings.admin_token.get_secret_value() if settings.admin_token else None,
         limits=settings.limits,
+        presence_heartbeat=settings.presence_heartbeat_seconds,
+        presence_ttl=settings.presence_ttl_seconds,
     )
 
 

@@ -22,6 +22,7 @@ from events.protocol import (
     ConnectErrorData,
     ErrorAck,
     OkAck,
+    PresenceChange,
     ProvideInputRequest,
     SubscribeAck,
     SubscribeRequest,
@@ -46,6 +47,7 @@ _REPLIES: dict[str, type[BaseModel]] = {
     "authRefreshAck": AuthRefreshAck,
     "authExpiring": AuthExpiring,
     "authExpired": AuthExpired,
+    "presenceChange": PresenceChange,
 }
 
 

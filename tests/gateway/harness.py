@@ -84,6 +84,8 @@ class Recorder:
         self.errors: list[Any] = []
         self.auth: list[tuple[str, Any]] = []
         """`auth:expiring` and `auth:expired` events, in order."""
+        self.presence: list[tuple[str, str]] = []
+        """(`presence:join` or `presence:leave`, the user id), as they came."""
         self.disconnects: list[str] = []
         self._changed = asyncio.Condition()
         self.client.on("*", self._on_any)
@@ -96,6 +98,8 @@ class Recorder:
             self.errors.append(data)
         elif event.startswith("auth:"):
             self.auth.append((event, data))
+        elif event.startswith("presence:"):
+            self.presence.append((event, data["userId"]))
         async with self._changed:
             self._changed.notify_all()
 

@@ -56,6 +56,16 @@ try {
   await assertNothingMissing(page, second);
   proxy = await ask({ request: "proxy" });
   check(proxy.websockets === 1 && proxy.streams === 0, `back on the WebSocket: ${JSON.stringify(proxy)}`);
+
+  step("a second tab on the same execution: each says it is also watched (presence)");
+  const tab2 = await context.newPage();
+  await tab2.goto(`${BASE_URL}/#/executions/${second}`);
+  for (const p of [page, tab2]) {
+    await p.getByTestId("also-watching").filter({ hasText: "also watching: you, elsewhere" }).waitFor({ timeout: TIMEOUT });
+  }
+  await shot(page, "fallback-4-also-watching");
+  await tab2.close();
+  await page.getByTestId("also-watching").waitFor({ state: "detached", timeout: TIMEOUT });
   await page.goto(`${BASE_URL}/#/executions/${first}`);
   await executionStatus(page, "completed");
   await assertNothingMissing(page, first);

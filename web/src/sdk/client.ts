@@ -22,6 +22,7 @@ import {
   isEventType,
 } from "./events";
 import { SeenPositions } from "./positions";
+import { PresenceBook } from "./presence";
 
 export type ConnectionState = "connecting" | "connected" | "reconnecting" | "offline";
 export type Transport = "websocket" | "sse";
@@ -76,6 +77,8 @@ const CLIENT_CLOSED = "io client disconnect";
 
 export class FlowMaestroClient {
   readonly api: FlowMaestroApi;
+  /** Who else watches each execution and knowledge-base channel, by user. */
+  readonly presence = new PresenceBook();
   private readonly socket: SocketLike;
   private readonly tokenSource: TokenSource;
   private readonly refreshable: boolean;
@@ -272,6 +275,7 @@ export class FlowMaestroClient {
     if (c.refs > 0) return;
     this.channels.delete(channel);
     this.socketAcked.delete(channel);
+    this.presence.forget(channel);
     if (this.stream?.running) this.openStream();
     if (this.socketUp) {
       void this.socket
@@ -304,6 +308,7 @@ export class FlowMaestroClient {
     c.live = true;
     c.error = null;
     this.socketAcked.add(channel);
+    this.presence.acked(channel, ack.presence ?? null);
     this.channelListeners.emit(channel, this.channelStatus(channel) as ChannelStatus);
     this.returnToSocket();
     if (!ack.recovered) await this.resync(channel);
@@ -323,6 +328,7 @@ export class FlowMaestroClient {
   }
 
   private onMessage(name: string, payload: unknown): void {
+    if (this.presence.message(name, payload)) return;
     if (name === "error") {
       const body = (payload as { error?: ErrorBody } | null)?.error;
       if (body) this.setError(FlowMaestroError.from(body));

@@ -56,6 +56,7 @@ export interface WireSchema {
   authRefreshAck: AuthRefreshAck;
   authExpiring: AuthExpiring;
   authExpired: AuthExpired;
+  presenceChange: PresenceChange;
 }
 /**
  * This interface was referenced by `WireSchema`'s JSON-Schema
@@ -632,6 +633,7 @@ export interface SubscribeAck {
   position: number;
   replayed: number;
   recovered: boolean;
+  presence: string[] | null;
 }
 /**
  * This interface was referenced by `WireSchema`'s JSON-Schema
@@ -729,4 +731,15 @@ export interface AuthExpiring {
 export interface AuthExpired {
   reason: "token_expired";
   message: string;
+}
+/**
+ * The data of `presence:join` and `presence:leave`: `user_id` started (or stopped)
+ * watching `channel` on some connection other than the receiving one.
+ *
+ * This interface was referenced by `WireSchema`'s JSON-Schema
+ * via the `definition` "PresenceChange".
+ */
+export interface PresenceChange {
+  channel: string;
+  userId: string;
 }

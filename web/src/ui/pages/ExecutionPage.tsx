@@ -4,6 +4,7 @@ import type { FlowGraph as Graph } from "../../sdk/api";
 import { executionChannel } from "../../sdk/channels";
 import { displayStatuses, nodeCounts, nodeHistories, skippedNodes } from "../../store/flow";
 import { AgentPanel } from "../components/AgentPanel";
+import { AlsoWatching } from "../components/AlsoWatching";
 import { FlowGraph } from "../components/FlowGraph";
 import { formatDateTime, formatDuration, plural } from "../components/format";
 import { NodeDetails } from "../components/NodeDetails";
@@ -70,6 +71,7 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
           <StatusBadge status={view.status} />
         </div>
         <ProgressBar value={view.progress} label="Execution progress" />
+        <AlsoWatching channel={executionChannel(executionId)} />
         <p className="muted" data-testid="node-counts">
           {counts.done} of {plural(counts.total, "node")} done
           {counts.skipped > 0 ? `, ${counts.skipped} skipped` : ""}
@@ -96,6 +98,7 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
       {prompts.length > 0 && (
         <section className="card card-attention" data-testid="prompts">
           <h2>Waiting for you</h2>
+          <AlsoWatching channel={executionChannel(executionId)} />
           {prompts.map((p) => (
             <PromptForm
               key={p.inputId}

@@ -1,0 +1,257 @@
+"""Presence: who is watching an execution or knowledge-base channel, by user, across every
+gateway; `presence:join` / `presence:leave` as that changes.
+
+The gateways share nothing but Postgres (the product's one store), so presence lives there:
+each gateway writes, per channel and user, how many of its own sockets watch, under a lease
+it renews every heartbeat; every write NOTIFYs the channel's name, and every gateway with
+watchers of that channel re-reads who is there and tells its sockets what changed. A gateway
+that dies (even by SIGKILL) stops renewing: the next heartbeat of any other deletes its
+expired lease, its rows go with it (ON DELETE CASCADE), and the channels they named are
+notified, so their watchers get `presence:leave`. Presence changes are rare (a user opening
+or closing a page), so one NOTIFY per change costs little next to the outbox's traffic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+
+from events.protocol import PresenceChange
+
+if TYPE_CHECKING:
+    from gateway.hub import Connection
+    from gateway.transport import SocketServer
+
+log = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "flowmaestro_presence"
+KINDS = ("execution:", "kb:")
+"""The channel kinds with presence (the user channel's watchers are that user)."""
+MAX_LISTED = 200
+"""At most this many users are listed or followed per channel (an ack stays small)."""
+
+_LEASE = """
+INSERT INTO gateway_leases (gateway_id, expires_at) VALUES ($1, now() + make_interval(secs => $2))
+ON CONFLICT (gateway_id) DO UPDATE SET expires_at = EXCLUDED.expires_at
+RETURNING (xmax = 0) AS created
+"""
+_SET = """
+WITH written AS (
+    INSERT INTO presence (channel, user_id, gateway_id, connections) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (channel, user_id, gateway_id) DO UPDATE SET connections = EXCLUDED.connections
+)
+SELECT pg_notify($5, $1)
+"""
+_CLEAR = """
+WITH gone AS (
+    DELETE FROM presence WHERE channel = $1 AND user_id = $2 AND gateway_id = $3
+)
+SELECT pg_notify($4, $1)
+"""
+# Leases past their time: delete them (and by the cascade their rows); notify the channels.
+_SWEEP = """
+WITH gone AS (
+    DELETE FROM presence p USING gateway_leases l
+    WHERE p.gateway_id = l.gateway_id AND l.expires_at < now() RETURNING p.channel
+), dead AS (
+    DELETE FROM gateway_leases WHERE expires_at < now() RETURNING gateway_id
+)
+SELECT pg_notify($1, channel) FROM (SELECT DISTINCT channel FROM gone) c
+"""
+_WATCHERS = """
+SELECT p.user_id, sum(p.connections)::int FROM presence p JOIN gateway_leases l USING (gateway_id)
+WHERE p.channel = $1 AND l.expires_at > now()
+GROUP BY p.user_id ORDER BY p.user_id LIMIT $2
+"""
+_RELEASE = """
+WITH gone AS (DELETE FROM presence WHERE gateway_id = $1 RETURNING channel),
+     lease AS (DELETE FROM gateway_leases WHERE gateway_id = $1)
+SELECT pg_notify($2, channel) FROM (SELECT DISTINCT channel FROM gone) c
+"""
+
+
+def has_presence(channel: str) -> bool:
+    return channel.startswith(KINDS)
+
+
+def others(counts: dict[str, int], user_id: str) -> list[str]:
+    """Who a socket of `user_id` sees watching besides itself, given each user's count of
+    connections (its own included)."""
+    return [u for u, n in counts.items() if n - (1 if u == user_id else 0) > 0]
+
+
+class Presence:
+    """Run `run()` for the gateway's lifetime; call `join`/`leave` as sockets come and go."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        server: SocketServer,
+        *,
+        heartbeat: float,
+        ttl: float,
+        gateway_id: str | None = None,
+    ) -> None:
+        self._pool = pool
+        self._server = server
+        self._heartbeat = heartbeat
+        self._ttl = ttl
+        self.gateway_id = gateway_id or uuid.uuid4().hex
+        self._members: dict[str, dict[str, set[str]]] = {}
+        """channel -> user -> this gateway's sockets (sids) watching it."""
+        self._users: dict[str, str] = {}
+        """sid -> its user."""
+        self._counts: dict[str, dict[str, int]] = {}
+        """channel -> user -> connections everywhere, as last read."""
+        self._write = asyncio.Lock()
+        self._stale: set[str] = set()
+        self._refreshing = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- sockets -----------------------------------------------------------------------
+
+    async def join(self, conn: Connection, channel: str) -> list[str]:
+        """`conn` watches `channel`: record it; who else watches it, by user."""
+        users = self._members.setdefault(channel, {})
+        sids = users.setdefault(conn.user_id, set())
+        if conn.sid not in sids:
+            sids.add(conn.sid)
+            self._users[conn.sid] = conn.user_id
+            await self._store(channel, conn.user_id)
+        counts = await self._read(channel)
+        return others(counts, conn.user_id)
+
+    async def leave(self, conn: Connection, channel: str) -> None:
+        users = self._members.get(channel, {})
+        sids = users.get(conn.user_id, set())
+        if conn.sid not in sids:
+            return
+        sids.discard(conn.sid)
+        if not sids:
+            del users[conn.user_id]
+        if not users:
+            self._members.pop(channel, None)
+            self._counts.pop(channel, None)
+        await self._store(channel, conn.user_id)
+
+    async def leave_all(self, conn: Connection) -> None:
+        """A socket closed: it watches nothing any more."""
+        channels = [
+            ch for ch, users in self._members.items() if conn.sid in users.get(conn.user_id, ())
+        ]
+        for channel in channels:
+            await self.leave(conn, channel)
+        self._users.pop(conn.sid, None)
+
+    # -- the lifetime --------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Hold the lease, sweep others' expired ones, and follow every gateway's changes."""
+        listener: Any = None
+        refresher = asyncio.create_task(self._refresh_forever())
+        try:
+            while True:
+                try:
+                    if listener is None or listener.is_closed():
+                        listener = await self._listen()
+                    await self._renew()
+                    await self._pool.execute(_SWEEP, NOTIFY_CHANNEL)
+                except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+                    log.warning("presence heartbeat failed (%s); retrying", exc)
+                    await _dropped(self._pool, listener)
+                    listener = None
+                await asyncio.sleep(self._heartbeat)
+        finally:
+            refresher.cancel()
+            await _dropped(self._pool, listener)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    self._pool.execute(_RELEASE, self.gateway_id, NOTIFY_CHANNEL), 5
+                )
+
+    async def _listen(self) -> Any:
+        listener = await self._pool.acquire()
+        await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
+        # Missed while not listening: read every followed channel again.
+        self._mark_stale(*self._members)
+        return listener
+
+    async def _renew(self) -> None:
+        created = await self._pool.fetchval(_LEASE, self.gateway_id, self._ttl)
+        if created:
+            # A new lease (the first, or after ours expired while Postgres was away): what
+            # was written under the old one is gone; write it again.
+            for channel, users in list(self._members.items()):
+                for user_id in list(users):
+                    await self._store(channel, user_id)
+
+    def _on_notify(self, _: object, __: int, ___: str, payload: object) -> None:
+        channel = str(payload)
+        if channel in self._members:
+            self._mark_stale(channel)
+
+    def _mark_stale(self, *channels: str) -> None:
+        self._stale.update(channels)
+        self._refreshing.set()
+
+    async def _refresh_forever(self) -> None:
+        while True:
+            await self._refreshing.wait()
+            self._refreshing.clear()
+            stale, self._stale = self._stale, set()
+            for channel in stale:
+                if channel in self._members:
+                    try:
+                        await self._read(channel)
+                    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+                        log.warning("cannot read presence of %s: %s", channel, exc)
+
+    # -- storage -------------------------------------------------------------------------
+
+    async def _store(self, channel: str, user_id: str) -> None:
+        """Write this gateway's current count for (channel, user): the latest count wins,
+        because writes are serialised and read the count when they run."""
+        async with self._write:
+            count = len(self._members.get(channel, {}).get(user_id, ()))
+            if count:
+                await self._pool.execute(
+                    _SET, channel, user_id, self.gateway_id, count, NOTIFY_CHANNEL
+                )
+            else:
+                await self._pool.execute(_CLEAR, channel, user_id, self.gateway_id, NOTIFY_CHANNEL)
+
+    async def _read(self, channel: str) -> dict[str, int]:
+        """Who watches `channel` now; tell this gateway's watchers what changed."""
+        rows = await self._pool.fetch(_WATCHERS, channel, MAX_LISTED)
+        counts = {row[0]: row[1] for row in rows}
+        users = self._members.get(channel)
+        if users is None:
+            return counts
+        before = self._counts.get(channel)
+        self._counts[channel] = counts
+        if before is not None:
+            for user_id, sids in users.items():
+                seen, now = set(others(before, user_id)), set(others(counts, user_id))
+                for sid in sids:
+                    for joined in sorted(now - seen):
+                        self._emit("presence:join", channel, joined, sid)
+                    for left in sorted(seen - now):
+                        self._emit("presence:leave", channel, left, sid)
+        return counts
+
+    def _emit(self, event: str, channel: str, user_id: str, sid: str) -> None:
+        data: Any = PresenceChange(channel=channel, user_id=user_id).model_dump(mode="json")
+        task = asyncio.ensure_future(self._server.emit(event, data, to=sid))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+async def _dropped(pool: asyncpg.Pool, listener: Any) -> None:
+    if listener is not None:
+        with contextlib.suppress(Exception):
+            await pool.release(listener)
