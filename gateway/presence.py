@@ -163,12 +163,12 @@ class Presence:
                     await self._pool.execute(_SWEEP, NOTIFY_CHANNEL)
                 except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
                     log.warning("presence heartbeat failed (%s); retrying", exc)
-                    await _dropped(self._pool, listener)
+                    await self._dropped(listener)
                     listener = None
                 await asyncio.sleep(self._heartbeat)
         finally:
             refresher.cancel()
-            await _dropped(self._pool, listener)
+            await self._dropped(listener)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(
                     self._pool.execute(_RELEASE, self.gateway_id, NOTIFY_CHANNEL), 5
@@ -180,6 +180,13 @@ class Presence:
         # Missed while not listening: read every followed channel again.
         self._mark_stale(*self._members)
         return listener
+
+    async def _dropped(self, listener: Any) -> None:
+        if listener is not None:
+            with contextlib.suppress(Exception):
+                await listener.remove_listener(NOTIFY_CHANNEL, self._on_notify)
+            with contextlib.suppress(Exception):
+                await self._pool.release(listener)
 
     async def _renew(self) -> None:
         created = await self._pool.fetchval(_LEASE, self.gateway_id, self._ttl)
@@ -249,9 +256,3 @@ class Presence:
         task = asyncio.ensure_future(self._server.emit(event, data, to=sid))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-
-async def _dropped(pool: asyncpg.Pool, listener: Any) -> None:
-    if listener is not None:
-        with contextlib.suppress(Exception):
-            await pool.release(listener)

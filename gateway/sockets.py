@@ -208,14 +208,21 @@ class SocketProtocol:
     async def _subscribe(self, conn: Connection, payload: Any) -> dict[str, Any]:
         request = _parse(SubscribeRequest, payload)
         await authorize_channel(self._pool, conn.user_id, request.channel)
-        ack = await self._hub.subscribe(conn, request.channel, request.after)
+        watching = None
         if has_presence(request.channel):
+            # Before the hub's subscribe: from its return to the ack nothing may await, or
+            # live events would reach the socket ahead of its ack.
             try:
                 watching = await self._presence.join(conn, request.channel)
-                ack = ack.model_copy(update={"presence": watching})
             except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
                 log.warning("presence of %s unavailable: %s", request.channel, exc)
-        return ack.model_dump(mode="json")
+        try:
+            ack = await self._hub.subscribe(conn, request.channel, request.after)
+        except BaseException:
+            if request.channel not in conn.joined:
+                await self._presence.leave(conn, request.channel)
+            raise
+        return ack.model_copy(update={"presence": watching}).model_dump(mode="json")
 
     async def _unsubscribe(self, conn: Connection, payload: Any) -> dict[str, Any]:
         request = _parse(UnsubscribeRequest, payload)

@@ -126,6 +126,7 @@ async def test_resume_from_before_the_pruned_horizon_is_not_recovered(
         "position": watcher.positions()[-1],
         "replayed": 2,
         "recovered": False,
+        "presence": [],
     }
     assert late.positions() == watcher.positions()[5:]
     current = await late.call("subscribe", {"channel": "execution:ex_old", "after": through})
