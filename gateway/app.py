@@ -23,8 +23,8 @@ from gateway.http_api import http_api
 from gateway.http_errors import error_json, install_error_handlers
 from gateway.hub import Hub
 from gateway.metrics import GatewayMetrics
-from gateway.quotas import Quotas
 from gateway.presence import Presence
+from gateway.quotas import Quotas
 from gateway.sockets import SocketProtocol
 from gateway.transport import SEVERANCE, Severance, SocketServer
 from security import storable

@@ -40,8 +40,8 @@ if TYPE_CHECKING:
     from gateway.auth import TokenVerifier
     from gateway.hub import Connection, Hub
     from gateway.metrics import GatewayMetrics
-    from gateway.quotas import Quotas
     from gateway.presence import Presence
+    from gateway.quotas import Quotas
     from gateway.transport import SocketServer
 
 log = logging.getLogger(__name__)
