@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 
 from events.outbox import OutboxReader, Sequencer, read_lag
 from gateway.auth import TokenVerifier
+from gateway.bodies import bounded_receive, is_upload
 from gateway.http_api import http_api
 from gateway.http_errors import error_json, install_error_handlers
 from gateway.hub import Hub
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 SOCKET_PATH = "/socket.io/"
 ADMIN_PATHS = frozenset({"/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 _UNAUTHORIZED_ADMIN = error_json("unauthorized", "send the admin token as a Bearer token")
+_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 _UNSTORABLE_TARGET = error_json(
     "bad_request", "the path or query holds a NUL character or text that is not UTF-8"
 )
@@ -101,6 +103,11 @@ class Gateway:
         else:
             self.http.get("/", include_in_schema=False)(_no_ui)
         self._tail: asyncio.Task[None] | None = None
+        self._too_large = error_json(
+            "too_large",
+            f"request bodies are limited to {limits.http_max_body_bytes} bytes",
+            {"limit": "http_max_body_bytes", "maximum": limits.http_max_body_bytes},
+        )
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] in ("http", "websocket") and (scope["path"] + "/").startswith(SOCKET_PATH):
@@ -114,6 +121,12 @@ class Gateway:
             await _UNAUTHORIZED_ADMIN(scope, receive, send)
         elif scope["type"] == "http" and not _storable_target(scope):
             await _UNSTORABLE_TARGET(scope, receive, send)
+        elif scope["type"] == "http" and scope["method"] in _WITH_BODY and not is_upload(scope):
+            bounded = await bounded_receive(receive, scope, self.config.limits.http_max_body_bytes)
+            if bounded is None:
+                await self._too_large(scope, receive, send)
+            else:
+                await self.http(scope, bounded, send)
         else:
             await self.http(scope, receive, send)
 

@@ -110,6 +110,11 @@ class Limits(BaseModel):
         default=100, gt=0, description="channels per socket, the user channel included"
     )
 
+    # --- HTTP ---
+    http_max_body_bytes: int = Field(
+        default=2 << 20, gt=0, description="a request body, uploads excepted (413 too_large)"
+    )
+
     # --- HTTP writes (per user, per gateway process) ---
     user_writes_per_second: float = Field(
         default=2.0,

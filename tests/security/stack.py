@@ -11,6 +11,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -143,3 +144,42 @@ async def still_serving(stack: Stack) -> None:
         stack, BYSTANDER, started.json()["executionId"], {"execution:completed", "execution:failed"}
     )
     assert end["type"] == "execution:completed", end
+
+
+async def huge_request(
+    url: str,
+    path: str,
+    headers: dict[str, str],
+    head: bytes,
+    size: int,
+    *,
+    declared: bool,
+    chunk: int = 64 << 10,
+) -> tuple[int, dict[str, Any], int]:
+    """POST `head` then filler up to `size` bytes (chunked, or with its Content-Length
+    declared), reading the answer while sending: (status, JSON body, bytes sent when the
+    answer arrived). A server that reads the whole body first answers only at the end."""
+    parts = urlsplit(url)
+    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    framing = f"Content-Length: {size}" if declared else "Transfer-Encoding: chunked"
+    lines = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    writer.write(
+        f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\n{lines}{framing}\r\n\r\n".encode()
+    )
+    answer = asyncio.create_task(reader.readuntil(b"\r\n\r\n"))
+    sent = 0
+    filler = b"a" * chunk
+    try:
+        for piece in [head] + [filler] * ((size - len(head)) // chunk):
+            if answer.done():
+                break
+            writer.write(piece if declared else f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            sent += len(piece)
+            await writer.drain()
+    except ConnectionError:
+        pass  # the gateway closed the connection after answering
+    status_line = (await asyncio.wait_for(answer, 30)).decode()
+    rest = await asyncio.wait_for(reader.read(65536), 30)
+    writer.close()
+    body: dict[str, Any] = json.loads(rest[rest.index(b"{") : rest.rindex(b"}") + 1])
+    return int(status_line.split()[1]), body, sent

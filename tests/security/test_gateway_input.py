@@ -12,7 +12,7 @@ import httpx
 from gateway import mint_token
 from tests.gateway.harness import SECRET, Recorder, own_execution
 from tests.gateway.test_auth import refusal
-from tests.security.stack import TRIVIAL_FLOW, gateway_stack, still_serving
+from tests.security.stack import TRIVIAL_FLOW, gateway_stack, huge_request, still_serving
 
 if TYPE_CHECKING:
     import asyncpg
@@ -91,3 +91,23 @@ async def test_unstorable_text_in_http_requests_is_a_bad_request(
             assert answer.status_code == 400, (answer.request.url, answer.text)
             assert answer.json()["error"]["code"] == "bad_request", answer.text
     assert "Traceback" not in stack.log and "ERROR" not in stack.log
+
+
+async def test_a_huge_json_body_is_refused_before_it_is_read(
+    database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
+) -> None:
+    size = 256 << 20
+    async with gateway_stack(
+        database_dsn, pool, temporal_env.client, http_max_body_bytes=1 << 20
+    ) as stack:
+        headers = {**stack.auth("mallory"), "Content-Type": "application/json"}
+        for declared in (False, True):
+            (status, body, sent), _ = await asyncio.gather(
+                huge_request(
+                    stack.url, "/api/executions", headers, b'{"inputs": "', size, declared=declared
+                ),
+                still_serving(stack),
+            )
+            assert status == 413 and body["error"]["code"] == "too_large", body
+            assert body["error"]["details"]["limit"] == "http_max_body_bytes"
+            assert sent < size // 4
