@@ -29,7 +29,9 @@ _STATUS_STYLE = {
 _AGENT_CHARS = 1200
 
 
-def render(state: ExecutionState) -> RenderableType:
+def render(state: ExecutionState, asking: tuple[str, str] | None = None) -> RenderableType:
+    """`asking` is (input id, the question with what is typed so far) of the prompt being
+    answered here: it is drawn in the prompt's place, so the question shows once."""
     header = Table.grid(padding=(0, 2))
     header.add_row(
         Text(state.execution_id, style="bold"),
@@ -47,8 +49,11 @@ def render(state: ExecutionState) -> RenderableType:
         parts.append(Panel(body, title=title, title_align="left"))
     for document in state.documents.values():
         parts.append(Text(f"knowledge base  {document}", style="blue"))
-    for prompt in state.prompts.values():
-        parts.append(Text(f"waiting for input: {prompt['prompt']}", style="magenta"))
+    for input_id, prompt in state.prompts.items():
+        if asking is not None and asking[0] == input_id:
+            parts.append(Text(f"{asking[1]}▏", style="bold magenta"))
+        else:
+            parts.append(Text(f"waiting for input: {prompt['prompt']}", style="magenta"))
     if state.outputs is not None:
         parts.append(Text(f"outputs: {json.dumps(state.outputs)}", style="green"))
     if state.error:

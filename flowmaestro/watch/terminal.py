@@ -18,7 +18,7 @@ from flowmaestro.watch.render import render
 from flowmaestro.watch.state import ExecutionState
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, RenderableType
 
     from flowmaestro.client import Client
 
@@ -37,6 +37,7 @@ class TerminalView:
         self.state = ExecutionState(execution_id)
         self._prompts: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._changed = asyncio.Event()
+        self._asking: dict[str, Any] | None = None
 
     async def run(self) -> str:
         """Show the execution until it ends; its final status."""
@@ -44,21 +45,49 @@ class TerminalView:
         with keyboard_or_none as keyboard:
             pumping = asyncio.create_task(self._pump())
             try:
-                while True:
-                    # A fresh Live each time: a restarted one would redraw over the prompt.
-                    with Live(
-                        get_renderable=lambda: render(self.state),
-                        console=self._console,
-                        refresh_per_second=4,
-                    ):
-                        prompt = await self._next_open_prompt(pumping, keyboard is not None)
-                    if prompt is None or keyboard is None:
-                        break
-                    await self._ask(keyboard, prompt)
+                if keyboard is not None and self._console.is_terminal:
+                    await self._answer_live(keyboard, pumping)
+                else:
+                    await self._answer_in_turns(keyboard, pumping)
                 await pumping
             finally:
                 pumping.cancel()
         return self.state.status
+
+    async def _answer_live(self, keyboard: Keyboard, pumping: asyncio.Task[None]) -> None:
+        """On a terminal: one live view the whole time; the question and what is typed are
+        drawn in it, so nodes keep moving while a prompt waits."""
+
+        def view() -> RenderableType:
+            asking = self._asking
+            if asking is None:
+                return render(self.state)
+            line = f"{question(asking)} {keyboard.typed}"
+            return render(self.state, (asking["inputId"], line))
+
+        with Live(get_renderable=view, console=self._console, refresh_per_second=10):
+            while (prompt := await self._next_open_prompt(pumping, True)) is not None:
+                self._asking = prompt
+                try:
+                    await self._ask(keyboard, prompt, echo=False)
+                finally:
+                    self._asking = None
+
+    async def _answer_in_turns(
+        self, keyboard: Keyboard | None, pumping: asyncio.Task[None]
+    ) -> None:
+        """Not a terminal (or not answering): the view until a prompt, the prompt as lines."""
+        while True:
+            # A fresh Live each time: a restarted one would redraw over the prompt.
+            with Live(
+                get_renderable=lambda: render(self.state),
+                console=self._console,
+                refresh_per_second=4,
+            ):
+                prompt = await self._next_open_prompt(pumping, keyboard is not None)
+            if prompt is None or keyboard is None:
+                return
+            await self._ask(keyboard, prompt, echo=True)
 
     async def _next_open_prompt(
         self, pumping: asyncio.Task[None], answering: bool
@@ -85,12 +114,13 @@ class TerminalView:
     def _open(self, prompt: dict[str, Any]) -> bool:
         return prompt["inputId"] in self.state.prompts
 
-    async def _ask(self, keyboard: Keyboard, prompt: dict[str, Any]) -> None:
+    async def _ask(self, keyboard: Keyboard, prompt: dict[str, Any], *, echo: bool) -> None:
         """Read answers until the gateway accepts one, the prompt is settled elsewhere, or the
-        keyboard is closed."""
+        keyboard is closed. `echo`: print the question (the live view draws it otherwise)."""
         console = self._console
         while True:
-            console.print(f"[magenta]{escape(question(prompt))}[/] ", end="")
+            if echo:
+                console.print(f"[magenta]{escape(question(prompt))}[/] ", end="")
             text = await self._line_while_open(keyboard, prompt)
             if text is None:
                 return

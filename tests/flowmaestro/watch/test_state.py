@@ -94,3 +94,25 @@ def test_document_counts_are_in_words() -> None:
         "d1": "d1.md: 1 chunk, 1 embedding",
         "d2": "d2.md: 3 chunks, 3 embeddings",
     }
+
+
+def test_the_prompt_being_answered_shows_once_with_what_is_typed() -> None:
+    state = ExecutionState("ex_1")
+    state.apply(event("node:started", 1, nodeId="approve", nodeType="user_input", attempt=1))
+    state.apply(
+        event(
+            "user_input:required",
+            2,
+            inputId="in_1",
+            nodeId="approve",
+            prompt="Approve 250?",
+            inputType="boolean",
+            schema={"type": "boolean"},
+        )
+    )
+    console = Console(width=100, record=True)
+    console.print(render(state, ("in_1", "Approve 250? [y/n] ye")))
+    shown = console.export_text()
+    assert shown.count("Approve 250?") == 1
+    assert "Approve 250? [y/n] ye" in shown
+    assert "approve" in shown and "waiting for input: " not in shown

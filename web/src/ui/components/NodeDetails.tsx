@@ -41,7 +41,8 @@ export function NodeDetails({ nodeId, type, node, status, history, onClose }: Pr
         <ol className="attempts" data-testid="node-attempts">
           {attempts.map((a) => (
             <li key={a.attempt}>
-              <StatusBadge status={a.outcome} /> attempt {a.attempt}
+              <StatusBadge status={a.outcome} label={a.outcome === "retrying" && a.endedAt !== null ? "failed, retried" : undefined} />{" "}
+              attempt {a.attempt}
               {a.endedAt !== null && <span className="muted"> · {formatDuration(a.endedAt - a.startedAt)}</span>}
               {a.error && <span className="muted"> · {a.error.message}</span>}
               {a.outcome === "retrying" && a.nextRetryInMs !== null && (

@@ -74,8 +74,18 @@ export function Timeline({ order, histories, start, end }: Props) {
         })}
       </ul>
       <p className="timeline-legend" aria-hidden="true">
-        <span className="key key-completed" /> attempt <span className="key key-failed" /> failed attempt{" "}
-        <span className="key key-backoff" /> backoff <span className="key key-wait" /> waiting for a person
+        <span className="legend-item">
+          <span className="key key-completed" /> attempt
+        </span>
+        <span className="legend-item">
+          <span className="key key-failed" /> failed attempt
+        </span>
+        <span className="legend-item">
+          <span className="key key-backoff" /> backoff
+        </span>
+        <span className="legend-item">
+          <span className="key key-wait" /> waiting for a person
+        </span>
       </p>
     </div>
   );
