@@ -1,0 +1,271 @@
+"""docker-compose.yml's topology run for real, without Docker: Debian's nginx (config made
+from deploy/nginx.conf), two `flowmaestro gateway` and two `flowmaestro worker` processes,
+Postgres and the Temporal dev server. Clients connect through nginx, over WebSocket (the
+Python client) and over the SSE fallback; one gateway and one worker are killed (SIGKILL)
+mid-run: every client still gets every event of the user's channel once, in order, and the
+other worker finishes every execution."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from events import ExecutionCompleted, UserInputRequired
+from flowmaestro.client import Client
+from tests.flowmaestro.topology import NGINX, nginx
+from tests.gateway.harness import token
+from tests.gateway.process import GatewayProcess, gateway_env
+from tests.web.stack import Process
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import asyncpg
+    from temporalio.testing import WorkflowEnvironment
+
+    from events import Event
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.timeout(300),
+    pytest.mark.skipif(
+        NGINX is None,
+        reason="topology test skipped: nginx is not installed (apt-get install nginx)",
+    ),
+]
+
+# Long enough that the kills land mid-run; a killed worker's node is retried on the other
+# once its heartbeat is missed.
+FLOW = {
+    "name": "topology",
+    "inputs": {"n": {"type": "number"}},
+    "nodes": [
+        {"id": "begin", "type": "transform", "config": {"output": "{{ inputs.n }}"}},
+        {
+            "id": "wait",
+            "type": "delay",
+            "after": ["begin"],
+            "heartbeat_timeout_seconds": 2,
+            "config": {"seconds": 6, "reports": 6},
+        },
+        {
+            "id": "end",
+            "type": "transform",
+            "after": ["wait"],
+            "config": {"output": "{{ nodes.begin }}"},
+        },
+    ],
+}
+
+
+class StreamFollower:
+    """The SSE fallback as a client: `GET /api/stream`, resumed with Last-Event-ID."""
+
+    def __init__(self, url: str, user: str) -> None:
+        self._url = url
+        self._headers = {"Authorization": f"Bearer {token(user)}"}
+        self._channel = f"user:{user}"
+        self.events: list[dict[str, Any]] = []
+        self.opened = 0
+        self.ready = asyncio.Event()
+        self._changed = asyncio.Condition()
+        self._last: str | None = None
+
+    async def run(self) -> None:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(30, read=60)) as http:
+            while True:
+                headers = dict(self._headers)
+                params: dict[str, Any] = {"channel": self._channel}
+                if self._last is None:
+                    params["after"] = 0
+                else:
+                    headers["Last-Event-ID"] = self._last
+                with contextlib.suppress(httpx.HTTPError):
+                    async with http.stream(
+                        "GET", f"{self._url}/api/stream", params=params, headers=headers
+                    ) as response:
+                        if response.status_code == 200:
+                            self.opened += 1
+                            await self._read(response)
+                await asyncio.sleep(0.2)  # then resume, as an EventSource would
+
+    async def _read(self, response: httpx.Response) -> None:
+        frame: dict[str, str] = {}
+        async for line in response.aiter_lines():
+            if line:
+                if not line.startswith(":"):
+                    field, _, value = line.partition(": ")
+                    frame[field] = value
+                continue
+            if "id" in frame:
+                self._last = frame["id"]
+            if frame.get("event") == "ready":
+                self.ready.set()
+            elif "data" in frame:
+                async with self._changed:
+                    self.events.append(json.loads(frame["data"]))
+                    self._changed.notify_all()
+            frame = {}
+
+    async def wait_for(self, done: Any, timeout: float) -> None:
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: done(self.events))
+
+
+class SocketFollower:
+    """The Python client over WebSocket, following the user's channel from the start."""
+
+    def __init__(self, client: Client, user: str) -> None:
+        self.client = client
+        self._channel = f"user:{user}"
+        self.events: list[Event] = []
+        self.subscribed = asyncio.Event()
+        self._changed = asyncio.Condition()
+
+    async def run(self) -> None:
+        def on_subscribed(_: int) -> None:
+            self.subscribed.set()
+
+        async for event in self.client.events(self._channel, after=0, on_subscribed=on_subscribed):
+            async with self._changed:
+                self.events.append(event)
+                self._changed.notify_all()
+
+    async def wait_for(self, done: Any, timeout: float) -> None:
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: done(self.events))
+
+
+def completed(envelopes: list[dict[str, Any]], ids: set[str]) -> bool:
+    return ids <= {e["executionId"] for e in envelopes if e["type"] == "execution:completed"}
+
+
+async def test_the_compose_topology_survives_a_gateway_and_a_worker_killed(
+    database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    queue = f"topology-{tmp_path.name[-8:]}"
+    env = gateway_env(database_dsn, temporal_env.client, queue)
+    workers = [
+        Process("worker", {**os.environ, **env}, tmp_path / f"worker-{i}.log") for i in (1, 2)
+    ]
+    for worker in workers:
+        await worker.start()
+    followers: list[asyncio.Task[None]] = []
+    try:
+        async with (
+            GatewayProcess(env) as gateway_1,
+            GatewayProcess(env) as gateway_2,
+            nginx([gateway_1.port, gateway_2.port], tmp_path / "nginx") as url,
+        ):
+            # Two of each kind, opened back to back: round robin puts one on each gateway.
+            sockets = [SocketFollower(Client(url, token("u1")), "u1") for _ in range(2)]
+            for socket in sockets:
+                await socket.client.__aenter__()
+                followers.append(asyncio.create_task(socket.run()))
+                await asyncio.wait_for(socket.subscribed.wait(), 30)
+            streams = [StreamFollower(url, "u1") for _ in range(2)]
+            for stream in streams:
+                followers.append(asyncio.create_task(stream.run()))
+                await asyncio.wait_for(stream.ready.wait(), 30)
+
+            headers = {"Authorization": f"Bearer {token('u1')}"}
+            async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
+                ids = set()
+                for n in range(4):
+                    started = await http.post(
+                        "/api/executions", json={"flow": FLOW, "inputs": {"n": n}}
+                    )
+                    assert started.status_code == 201, started.text
+                    ids.add(started.json()["executionId"])
+                asks = {}
+                for amount in (500, 600):
+                    started = await http.post(
+                        "/api/executions", json={"flow": "approval", "inputs": {"amount": amount}}
+                    )
+                    assert started.status_code == 201, started.text
+                    asks[amount] = started.json()["executionId"]
+                ids |= set(asks.values())
+
+                def prompted(events: list[dict[str, Any]]) -> bool:
+                    return (
+                        len(
+                            {e["executionId"] for e in events if e["type"] == "user_input:required"}
+                        )
+                        == 2
+                    )
+
+                def delaying(events: list[dict[str, Any]]) -> bool:
+                    return (
+                        len(
+                            {
+                                e["executionId"]
+                                for e in events
+                                if e["type"] == "node:progress" and e["data"]["nodeId"] == "wait"
+                            }
+                        )
+                        == 4
+                    )
+
+                await streams[0].wait_for(lambda e: prompted(e) and delaying(e), 60)
+                # Mid-run: one gateway and one worker die without a word.
+                await gateway_1.kill()
+                assert workers[0].proc is not None
+                workers[0].proc.kill()
+                await workers[0].proc.wait()
+
+                # One prompt answered over the WebSocket, the other over HTTP (the fallback).
+                prompts = {
+                    e.execution_id: e.data.input_id
+                    for e in sockets[0].events
+                    if isinstance(e, UserInputRequired)
+                }
+                await sockets[0].client.provide_input(asks[500], prompts[asks[500]], True)
+                answered = await http.post(
+                    f"/api/executions/{asks[600]}/inputs/{prompts[asks[600]]}",
+                    json={"value": False},
+                )
+                assert answered.status_code == 200, answered.text
+
+                for stream in streams:
+                    await stream.wait_for(lambda e: completed(e, ids), 120)
+                for socket in sockets:
+                    await socket.wait_for(
+                        lambda e: (
+                            ids <= {x.execution_id for x in e if isinstance(x, ExecutionCompleted)}
+                        ),
+                        60,
+                    )
+            expected = [
+                r[0]
+                for r in await pool.fetch(
+                    "SELECT position FROM event_channel_positions WHERE channel = 'user:u1' ORDER BY 1"
+                )
+            ]
+            for socket in sockets:
+                assert [e.position for e in socket.events] == expected
+            for stream in streams:
+                assert [e["position"] for e in stream.events] == expected
+            # Someone was on the killed gateway and moved to the other one.
+            assert max(socket.client.connections for socket in sockets) == 2
+            assert max(stream.opened for stream in streams) >= 2
+            for socket in sockets:
+                await socket.client.__aexit__(None, None, None)
+    finally:
+        for task in followers:
+            task.cancel()
+        await asyncio.gather(*followers, return_exceptions=True)
+        for worker in workers:
+            await worker.stop()
+    outputs = {
+        row["id"]: row["status"]
+        for row in await pool.fetch(
+            "SELECT id, status FROM executions WHERE id = ANY($1)", list(ids)
+        )
+    }
+    assert outputs == dict.fromkeys(ids, "completed")
