@@ -1,7 +1,9 @@
 """The client: one Socket.IO connection that comes back by itself.
 
-It connects over websocket with a token (or asks a callback for a fresh one each time), and
-after any drop reconnects with backoff and subscribes every followed channel again with
+It connects over websocket with a token (or asks a callback for a fresh one each time; with
+a callback it also answers the gateway's `auth:expiring` with `auth:refresh`, so the socket
+outlives its first token), and after any drop (an expired token's included) reconnects with
+backoff and subscribes every followed channel again with
 `after` its cursor, so a gateway restart costs no event and repeats none.
 """
 
@@ -34,7 +36,8 @@ if TYPE_CHECKING:
     from events import Event
 
 TokenSource = str | Callable[[], str | Awaitable[str]]
-"""A token, or a function (sync or async) asked for a fresh one on every connect."""
+"""A token, or a function (sync or async) asked for a fresh one on every connect and
+whenever the gateway says the current one is about to expire."""
 
 log = logging.getLogger(__name__)
 
@@ -313,9 +316,24 @@ class Client:
         ):
             await sio.call("unsubscribe", {"channel": channel}, timeout=self._call_timeout)
 
+    async def _refresh(self, sio: socketio.AsyncClient) -> None:
+        """Hand the live socket a fresh token (`auth:refresh`); refused, the gateway cuts it
+        at the old token's expiry and the reconnect asks the callback again."""
+        try:
+            token = await self._token_now()
+            ack = await sio.call("auth:refresh", {"token": token}, timeout=self._call_timeout)
+        except (socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError):
+            return  # the connection dropped: the next one connects with a fresh token
+        if not isinstance(ack, dict) or ack.get("ok") is not True:
+            self._status(f"the gateway refused the fresh token: {ClientError.from_ack(ack)}")
+
     def _on_event(self, name: str, data: Any = None) -> None:
         if name == "error":
             self._status(f"the gateway reported an error: {data}")
+            return
+        if name == "auth:expiring":
+            if not isinstance(self._token, str) and self._sio is not None:
+                self._spawn(self._refresh(self._sio))
             return
         if name not in EVENT_TYPES or not isinstance(data, dict):
             return

@@ -12,6 +12,7 @@ from flowmaestro.client import Client
 from flowmaestro.dev.lock import find_running
 from flowmaestro.runtime import run_async, settings_of
 from flowmaestro.watch.terminal import TerminalView
+from flowmaestro.watch.tokens import token_source
 
 # Distinct from errors, so a script can tell "the flow failed" from "watching failed".
 EXECUTION_FAILED = 6
@@ -59,6 +60,7 @@ def watch_command(
             "no token: pass --token or set FLOWMAESTRO_TOKEN (`flowmaestro token --user U` "
             "mints one), or run `flowmaestro dev`, whose token is used"
         )
+    source = token_source(settings, running, token)
     if interactive is None:
         interactive = not as_json and sys.stdin.isatty()
     console = Console(stderr=as_json)
@@ -67,7 +69,7 @@ def watch_command(
         def status(message: str) -> None:
             console.print(message, style="yellow", markup=False, highlight=False)
 
-        async with Client(url, token, on_status=status) as client:
+        async with Client(url, source, on_status=status) as client:
             if not as_json:
                 return await TerminalView(client, execution_id, console, interactive).run()
             final = ""

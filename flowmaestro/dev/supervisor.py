@@ -217,6 +217,8 @@ class Supervisor:
                 "temporal": address,
                 "temporalUi": temporal_ui,
                 "demoExecution": demo,
+                # Where its signing secret is: `watch` mints fresh tokens with it.
+                "dataDir": str(settings.state_dir),
             }
         )
         self._console.block(banner(endpoints, options.user_id))

@@ -5,6 +5,7 @@ an execution's end; refusals are errors with their codes."""
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -14,8 +15,10 @@ import pytest
 from events import ExecutionCompleted, ExecutionStarted, NodeProgress
 from events.outbox import OutboxReader, prune_before
 from flowmaestro.client import Client, ClientError, RefusedError, SubscribeError
+from gateway import GatewayConfig, mint_token
+from security import Limits
 from tests.flowmaestro.watch.proxy import CuttableProxy
-from tests.gateway.harness import emit, own_execution, serve, token
+from tests.gateway.harness import SECRET, emit, own_execution, serve, token
 from tests.gateway.process import GatewayProcess, gateway_env
 
 if TYPE_CHECKING:
@@ -206,3 +209,49 @@ async def test_a_refused_answer_carries_its_code(
         with pytest.raises(ClientError) as refused:
             await client.provide_input(EXECUTION, "in_1", True)
     assert refused.value.code == "forbidden"
+
+
+async def test_a_token_callback_keeps_the_socket_across_its_first_tokens_exp(
+    pool: asyncpg.Pool, sequencer: Sequencer, temporal_env: WorkflowEnvironment
+) -> None:
+    await own_execution(pool, EXECUTION, "u1")
+    minted: list[float] = []
+    fourth = asyncio.Event()
+
+    def fresh() -> str:
+        minted.append(time.time())
+        if len(minted) >= 4:
+            fourth.set()
+        return mint_token(SECRET, "u1", 4)
+
+    config = GatewayConfig(jwt_secret=SECRET, limits=Limits(token_refresh_warning_seconds=2))
+    async with (
+        serve(pool, temporal_env.client, config) as gateway,
+        Client(gateway.url, fresh) as client,
+    ):
+        events = client.envelopes(EXECUTION, after=0)
+        await emit(pool, step(1))
+        async with asyncio.timeout(30):
+            assert (await anext(events))["data"]["step"] == "1"
+            # Each refresh comes 2 s before the token's exp; the fourth token is asked for
+            # about 2 s after the first one's exp.
+            await fourth.wait()
+            await emit(pool, step(2))
+            assert (await anext(events))["data"]["step"] == "2"
+        assert client.connections == 1 and client.connected
+
+
+async def test_a_fixed_token_that_expires_ends_the_follow_with_a_refusal(
+    pool: asyncpg.Pool, sequencer: Sequencer, temporal_env: WorkflowEnvironment
+) -> None:
+    await own_execution(pool, EXECUTION, "u1")
+    config = GatewayConfig(jwt_secret=SECRET, limits=Limits(token_refresh_warning_seconds=1))
+    async with (
+        serve(pool, temporal_env.client, config) as gateway,
+        Client(gateway.url, token("u1", ttl=3)) as client,
+    ):
+        with pytest.raises(RefusedError) as refused:
+            async with asyncio.timeout(30):
+                async for _ in client.envelopes(EXECUTION, after=0):
+                    pass
+    assert refused.value.code == "unauthorized"

@@ -141,6 +141,56 @@ describe("FlowMaestroClient", () => {
     expect(resyncs).toEqual([{ channel: "execution:ex_1", snapshot }]);
   });
 
+  it("refreshes the live socket's token when the gateway says it is expiring", async () => {
+    let n = 0;
+    const { socket, client } = setup({ getToken: () => `t${++n}` });
+    socket.answer["auth:refresh"] = () => ({ ok: true, exp: 2_000_000_000 });
+    client.connect();
+    socket.fire("connect");
+    socket.deliver("auth:expiring", { exp: 1_999_999_999 });
+    await flush();
+    expect(socket.sent.filter((s) => s.event === "auth:refresh")).toEqual([
+      { event: "auth:refresh", data: { token: "t1" } },
+    ]);
+    expect(client.state).toBe("connected");
+    expect(client.error).toBeNull();
+    // A refusal is reported; the gateway then cuts the socket at the old exp.
+    socket.answer["auth:refresh"] = () => ({
+      ok: false,
+      error: { code: "forbidden", message: "another user", details: null },
+    });
+    socket.deliver("auth:expiring", { exp: 1_999_999_999 });
+    await flush();
+    expect(client.error?.code).toBe("forbidden");
+  });
+
+  it("reconnects with a fresh token after the gateway cut it for an expired token", async () => {
+    vi.useFakeTimers();
+    try {
+      let n = 0;
+      const { socket, client } = setup({ getToken: () => `t${++n}` });
+      client.connect();
+      socket.fire("connect");
+      client.subscribe("execution:ex_1");
+      await vi.advanceTimersByTimeAsync(0);
+      socket.deliver("node:started", nodeStarted(5, "n1"));
+      socket.deliver("auth:expired", { reason: "token_expired", message: "expired" });
+      socket.fire("disconnect", "io server disconnect");
+      expect(client.state).toBe("reconnecting");
+      const before = socket.connects;
+      await vi.advanceTimersByTimeAsync(backoffDelay(1, undefined, () => 0.5));
+      expect(socket.connects).toBe(before + 1);
+      expect(await socket.authToken()).toBe("t1");
+      socket.fire("connect");
+      await vi.advanceTimersByTimeAsync(0);
+      expect(client.state).toBe("connected");
+      expect(client.transport).toBe("websocket");
+      expect(socket.subscribes().at(-1)).toEqual({ channel: "execution:ex_1", after: 5 });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("asks getToken for a fresh token on every connection attempt", async () => {
     let n = 0;
     const { socket, client } = setup({ getToken: () => `t${++n}` });

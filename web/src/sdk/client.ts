@@ -1,5 +1,6 @@
 // FlowMaestroClient: one Socket.IO connection per app (DESIGN.md section 6), with
-// token refresh, reconnection with backoff and jitter, per-channel resume by position,
+// token refresh (`auth:refresh` when the gateway warns with `auth:expiring`, and a reconnect
+// with a fresh token after `auth:expired`), reconnection with backoff and jitter, per-channel resume by position,
 // de-duplication, and a snapshot reload when the server says history was pruned. When the
 // WebSocket cannot connect or keeps being cut (a proxy refusing upgrades), it falls back to
 // the SSE stream of fallback.ts and returns to the WebSocket once a reconnect works again.
@@ -11,6 +12,7 @@ import { Listeners } from "./emitter";
 import { FlowMaestroError } from "./errors";
 import { EventStream, type StreamReady, subjectOf } from "./fallback";
 import {
+  type AuthRefreshResult,
   type ConnectErrorData,
   type ErrorBody,
   type EventHandler,
@@ -39,7 +41,11 @@ export interface ClientOptions {
   url?: string;
   /** A fixed token, or... */
   token?: string;
-  /** ...a callback asked for a fresh token on every (re)connection and HTTP call. */
+  /**
+   * ...a callback asked for a fresh token on every (re)connection and HTTP call, and when
+   * the gateway says the socket's token is about to expire (`auth:expiring`): the fresh one
+   * is sent as `auth:refresh`, so the socket stays up across the old token's `exp`.
+   */
   getToken?: TokenSource;
   backoff?: BackoffOptions;
   random?: () => number;
@@ -108,6 +114,8 @@ export class FlowMaestroClient {
   /** Channels whose subscribe the current WebSocket connection has acknowledged. */
   private readonly socketAcked = new Set<string>();
   private userChannel: string | null = null;
+  /** The gateway said the token expired: the coming disconnect is that, not a failure. */
+  private tokenExpired = false;
 
   constructor(options: ClientOptions = {}) {
     const { token, getToken } = options;
@@ -327,7 +335,32 @@ export class FlowMaestroClient {
     this.resyncListeners.emit({ channel, snapshot });
   }
 
+  /** A fresh token for the live socket (`auth:refresh`); refused, the socket is cut at its
+   * old `exp` and the reconnect asks getToken again. */
+  private async refreshToken(): Promise<void> {
+    if (!this.refreshable || !this.socketUp) return;
+    let ack: AuthRefreshResult;
+    try {
+      const token = await this.tokenSource();
+      ack = (await this.socket
+        .timeout(this.ackTimeoutMs)
+        .emitWithAck("auth:refresh", { token })) as AuthRefreshResult;
+    } catch (err) {
+      this.setError(err instanceof FlowMaestroError ? err : new FlowMaestroError("network", String(err)));
+      return;
+    }
+    if (!ack.ok) this.setError(FlowMaestroError.from(ack.error));
+  }
+
   private onMessage(name: string, payload: unknown): void {
+    if (name === "auth:expiring") {
+      void this.refreshToken();
+      return;
+    }
+    if (name === "auth:expired") {
+      this.tokenExpired = true;
+      return;
+    }
     if (this.presence.message(name, payload)) return;
     if (name === "error") {
       const body = (payload as { error?: ErrorBody } | null)?.error;
@@ -367,6 +400,14 @@ export class FlowMaestroClient {
     if (!this.streamLive) for (const c of this.channels.values()) c.live = false;
     if (this.closed || reason === CLIENT_CLOSED) {
       this.setState("offline", this.currentError);
+      return;
+    }
+    if (this.tokenExpired) {
+      // Cut for its token, not by the network: reconnect with a fresh one, no fallback.
+      this.tokenExpired = false;
+      this.socketFailures = 0;
+      this.attempts = 0;
+      this.scheduleReconnect(null);
       return;
     }
     // A connection cut soon after it opened (a proxy that drops upgraded connections)

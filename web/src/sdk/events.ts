@@ -1,5 +1,6 @@
 // Typed views over the generated wire types: events by name, acks as results.
 import type {
+  AuthRefreshAck,
   ErrorAck,
   ErrorBody,
   FlowEvent,
@@ -17,6 +18,7 @@ export type ErrorCode = ErrorBody["code"];
 
 export type SubscribeResult = SubscribeAck | ErrorAck;
 export type ProvideInputResult = OkAck | ErrorAck;
+export type AuthRefreshResult = AuthRefreshAck | ErrorAck;
 
 // Every event name, checked both ways against the generated union at compile time.
 const ALL = {
