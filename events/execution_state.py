@@ -110,6 +110,40 @@ def state_patch(event: Event) -> Patch | None:
     return None
 
 
+def compose(first: Patch, then: Patch) -> Patch | None:
+    """One patch with the effect of `first` then `then`; None when no single merge patch has
+    it (`then` merges into a member `first` deleted or made a non-object)."""
+    out = dict(first)
+    for key, value in then.items():
+        if isinstance(value, dict) and key in first:
+            before = first[key]
+            if not isinstance(before, dict):
+                return None
+            nested = compose(before, value)
+            if nested is None:
+                return None
+            out[key] = nested
+        else:
+            out[key] = value
+    return out
+
+
+def composed(patches: list[tuple[str, Patch]]) -> list[tuple[str, Patch]]:
+    """(execution, patch) pairs in order, consecutive patches of an execution composed where
+    one patch can do what they do; applying the result equals applying every patch."""
+    last: dict[str, int] = {}
+    out: list[tuple[str, Patch]] = []
+    for execution_id, patch in patches:
+        index = last.get(execution_id)
+        merged = compose(out[index][1], patch) if index is not None else None
+        if index is not None and merged is not None:
+            out[index] = (execution_id, merged)
+        else:
+            last[execution_id] = len(out)
+            out.append((execution_id, patch))
+    return out
+
+
 def read_state(state: dict[str, Any]) -> dict[str, Any]:
     """The stored document as the snapshot shows it (the status is the row's own column):
     every field present, values unwrapped,

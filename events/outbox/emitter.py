@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Protocol
 
 from events.channels import channels_for
-from events.execution_state import state_patch
+from events.execution_state import composed, state_patch
 from events.outbox.channels import WRITTEN
 
 if TYPE_CHECKING:
@@ -22,35 +22,34 @@ if TYPE_CHECKING:
 BATCH_ROWS = 1000
 
 # The NOTIFY rides in the same statement to save a round trip per transaction.
-_INSERT = """
-WITH inserted AS (
-    INSERT INTO event_outbox (event_id, type, channels, envelope)
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[])
-    ON CONFLICT (event_id) DO NOTHING
-    RETURNING 1
-)
-SELECT (SELECT count(*) FROM inserted), pg_notify($5, '')
-"""
-
-# The same, folding each newly inserted event's state patch into its execution's row in the
-# same statement (a retried event, skipped as a duplicate, is not folded twice).
-_INSERT_AND_FOLD = """
+_INSERTED = """
 WITH inserted AS (
     INSERT INTO event_outbox (event_id, type, channels, envelope)
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[])
     ON CONFLICT (event_id) DO NOTHING
     RETURNING event_id
-), folds AS (
-    SELECT u.execution_id, u.patch, u.n
-    FROM unnest($1::uuid[], $6::text[], $7::jsonb[]) WITH ORDINALITY AS u (event_id, execution_id, patch, n)
+)"""
+_WRITTEN = "SELECT (SELECT count(*) FROM inserted), pg_notify($5, '')"
+_INSERT = f"{_INSERTED}\n{_WRITTEN}"
+# The same, folding the new events' state patches into their executions' rows in the same
+# statement. When every event is new (the usual case), the patches composed beforehand ($8,
+# $9); otherwise each inserted event's own patch, once per id, in order: a retried event,
+# skipped as a duplicate, is not folded twice.
+_INSERT_AND_FOLD = f"""{_INSERTED}, folds AS (
+    SELECT DISTINCT ON (u.event_id) u.execution_id, u.patch, u.n
+    FROM unnest($1::uuid[], $6::text[], $7::jsonb[])
+         WITH ORDINALITY AS u (event_id, execution_id, patch, n)
     JOIN inserted USING (event_id)
-    WHERE u.patch IS NOT NULL
+    ORDER BY u.event_id, u.n
 )
-SELECT (SELECT count(*) FROM inserted), pg_notify($5, ''),
-       execution_fold(
-           ARRAY(SELECT execution_id FROM folds ORDER BY n),
-           ARRAY(SELECT patch FROM folds ORDER BY n)
-       )
+{_WRITTEN},
+       CASE WHEN (SELECT count(*) FROM inserted) = cardinality($1::uuid[])
+            THEN execution_fold($8::text[], $9::jsonb[])
+            ELSE execution_fold(
+                ARRAY(SELECT execution_id FROM folds WHERE patch IS NOT NULL ORDER BY n),
+                ARRAY(SELECT patch FROM folds WHERE patch IS NOT NULL ORDER BY n)
+            )
+       END
 """
 
 
@@ -86,11 +85,20 @@ async def write_events(con: Connection, events: Sequence[Event]) -> int:
         )
         patches = [state_patch(e) if e.execution_id is not None else None for e in chunk]
         if any(p is not None for p in patches):
+            together = composed(
+                [
+                    (e.execution_id, p)
+                    for e, p in zip(chunk, patches, strict=True)
+                    if p and e.execution_id
+                ]
+            )
             inserted += await con.fetchval(
                 _INSERT_AND_FOLD,
                 *rows,
                 [e.execution_id for e in chunk],
                 [None if p is None else json.dumps(p) for p in patches],
+                [execution_id for execution_id, _ in together],
+                [json.dumps(p) for _, p in together],
             )
         else:
             inserted += await con.fetchval(_INSERT, *rows)

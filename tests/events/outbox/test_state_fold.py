@@ -4,6 +4,7 @@ events commit together, a retried event is not folded twice, values keep their n
 from __future__ import annotations
 
 import json
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from events import (
@@ -11,6 +12,7 @@ from events import (
     ExecutionStarted,
     ExecutionUpdated,
     NodeFailed,
+    NodeProgress,
     NodeStarted,
     UserInputReceived,
     UserInputRequired,
@@ -137,3 +139,40 @@ async def test_events_of_unregistered_executions_are_written_without_a_row(
 ) -> None:
     assert await PostgresEmitter(pool).emit([started(), waiting()]) == 2
     assert await pool.fetchval("SELECT count(*) FROM executions") == 0
+
+
+async def test_a_batch_folds_the_same_whether_composed_or_event_by_event(
+    pool: asyncpg.Pool,
+) -> None:
+    """All new: the composed patches; one already written: each new event's own patch."""
+    for execution_id in ("ex_a", "ex_b"):
+        await pool.execute(
+            "INSERT INTO executions (id, user_id, workflow_id) VALUES ($1, 'u1', 'f')",
+            execution_id,
+        )
+    asked = required()
+    batch: list[Event] = [
+        started(),
+        NodeStarted(**envelope(node_id="ask", node_type="user_input", attempt=1, inputs={})),
+        *[NodeProgress(**envelope(node_id="ask", progress=p, step=str(p))) for p in (10, 20, 30)],
+        waiting(),
+        asked,
+        UserInputReceived(**envelope(input_id="in_1", node_id="ask")),
+        NodeStarted(**envelope(node_id="ask", node_type="user_input", attempt=2, inputs={})),
+    ]
+
+    def for_execution(execution_id: str) -> list[Event]:
+        return [
+            e.model_copy(update={"execution_id": execution_id, "id": uuid.uuid4()}) for e in batch
+        ]
+
+    emitter = PostgresEmitter(pool)
+    assert await emitter.emit(for_execution("ex_a")) == len(batch)
+    events_b = for_execution("ex_b")
+    await emitter.emit(events_b[:1])
+    assert await emitter.emit(events_b) == len(batch) - 1
+    states = await pool.fetch("SELECT id, status, state FROM executions ORDER BY id")
+    assert states[0]["status"] == states[1]["status"] == "waiting"
+    assert states[0]["state"] == states[1]["state"]
+    node = read_state(json.loads(states[0]["state"]))["nodes"][0]
+    assert (node["attempt"], node["progress"], node["status"]) == (2, None, "running")
