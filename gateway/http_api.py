@@ -191,7 +191,15 @@ def http_api(
         channel = execution_channel(execution_id)
         start = sse.start_position(last_event_id, after)
         return StreamingResponse(
-            sse.stream(hub, reader, [channel], start, config.replay_page, announce=False),
+            sse.stream(
+                hub,
+                reader,
+                [channel],
+                start,
+                config.replay_page,
+                announce=False,
+                expires_at=user.expires_at,
+            ),
             media_type="text/event-stream",
             headers=sse.HEADERS,
         )
@@ -218,7 +226,9 @@ def http_api(
             await authorize_channel(pool, user.user_id, name)
         start = sse.start_position(last_event_id, after)
         return StreamingResponse(
-            sse.stream(hub, reader, channels, start, config.replay_page),
+            sse.stream(
+                hub, reader, channels, start, config.replay_page, expires_at=user.expires_at
+            ),
             media_type="text/event-stream",
             headers=sse.HEADERS,
         )

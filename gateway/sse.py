@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import time
 from typing import TYPE_CHECKING
 
 from gateway.errors import GatewayError
@@ -20,6 +22,10 @@ if TYPE_CHECKING:
     from gateway.hub import Hub
 
 KEEPALIVE_SECONDS = 15.0
+EXPIRED_FRAME = (
+    b'event: auth:expired\ndata: {"reason":"token_expired",'
+    b'"message":"the token has expired: reconnect with a fresh one"}\n\n'
+)
 HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 """No caching, and no buffering in nginx (deploy/nginx.conf), or events would arrive late."""
 
@@ -61,10 +67,13 @@ async def stream(
     *,
     announce: bool = True,
     keepalive: float = KEEPALIVE_SECONDS,
+    expires_at: float | None = None,
 ) -> AsyncIterator[bytes]:
     """Replay the channels' events in (after, live position] from Postgres, then follow the
     live feed: every event of any of them once, in position order. With `announce`, a `ready`
-    event follows the replay; without it, only a pruned history is said (`recovered`)."""
+    event follows the replay; without it, only a pruned history is said (`recovered`).
+    At `expires_at` (the token's `exp`) the stream says `auth:expired` and ends: reconnect
+    with a fresh token and `Last-Event-ID`."""
     selection: str | Sequence[str] = channels[0] if len(channels) == 1 else channels
     with hub.listen(*channels) as (upto, listener):
         last = upto if after is None else after
@@ -86,10 +95,15 @@ async def stream(
         if announce:
             yield ready_frame(channels, last, recovered)
         while not listener.overflowed:
+            left = math.inf if expires_at is None else expires_at - time.time()
+            if left <= 0:
+                yield EXPIRED_FRAME
+                return
             try:
-                stored = await asyncio.wait_for(listener.queue.get(), keepalive)
+                stored = await asyncio.wait_for(listener.queue.get(), min(keepalive, left))
             except TimeoutError:
-                yield b": keep-alive\n\n"
+                if left > keepalive:
+                    yield b": keep-alive\n\n"
                 continue
             if stored.position > last:
                 last = stored.position

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import TYPE_CHECKING
 
@@ -11,7 +12,15 @@ import jwt
 import socketio
 
 from gateway import mint_token
-from tests.gateway.harness import SECRET, Recorder, emit, has_events, own_execution, progress
+from tests.gateway.harness import (
+    SECRET,
+    Recorder,
+    emit,
+    has_events,
+    own_execution,
+    progress,
+    serve,
+)
 from tests.gateway.test_auth import refusal
 from tests.security.stack import gateway_stack, still_serving
 
@@ -20,6 +29,8 @@ if TYPE_CHECKING:
 
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
+
+    from events.outbox import Sequencer
 
 
 async def test_a_query_token_never_reaches_the_access_log(
@@ -112,3 +123,26 @@ async def test_a_refreshed_socket_keeps_its_subscriptions_and_an_unrefreshed_one
         assert alice.client.connected and not told("auth:expired")(alice)
         assert alice.events[0]["executionId"] == "ex_alice" and bob.events == []
         await alice.close()
+
+
+async def test_an_sse_stream_ends_at_its_tokens_exp(
+    pool: asyncpg.Pool, sequencer: Sequencer, temporal_env: WorkflowEnvironment
+) -> None:
+    await own_execution(pool, "ex_sse", "mallory")
+    async with (
+        serve(pool, temporal_env.client) as gateway,
+        httpx.AsyncClient(base_url=gateway.url, timeout=30) as http,
+    ):
+        for path, params in (
+            ("/api/executions/ex_sse/stream", {}),
+            ("/api/stream", {"channel": "execution:ex_sse"}),
+        ):
+            auth = {"Authorization": f"Bearer {mint_token(SECRET, 'mallory', 3)}"}
+            async with (
+                asyncio.timeout(20),
+                http.stream("GET", path, params=params, headers=auth) as stream,
+            ):
+                lines = [line async for line in stream.aiter_lines()]
+            assert "event: auth:expired" in lines, lines
+            data = json.loads(lines[lines.index("event: auth:expired") + 1].removeprefix("data: "))
+            assert data["reason"] == "token_expired"

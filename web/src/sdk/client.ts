@@ -358,7 +358,8 @@ export class FlowMaestroClient {
       return;
     }
     if (name === "auth:expired") {
-      this.tokenExpired = true;
+      // From the WebSocket: its disconnect follows. (The SSE stream just ends and reopens.)
+      if (this.socketUp) this.tokenExpired = true;
       return;
     }
     if (this.presence.message(name, payload)) return;
