@@ -73,6 +73,8 @@ async def resume_mid_stream(gateway: Running, pool: asyncpg.Pool) -> None:
     )
     assert ack["ok"] and ack["recovered"], ack
     await asyncio.wait_for(emitting, 60)
+    # `late` replays from 0, so once it has every event the sequencer has numbered them all.
+    await late.wait_until(lambda r: len(r.events) == TOTAL, 60)
     everything = [
         r[0]
         for r in await pool.fetch(
@@ -81,7 +83,6 @@ async def resume_mid_stream(gateway: Running, pool: asyncpg.Pool) -> None:
     ]
     assert len(everything) == TOTAL
     await second.wait_until(lambda r: len(r.events) == TOTAL - len(seen_first), 60)
-    await late.wait_until(lambda r: len(r.events) == TOTAL, 60)
 
     # The first connection: live only, in order, once.
     assert ordered(seen_first)
