@@ -118,6 +118,29 @@ describe("the SSE fallback", () => {
     expect(positions).toEqual([4, 5]);
   });
 
+  it("reopens at once with a fresh token when the server ends the stream at the token's expiry", async () => {
+    const { socket, server, client, positions } = setup();
+    const states: string[] = [];
+    client.onState((state) => states.push(state));
+    client.connect();
+    client.subscribe("execution:ex_1");
+    await refuseWebSocket(socket);
+    server.ready(["execution:ex_1", "user:u1"], 0);
+    server.event(nodeStarted(1, "n1"));
+    await vi.advanceTimersByTimeAsync(0);
+    states.length = 0;
+    server.send('event: auth:expired\ndata: {"reason":"token_expired","message":"expired"}\n\n');
+    server.end();
+    await vi.advanceTimersByTimeAsync(0);
+    const requests = server.streamRequests();
+    expect(requests).toHaveLength(2);
+    expect(requests[1]!.headers["Last-Event-ID"]).toBe("1");
+    server.event(nodeCompleted(2, "n1"));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(positions).toEqual([1, 2]);
+    expect(states).not.toContain("reconnecting");
+  });
+
   it("returns to the websocket with no missing or doubled event at the switch", async () => {
     const { socket, server, client, positions } = setup();
     client.connect();

@@ -38,6 +38,8 @@ export class EventStream {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private generation = 0;
   private attempts = 0;
+  /** The server ended the stream at the token's expiry: reopen at once, with a fresh one. */
+  private renew = false;
   /** The last id the stream sent (an event's position, or a `ready`'s). */
   lastId: number | null = null;
   running = false;
@@ -99,7 +101,13 @@ export class EventStream {
         throw await refusal(response);
       }
       await this.read(response.body, generation);
-      if (generation === this.generation) throw new FlowMaestroError("network", "the stream ended");
+      if (generation !== this.generation) return;
+      if (this.renew) {
+        this.renew = false;
+        void this.run(generation);
+        return;
+      }
+      throw new FlowMaestroError("network", "the stream ended");
     } catch (err) {
       if (generation !== this.generation) return; // closed or reopened meanwhile
       this.handlers.failed(err instanceof FlowMaestroError ? err : new FlowMaestroError("network", String(err)));
@@ -149,6 +157,10 @@ export class EventStream {
     }
     if (data.length === 0) return;
     this.attempts = 0; // the stream works: the next failure starts the backoff afresh
+    if (name === "auth:expired") {
+      this.renew = true;
+      return;
+    }
     const payload: unknown = JSON.parse(data.join("\n"));
     if (id !== null) this.lastId = Number(id);
     if (name === "ready") this.handlers.ready(payload as StreamReady);
