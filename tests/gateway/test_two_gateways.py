@@ -3,57 +3,17 @@ given through either reaches the workflow."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
-import signal
-import socket
-import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from tests.gateway.harness import SECRET, Recorder, token
+from tests.gateway.harness import Recorder, token
+from tests.gateway.process import GatewayProcess, gateway_env
 from tests.workflows.helpers import worker
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
-
-FLOWMAESTRO = str(Path(sys.executable).parent / "flowmaestro")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.asynccontextmanager
-async def gateway_process(env: dict[str, str]) -> AsyncIterator[str]:
-    """`flowmaestro gateway` in a process of its own; yields its URL once it has started."""
-    port = free_port()
-    proc = await asyncio.create_subprocess_exec(
-        FLOWMAESTRO,
-        "gateway",
-        "--port",
-        str(port),
-        env={**os.environ, **env},
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert proc.stderr is not None
-    try:
-        async with asyncio.timeout(30):
-            while b"Application startup complete" not in (line := await proc.stderr.readline()):
-                assert line, "the gateway exited before starting"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.send_signal(signal.SIGINT)
-        async with asyncio.timeout(20):
-            await proc.communicate()
 
 
 def of_type(kind: str) -> Any:
@@ -65,15 +25,10 @@ async def test_two_gateway_processes_share_one_database(
 ) -> None:
     client = temporal_env.client
     async with worker(client, pool) as queue:
-        env = {
-            "FLOWMAESTRO_DATABASE_URL": database_dsn,
-            "FLOWMAESTRO_TEMPORAL_ADDRESS": client.service_client.config.target_host,
-            "FLOWMAESTRO_JWT_SECRET": SECRET,
-            "FLOWMAESTRO_TASK_QUEUE": queue,
-            "FLOWMAESTRO_LOG_LEVEL": "INFO",
-        }
+        env = gateway_env(database_dsn, client, queue)
         # Each gateway also runs a sequencer; the advisory lock keeps one active.
-        async with gateway_process(env) as url_a, gateway_process(env) as url_b:
+        async with GatewayProcess(env) as a, GatewayProcess(env) as b:
+            url_a, url_b = a.url, b.url
             headers = {"Authorization": f"Bearer {token('u1')}"}
             async with httpx.AsyncClient(headers=headers) as http:
                 ids = []
