@@ -6,9 +6,9 @@ validates and answers with them, and the TypeScript SDK's types are generated fr
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, JsonValue
+from pydantic import ConfigDict, Field, JsonValue, model_validator
 
 from events.model import WireModel
 
@@ -44,23 +44,57 @@ class OkAck(WireModel):
     ok: Literal[True] = True
 
 
+Channel = Annotated[str, Field(min_length=1, max_length=500)]
+
+
 class SubscribeRequest(WireModel):
-    channel: str = Field(min_length=1, max_length=500)
+    """`channel`, or several `channels` resumed with one cursor `after` (their events after
+    it arrive once each, in position order). `batch` asks for `events` messages."""
+
+    channel: Channel | None = None
+    channels: list[Channel] | None = Field(default=None, min_length=1, max_length=100)
     after: int | None = Field(default=None, ge=0)
+    batch: bool = False
+
+    @model_validator(mode="after")
+    def _one_form(self) -> SubscribeRequest:
+        if (self.channel is None) == (self.channels is None):
+            raise ValueError("give either channel or channels")
+        return self
+
+    @property
+    def names(self) -> list[str]:
+        return [self.channel] if self.channel is not None else list(self.channels or ())
+
+
+class ConnectOptions(WireModel):
+    """What the `auth` payload of a connect may carry besides the token. With `after`, the
+    connect resumes: the user channel's events after it come before any live one. `batch`
+    asks for `events` messages."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    after: int | None = Field(default=None, ge=0)
+    batch: bool = False
 
 
 class SubscribeAck(WireModel):
-    """`position` is the channel's position the live stream continues from; `recovered` is
-    False when `after` predates the retained history, so the client must reload state."""
+    """`position` is the position the live stream continues from; `recovered` is False when
+    `after` predates the retained history, so the client must reload state. `channel` is the
+    (first) channel subscribed, `channels` every channel of the request. `replayed`
+    counts every event sent before the ack: the replay and the live events held behind it."""
 
     ok: Literal[True] = True
     channel: str
+    channels: list[str]
     position: int = Field(ge=0)
     replayed: int = Field(ge=0)
     recovered: bool
     presence: list[str] | None = None
     """Of an execution or knowledge-base channel: who else is watching it, by user (the
     subscriber's own user too when it watches from another connection)."""
+    presences: dict[str, list[str]] | None = None
+    """The same for a subscribe of several channels, by channel."""
 
 
 class UnsubscribeRequest(WireModel):

@@ -32,6 +32,8 @@ class GatewayConfig:
     limits: Limits = field(default_factory=Limits)
     """Every bound on untrusted input (docs/security.md): flows checked at submission,
     tokens, sockets, uploads."""
+    batch_max: int = 256
+    """Envelopes per `events` message at most, for a client that asked for batches."""
     input_timeout: float = 30.0
     """How long an answer waits for a worker to run the workflow's Update."""
     replay_page: int = 500

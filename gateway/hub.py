@@ -14,7 +14,6 @@ import contextlib
 import json
 import logging
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -25,7 +24,7 @@ from events.protocol import SubscribeAck
 from gateway.errors import GatewayError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
     from events.outbox import OutboxReader, StoredEvent
     from gateway.config import GatewayConfig
@@ -52,26 +51,41 @@ def encode(stored: StoredEvent) -> Any:
     return eio_packet.Packet(eio_packet.MESSAGE, f"2[{name},{stored.json}]")
 
 
-@dataclass(slots=True)
-class _Replay:
-    after: int
-    held: list[tuple[int, Any]] = field(default_factory=list)
-    """Live events of the replaying channel, sent after the replay."""
-
-
 class Connection:
-    """One socket: which rooms it has and since which position each covers it."""
+    """One socket: which rooms it has and since which position each covers it, and its
+    outgoing order.
 
-    __slots__ = ("closed", "eio_sid", "joined", "lock", "replays", "sid", "slow", "user_id")
+    A socket receives its events in position order across all its rooms: while a replay
+    runs, every live event for the socket waits in `held` behind it. A batching socket's
+    events collect in `pending` and leave as one `events` message per outbox page (or per
+    `batch` events)."""
 
-    def __init__(self, sid: str, eio_sid: str, user_id: str) -> None:
+    __slots__ = (
+        "batch",
+        "closed",
+        "eio_sid",
+        "held",
+        "joined",
+        "lock",
+        "pending",
+        "sid",
+        "slow",
+        "user_id",
+    )
+
+    def __init__(self, sid: str, eio_sid: str, user_id: str, batch: int) -> None:
         self.sid = sid
         self.eio_sid = eio_sid
         self.user_id = user_id
         self.joined: dict[str, int] = {}
         """room -> position after which the socket has (or will get) every event of it."""
-        self.replays: dict[str, _Replay] = {}
+        self.held: list[tuple[StoredEvent, Any]] | None = None
+        """Live events (and their packets) waiting for the running replay; None when none runs."""
+        self.batch = batch
+        """At most this many envelopes per `events` message; 0: one message per event."""
+        self.pending: list[str] = []
         self.lock = asyncio.Lock()
+        """Held by a replay: subscribes of one socket run one after the other."""
         self.slow = False
         self.closed = False
 
@@ -103,6 +117,8 @@ class Hub:
         """The last position fanned out by this process."""
         self.connections: dict[str, Connection] = {}
         self._listeners: dict[str, set[_Listener]] = {}
+        self._dirty: list[Connection] = []
+        """Batching sockets with pending envelopes."""
         self._emitted: dict[str, Any] = {}
         """Event type -> its `events_emitted` counter (label lookups cost a lock each)."""
         self.running = asyncio.Event()
@@ -114,8 +130,10 @@ class Hub:
         while True:
             self.running.set()
             try:
-                async for stored in self._reader.tail(self.position):
-                    self.publish(stored)
+                async for page in self._reader.pages(self.position):
+                    for stored in page:
+                        self.publish(stored)
+                    self.flush()
             except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
                 log.warning("outbox tail lost (%s); resuming after %s", exc, self.position)
             finally:
@@ -123,6 +141,7 @@ class Hub:
             await asyncio.sleep(retry_after)
 
     def publish(self, stored: StoredEvent) -> None:
+        """Fan one event out (call `flush` after a page of them)."""
         self.position = stored.position
         emitted = self._emitted.get(stored.type)
         if emitted is None:
@@ -133,8 +152,15 @@ class Hub:
         sent = 0
         for sid, _ in self._server.manager.get_participants(NAMESPACE, stored.channels):
             conn = self.connections.get(sid)
-            if conn is not None:
-                sent += self._route(conn, stored, packet)
+            if conn is None:
+                continue
+            if conn.held is not None:
+                # The socket's replay is running: everything else it gets waits behind it.
+                conn.held.append((stored, packet))
+                if len(conn.held) > 10 * self._config.limits.socket_max_queue:
+                    self._drop_slow(conn)
+            else:
+                sent += self._send(conn, stored, packet)
         self._metrics.deliveries.inc(sent)
         for channel in stored.channels:
             for listener in self._listeners.get(channel, ()):
@@ -146,19 +172,32 @@ class Hub:
                 except asyncio.QueueFull:
                     listener.overflowed = True
 
-    def _route(self, conn: Connection, stored: StoredEvent, packet: Any) -> int:
-        # An event of a channel being replayed waits for the replay, even when another room
-        # (say the user channel) would take it now: the resumed channel stays in order.
-        for ch in stored.channels if conn.replays else ():
-            replay = conn.replays.get(ch)
-            if replay is not None:
-                replay.held.append((stored.position, packet))
-                if len(replay.held) > 10 * self._config.limits.socket_max_queue:
-                    self._drop_slow(conn)
-                return 0
-        return self._send(conn, packet)
+    def flush(self) -> None:
+        """Send every batching socket's pending envelopes (after each page of the tail)."""
+        dirty, self._dirty = self._dirty, []
+        for conn in dirty:
+            self._flush(conn)
 
-    def _send(self, conn: Connection, packet: Any) -> int:
+    def _send(self, conn: Connection, stored: StoredEvent, packet: Any) -> int:
+        if not conn.batch:
+            return self._put(conn, packet)
+        if conn.slow or conn.closed:
+            self._metrics.failed_deliveries.labels("closed").inc()
+            return 0
+        if not conn.pending:
+            self._dirty.append(conn)
+        conn.pending.append(stored.json)
+        if len(conn.pending) >= conn.batch:
+            self._flush(conn)
+        return 1
+
+    def _flush(self, conn: Connection) -> None:
+        if conn.pending:
+            body = ",".join(conn.pending)
+            conn.pending.clear()
+            self._put(conn, eio_packet.Packet(eio_packet.MESSAGE, f'2["events",[{body}]]'))
+
+    def _put(self, conn: Connection, packet: Any) -> int:
         socket = self._server.eio.sockets.get(conn.eio_sid)
         if conn.slow or socket is None or socket.closed:
             self._metrics.failed_deliveries.labels("closed").inc()
@@ -184,90 +223,164 @@ class Hub:
 
     # -- sockets ---------------------------------------------------------------------
 
-    def connect(self, sid: str, eio_sid: str, user_id: str) -> Connection:
-        """Register a socket and join its user channel (call with no await after it)."""
-        conn = Connection(sid, eio_sid, user_id)
+    def connect(
+        self, sid: str, eio_sid: str, user_id: str, *, after: int | None = None, batch: bool = False
+    ) -> Connection:
+        """Register a socket and join its user channel (call with no await after it).
+
+        With `after` the connect is a resume: the user channel's events after it are replayed
+        before any live event, so the socket's positions increase from its first event."""
+        conn = Connection(sid, eio_sid, user_id, self._config.batch_max if batch else 0)
         self.connections[sid] = conn
         room = user_channel(user_id)
         self._server.manager.basic_enter_room(sid, NAMESPACE, room)
         conn.joined[room] = self.position
+        if after is not None:
+            conn.held = []  # from now: live events wait for the replay
+            # The task runs after the handler returns, so after the CONNECT packet is queued;
+            # it takes the socket's lock before any subscribe of the socket can.
+            task = asyncio.ensure_future(self._resume_on_connect(conn, room, after))
+            _tasks.add(task)
+            task.add_done_callback(_tasks.discard)
         return conn
+
+    async def _resume_on_connect(self, conn: Connection, room: str, after: int) -> None:
+        try:
+            async with conn.lock:
+                self._metrics.reconnects.inc()
+                await self._resume(conn, (room,), after)
+        except Exception:
+            # The socket would miss events: end it, the client reconnects and resumes.
+            log.exception("replay on connect of socket %s failed; disconnecting it", conn.sid)
+            conn.held = None
+            self._drop_slow(conn)
 
     def disconnect(self, sid: str) -> None:
         conn = self.connections.pop(sid, None)
         if conn is not None:
             conn.closed = True
+            conn.pending.clear()
 
-    async def subscribe(self, conn: Connection, channel: str, after: int | None) -> SubscribeAck:
-        """Join `channel`; with `after`, first replay its events after that position."""
+    async def subscribe(
+        self,
+        conn: Connection,
+        channels: Sequence[str],
+        after: int | None,
+        *,
+        batch: bool = False,
+    ) -> SubscribeAck:
+        """Join `channels`; with `after` (one cursor for all of them), first replay their
+        events after that position, in position order, each once."""
         async with conn.lock:
-            if (
-                channel not in conn.joined
-                and len(conn.joined) >= self._config.limits.socket_max_subscriptions
-            ):
+            if batch:
+                conn.batch = self._config.batch_max
+            new = [ch for ch in dict.fromkeys(channels) if ch not in conn.joined]
+            if len(conn.joined) + len(new) > self._config.limits.socket_max_subscriptions:
                 raise GatewayError(
                     "bad_request",
                     f"at most {self._config.limits.socket_max_subscriptions} subscriptions per connection",
                 )
             if after is None:
-                if channel not in conn.joined:
+                for channel in new:
                     self._server.manager.basic_enter_room(conn.sid, NAMESPACE, channel)
                     conn.joined[channel] = self.position
+                # Whatever the socket was sent before leaves ahead of the ack.
+                self._flush(conn)
                 return SubscribeAck(
-                    channel=channel, position=self.position, replayed=0, recovered=True
+                    channel=channels[0],
+                    channels=list(channels),
+                    position=self.position,
+                    replayed=0,
+                    recovered=True,
                 )
             self._metrics.reconnects.inc()
-            return await self._resume(conn, channel, after)
+            return await self._resume(conn, tuple(dict.fromkeys(channels)), after)
 
-    async def _resume(self, conn: Connection, channel: str, after: int) -> SubscribeAck:
+    async def _resume(
+        self, conn: Connection, channels: tuple[str, ...], after: int
+    ) -> SubscribeAck:
         upto = self.position
-        previous = conn.joined.pop(channel, None)
+        previous = {ch: conn.joined.pop(ch) for ch in channels if ch in conn.joined}
         # What the socket has (or will get) from elsewhere; the replay skips it.
-        covered = dict(conn.joined)
-        if previous is not None:
-            covered[channel] = previous
-        replay = conn.replays[channel] = _Replay(after)
-        self._server.manager.basic_enter_room(conn.sid, NAMESPACE, channel)
+        covered = {**conn.joined, **previous}
+        if conn.held is None:
+            conn.held = []
+        for ch in channels:
+            if ch not in previous:
+                self._server.manager.basic_enter_room(conn.sid, NAMESPACE, ch)
         try:
-            replayed, recovered = await self._replay(conn, channel, after, upto, covered)
+            replayed, recovered = await self._replay(conn, channels, after, upto, covered)
         except BaseException:
-            del conn.replays[channel]
-            if previous is None:
-                self._server.manager.basic_leave_room(conn.sid, NAMESPACE, channel)
-            else:
-                conn.joined[channel] = previous
+            held, conn.held = conn.held, None
+            for ch in channels:
+                if ch in previous:
+                    conn.joined[ch] = previous[ch]
+                else:
+                    self._server.manager.basic_leave_room(conn.sid, NAMESPACE, ch)
+            for stored, packet in held:  # what the socket's other rooms still owe it
+                if any(ch in conn.joined for ch in stored.channels):
+                    self._send(conn, stored, packet)
+            self._flush(conn)
             raise
         # From here to the end: no await, so no live event can slip between.
-        last = max(after, upto)
-        for position, packet in replay.held:
-            if position > after:
-                self._send(conn, packet)
-                last = max(last, position)
-        del conn.replays[channel]
-        conn.joined[channel] = min(after, upto, previous if previous is not None else upto)
-        self._metrics.deliveries.inc(replayed + len(replay.held))
-        return SubscribeAck(channel=channel, position=last, replayed=replayed, recovered=recovered)
+        held, conn.held = conn.held, None
+        released = self._release(conn, held, channels, after)
+        last = max(after, upto, held[-1][0].position if held else 0)
+        for ch in channels:
+            conn.joined[ch] = min(after, upto, previous.get(ch, upto))
+        self._flush(conn)  # ahead of the ack
+        self._metrics.deliveries.inc(replayed + released)
+        return SubscribeAck(
+            channel=channels[0],
+            channels=list(channels),
+            position=last,
+            replayed=replayed + released,
+            recovered=recovered,
+        )
+
+    def _release(
+        self,
+        conn: Connection,
+        held: list[tuple[StoredEvent, Any]],
+        channels: tuple[str, ...],
+        after: int,
+    ) -> int:
+        """Send the live events held during a replay, in order; those of the replayed channels
+        up to `after` the client has already."""
+        sent = 0
+        for stored, packet in held:
+            if stored.position > after or not any(ch in channels for ch in stored.channels):
+                sent += self._send(conn, stored, packet)
+        return sent
 
     async def _replay(
-        self, conn: Connection, channel: str, after: int, upto: int, covered: dict[str, int]
+        self,
+        conn: Connection,
+        channels: tuple[str, ...],
+        after: int,
+        upto: int,
+        covered: dict[str, int],
     ) -> tuple[int, bool]:
-        """Send the channel's events in (after, upto] the socket did not get; return how many
+        """Send the channels' events in (after, upto] the socket did not get; return how many
         were sent and whether history since `after` was complete."""
         replayed = 0
         cursor = after
         recovered = True
         first = True
+        query: str | tuple[str, ...] = channels[0] if len(channels) == 1 else channels
         while (first or cursor < upto) and not (conn.closed or conn.slow):
-            page = await self._reader.replay(cursor, channel, self._page)
+            page = await self._reader.replay(cursor, query, self._page)
             if first:
                 recovered, first = page.recovered, False
             for stored in page.events:
                 if stored.position > upto:
+                    self._flush(conn)
                     return replayed, recovered
                 cursor = stored.position
                 if any(covered.get(ch, upto) < stored.position for ch in stored.channels):
                     continue
-                replayed += self._send(conn, encode(stored))
+                replayed += self._send(conn, stored, encode(stored))
+            self._flush(conn)
             if len(page.events) < self._page:
                 break
             await self._drained(conn)

@@ -18,6 +18,7 @@ from events.protocol import (
     AuthExpiring,
     AuthRefreshAck,
     AuthRefreshRequest,
+    ConnectOptions,
     ErrorAck,
     ErrorBody,
     OkAck,
@@ -123,12 +124,20 @@ class SocketProtocol:
             raise ConnectionRefusedError(
                 exc.message, {"code": exc.code, "message": exc.message}
             ) from None
+        try:
+            options = ConnectOptions.model_validate(auth if isinstance(auth, dict) else {})
+        except ValidationError:
+            message = "auth may carry after (a position) and batch (a boolean)"
+            self._metrics.rejected.labels("bad_request").inc()
+            raise ConnectionRefusedError(
+                message, {"code": "bad_request", "message": message}
+            ) from None
         eio_sid = self._server.manager.eio_sid_from_sid(sid, "/")
         self._metrics.connections.inc()
         self._clock.set(sid, principal.expires_at)
         # Last statement: python-socketio queues the CONNECT packet with no await in between,
         # so no event of the user channel can reach the client before its connect.
-        self._hub.connect(sid, eio_sid, principal.user_id)
+        self._hub.connect(sid, eio_sid, principal.user_id, after=options.after, batch=options.batch)
 
     async def _disconnect(self, sid: str, reason: str) -> None:
         self._clock.stop(sid)
@@ -207,22 +216,29 @@ class SocketProtocol:
 
     async def _subscribe(self, conn: Connection, payload: Any) -> dict[str, Any]:
         request = _parse(SubscribeRequest, payload)
-        await authorize_channel(self._pool, conn.user_id, request.channel)
-        watching = None
-        if has_presence(request.channel):
+        channels = request.names
+        for channel in channels:
+            await authorize_channel(self._pool, conn.user_id, channel)
+        watching: dict[str, list[str]] = {}
+        for channel in filter(has_presence, channels):
             # Before the hub's subscribe: from its return to the ack nothing may await, or
             # live events would reach the socket ahead of its ack.
             try:
-                watching = await self._presence.join(conn, request.channel)
+                watching[channel] = await self._presence.join(conn, channel)
             except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
-                log.warning("presence of %s unavailable: %s", request.channel, exc)
+                log.warning("presence of %s unavailable: %s", channel, exc)
         try:
-            ack = await self._hub.subscribe(conn, request.channel, request.after)
+            ack = await self._hub.subscribe(conn, channels, request.after, batch=request.batch)
         except BaseException:
-            if request.channel not in conn.joined:
-                await self._presence.leave(conn, request.channel)
+            for channel in watching:
+                if channel not in conn.joined:
+                    await self._presence.leave(conn, channel)
             raise
-        return ack.model_copy(update={"presence": watching}).model_dump(mode="json")
+        if len(channels) == 1:
+            update: dict[str, Any] = {"presence": watching.get(channels[0])}
+        else:
+            update = {"presences": watching or None}
+        return ack.model_copy(update=update).model_dump(mode="json")
 
     async def _unsubscribe(self, conn: Connection, payload: Any) -> dict[str, Any]:
         request = _parse(UnsubscribeRequest, payload)

@@ -20,6 +20,7 @@ from events.protocol import (
     AuthRefreshAck,
     AuthRefreshRequest,
     ConnectErrorData,
+    ConnectOptions,
     ErrorAck,
     OkAck,
     PresenceChange,
@@ -34,6 +35,7 @@ from workflows.contract import temporal_contract
 # What clients send is described as the server validates it (defaults optional); what the
 # server sends, as it serialises it: every field is always present, so every field is required.
 _REQUESTS: dict[str, type[BaseModel]] = {
+    "connectOptions": ConnectOptions,
     "subscribeRequest": SubscribeRequest,
     "unsubscribeRequest": UnsubscribeRequest,
     "provideInputRequest": ProvideInputRequest,

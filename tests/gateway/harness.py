@@ -81,6 +81,8 @@ class Recorder:
     def __init__(self) -> None:
         self.client = socketio.AsyncClient(reconnection=False)
         self.events: list[dict[str, Any]] = []
+        self.frames: list[int] = []
+        """Envelopes per message, in arrival order (1 for a single event)."""
         self.errors: list[Any] = []
         self.auth: list[tuple[str, Any]] = []
         """`auth:expiring` and `auth:expired` events, in order."""
@@ -94,6 +96,10 @@ class Recorder:
     async def _on_any(self, event: str, data: Any = None) -> None:
         if event in EVENT_TYPES:
             self.events.append(data)
+            self.frames.append(1)
+        elif event == "events":  # a batch, to a client that asked for them
+            self.events.extend(data)
+            self.frames.append(len(data))
         elif event == "error":
             self.errors.append(data)
         elif event.startswith("auth:"):

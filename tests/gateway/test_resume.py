@@ -124,6 +124,7 @@ async def test_resume_from_before_the_pruned_horizon_is_not_recovered(
     assert ack == {
         "ok": True,
         "channel": "execution:ex_old",
+        "channels": ["execution:ex_old"],
         "position": watcher.positions()[-1],
         "replayed": 2,
         "recovered": False,

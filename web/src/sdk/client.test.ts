@@ -12,7 +12,8 @@ function setup(options: { getToken?: () => string; api?: FlowMaestroApi } = {}) 
   const socket = new FakeSocket();
   socket.answer["subscribe"] = (req: SubscribeRequest) => ({
     ok: true,
-    channel: req.channel,
+    channel: req.channel ?? req.channels?.[0],
+    channels: req.channels ?? [req.channel],
     position: req.after ?? 0,
     replayed: 0,
     recovered: true,
@@ -78,10 +79,45 @@ describe("FlowMaestroClient", () => {
     }
   });
 
+  it("asks for batches and hands out a batch's envelopes in order", () => {
+    const { socket, client } = setup();
+    const seen: number[] = [];
+    client.onEvent((e) => seen.push(e.position ?? -1));
+    socket.deliver("events", [nodeStarted(4, "n1"), nodeCompleted(5, "n1"), nodeCompleted(5, "n1")]);
+    socket.deliver("events", [nodeStarted(6, "n2")]);
+    expect(seen).toEqual([4, 5, 6]);
+  });
+
+  it("resumes every live channel with one subscribe and the connect with one cursor", async () => {
+    vi.useFakeTimers();
+    try {
+      const { socket, client } = setup();
+      client.connect();
+      expect(await socket.auth()).toEqual({ token: "t0", batch: true });
+      socket.fire("connect");
+      client.subscribe("execution:ex_1");
+      client.subscribe("kb:kb1", null);
+      await vi.advanceTimersByTimeAsync(0);
+      socket.deliver("events", [nodeStarted(7, "n1"), nodeCompleted(8, "n1")]);
+      socket.fire("disconnect", "transport close");
+      client.subscribe("execution:ex_2");
+      await vi.advanceTimersByTimeAsync(backoffDelay(1, undefined, () => 0.5));
+      expect(await socket.auth()).toEqual({ token: "t0", batch: true, after: 8 });
+      socket.fire("connect");
+      await vi.advanceTimersByTimeAsync(0);
+      expect(socket.subscribes().slice(2)).toEqual([
+        { channel: "execution:ex_2", after: 0 },
+        { channels: ["execution:ex_1", "kb:kb1"], after: 8 },
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("takes the subscribe ack's position as the resume point", async () => {
     const { socket, client } = setup();
     socket.answer["subscribe"] = (req: SubscribeRequest) => ({
-      ok: true, channel: req.channel, position: 40, replayed: 40, recovered: true,
+      ok: true, channel: req.channel, channels: [req.channel], position: 40, replayed: 40, recovered: true,
     });
     client.connect();
     socket.fire("connect");
@@ -128,7 +164,7 @@ describe("FlowMaestroClient", () => {
     const api = new FlowMaestroApi(() => "t0", "", fetchImpl as unknown as typeof fetch);
     const { socket, client } = setup({ api });
     socket.answer["subscribe"] = (req: SubscribeRequest) => ({
-      ok: true, channel: req.channel, position: 130, replayed: 0, recovered: false,
+      ok: true, channel: req.channel, channels: [req.channel], position: 130, replayed: 0, recovered: false,
     });
     const resyncs: unknown[] = [];
     client.onResync((r) => resyncs.push(r));

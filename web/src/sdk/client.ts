@@ -1,7 +1,9 @@
-// FlowMaestroClient: one Socket.IO connection per app (DESIGN.md section 6), with
-// token refresh (`auth:refresh` when the gateway warns with `auth:expiring`, and a reconnect
-// with a fresh token after `auth:expired`), reconnection with backoff and jitter, per-channel resume by position,
-// de-duplication, and a snapshot reload when the server says history was pruned. When the
+// FlowMaestroClient: one Socket.IO connection per app (docs/protocol.md), with token
+// refresh (`auth:refresh` when the gateway warns with `auth:expiring`, and a reconnect
+// with a fresh token after `auth:expired`), reconnection with backoff and jitter, batched
+// frames, resume of everything it watches with one cursor (the socket's events arrive in
+// position order), de-duplication, and a snapshot reload when the server says history was
+// pruned. When the
 // WebSocket cannot connect or keeps being cut (a proxy refusing upgrades), it falls back to
 // the SSE stream of fallback.ts and returns to the WebSocket once a reconnect works again.
 import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
@@ -14,6 +16,7 @@ import { EventStream, type StreamReady, subjectOf } from "./fallback";
 import {
   type AuthRefreshResult,
   type ConnectErrorData,
+  type ConnectOptions,
   type ErrorBody,
   type EventHandler,
   type EventType,
@@ -75,6 +78,8 @@ interface Channel {
   error: FlowMaestroError | null;
   // Bumped on every subscribe sent, so a stale ack (from before a reconnect) is ignored.
   generation: number;
+  // Acknowledged on the WebSocket when it dropped: the socket's cursor covers it.
+  resumable: boolean;
 }
 
 export type Resync = { channel: string; snapshot: ExecutionSnapshot | null };
@@ -100,6 +105,12 @@ export class FlowMaestroClient {
   private readonly channelListeners = new Listeners<[string, ChannelStatus]>();
   private currentState: ConnectionState = "offline";
   private currentError: FlowMaestroError | null = null;
+  // The WebSocket's resume point: every event of every channel it had acknowledged, up to
+  // it, has arrived over the socket. It moves only while no subscribe is in flight (a replay
+  // may still be sending older positions).
+  private cursor: number | null = null;
+  private inFlight = 0;
+  private connection = 0;
   private attempts = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private closed = true;
@@ -157,9 +168,12 @@ export class FlowMaestroClient {
       reconnection: false,
       // Long-polling needs sticky sessions, so the gateway refuses it; the fallback is SSE.
       transports: ["websocket"],
+      // `batch`: events arrive as `events` messages of several envelopes. `after`: the
+      // connect resumes the user channel from the cursor before any live event.
       auth: (cb: (data: object) => void) => {
+        const resume: ConnectOptions = { batch: true, ...(this.cursor === null ? {} : { after: this.cursor }) };
         Promise.resolve(this.tokenSource()).then(
-          (fresh) => cb({ token: fresh }),
+          (fresh) => cb({ token: fresh, ...resume }),
           () => cb({}),
         );
       },
@@ -167,7 +181,7 @@ export class FlowMaestroClient {
     this.socket.on("connect", () => this.onConnect());
     this.socket.on("disconnect", (reason) => this.onDisconnect(reason));
     this.socket.on("connect_error", (err) => this.onConnectError(err));
-    this.socket.onAny((name: string, payload: unknown) => this.onMessage(name, payload));
+    this.socket.onAny((name: string, payload: unknown) => this.onSocketMessage(name, payload));
   }
 
   get state(): ConnectionState {
@@ -242,7 +256,7 @@ export class FlowMaestroClient {
     if (c) {
       c.refs += 1;
     } else {
-      c = { refs: 1, position: after, live: false, error: null, generation: 0 };
+      c = { refs: 1, position: after, live: false, error: null, generation: 0, resumable: false };
       this.channels.set(channel, c);
       if (this.socketUp) void this.sendSubscribe(channel, c);
       if (this.stream?.running) this.openStream();
@@ -294,32 +308,52 @@ export class FlowMaestroClient {
   }
 
   private async sendSubscribe(channel: string, c: Channel): Promise<void> {
-    c.generation += 1;
-    const generation = c.generation;
-    c.live = false;
-    const request = c.position === null ? { channel } : { channel, after: c.position };
+    await this.sendSubscribes([[channel, c]], c.position);
+  }
+
+  /** One subscribe for `entries`, resumed from `after` (one cursor for all of them). */
+  private async sendSubscribes(entries: Array<[string, Channel]>, after: number | null): Promise<void> {
+    const generations = entries.map(([, c]) => {
+      c.generation += 1;
+      c.live = false;
+      return c.generation;
+    });
+    const names = entries.map(([channel]) => channel);
+    const target = names.length === 1 ? { channel: names[0] } : { channels: names };
+    const request = after === null ? target : { ...target, after };
     let ack: SubscribeResult;
+    const connection = this.connection;
+    this.inFlight += 1;
     try {
       ack = (await this.socket.timeout(this.ackTimeoutMs).emitWithAck("subscribe", request)) as SubscribeResult;
     } catch {
       // No ack in time: the connection is probably gone; the reconnect resubscribes.
       return;
+    } finally {
+      if (connection === this.connection) this.inFlight -= 1;
     }
-    if (this.channels.get(channel) !== c || c.generation !== generation) return;
-    if (!ack.ok) {
-      c.error = FlowMaestroError.from(ack.error);
-      this.setError(c.error);
+    if (ack.ok && connection === this.connection && this.inFlight === 0) {
+      this.cursor = Math.max(this.cursor ?? 0, ack.position);
+    }
+    const resyncs: string[] = [];
+    for (const [i, [channel, c]] of entries.entries()) {
+      if (this.channels.get(channel) !== c || c.generation !== generations[i]) continue;
+      if (!ack.ok) {
+        c.error = FlowMaestroError.from(ack.error);
+        this.setError(c.error);
+        this.channelListeners.emit(channel, this.channelStatus(channel) as ChannelStatus);
+        continue;
+      }
+      c.position = Math.max(c.position ?? 0, ack.position);
+      c.live = true;
+      c.error = null;
+      this.socketAcked.add(channel);
+      this.presence.acked(channel, (names.length === 1 ? ack.presence : ack.presences?.[channel]) ?? null);
       this.channelListeners.emit(channel, this.channelStatus(channel) as ChannelStatus);
-      return;
+      if (!ack.recovered) resyncs.push(channel);
     }
-    c.position = Math.max(c.position ?? 0, ack.position);
-    c.live = true;
-    c.error = null;
-    this.socketAcked.add(channel);
-    this.presence.acked(channel, ack.presence ?? null);
-    this.channelListeners.emit(channel, this.channelStatus(channel) as ChannelStatus);
     this.returnToSocket();
-    if (!ack.recovered) await this.resync(channel);
+    for (const channel of resyncs) await this.resync(channel);
   }
 
   private async resync(channel: string): Promise<void> {
@@ -350,6 +384,22 @@ export class FlowMaestroClient {
       return;
     }
     if (!ack.ok) this.setError(FlowMaestroError.from(ack.error));
+  }
+
+  private onSocketMessage(name: string, payload: unknown): void {
+    if (name === "events") {
+      // A batch: envelopes in position order, each handled as if it came alone.
+      if (!Array.isArray(payload)) return;
+      for (const event of payload as FlowEvent[]) {
+        if (event !== null && typeof event === "object") this.onSocketMessage(event.type, event);
+      }
+      return;
+    }
+    const position = (payload as { position?: unknown } | null)?.position;
+    if (typeof position === "number" && this.inFlight === 0 && this.socketUp) {
+      this.cursor = Math.max(this.cursor ?? 0, position);
+    }
+    this.onMessage(name, payload);
   }
 
   private onMessage(name: string, payload: unknown): void {
@@ -384,20 +434,30 @@ export class FlowMaestroClient {
   }
 
   private onConnect(): void {
+    this.connection += 1;
+    this.inFlight = 0;
     this.attempts = 0;
     this.socketUp = true;
     this.connectedAt = Date.now();
     this.socketAcked.clear();
     this.clearRetry();
     this.setState("connected", null);
-    // While the stream runs, it keeps delivering until every channel is resubscribed here
-    // (each from its own position): the seen positions drop what both transports send.
-    for (const [channel, c] of this.channels) void this.sendSubscribe(channel, c);
+    // Channels the socket had acknowledged resume together from its cursor (the connect
+    // already resumed the user channel from it, so the socket stays in position order); any
+    // other asks from its own position. While the stream runs, it keeps delivering until
+    // every channel is resubscribed here: the seen positions drop what both transports send.
+    const resumable: Array<[string, Channel]> = [];
+    for (const [channel, c] of this.channels) {
+      if (this.cursor !== null && c.resumable) resumable.push([channel, c]);
+      else void this.sendSubscribe(channel, c);
+    }
+    if (resumable.length > 0) void this.sendSubscribes(resumable, this.cursor);
     this.returnToSocket();
   }
 
   private onDisconnect(reason: string): void {
     this.socketUp = false;
+    for (const [channel, c] of this.channels) c.resumable = this.socketAcked.has(channel);
     if (!this.streamLive) for (const c of this.channels.values()) c.live = false;
     if (this.closed || reason === CLIENT_CLOSED) {
       this.setState("offline", this.currentError);

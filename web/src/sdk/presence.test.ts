@@ -11,10 +11,11 @@ describe("presence", () => {
     socket.answer["subscribe"] = (req: SubscribeRequest) => ({
       ok: true,
       channel: req.channel,
+      channels: [req.channel],
       position: 0,
       replayed: 0,
       recovered: true,
-      presence: req.channel.startsWith("execution:") ? ["u2"] : null,
+      presence: req.channel?.startsWith("execution:") ? ["u2"] : null,
     });
     socket.answer["unsubscribe"] = () => ({ ok: true });
     const client = new FlowMaestroClient({ token: "t", socketFactory: socket.factory, fallback: false });

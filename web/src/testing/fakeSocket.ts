@@ -50,10 +50,15 @@ export class FakeSocket {
     };
   }
 
+  /** What the client's auth callback hands to the handshake. */
+  async auth(): Promise<Record<string, unknown>> {
+    const auth = this.options["auth"] as (cb: (data: Record<string, unknown>) => void) => void;
+    return new Promise((resolve) => auth(resolve));
+  }
+
   /** The token the client's auth callback hands to the handshake. */
   async authToken(): Promise<unknown> {
-    const auth = this.options["auth"] as (cb: (data: { token?: string }) => void) => void;
-    return new Promise((resolve) => auth((data) => resolve(data.token)));
+    return (await this.auth())["token"];
   }
 
   fire(event: string, ...args: unknown[]) {

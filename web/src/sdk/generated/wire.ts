@@ -45,6 +45,7 @@ export type JsonValue =
  */
 export interface WireSchema {
   event: FlowEvent;
+  connectOptions: ConnectOptions;
   subscribeRequest: SubscribeRequest;
   unsubscribeRequest: UnsubscribeRequest;
   provideInputRequest: ProvideInputRequest;
@@ -588,12 +589,29 @@ export interface AgentStreamingEndData {
   attempt: number;
 }
 /**
+ * What the `auth` payload of a connect may carry besides the token. With `after`, the
+ * connect resumes: the user channel's events after it come before any live one. `batch`
+ * asks for `events` messages.
+ *
+ * This interface was referenced by `WireSchema`'s JSON-Schema
+ * via the `definition` "ConnectOptions".
+ */
+export interface ConnectOptions {
+  after?: number | null;
+  batch?: boolean;
+}
+/**
+ * `channel`, or several `channels` resumed with one cursor `after` (their events after
+ * it arrive once each, in position order). `batch` asks for `events` messages.
+ *
  * This interface was referenced by `WireSchema`'s JSON-Schema
  * via the `definition` "SubscribeRequest".
  */
 export interface SubscribeRequest {
-  channel: string;
+  channel?: string | null;
+  channels?: [string, ...string[]] | null;
   after?: number | null;
+  batch?: boolean;
 }
 /**
  * This interface was referenced by `WireSchema`'s JSON-Schema
@@ -621,8 +639,10 @@ export interface AuthRefreshRequest {
   token: string;
 }
 /**
- * `position` is the channel's position the live stream continues from; `recovered` is
- * False when `after` predates the retained history, so the client must reload state.
+ * `position` is the position the live stream continues from; `recovered` is False when
+ * `after` predates the retained history, so the client must reload state. `channel` is the
+ * (first) channel subscribed, `channels` every channel of the request. `replayed`
+ * counts every event sent before the ack: the replay and the live events held behind it.
  *
  * This interface was referenced by `WireSchema`'s JSON-Schema
  * via the `definition` "SubscribeAck".
@@ -630,10 +650,14 @@ export interface AuthRefreshRequest {
 export interface SubscribeAck {
   ok: true;
   channel: string;
+  channels: string[];
   position: number;
   replayed: number;
   recovered: boolean;
   presence: string[] | null;
+  presences: {
+    [k: string]: string[];
+  } | null;
 }
 /**
  * This interface was referenced by `WireSchema`'s JSON-Schema
