@@ -2,9 +2,10 @@
 
 It connects over websocket with a token (or asks a callback for a fresh one each time; with
 a callback it also answers the gateway's `auth:expiring` with `auth:refresh`, so the socket
-outlives its first token), and after any drop (an expired token's included) reconnects with
-backoff and subscribes every followed channel again with
-`after` its cursor, so a gateway restart costs no event and repeats none.
+outlives its first token), asks for batched frames, and after any drop (an expired token's
+included) reconnects with backoff and resumes every followed channel with one cursor (the
+connect's `after` and one `subscribe` of all of them, docs/protocol.md "One order per
+socket"), so a gateway restart costs no event and repeats none.
 """
 
 from __future__ import annotations
@@ -165,7 +166,7 @@ class Client:
         subscription = self._subscriptions[channel] = Subscription(channel, after, on_subscribed)
         if self._sio is not None and self.connected:
             subscription.hold(self._generation)
-            self._spawn(self._subscribe(self._sio, self._generation, subscription))
+            self._spawn(self._subscribe(self._sio, self._generation, [subscription]))
         try:
             while True:
                 item = await subscription.queue.get()
@@ -238,11 +239,14 @@ class Client:
         generation = self._generation
         for subscription in self._subscriptions.values():
             subscription.hold(generation)
-        token = await self._token_now()
+        auth: dict[str, Any] = {"token": await self._token_now(), "batch": True}
+        cursor = self._cursor()
+        if cursor is not None:
+            auth["after"] = cursor  # the user channel first, so the socket stays in order
         try:
             await sio.connect(
                 self.url,
-                auth={"token": token},
+                auth=auth,
                 transports=["websocket"],
                 wait_timeout=self._connect_timeout,
             )
@@ -259,8 +263,20 @@ class Client:
         self.connections += 1
         self._lost.clear()
         self._connected.set()
-        for subscription in list(self._subscriptions.values()):
-            self._spawn(self._subscribe(sio, generation, subscription))
+        resumable = [s for s in self._subscriptions.values() if s.resumable]
+        if resumable:
+            self._spawn(self._subscribe(sio, generation, resumable))
+        for subscription in self._subscriptions.values():
+            if not subscription.resumable:
+                self._spawn(self._subscribe(sio, generation, [subscription]))
+
+    def _cursor(self) -> int | None:
+        """The socket's resume point: the lowest cursor of the subscriptions acknowledged
+        before (each drops what it handed out already)."""
+        cursors = [
+            s.cursor for s in self._subscriptions.values() if s.resumable and s.cursor is not None
+        ]
+        return min(cursors, default=None)
 
     async def _reconnect_forever(self) -> None:
         refused = 0
@@ -289,26 +305,27 @@ class Client:
             subscription.fail(error)
 
     async def _subscribe(
-        self, sio: socketio.AsyncClient, generation: int, subscription: Subscription
+        self, sio: socketio.AsyncClient, generation: int, subscriptions: list[Subscription]
     ) -> None:
-        request: dict[str, Any] = {"channel": subscription.channel}
-        if subscription.cursor is not None:
-            request["after"] = subscription.cursor
+        """One subscribe for `subscriptions`, from their lowest cursor."""
+        request: dict[str, Any] = {"channels": [s.channel for s in subscriptions]}
+        cursors = [s.cursor for s in subscriptions if s.cursor is not None]
+        if cursors:
+            request["after"] = min(cursors)
         try:
             ack = await sio.call("subscribe", request, timeout=self._call_timeout)
         except (socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError):
             return  # the connection dropped: the next one subscribes again
+        names = ", ".join(request["channels"])
         if not isinstance(ack, dict) or ack.get("ok") is not True:
-            subscription.fail(
-                SubscribeError.from_ack(ack, f"cannot subscribe to {subscription.channel}")
-            )
+            error = SubscribeError.from_ack(ack, f"cannot subscribe to {names}")
+            for subscription in subscriptions:
+                subscription.fail(error)
             return
         if not ack.get("recovered", True):
-            self._status(
-                f"part of the history of {subscription.channel} was pruned; "
-                "continuing with what is left"
-            )
-        subscription.acked(generation, int(ack["position"]), bool(ack.get("recovered", True)))
+            self._status(f"part of the history of {names} was pruned; continuing with what is left")
+        for subscription in subscriptions:
+            subscription.acked(generation, int(ack["position"]), bool(ack.get("recovered", True)))
 
     async def _unsubscribe(self, sio: socketio.AsyncClient, channel: str) -> None:
         with contextlib.suppress(
@@ -328,6 +345,11 @@ class Client:
             self._status(f"the gateway refused the fresh token: {ClientError.from_ack(ack)}")
 
     def _on_event(self, name: str, data: Any = None) -> None:
+        if name == "events" and isinstance(data, list):  # a batch, in position order
+            for envelope in data:
+                if isinstance(envelope, dict):
+                    self._on_event(str(envelope.get("type")), envelope)
+            return
         if name == "error":
             self._status(f"the gateway reported an error: {data}")
             return

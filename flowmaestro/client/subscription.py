@@ -46,6 +46,8 @@ class Subscription:
         """The last position handed out (None: not yet subscribed, live from the ack)."""
         self.generation = -1
         self.recovered = True
+        self.resumable = False
+        """Acknowledged once: after a drop, the socket's one cursor resumes it."""
         self.queue: asyncio.Queue[Delivery | BaseException] = asyncio.Queue()
         self._held: list[Delivery] | None = None
 
@@ -69,6 +71,7 @@ class Subscription:
         if self.cursor is None:
             self.cursor = position  # a live subscription starts at its ack
         self.recovered = recovered
+        self.resumable = True
         for delivery in sorted(held, key=lambda d: _position(d.event)):
             self._hand_out(delivery)
         self.cursor = max(self.cursor, position)
