@@ -11,6 +11,7 @@ import pytest
 import socketio
 
 from gateway import GatewayConfig
+from security import Limits
 from tests.gateway.harness import (
     SECRET,
     Recorder,
@@ -59,7 +60,9 @@ async def channel_positions(pool: asyncpg.Pool, channel: str, after: int = 0) ->
 async def test_a_socket_in_user_and_execution_channels_resumed_under_load_stays_in_order(
     pool: asyncpg.Pool, sequencer: Sequencer, temporal_env: WorkflowEnvironment, batch: bool
 ) -> None:
-    config = GatewayConfig(jwt_secret=SECRET, max_queue=100_000, replay_page=100)
+    config = GatewayConfig(
+        jwt_secret=SECRET, limits=Limits(socket_max_queue=100_000), replay_page=100
+    )
     async with serve(pool, temporal_env.client, config) as gateway:
         await own_execution(pool, "ex_a", "u1")
         await own_execution(pool, "ex_b", "u1")
