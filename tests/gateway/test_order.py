@@ -131,6 +131,8 @@ async def test_several_channels_replay_with_one_cursor_once_each_in_order(
         "position": wanted[-1],
         "replayed": len(wanted),
         "recovered": True,
+        "presence": None,
+        "presences": {"execution:ex_a": [], "execution:ex_b": []},
     }
     assert late.positions() == wanted
     await watcher.close()

@@ -129,6 +129,7 @@ async def test_resume_from_before_the_pruned_horizon_is_not_recovered(
         "replayed": 2,
         "recovered": False,
         "presence": [],
+        "presences": None,
     }
     assert late.positions() == watcher.positions()[5:]
     current = await late.call("subscribe", {"channel": "execution:ex_old", "after": through})
