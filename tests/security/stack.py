@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.client import Client
 
+_JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+")
 TRIVIAL_FLOW = {
     "name": "trivial",
     "nodes": [{"id": "t", "type": "transform", "config": {"output": {"ok": True}}}],
@@ -106,6 +108,9 @@ async def gateway_stack(
                     proc.kill()
                     await proc.wait()
             await asyncio.wait_for(pump, 15)
+        # Whatever the test did, the gateway's log holds no token and no secret.
+        assert _JWT.search(stack.log) is None, _JWT.search(stack.log)
+        assert SECRET not in stack.log
 
 
 async def first_event(
