@@ -2,7 +2,8 @@
 
 The workflow cannot write (no I/O in workflow code), so it describes each event and this
 activity builds, validates and writes them. Ids come from the execution and each event's
-step key, so a retried or replayed call writes nothing twice.
+step key, so a retried or replayed call writes nothing twice. Its writes outlast a Postgres
+outage (activities/write_retry.py), heartbeating meanwhile.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.execution import ExecutionRef
+from activities.heartbeat import heartbeating
 from events import InvalidEventError
 
 if TYPE_CHECKING:
@@ -50,4 +52,5 @@ class EmitActivities:
             ) from exc
         # The execution's status is part of its state, folded from these events in the
         # statement that writes them (events/execution_state.py).
-        await self._emitter.emit(events)
+        async with heartbeating():
+            await self._emitter.emit(events)

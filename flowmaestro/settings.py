@@ -14,6 +14,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from activities.write_retry import MAX_DEADLINE_SECONDS
 from security import Limits
 
 
@@ -103,6 +104,20 @@ class Settings(BaseSettings):
         default=None, description="the built UI the gateway serves at / (default: web/dist)"
     )
     log_level: str = "INFO"
+    write_deadline_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        le=MAX_DEADLINE_SECONDS,
+        description="how long a write waits out a Postgres outage before failing (docs/operations.md)",
+    )
+    write_retry_max_interval_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="the longest pause between retries of a write"
+    )
+    worker_health_host: str = "127.0.0.1"
+    worker_health_port: int | None = Field(
+        default=None,
+        description="serve /healthz, /readyz and /metrics from the worker on this port",
+    )
     limits: Limits = Field(
         default_factory=Limits,
         description="every bound on untrusted input: FLOWMAESTRO_LIMITS__<NAME> (docs/security.md)",

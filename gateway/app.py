@@ -17,13 +17,13 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from events.outbox import OutboxReader, Sequencer, read_lag
+from events.outbox import Availability, OutboxReader, Sequencer, read_lag
 from gateway.auth import TokenVerifier
 from gateway.bodies import bounded_receive, is_upload
 from gateway.http_api import http_api
 from gateway.http_errors import error_json, install_error_handlers
 from gateway.hub import Hub
-from gateway.metrics import GatewayMetrics
+from gateway.metrics import AvailabilityCollector, GatewayMetrics
 from gateway.presence import Presence
 from gateway.quotas import Quotas
 from gateway.sockets import SocketProtocol
@@ -57,6 +57,9 @@ class Gateway:
         self.config = config
         self.metrics = GatewayMetrics()
         limits = config.limits
+        self.postgres = Availability("postgres")
+        self.temporal = Availability("temporal")
+        self.metrics.registry.register(AvailabilityCollector(self.postgres, self.temporal))
         self.reader = OutboxReader(pool)
         self.sio = SocketServer(
             async_mode="asgi",
@@ -167,16 +170,19 @@ class Gateway:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _watch_lag(self) -> None:
+        """The outbox's lag and the dependencies' state, every few seconds (an outage is
+        logged once when it starts and once when it ends, and shows in the metrics)."""
         while True:
-            try:
-                head = await self.reader.head()
-                lag = await read_lag(self._pool)
-                self.metrics.tail_lag.set(max(0, head - self.hub.position))
-                self.metrics.unsequenced_age.set(lag.oldest_unsequenced_seconds)
-                self.metrics.outbox_stalled.set(1 if lag.stalled else 0)
-            except Exception as exc:  # Postgres away: /readyz says so; keep watching
-                log.warning("cannot read the outbox lag: %s", exc)
+            await self.postgres.probe(self._read_lag)
+            await self.temporal.probe(self._temporal.service_client.check_health)
             await asyncio.sleep(LAG_INTERVAL)
+
+    async def _read_lag(self) -> None:
+        head = await self.reader.head()
+        lag = await read_lag(self._pool)
+        self.metrics.tail_lag.set(max(0, head - self.hub.position))
+        self.metrics.unsequenced_age.set(lag.oldest_unsequenced_seconds)
+        self.metrics.outbox_stalled.set(1 if lag.stalled else 0)
 
     def _health_routes(self) -> None:
         @self.http.get("/healthz")
@@ -186,19 +192,29 @@ class Gateway:
 
         @self.http.get("/readyz")
         async def readyz() -> Response:
-            """Postgres and Temporal reachable, the outbox tail running."""
+            """Postgres and Temporal reachable, the outbox tail running; 503 with the reasons
+            while one is not."""
             checks = {
-                "postgres": await _check(self._pool.fetchval("SELECT 1")),
-                "temporal": await _check(self._temporal.service_client.check_health()),
+                "postgres": await self.postgres.probe(lambda: self._pool.fetchval("SELECT 1")),
+                "temporal": await self.temporal.probe(self._temporal.service_client.check_health),
                 "tail": self._tail is not None
                 and not self._tail.done()
                 and self.hub.running.is_set(),
             }
+            reasons = {
+                name: reason
+                for name, reason in (
+                    ("postgres", self.postgres.reason),
+                    ("temporal", self.temporal.reason),
+                    ("tail", None if checks["tail"] else "the outbox tail is reconnecting"),
+                )
+                if reason is not None and not checks[name]
+            }
             ready = all(checks.values())
-            return JSONResponse(
-                {"status": "ready" if ready else "unavailable", "checks": checks},
-                status_code=200 if ready else 503,
-            )
+            body: dict[str, Any] = {"status": "ready" if ready else "unavailable", "checks": checks}
+            if reasons:
+                body["reasons"] = reasons
+            return JSONResponse(body, status_code=200 if ready else 503)
 
         @self.http.get("/metrics")
         async def metrics() -> Response:
@@ -225,14 +241,6 @@ is on the PATH, and <code>FLOWMAESTRO_WEB_DIST</code> points the gateway at a bu
 async def _no_ui() -> HTMLResponse:
     """Without a built UI, `/` says how to build one."""
     return HTMLResponse(_NO_UI)
-
-
-async def _check(probe: Any) -> bool:
-    try:
-        await asyncio.wait_for(probe, 2)
-    except Exception:
-        return False
-    return True
 
 
 def _storable_target(scope: dict[str, Any]) -> bool:

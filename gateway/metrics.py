@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from events.outbox import Availability
 
 
 class GatewayMetrics:
@@ -70,3 +78,27 @@ class GatewayMetrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class AvailabilityCollector:
+    """Each dependency's state as this process sees it, read at scrape time."""
+
+    def __init__(self, *dependencies: Availability) -> None:
+        self._dependencies = dependencies
+
+    def collect(self) -> Iterator[Any]:
+        up = GaugeMetricFamily(
+            "flowmaestro_dependency_up",
+            "1 while the dependency answers, 0 during an outage",
+            labels=["dependency"],
+        )
+        outages = CounterMetricFamily(
+            "flowmaestro_dependency_outages",
+            "Outages of the dependency seen by this process",
+            labels=["dependency"],
+        )
+        for dependency in self._dependencies:
+            up.add_metric([dependency.name], 1 if dependency.up else 0)
+            outages.add_metric([dependency.name], dependency.outages)
+        yield up
+        yield outages

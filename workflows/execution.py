@@ -42,21 +42,24 @@ with workflow.unsafe.imports_passed_through():
         ProvideInputResult,
     )
     from workflows.registration import Problem, RegisterInput, RegistrationActivities
+    from workflows.timeouts import HEARTBEAT, WRITE_ROOM
 
 # The workflow.patched id of self-registration (the `register_execution` activity first):
 # histories recorded before it replay the old path (docs/temporal-clients.md, Versioning).
 REGISTERS_ITSELF = "registers-itself"
 
-# Writing events must eventually succeed (Postgres may be briefly away): retry without limit.
+# Writing events must eventually succeed: the activity waits out an outage itself (up to the
+# write deadline); past that, Temporal retries it without limit.
 _EMIT_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=100), maximum_interval=timedelta(seconds=10)
 )
-_EMIT_TIMEOUT = timedelta(seconds=30)
 # Rendering a prompt in workflow code has no clock to stop it, so a budget a tenth of a
 # node's: over it, the query shows the raw prompt (the activity renders it in full).
 _PROMPT_LIMITS = Limits(template_max_operations=10_000, template_max_output_chars=64 << 10)
-# Beyond the node's own timeout (enforced inside the activity): time to write its events.
-_EVENT_MARGIN = timedelta(seconds=30)
+# Every node attempt heartbeats (so that one waiting out an outage is alive): a patched
+# workflow waits for every cancelled node to report its end, not only for those whose flow
+# sets a heartbeat timeout.
+_EVERY_NODE_HEARS_CANCEL = "every-node-heartbeats"
 
 
 class _NodeFailedError(Exception):
@@ -165,7 +168,8 @@ class ExecutionWorkflow:
                 flow=inp.flow,
                 inputs=inp.inputs,
             ),
-            start_to_close_timeout=_EMIT_TIMEOUT,
+            start_to_close_timeout=WRITE_ROOM,
+            heartbeat_timeout=HEARTBEAT,
             retry_policy=_EMIT_RETRY,
         )
         if registered.refused:
@@ -268,18 +272,19 @@ class ExecutionWorkflow:
             return await workflow.execute_activity_method(
                 NodeActivities.run_node,
                 request,
-                start_to_close_timeout=timedelta(seconds=node.timeout_seconds) + _EVENT_MARGIN,
+                # The node's timeout runs inside the activity (paused while its writes wait).
+                start_to_close_timeout=timedelta(seconds=node.timeout_seconds) + WRITE_ROOM,
                 heartbeat_timeout=(
                     timedelta(seconds=node.heartbeat_timeout_seconds)
                     if node.heartbeat_timeout_seconds
-                    else None
+                    else HEARTBEAT
                 ),
                 retry_policy=_retry_policy(node.retry),
                 # A heartbeating node hears of a cancel: wait for it to report its end, so its
-                # node:failed comes before execution:failed. Others cannot hear it.
+                # node:failed comes before execution:failed.
                 cancellation_type=(
                     ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
-                    if node.heartbeat_timeout_seconds
+                    if node.heartbeat_timeout_seconds or workflow.patched(_EVERY_NODE_HEARS_CANCEL)
                     else ActivityCancellationType.TRY_CANCEL
                 ),
             )
@@ -450,7 +455,8 @@ class ExecutionWorkflow:
         await workflow.execute_activity_method(
             EmitActivities.emit_events,
             EmitInput(execution=self._execution, events=list(events)),
-            start_to_close_timeout=_EMIT_TIMEOUT,
+            start_to_close_timeout=WRITE_ROOM,
+            heartbeat_timeout=HEARTBEAT,
             retry_policy=_EMIT_RETRY,
         )
 

@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.kb.errors import KbError, KbStep
     from activities.kb.store import Content
     from workflows.errors import WorkflowsError
+    from workflows.timeouts import HEARTBEAT, WRITE_ROOM
 
 __all__ = [
     "Content",
@@ -44,17 +45,19 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.client import Client, WorkflowHandle
 
-_STEP_TIMEOUT = timedelta(minutes=10)
+# A step's own work, plus room for its database statements to wait out an outage (they do
+# so inside the activity, heartbeating: an outage does not spend the step's attempts).
+_STEP_TIMEOUT = timedelta(minutes=10) + WRITE_ROOM
 _STEP_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=500),
     maximum_interval=timedelta(seconds=10),
     maximum_attempts=5,
 )
-# Reporting must eventually succeed (Postgres may be briefly away): retry without limit.
+# Reporting must eventually succeed: past the write deadline, retry without limit.
 _REPORT_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=100), maximum_interval=timedelta(seconds=10)
 )
-_REPORT_TIMEOUT = timedelta(seconds=30)
+_REPORT_TIMEOUT = WRITE_ROOM
 
 
 class KnowledgeBaseNotFoundError(WorkflowsError):
@@ -84,6 +87,7 @@ class KnowledgeBaseIngestWorkflow:
                 KbActivities.extract,
                 ExtractInput(doc=inp.doc, max_bytes=inp.max_bytes),
                 start_to_close_timeout=_STEP_TIMEOUT,
+                heartbeat_timeout=HEARTBEAT,
                 retry_policy=_STEP_RETRY,
             )
             step = "chunking"
@@ -91,6 +95,7 @@ class KnowledgeBaseIngestWorkflow:
                 KbActivities.chunk,
                 StepInput(doc=inp.doc),
                 start_to_close_timeout=_STEP_TIMEOUT,
+                heartbeat_timeout=HEARTBEAT,
                 retry_policy=_STEP_RETRY,
             )
             step = "embedding"
@@ -98,6 +103,7 @@ class KnowledgeBaseIngestWorkflow:
                 KbActivities.embed,
                 StepInput(doc=inp.doc),
                 start_to_close_timeout=_STEP_TIMEOUT,
+                heartbeat_timeout=HEARTBEAT,
                 retry_policy=_STEP_RETRY,
             )
         except ActivityError as exc:
@@ -108,6 +114,7 @@ class KnowledgeBaseIngestWorkflow:
                 KbActivities.fail,
                 FailInput(doc=inp.doc, step=step, message=message, type=type),
                 start_to_close_timeout=_REPORT_TIMEOUT,
+                heartbeat_timeout=HEARTBEAT,
                 retry_policy=_REPORT_RETRY,
             )
             raise ApplicationError(
@@ -117,6 +124,7 @@ class KnowledgeBaseIngestWorkflow:
             KbActivities.complete,
             CompleteInput(doc=inp.doc, started_at=started_at),
             start_to_close_timeout=_REPORT_TIMEOUT,
+            heartbeat_timeout=HEARTBEAT,
             retry_policy=_REPORT_RETRY,
         )
 

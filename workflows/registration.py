@@ -20,6 +20,7 @@ from temporalio import activity
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.service import RPCError
 
+from activities.heartbeat import heartbeating
 from workflows.errors import FlowError, WorkflowsError
 from workflows.flow import Flow, load_flow
 from workflows.search_attributes import SEARCH_ATTRIBUTES
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.client import Client
 
+    from activities.write_retry import WriteRetry
     from security import Limits
 
 # The flow name listed for a start whose flow has none (the flow is malformed).
@@ -104,10 +106,13 @@ class Registered(BaseModel):
 
 
 class RegistrationActivities:
-    def __init__(self, pool: asyncpg.Pool, client: Client, limits: Limits) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, client: Client, limits: Limits, writes: WriteRetry
+    ) -> None:
         self._pool = pool
         self._client = client
         self._limits = limits
+        self._writes = writes
         self._attributes_known = False
 
     @activity.defn(name="register_execution")
@@ -117,17 +122,17 @@ class RegistrationActivities:
         flow, inputs, problem = await asyncio.to_thread(self._check, inp.flow, inp.inputs)
         raw_inputs = inp.inputs if isinstance(inp.inputs, dict) else {}
         flow_name = flow.name if flow is not None else _name_of(inp.flow)
-        registered = await register(
-            self._pool,
-            Registration(
-                execution_id=inp.execution_id,
-                run_id=inp.run_id,
-                user_id=inp.user_id,
-                flow_name=flow_name,
-                inputs=inputs if problem is None else raw_inputs,
-                graph=flow.graph() if flow is not None else None,
-            ),
+        registration = Registration(
+            execution_id=inp.execution_id,
+            run_id=inp.run_id,
+            user_id=inp.user_id,
+            flow_name=flow_name,
+            inputs=inputs if problem is None else raw_inputs,
+            graph=flow.graph() if flow is not None else None,
         )
+        # Like every activity's write, it waits out a Postgres outage (heartbeating).
+        async with heartbeating():
+            registered = await self._writes.run(lambda: register(self._pool, registration))
         if not registered:
             return Registered(refused=True, flow_name=flow_name)
         return Registered(

@@ -16,6 +16,7 @@ from activities.agent.services import AgentServices
 from activities.emit import EmitActivities
 from activities.kb.activities import KbActivities
 from activities.node_activity import NodeActivities
+from activities.write_retry import RetryingEmitter
 from workflows.execution import ExecutionWorkflow
 from workflows.kb_ingest import KnowledgeBaseIngestWorkflow
 from workflows.registration import RegistrationActivities
@@ -48,12 +49,14 @@ def activities_of(
     client: Client,
 ) -> list[Any]:
     """Every activity, bound to its dependencies (`client`: to see the namespace's search
-    attributes)."""
+    attributes); each writes through `services.writes`, so every write of every activity
+    outlasts a database outage the same way."""
+    emitter = RetryingEmitter(emitter, services.writes)
     nodes = NodeActivities(emitter, services)
     execution = EmitActivities(emitter)
-    registration = RegistrationActivities(pool, client, services.limits)
+    registration = RegistrationActivities(pool, client, services.limits, services.writes)
     agents = services.agents or AgentServices.offline(services.http)
-    kb = KbActivities(pool, emitter, agents.embedders)
+    kb = KbActivities(pool, emitter, agents.embedders, services.writes)
     return [
         registration.register_execution,
         nodes.run_node,

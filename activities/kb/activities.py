@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.heartbeat import heartbeating
 from activities.kb.document_ref import DocumentRef
 from activities.kb.errors import KbError, KbStep
 from activities.kb.pipeline import Ingestion
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     import asyncpg
 
     from activities.kb.embedder import Embedders
+    from activities.write_retry import WriteRetry
     from events.outbox import Emitter
 
 
@@ -63,13 +65,22 @@ class FailInput(BaseModel):
 
 
 class KbActivities:
-    def __init__(self, pool: asyncpg.Pool, emitter: Emitter, embedders: Embedders) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, emitter: Emitter, embedders: Embedders, writes: WriteRetry
+    ) -> None:
         self._pool = pool
         self._emitter = emitter
         self._embedders = embedders
+        self._writes = writes
 
     def _ingestion(self, doc: DocumentRef) -> Ingestion:
-        return Ingestion(doc, pool=self._pool, emitter=self._emitter, embedders=self._embedders)
+        return Ingestion(
+            doc,
+            pool=self._pool,
+            emitter=self._emitter,
+            embedders=self._embedders,
+            writes=self._writes,
+        )
 
     @activity.defn(name="kb_extract")
     async def extract(self, inp: ExtractInput) -> int:
@@ -85,17 +96,21 @@ class KbActivities:
 
     @activity.defn(name="kb_complete")
     async def complete(self, inp: CompleteInput) -> CompleteResult:
-        chunks, embedded = await self._ingestion(inp.doc).complete(inp.started_at)
+        async with heartbeating():
+            chunks, embedded = await self._ingestion(inp.doc).complete(inp.started_at)
         return CompleteResult(chunk_count=chunks, embedding_count=embedded)
 
     @activity.defn(name="kb_fail")
     async def fail(self, inp: FailInput) -> None:
-        await self._ingestion(inp.doc).fail(inp.step, inp.message, inp.type)
+        async with heartbeating():
+            await self._ingestion(inp.doc).fail(inp.step, inp.message, inp.type)
 
 
 async def _reported(step: Awaitable[int]) -> int:
+    """Run a step heartbeating (it may wait out an outage); a KbError becomes its failure."""
     try:
-        return await step
+        async with heartbeating():
+            return await step
     except KbError as exc:
         raise ApplicationError(
             exc.message, {"step": exc.step}, type=exc.type, non_retryable=not exc.retryable

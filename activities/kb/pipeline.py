@@ -2,14 +2,17 @@
 
 Each step reads what the previous one stored (so a step can run on any worker and be
 retried alone) and emits `kb:processing` events whose ids depend on (document, step,
-progress), so a retried step writes no duplicate. Used by `KnowledgeBaseIngestWorkflow`'s
+progress), so a retried step writes no duplicate. Every read and write of the database
+outlasts an outage (activities/write_retry.py): a step waits for Postgres rather than
+failing, and a statement is simply run again. Used by `KnowledgeBaseIngestWorkflow`'s
 activities (one per step) and by the `kb_ingest` node (all steps in one activity).
 """
 
 from __future__ import annotations
 
+import functools
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from activities.kb import store
 from activities.kb.chunking import chunk_text
@@ -17,11 +20,16 @@ from activities.kb.errors import KbError, KbStep
 from activities.kb.extraction import extract_text
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     import asyncpg
 
     from activities.kb.document_ref import DocumentRef
     from activities.kb.embedder import Embedders
+    from activities.write_retry import WriteRetry
     from events.outbox import Emitter
+
+T = TypeVar("T")
 
 EMBED_BATCH = 64
 
@@ -30,12 +38,22 @@ class Ingestion:
     """The steps for one document, bound to the database, emitter and embedders."""
 
     def __init__(
-        self, doc: DocumentRef, *, pool: asyncpg.Pool, emitter: Emitter, embedders: Embedders
+        self,
+        doc: DocumentRef,
+        *,
+        pool: asyncpg.Pool,
+        emitter: Emitter,
+        embedders: Embedders,
+        writes: WriteRetry,
     ) -> None:
         self.doc = doc
         self._pool = pool
         self._emitter = emitter
         self._embedders = embedders
+        self._writes = writes
+
+    async def _db(self, statement: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
+        return await self._writes.run(lambda: statement(self._pool))
 
     async def _progress(self, step: KbStep, progress: float) -> None:
         progress = round(progress, 1)
@@ -73,7 +91,7 @@ class Ingestion:
                 step="extraction",
                 type="too_large",
             )
-        content = await store.load_content(self._pool, doc.document_id)
+        content = await self._db(lambda p: store.load_content(p, doc.document_id))
         if content is None:
             raise KbError(
                 f"{doc.file_name}: no content stored", step="extraction", type="missing_content"
@@ -84,35 +102,42 @@ class Ingestion:
                 await self._progress("extraction", 100 * done / total)
 
         text = await extract_text(doc.file_name, content, on_progress)
-        await store.save_text(self._pool, doc.document_id, text)
+        await self._db(lambda p: store.save_text(p, doc.document_id, text))
         await self._progress("extraction", 100)
         return len(text)
 
     async def chunk(self) -> int:
         """Split the stored text with the knowledge base's size and overlap; the chunk count."""
         await self._progress("chunking", 0)
-        kb = await store.load_knowledge_base(
-            self._pool, self.doc.knowledge_base_id, self.doc.user_id
+        kb = await self._db(
+            lambda p: store.load_knowledge_base(p, self.doc.knowledge_base_id, self.doc.user_id)
         )
-        text = await store.load_text(self._pool, self.doc.document_id)
+        text = await self._db(lambda p: store.load_text(p, self.doc.document_id))
         chunks = chunk_text(text, kb.chunk_size, kb.chunk_overlap)
         await self._progress("chunking", 50)
-        await store.replace_chunks(self._pool, self._document(), chunks)
+        await self._db(lambda p: store.replace_chunks(p, self._document(), chunks))
         await self._progress("chunking", 100)
         return len(chunks)
 
     async def embed(self) -> int:
         """Embed and store every chunk still without a vector, in batches; the embedded count."""
-        kb = await store.load_knowledge_base(
-            self._pool, self.doc.knowledge_base_id, self.doc.user_id
+        kb = await self._db(
+            lambda p: store.load_knowledge_base(p, self.doc.knowledge_base_id, self.doc.user_id)
         )
         embedder = self._embedders.get(kb.embedding_model)
-        total, embedded = await store.chunk_counts(self._pool, self.doc.document_id)
+        total, embedded = await self._db(lambda p: store.chunk_counts(p, self.doc.document_id))
         await self._progress("embedding", 100 * embedded / total if total else 0)
-        while batch := await store.unembedded_chunks(self._pool, self.doc.document_id, EMBED_BATCH):
+        while batch := await self._db(
+            lambda p: store.unembedded_chunks(p, self.doc.document_id, EMBED_BATCH)
+        ):
             vectors = await embedder.embed([content for _, content in batch])
-            await store.save_embeddings(
-                self._pool, self.doc.document_id, [i for i, _ in batch], vectors
+            await self._db(
+                functools.partial(
+                    store.save_embeddings,
+                    document_id=self.doc.document_id,
+                    indexes=[i for i, _ in batch],
+                    vectors=vectors,
+                )
             )
             embedded += len(batch)
             await self._progress("embedding", 100 * embedded / total)
@@ -121,8 +146,8 @@ class Ingestion:
 
     async def complete(self, started_at: float) -> tuple[int, int]:
         """Mark the document completed and announce its counts, read back from the rows."""
-        chunks, embedded = await store.chunk_counts(self._pool, self.doc.document_id)
-        await store.set_status(self._pool, self.doc.document_id, "completed")
+        chunks, embedded = await self._db(lambda p: store.chunk_counts(p, self.doc.document_id))
+        await self._db(lambda p: store.set_status(p, self.doc.document_id, "completed"))
         await self._emitter.emit(
             [
                 self.doc.event(
@@ -141,7 +166,7 @@ class Ingestion:
 
     async def fail(self, step: KbStep, message: str, type: str) -> None:
         error = {"message": message, "type": type}
-        await store.set_status(self._pool, self.doc.document_id, "failed", error)
+        await self._db(lambda p: store.set_status(p, self.doc.document_id, "failed", error))
         await self._emitter.emit(
             [
                 self.doc.event(

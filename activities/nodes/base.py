@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, JsonValue
 
 from activities.errors import ActivitiesError
+from activities.write_retry import WriteRetry
 from security import Limits
 
 if TYPE_CHECKING:
@@ -81,6 +82,8 @@ class NodeServices:
     pool: asyncpg.Pool | None = None
     agents: AgentServices | None = None
     """Model endpoints and embedders; None: the offline model and embedder only."""
+    writes: WriteRetry = dataclasses.field(default_factory=WriteRetry)
+    """How writes outlast a database outage; one per process (it tracks Postgres's state)."""
 
 
 @dataclasses.dataclass(slots=True)

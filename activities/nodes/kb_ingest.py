@@ -71,25 +71,31 @@ class KbIngestExecutor(NodeExecutor[KbIngestConfig]):
         except KbError as exc:
             raise NodeError(exc.message, type=exc.type, retryable=False) from exc
         user_id = ctx.execution.user_id
+        writes = ctx.services.writes
         try:
             # A given id must exist and be the user's; only a named one is created (its id
             # derived from the owner and name, so nobody else can take it first).
             if config.knowledge_base_id is not None:
-                kb = await store.load_knowledge_base(pool, config.knowledge_base_id, user_id)
+                kb_id = config.knowledge_base_id
+                kb = await writes.run(lambda: store.load_knowledge_base(pool, kb_id, user_id))
             else:
-                kb = await store.named_knowledge_base(
-                    pool, owner_id=user_id, name=config.knowledge_base_name
+                kb = await writes.run(
+                    lambda: store.named_knowledge_base(
+                        pool, owner_id=user_id, name=config.knowledge_base_name
+                    )
                 )
             # Idempotent by content: the same file (name and bytes) in the same knowledge base
             # is one document, however many executions ingest it (a re-run demo adds nothing).
             document_id = store.content_document_id(kb.id, file_name, content)
-            await store.create_document(
-                pool,
-                kb,
-                file_name=file_name,
-                content=content if len(content) <= max_bytes else None,
-                file_size=len(content),
-                document_id=document_id,
+            await writes.run(
+                lambda: store.create_document(
+                    pool,
+                    kb,
+                    file_name=file_name,
+                    content=content if len(content) <= max_bytes else None,
+                    file_size=len(content),
+                    document_id=document_id,
+                )
             )
         except KbError as exc:
             raise NodeError(exc.message, type=exc.type, retryable=False) from exc
@@ -105,6 +111,7 @@ class KbIngestExecutor(NodeExecutor[KbIngestConfig]):
             pool=pool,
             emitter=ctx.emitter,
             embedders=services.embedders,
+            writes=writes,
         )
         try:
             await ingestion.extract(max_bytes)

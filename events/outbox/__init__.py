@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from events.outbox.availability import Availability, is_outage
 from events.outbox.emitter import Emitter, NullEmitter, PostgresEmitter, write_events
 from events.outbox.lag import OutboxLag, read_lag
 from events.outbox.reader import OutboxReader, ReadResult, StoredEvent
@@ -9,6 +10,7 @@ from events.outbox.retention import prune_before
 from events.outbox.sequencer import Sequencer, sequence_once
 
 __all__ = [
+    "Availability",
     "Emitter",
     "NullEmitter",
     "OutboxLag",
@@ -17,6 +19,7 @@ __all__ = [
     "ReadResult",
     "Sequencer",
     "StoredEvent",
+    "is_outage",
     "prune_before",
     "read_lag",
     "sequence_once",

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import asyncpg
 
+from events.outbox.availability import Availability
 from events.outbox.channels import SEQUENCED, WRITTEN
 from events.outbox.lag import read_lag
 
@@ -74,6 +75,7 @@ class Sequencer:
         self.active = asyncio.Event()
         """Set while this instance holds the lock and sequences."""
         self.backend_pid: int | None = None
+        self.session = Availability("the sequencer's Postgres session")
 
     def stop(self) -> None:
         self._stopping.set()
@@ -85,14 +87,16 @@ class Sequencer:
             try:
                 await self._lead()
             except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
-                # A terminated session, a restarted server: lose leadership, wait, retry.
+                # A terminated session, a restarted server: lose leadership, wait, retry
+                # (logged once per outage, not per attempt).
                 self.active.clear()
-                log.warning("sequencer session lost (%s); reconnecting", exc)
+                self.session.lost(exc)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), self._poll_interval)
 
     async def _lead(self) -> None:
         con: asyncpg.Connection = await asyncpg.connect(self._dsn)
+        self.session.back()
         try:
             self.backend_pid = con.get_server_pid()
             lock = asyncio.ensure_future(con.execute("SELECT pg_advisory_lock($1)", LOCK_KEY))

@@ -10,20 +10,25 @@ from typing import TYPE_CHECKING
 
 import click
 import httpx
+import uvicorn
 
 from activities.group_commit import GroupCommitEmitter
 from activities.nodes.base import NodeServices
 from activities.render_pool import RenderPool
+from activities.write_retry import WriteRetry
 from events.outbox import Sequencer
 from flowmaestro.agents import agent_services
 from flowmaestro.database import create_pool, resolve_dsn
+from flowmaestro.health import WorkerHealth
 from flowmaestro.runtime import run_async, settings_of
 from flowmaestro.temporal import connect_temporal
 from security.egress import EgressGuard
 from workflows.worker import build_worker
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Iterator
+
+    from flowmaestro.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +46,18 @@ def worker_command(ctx: click.Context) -> None:
         dsn = resolve_dsn(settings)
         client = await connect_temporal(settings)
         pool = await create_pool(dsn, max_size=20)
+        writes = WriteRetry(
+            deadline=settings.write_deadline_seconds,
+            max_interval=settings.write_retry_max_interval_seconds,
+        )
+        health = WorkerHealth(pool, client, writes)
         async with (
             pool,
             httpx.AsyncClient() as http,
             EgressGuard(settings.limits) as egress,
             RenderPool(settings.limits) as renderer,
             _sequencing(dsn, settings.run_sequencer),
+            _watching(health, settings),
         ):
             services = NodeServices(
                 http=http,
@@ -55,6 +66,7 @@ def worker_command(ctx: click.Context) -> None:
                 limits=settings.limits,
                 pool=pool,
                 agents=agent_services(settings, http),
+                writes=writes,
             )
             worker = build_worker(
                 client,
@@ -83,3 +95,36 @@ async def _sequencing(dsn: str, enabled: bool) -> AsyncIterator[None]:
     finally:
         sequencer.stop()
         await asyncio.wait_for(task, 10)
+
+
+@contextlib.asynccontextmanager
+async def _watching(health: WorkerHealth, settings: Settings) -> AsyncIterator[None]:
+    """Watch the dependencies for the block; serve the health app when a port is set."""
+    tasks = [asyncio.create_task(health.watch())]
+    server = None
+    if settings.worker_health_port is not None:
+        server = _HealthServer(
+            uvicorn.Config(
+                health,
+                host=settings.worker_health_host,
+                port=settings.worker_health_port,
+                lifespan="off",
+                log_level=settings.log_level.lower(),
+            )
+        )
+        tasks.append(asyncio.create_task(server.serve()))
+    try:
+        yield
+    finally:
+        if server is not None:
+            server.should_exit = True
+        tasks[0].cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class _HealthServer(uvicorn.Server):
+    """uvicorn inside a process that handles its own signals (SIGTERM stops the worker)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield

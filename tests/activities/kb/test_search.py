@@ -19,6 +19,7 @@ from activities.kb.document_ref import DocumentRef
 from activities.kb.embedder import Embedders
 from activities.kb.pipeline import Ingestion
 from activities.kb.search import search, uses_pgvector
+from activities.write_retry import WriteRetry
 from events.outbox import PostgresEmitter
 from flowmaestro.database import create_migrated_database, embedded_server
 from tests.activities.kb.documents import MARKDOWN, PHRASE
@@ -43,7 +44,13 @@ async def ingest(
         file_name=name,
         file_size=len(content),
     )
-    ingestion = Ingestion(doc, pool=pool, emitter=PostgresEmitter(pool), embedders=Embedders(http))
+    ingestion = Ingestion(
+        doc,
+        pool=pool,
+        emitter=PostgresEmitter(pool),
+        embedders=Embedders(http),
+        writes=WriteRetry(),
+    )
     await ingestion.extract(1 << 20)
     chunks = await ingestion.chunk()
     assert await ingestion.embed() == chunks > 3

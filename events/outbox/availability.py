@@ -1,0 +1,82 @@
+"""Whether a dependency (Postgres, Temporal) answers, as one process sees it.
+
+Every retry loop reports into one `Availability` per dependency, which logs one line when the
+dependency is lost and one when it is back (not a traceback per retry), and keeps what
+/readyz and the metrics show: up or not, why, since when, and how many outages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING
+
+import asyncpg
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether `exc` means Postgres is away (restarting, crashed, unreachable), so the same
+    statement can succeed later, rather than that the statement itself is wrong."""
+    if isinstance(exc, asyncpg.QueryCanceledError):
+        return False  # a statement timeout or a cancel: the statement's fault, not an outage
+    if isinstance(exc, asyncpg.InterfaceError):
+        # A pool connection to the server before its restart; other interface errors are bugs.
+        return str(exc) == "connection is closed"
+    return isinstance(
+        exc,
+        OSError  # refused, reset, unreachable; TimeoutError too
+        | asyncpg.PostgresConnectionError  # class 08, and a connection closed mid-query
+        | asyncpg.OperatorInterventionError  # class 57: shutting down, starting up, crashed
+        | asyncpg.TooManyConnectionsError,
+    )
+
+
+class Availability:
+    """The state of one dependency; `lost` and `back` log only on a change."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.up = True
+        self.reason: str | None = None
+        """Why it is down (the first error of the outage); None while up."""
+        self.since = time.monotonic()
+        self.outages = 0
+
+    def lost(self, exc: BaseException | str) -> None:
+        if not self.up:
+            return
+        self.up = False
+        self.reason = exc if isinstance(exc, str) else _describe(exc)
+        self.since = time.monotonic()
+        self.outages += 1
+        log.warning("%s lost: %s", self.name, self.reason)
+
+    def back(self) -> None:
+        if self.up:
+            return
+        down_for = time.monotonic() - self.since
+        self.up = True
+        self.reason = None
+        self.since = time.monotonic()
+        log.warning("%s back after %.1fs", self.name, down_for)
+
+    async def probe(self, check: Callable[[], Awaitable[object]], timeout: float = 2.0) -> bool:
+        """Run `check` (e.g. `SELECT 1`); its outcome is the state. Whether it answered."""
+        try:
+            await asyncio.wait_for(check(), timeout)
+        except Exception as exc:
+            self.lost(exc)
+            return False
+        self.back()
+        return True
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

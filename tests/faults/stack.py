@@ -1,0 +1,354 @@
+"""A whole system of a fault test's own: a throwaway Postgres cluster, a Temporal dev server
+on a database file (so it can be restarted), and `flowmaestro worker` and `gateway`
+processes, each killable; plus waits that survive the outages the tests cause."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+import httpx
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from events.outbox import is_outage
+from flowmaestro.temporal import temporal_cli_path
+from gateway import mint_token
+from tests.faults.postgres import Cluster, started_cluster
+from tests.flowmaestro.devstack import dev_env, free_port
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable
+
+FLOWMAESTRO = str(Path(sys.executable).with_name("flowmaestro"))
+SECRET = "fault-tests-secret-of-enough-length-for-hs256"
+USER = "fault-user"
+TERMINAL = ("execution:completed", "execution:failed")
+
+
+class Process:
+    """A child process with its output in a log file; stopped or SIGKILLed on demand."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str], root: Path) -> None:
+        self.name = name
+        self.args = args
+        self.env = env
+        self.log = root / f"{name}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                self.args, env=self.env, stdout=out, stderr=out, stdin=subprocess.DEVNULL
+            )
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> int | None:
+        if self.proc is None or self.proc.poll() is not None:
+            return None if self.proc is None else self.proc.returncode
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait(10)
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+@dataclass
+class Stack:
+    root: Path
+    cluster: Cluster
+    dsn: str
+    pool: asyncpg.Pool
+    temporal_port: int
+    temporal_server: Process
+    client: Client
+    task_queue: str
+    worker_health_port: int
+    worker: Process | None = None
+    gateways: list[Process] = field(default_factory=list)
+    gateway_ports: list[int] = field(default_factory=list)
+
+    @property
+    def token(self) -> str:
+        return mint_token(SECRET, USER, 3600)
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def url(self, index: int = 0) -> str:
+        return f"http://127.0.0.1:{self.gateway_ports[index]}"
+
+    def env(self, role: str, **extra: str) -> dict[str, str]:
+        """A process's environment: this stack's settings, its role as application_name."""
+        return dev_env(
+            FLOWMAESTRO_DATABASE_URL=f"{self.dsn}?application_name={role}",
+            FLOWMAESTRO_TEMPORAL_ADDRESS=f"127.0.0.1:{self.temporal_port}",
+            FLOWMAESTRO_TASK_QUEUE=self.task_queue,
+            FLOWMAESTRO_JWT_SECRET=SECRET,
+            FLOWMAESTRO_STATE_DIR=str(self.root / "state"),
+            FLOWMAESTRO_LOG_LEVEL="INFO",
+            **extra,
+        )
+
+    def start_worker(self, name: str = "worker", *, sequencer: bool = True) -> Process:
+        """A new worker process (the stack's `worker` from now on)."""
+        self.worker = Process(
+            name,
+            [FLOWMAESTRO, "worker"],
+            self.env(
+                name,
+                FLOWMAESTRO_RUN_SEQUENCER=str(sequencer).lower(),
+                FLOWMAESTRO_WORKER_HEALTH_PORT=str(self.worker_health_port),
+            ),
+            self.root,
+        )
+        self.worker.start()
+        return self.worker
+
+    async def worker_ready(self) -> None:
+        assert self.worker is not None
+        await self.ready(f"http://127.0.0.1:{self.worker_health_port}", self.worker)
+
+    async def add_gateway(self, sequencer: bool = True) -> Process:
+        port = free_port()
+        name = f"gateway{len(self.gateways)}"
+        gateway = Process(
+            name,
+            [FLOWMAESTRO, "gateway", "--port", str(port)],
+            self.env(name, FLOWMAESTRO_RUN_SEQUENCER=str(sequencer).lower()),
+            self.root,
+        )
+        gateway.start()
+        self.gateways.append(gateway)
+        self.gateway_ports.append(port)
+        await self.ready(self.url(len(self.gateways) - 1), gateway)
+        return gateway
+
+    async def restart_gateway(self, index: int) -> None:
+        old = self.gateways[index]
+        gateway = Process(old.name, old.args, old.env, self.root)
+        gateway.start()
+        self.gateways[index] = gateway
+        await self.ready(self.url(index), gateway)
+
+    async def ready(self, url: str, process: Process, timeout: float = 60) -> None:
+        """Until `url`/readyz answers 200: a separate process offers nothing else to await."""
+        async with httpx.AsyncClient(timeout=5) as http, asyncio.timeout(timeout):
+            while True:
+                assert process.proc is not None and process.proc.poll() is None, process.text()
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await http.get(f"{url}/readyz")).status_code == 200:
+                        return
+                await asyncio.sleep(0.1)
+
+    def start_temporal(self) -> None:
+        self.temporal_server.start()
+
+    async def temporal_ready(self, timeout: float = 60) -> None:
+        async with asyncio.timeout(timeout):
+            # A separate process offers nothing to await but its port.
+            while not await _answers(self.client):  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
+
+    async def start(self, flow: dict[str, Any], **inputs: Any) -> str:
+        async with httpx.AsyncClient(base_url=self.url(), timeout=30) as http:
+            response = await http.post(
+                "/api/executions", json={"flow": flow, "inputs": inputs}, headers=self.auth
+            )
+        assert response.status_code == 201, response.text
+        execution_id: str = response.json()["executionId"]
+        return execution_id
+
+    async def query(self, statement: Callable[[asyncpg.Pool], Awaitable[Any]]) -> Any:
+        """Run `statement`, waiting out an outage (the tests cause them)."""
+        while True:
+            try:
+                return await statement(self.pool)
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+            await asyncio.sleep(0.2)
+
+    async def wait_event(
+        self,
+        execution_id: str,
+        types: tuple[str, ...],
+        node_id: str | None = None,
+        timeout: float = 120,
+    ) -> dict[str, Any]:
+        """The first committed event of the execution of one of `types` (sequenced or not)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                row = await self.query(
+                    lambda pool: pool.fetchval(
+                        "SELECT envelope::text FROM event_outbox WHERE envelope->>'executionId' = $1"
+                        " AND type = ANY($2::text[])"
+                        " AND ($3::text IS NULL OR envelope->'data'->>'nodeId' = $3)"
+                        " ORDER BY seq LIMIT 1",
+                        execution_id,
+                        list(types),
+                        node_id,
+                    )
+                )
+                if row is not None:
+                    found: dict[str, Any] = json.loads(row)
+                    return found
+                await asyncio.sleep(0.1)
+
+    async def finished(self, execution_id: str, timeout: float = 180) -> list[dict[str, Any]]:
+        """The execution's events in position order, once it has ended and all are sequenced."""
+        await self.wait_event(execution_id, TERMINAL, timeout=timeout)
+        async with asyncio.timeout(timeout):
+            while True:
+                pending = await self.query(
+                    lambda pool: pool.fetchval(
+                        "SELECT count(*) FROM event_outbox"
+                        " WHERE envelope->>'executionId' = $1 AND position IS NULL",
+                        execution_id,
+                    )
+                )
+                if pending == 0:
+                    break
+                await asyncio.sleep(0.1)
+        rows = await self.query(
+            lambda pool: pool.fetch(
+                "SELECT position, envelope::text FROM event_outbox"
+                " WHERE envelope->>'executionId' = $1 ORDER BY position",
+                execution_id,
+            )
+        )
+        events = []
+        for position, envelope in rows:
+            event = json.loads(envelope)
+            event["position"] = position
+            events.append(event)
+        return events
+
+    async def http_events(self, execution_id: str, page: int = 7, index: int = 0) -> list[Any]:
+        """Every event of the execution as a client resuming page by page gets them."""
+        got: list[Any] = []
+        after = 0
+        async with httpx.AsyncClient(base_url=self.url(index), timeout=30) as http:
+            while True:
+                response = await http.get(
+                    f"/api/executions/{execution_id}/events",
+                    params={"after": after, "limit": page},
+                    headers=self.auth,
+                )
+                assert response.status_code == 200, response.text
+                body = response.json()
+                assert body["recovered"] is True
+                got.extend(body["events"])
+                if len(body["events"]) < page:
+                    return got
+                after = body["position"]
+
+    async def worker_metric(self, name: str) -> float:
+        async with httpx.AsyncClient(timeout=10) as http:
+            text = (await http.get(f"http://127.0.0.1:{self.worker_health_port}/metrics")).text
+        for line in text.splitlines():
+            if line.startswith(name + " ") or line.startswith(name + "{"):
+                return float(line.rsplit(" ", 1)[1])
+        raise AssertionError(f"no metric {name} in:\n{text}")
+
+    def logs(self) -> str:
+        parts = [self.worker, self.temporal_server, *self.gateways]
+        return "\n".join(f"--- {p.name}\n{p.text()[-4000:]}" for p in parts if p is not None)
+
+
+async def _answers(client: Client) -> bool:
+    try:
+        await asyncio.wait_for(client.service_client.check_health(), 2)
+    except Exception:
+        return False
+    return True
+
+
+@contextlib.asynccontextmanager
+async def running_stack(root: Path, *, gateways: int = 1) -> AsyncIterator[Stack]:
+    """Postgres, Temporal, a worker (with its health port) and `gateways` gateways."""
+    cluster = await started_cluster()
+    stack: Stack | None = None
+    try:
+        dsn = await cluster.create_database("flowmaestro")
+        temporal_port = free_port()
+        temporal_server = Process(
+            "temporal",
+            [
+                temporal_cli_path(),
+                "server",
+                "start-dev",
+                "--headless",
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                str(temporal_port),
+                "--db-filename",
+                str(root / "temporal.db"),
+                "--log-level",
+                "error",
+                "--dynamic-config-value",
+                "frontend.enableUpdateWorkflowExecution=true",
+            ],
+            dict(os.environ),
+            root,
+        )
+        temporal_server.start()
+        client = await _connect(temporal_port)
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=5)
+        assert pool is not None
+        stack = Stack(
+            root=root,
+            cluster=cluster,
+            dsn=dsn,
+            pool=pool,
+            temporal_port=temporal_port,
+            temporal_server=temporal_server,
+            client=client,
+            task_queue=f"faults-{uuid.uuid4().hex[:8]}",
+            worker_health_port=free_port(),
+        )
+        stack.start_worker()
+        for _ in range(gateways):
+            await stack.add_gateway()
+        await stack.worker_ready()
+        yield stack
+    finally:
+        if stack is not None:
+            for process in (stack.worker, *stack.gateways):
+                if process is not None:
+                    process.stop()
+            stack.temporal_server.stop()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(stack.pool.close(), 10)
+        cluster.destroy()
+
+
+async def _connect(port: int, timeout: float = 60) -> Client:
+    async with asyncio.timeout(timeout):
+        while True:
+            try:
+                return await Client.connect(
+                    f"127.0.0.1:{port}", data_converter=pydantic_data_converter
+                )
+            except RuntimeError:
+                await asyncio.sleep(0.2)
