@@ -136,7 +136,9 @@ async def check_all(stack: Stack, executions: Executions) -> None:
     assert [p for (p,) in positions] == list(range(1, len(positions) + 1))
 
 
-async def check_once(stack: Stack, execution_id: str, events: list[dict[str, Any]]) -> None:
+async def check_once(
+    stack: Stack, execution_id: str, events: list[dict[str, Any]], index: int = 0
+) -> None:
     """No step twice, no retry spent, every node attempt ended; HTTP serves the same events."""
     starts = [
         (e["data"]["nodeId"], e["data"]["attempt"]) for e in events if e["type"] == "node:started"
@@ -146,6 +148,6 @@ async def check_once(stack: Stack, execution_id: str, events: list[dict[str, Any
     assert not [e for e in events if e["type"] == "node:failed"]
     completed = Counter(e["data"]["nodeId"] for e in events if e["type"] == "node:completed")
     assert completed == Counter(node for node, _ in starts)
-    over_http = await stack.http_events(execution_id)
+    over_http = await stack.http_events(execution_id, index=index)
     assert [e["id"] for e in over_http] == [e["id"] for e in events]
     assert [e["position"] for e in over_http] == [e["position"] for e in events]

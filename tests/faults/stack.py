@@ -160,9 +160,6 @@ class Stack:
                         return
                 await asyncio.sleep(0.1)
 
-    def start_temporal(self) -> None:
-        self.temporal_server.start()
-
     async def temporal_ready(self, timeout: float = 60) -> None:
         async with asyncio.timeout(timeout):
             # A separate process offers nothing to await but its port.
@@ -284,8 +281,11 @@ async def _answers(client: Client) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def running_stack(root: Path, *, gateways: int = 1) -> AsyncIterator[Stack]:
-    """Postgres, Temporal, a worker (with its health port) and `gateways` gateways."""
+async def running_stack(
+    root: Path, *, gateways: int = 1, worker_sequencer: bool = True
+) -> AsyncIterator[Stack]:
+    """Postgres, Temporal, a worker (with its health port) and `gateways` gateways; each
+    worker and gateway runs a sequencer (one leads) unless `worker_sequencer` is False."""
     cluster = await started_cluster()
     stack: Stack | None = None
     try:
@@ -327,7 +327,7 @@ async def running_stack(root: Path, *, gateways: int = 1) -> AsyncIterator[Stack
             task_queue=f"faults-{uuid.uuid4().hex[:8]}",
             worker_health_port=free_port(),
         )
-        stack.start_worker()
+        stack.start_worker(sequencer=worker_sequencer)
         for _ in range(gateways):
             await stack.add_gateway()
         await stack.worker_ready()
