@@ -45,7 +45,7 @@ async def test_a_restart(tmp_path: Path) -> None:
         await check_all(stack, executions)
 
 
-@pytest.mark.parametrize("downtime", [5, 60])
+@pytest.mark.parametrize("downtime", [5, pytest.param(60, marks=pytest.mark.slow)])
 @pytest.mark.timeout(300)
 async def test_a_crash(tmp_path: Path, downtime: float) -> None:
     async with running_stack(tmp_path) as stack:
