@@ -56,10 +56,6 @@ _EMIT_RETRY = RetryPolicy(
 # Rendering a prompt in workflow code has no clock to stop it, so a budget a tenth of a
 # node's: over it, the query shows the raw prompt (the activity renders it in full).
 _PROMPT_LIMITS = Limits(template_max_operations=10_000, template_max_output_chars=64 << 10)
-# Every node attempt heartbeats (so that one waiting out an outage is alive): a patched
-# workflow waits for every cancelled node to report its end, not only for those whose flow
-# sets a heartbeat timeout.
-_EVERY_NODE_HEARS_CANCEL = "every-node-heartbeats"
 
 
 class _NodeFailedError(Exception):
@@ -280,11 +276,13 @@ class ExecutionWorkflow:
                     else HEARTBEAT
                 ),
                 retry_policy=_retry_policy(node.retry),
-                # A heartbeating node hears of a cancel: wait for it to report its end, so its
-                # node:failed comes before execution:failed.
+                # A node whose flow sets a heartbeat timeout is cancelled in step: wait for it
+                # to report its end, so its node:failed comes before execution:failed. (Every
+                # attempt heartbeats, but waiting for all would swallow a cancel that meets an
+                # attempt just completing, such as a prompt's announcement.)
                 cancellation_type=(
                     ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
-                    if node.heartbeat_timeout_seconds or workflow.patched(_EVERY_NODE_HEARS_CANCEL)
+                    if node.heartbeat_timeout_seconds
                     else ActivityCancellationType.TRY_CANCEL
                 ),
             )
