@@ -23,17 +23,29 @@ log = logging.getLogger(__name__)
 def is_outage(exc: BaseException) -> bool:
     """Whether `exc` means Postgres is away (restarting, crashed, unreachable), so the same
     statement can succeed later, rather than that the statement itself is wrong."""
+    seen: BaseException | None = exc
+    while seen is not None:  # the error, or what it was raised while handling
+        if _is_outage(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _is_outage(exc: BaseException) -> bool:
     if isinstance(exc, asyncpg.QueryCanceledError):
         return False  # a statement timeout or a cancel: the statement's fault, not an outage
     if isinstance(exc, asyncpg.InterfaceError):
-        # A pool connection to the server before its restart; other interface errors are bugs.
-        return str(exc) == "connection is closed"
+        # A connection that died under us (its server restarted); other interface errors
+        # (misuse of a connection) are bugs.
+        return "closed" in str(exc)
     return isinstance(
         exc,
         OSError  # refused, reset, unreachable; TimeoutError too
         | asyncpg.PostgresConnectionError  # class 08, and a connection closed mid-query
         | asyncpg.OperatorInterventionError  # class 57: shutting down, starting up, crashed
-        | asyncpg.TooManyConnectionsError,
+        | asyncpg.TooManyConnectionsError
+        # The protocol's state confused by a connection lost mid-statement.
+        | asyncpg.InternalClientError,
     )
 
 

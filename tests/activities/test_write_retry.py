@@ -30,18 +30,23 @@ def _failing(*errors: Exception) -> tuple[list[int], Callable[[], Awaitable[str]
 
 async def test_an_outage_is_waited_out_and_logged_once(caplog: pytest.LogCaptureFixture) -> None:
     writes = WriteRetry(initial_interval=0.01, max_interval=0.02)
+    lost_mid_statement = asyncpg.InterfaceError(
+        "cannot call Transaction.__aexit__(): the underlying connection is closed"
+    )
+    lost_mid_statement.__context__ = asyncpg.InternalClientError("cannot switch to state 12")
     calls, write = _failing(
         ConnectionRefusedError(111, "refused"),
         asyncpg.CannotConnectNowError("the database system is starting up"),
         asyncpg.InterfaceError("connection is closed"),
+        lost_mid_statement,
     )
     waited: list[float] = []
     with caplog.at_level(logging.WARNING), pausing(waited.append):
         assert await writes.run(write) == "written"
-    assert len(calls) == 4
-    assert (writes.retries, writes.expired, writes.postgres.outages) == (3, 0, 1)
+    assert len(calls) == 5
+    assert (writes.retries, writes.expired, writes.postgres.outages) == (4, 0, 1)
     assert writes.postgres.up and writes.postgres.reason is None
-    assert len(waited) == 3 and all(w > 0 for w in waited)
+    assert len(waited) == 4 and all(w > 0 for w in waited)
     lines = [r.getMessage() for r in caplog.records]
     assert [line.split(":")[0].split(" after")[0] for line in lines] == [
         "postgres lost",

@@ -43,6 +43,8 @@ async def test_a_restart(tmp_path: Path) -> None:
         await asyncio.to_thread(stack.cluster.restart)
         await executions.answer(stack)
         await check_all(stack, executions)
+        assert stack.worker is not None
+        assert "Traceback" not in stack.worker.text(), stack.worker.text()[-5000:]
 
 
 @pytest.mark.parametrize("downtime", [5, pytest.param(60, marks=pytest.mark.slow)])
