@@ -15,6 +15,7 @@ import asyncpg
 import psutil
 import pytest
 import socketio
+from temporalio.client import Client
 
 from flowmaestro.cli import main
 from flowmaestro.database import with_database
@@ -26,6 +27,7 @@ from tests.flowmaestro.devstack import (
     run_cli,
     running_dev,
 )
+from workflows import search_attributes
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -159,6 +161,19 @@ async def test_dev_runs_the_demo_end_to_end_and_ctrl_c_leaves_nothing(
             assert {t.split(":")[0] for t in types} == CATEGORIES, types
             assert types[-1] == "execution:completed", history[-1]
             assert history[-1]["data"]["outputs"]["decide"]["approved"] is True
+            # dev registered FlowMaestro's search attributes, so the workflow upserted them.
+            temporal = await Client.connect(dev.banner["Temporal"])
+            # (upserted when the workflow ends, just after its last event is written)
+            await asyncio.wait_for(temporal.get_workflow_handle(demo).result(), 30)
+            described = await temporal.get_workflow_handle(demo).describe()
+            attributes = described.typed_search_attributes
+            assert (
+                attributes.get(search_attributes.USER),
+                attributes.get(search_attributes.STATUS),
+            ) == (
+                "dev",
+                "completed",
+            )
 
             # A second `dev` on the same data dir says so instead of fighting for the ports.
             code, _, err = await run_cli("dev", *args, env=env)
