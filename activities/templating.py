@@ -34,7 +34,7 @@ import jinja2
 import jinja2.runtime
 from jinja2 import nodes as ast
 from jinja2.compiler import CodeGenerator
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from activities.errors import TemplateError
 from security import Limits
@@ -60,11 +60,16 @@ class _OverBudgetError(Exception):
         self.problem = problem
 
 
+_CONTAINERS = (list, tuple, dict)
+
+
 @dataclasses.dataclass(slots=True)
 class _Budget:
     limits: Limits
     operations: int = 0
     output: int = 0
+    # Containers already weighed, by id (the object is kept so its id is not reused).
+    weights: dict[int, tuple[Any, int]] = dataclasses.field(default_factory=dict)
 
     def step(self, count: int = 1) -> None:
         self.operations += count
@@ -90,9 +95,37 @@ class _Budget:
                 "(FLOWMAESTRO_LIMITS__TEMPLATE_MAX_OUTPUT_CHARS)"
             )
 
+    def weight(self, value: Any) -> int:
+        """What turning `value` into text or JSON walks: characters, items and digits, an
+        item held many times counted each time (`[a] * 9` weighs 9 `a`s, however cheap
+        building it was). Stops counting once over the output limit; no recursion."""
+        cap = self.limits.template_max_output_chars
+        total = 0
+        stack = [value]
+        while stack and total <= cap:
+            item = stack.pop()
+            if isinstance(item, str | bytes):
+                total += len(item) + 1
+            elif isinstance(item, _CONTAINERS):
+                known = self.weights.get(id(item))
+                if known is not None and known[0] is item:
+                    total += known[1]
+                    continue
+                total += 1
+                stack.extend(item.items() if isinstance(item, dict) else item)
+            elif isinstance(item, int) and not isinstance(item, bool):
+                total += item.bit_length() // 3 + 1
+            else:
+                total += 1
+        if isinstance(value, _CONTAINERS) and total <= cap:
+            self.weights[id(value)] = (value, total)
+        return total
+
     def charge(self, value: Any) -> Any:
-        if isinstance(value, str | bytes | list | tuple | dict):
+        if isinstance(value, str | bytes):
             self.size(len(value))
+        elif isinstance(value, _CONTAINERS):
+            self.size(self.weight(value))
         elif isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
             raise _OverBudgetError(f"an integer over {_MAX_INT_BITS} bits")
         return value
@@ -165,6 +198,23 @@ class _NoFoldingCodeGenerator(CodeGenerator):
         if isinstance(node, ast.TemplateData):
             return str(super()._output_child_to_const(node, frame, finalize))
         raise ast.Impossible()
+
+    def _charged(self, visit: Callable[[Any, Any], None], node: Any, frame: Any) -> None:
+        self.write("environment.built(")
+        visit(node, frame)
+        self.write(")")
+
+    def visit_List(self, node: ast.List, frame: Any) -> None:
+        self._charged(super().visit_List, node, frame)
+
+    def visit_Dict(self, node: ast.Dict, frame: Any) -> None:
+        self._charged(super().visit_Dict, node, frame)
+
+    def visit_Tuple(self, node: ast.Tuple, frame: Any) -> None:
+        if node.ctx != "load":  # an assignment's target (`for a, b in ...`)
+            super().visit_Tuple(node, frame)
+            return
+        self._charged(super().visit_Tuple, node, frame)
 
     def visit_Template(self, node: ast.Template, frame: Any = None) -> None:
         for found in _walk(node):
@@ -247,8 +297,9 @@ def _guarded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
-class _BudgetEnvironment(SandboxedEnvironment):
-    """The sandbox, with the budget of the render in progress."""
+class _BudgetEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox (no list or dict is changed in place: `a.extend(a)` would double `a`
+    for one operation), with the budget of the render in progress."""
 
     intercepted_binops = frozenset({"+", "-", "*", "/", "//", "%", "**"})
     intercepted_unops = frozenset({"-", "+"})
@@ -261,6 +312,10 @@ class _BudgetEnvironment(SandboxedEnvironment):
         # lipsum(n) makes n paragraphs of text: no use in a flow, a cost to bound.
         del self.globals["lipsum"]
         self.filters = {name: _guarded_filter(name, f) for name, f in self.filters.items()}
+
+    def built(self, value: Any) -> Any:
+        """A list, tuple or dict literal counts like any value built: by its weight."""
+        return _budget().charge(value)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """`a.b` on a JSON object means its key `b` first, so `nodes.x.items` is the data's
@@ -287,6 +342,10 @@ class _BudgetEnvironment(SandboxedEnvironment):
                 _check_join(owner, args[0])
             elif name in ("format", "format_map", "__mod__"):
                 _check_format(owner)
+            elif name == "expandtabs":
+                size = args[0] if args else kwargs.get("tabsize", 8)
+                if isinstance(size, int):
+                    budget.room(len(owner) + owner.count("\t") * size)
         if __obj is not _counted:
             _bounded_args(args, kwargs)
         return budget.charge(super().call(__context, __obj, *args, **kwargs))
@@ -300,7 +359,8 @@ class _BudgetEnvironment(SandboxedEnvironment):
         elif operator == "*":
             for sequence, times in ((left, right), (right, left)):
                 if isinstance(sequence, str | list | tuple) and isinstance(times, int):
-                    budget.room(len(sequence) * max(times, 0))
+                    each = len(sequence) if isinstance(sequence, str) else budget.weight(sequence)
+                    budget.room(each * max(times, 0))
             if (
                 isinstance(left, int)
                 and isinstance(right, int)
