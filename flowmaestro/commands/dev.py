@@ -14,7 +14,11 @@ from flowmaestro.runtime import run_async, settings_of
 
 
 @click.command("dev")
-@click.option("--host", help="address every part binds to  [default: FLOWMAESTRO_GATEWAY_HOST]")
+@click.option(
+    "--host",
+    help="the gateway's bind address (Temporal always binds 127.0.0.1)  "
+    "[default: FLOWMAESTRO_GATEWAY_HOST]",
+)
 @click.option(
     "--port",
     type=click.IntRange(1, 65535),

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 # SIGHUP too: the children live in their own sessions, so a closed terminal reaches only us.
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_TEMPORAL_HOST = "127.0.0.1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,13 +137,15 @@ class Supervisor:
             # Already running, or a configuration mistake: say so at once (exit 4).
             client = await connect_temporal(settings)
         else:
-            address = f"{options.host}:{options.temporal_port}"
+            # Loopback whatever --host says: Temporal's frontend and UI have no auth (anyone
+            # reaching them could read and answer every user's executions).
+            address = f"{_TEMPORAL_HOST}:{options.temporal_port}"
             argv = dev_server_argv(
-                settings.state_dir, options.host, options.temporal_port, options.temporal_ui_port
+                settings.state_dir, _TEMPORAL_HOST, options.temporal_port, options.temporal_ui_port
             )
             await self._spawn(stack, Child("temporal", argv, dict(os.environ), self._console))
             if options.temporal_ui_port is not None:
-                temporal_ui = f"http://{options.host}:{options.temporal_ui_port}"
+                temporal_ui = f"http://{_TEMPORAL_HOST}:{options.temporal_ui_port}"
             client = await connect_when_healthy(
                 address, settings.temporal_namespace, self._children, options.ready_timeout
             )
@@ -245,15 +248,15 @@ class Supervisor:
     def _check_ports_free(self) -> None:
         """A clear refusal now beats a child failing to bind later."""
         options = self._options
-        wanted = [("--port", options.port)]
+        wanted = [("--port", options.host, options.port)]
         if not self._settings.temporal_address:
-            wanted.append(("--temporal-port", options.temporal_port))
+            wanted.append(("--temporal-port", _TEMPORAL_HOST, options.temporal_port))
             if options.temporal_ui_port is not None:
-                wanted.append(("--temporal-ui-port", options.temporal_ui_port))
-        for flag, port in wanted:
-            if port_in_use(options.host, port):
+                wanted.append(("--temporal-ui-port", _TEMPORAL_HOST, options.temporal_ui_port))
+        for flag, host, port in wanted:
+            if port_in_use(host, port):
                 raise FlowMaestroError(
-                    f"port {port} on {options.host} is in use",
+                    f"port {port} on {host} is in use",
                     hint=f"stop what uses it, or pass {flag} with a free port",
                 )
 
