@@ -13,7 +13,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+
+from security import storable
 
 PROVIDE_INPUT: Final = "provide_input"
 PENDING_INPUTS: Final = "pending_inputs"
@@ -40,6 +42,15 @@ class ExecutionInput(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     user_id: str = Field(min_length=1, max_length=200, description="the owner")
+
+    @field_validator("user_id")
+    @classmethod
+    def _storable(cls, user_id: str) -> str:
+        # As a token's `sub` (gateway/auth.py): the owner is stored and routed by.
+        if not storable(user_id):
+            raise ValueError("user_id: a NUL character or a lone surrogate cannot be stored")
+        return user_id
+
     flow: JsonValue = Field(description="the flow document (FlowDocument)")
     inputs: JsonValue = Field(default_factory=dict, description="the flow's declared inputs")
 

@@ -21,6 +21,7 @@ from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.service import RPCError
 
 from activities.heartbeat import heartbeating
+from security import unstorable_path
 from workflows.errors import FlowError, WorkflowsError
 from workflows.flow import Flow, load_flow
 from workflows.search_attributes import SEARCH_ATTRIBUTES
@@ -119,9 +120,18 @@ class RegistrationActivities:
     async def register_execution(self, inp: RegisterInput) -> Registered:
         # Checking a flow is CPU work on untrusted input: bounded by the limits (linear checks
         # before anything is built, workflows/flow_limits.py), and off the event loop.
-        flow, inputs, problem = await asyncio.to_thread(self._check, inp.flow, inp.inputs)
-        raw_inputs = inp.inputs if isinstance(inp.inputs, dict) else {}
-        flow_name = flow.name if flow is not None else _name_of(inp.flow)
+        where = unstorable_path({"flow": inp.flow, "inputs": inp.inputs})
+        if where is not None:
+            # Nothing of it is stored (the insert would fail, and be retried, forever); the
+            # message names where, escaped, for it goes into `execution:failed`.
+            message = f"{where!a}: a NUL character or a lone surrogate cannot be stored"
+            flow, inputs, problem = None, {}, Problem(type="bad_request", message=message)
+            raw_inputs: dict[str, JsonValue] = {}
+            flow_name = UNNAMED
+        else:
+            flow, inputs, problem = await asyncio.to_thread(self._check, inp.flow, inp.inputs)
+            raw_inputs = inp.inputs if isinstance(inp.inputs, dict) else {}
+            flow_name = flow.name if flow is not None else _name_of(inp.flow)
         registration = Registration(
             execution_id=inp.execution_id,
             run_id=inp.run_id,
