@@ -125,7 +125,9 @@ class RegistrationActivities:
             # Nothing of it is stored (the insert would fail, and be retried, forever); the
             # message names where, escaped, for it goes into `execution:failed`.
             message = f"{where!a}: a NUL character or a lone surrogate cannot be stored"
-            flow, inputs, problem = None, {}, Problem(type="bad_request", message=message)
+            flow: Flow | None = None
+            inputs: dict[str, JsonValue] = {}
+            problem: Problem | None = Problem(type="bad_request", message=message)
             raw_inputs: dict[str, JsonValue] = {}
             flow_name = UNNAMED
         else:
