@@ -65,7 +65,16 @@ async def test_the_table_moves_while_a_prompt_waits_and_the_answer_goes_in(
             stdin=slave,
             stdout=slave,
             stderr=slave,
-            env={**os.environ, "COLUMNS": "120", "LINES": "40", "TERM": "xterm"},
+            env={
+                **os.environ,
+                # The stack's secret (watch mints its own tokens when it has one), and no
+                # running `dev` of this machine's state dir to borrow from.
+                "FLOWMAESTRO_JWT_SECRET": secret,
+                "FLOWMAESTRO_STATE_DIR": str(tmp_path / "state"),
+                "COLUMNS": "120",
+                "LINES": "40",
+                "TERM": "xterm",
+            },
         )
         os.close(slave)
         screen = ""
