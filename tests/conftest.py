@@ -26,6 +26,11 @@ from workflows import search_attributes
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+# Every `flowmaestro` the tests run (in process or as a child) keeps its default state dir
+# here, never in the user's: a dev's pointer or an embedded server left there would be seen
+# by the next test, or by a test session running beside this one.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="flowmaestro-test-state-")
+
 
 @pytest.fixture(scope="session")
 def server_dsn() -> str:
