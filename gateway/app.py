@@ -57,9 +57,6 @@ class Gateway:
         self.config = config
         self.metrics = GatewayMetrics()
         limits = config.limits
-        self.postgres = Availability("postgres")
-        self.temporal = Availability("temporal")
-        self.metrics.registry.register(AvailabilityCollector(self.postgres, self.temporal))
         self.reader = OutboxReader(pool)
         self.sio = SocketServer(
             async_mode="asgi",
@@ -73,6 +70,9 @@ class Gateway:
             low_water=limits.socket_max_queue // 4,
         )
         self.hub = Hub(self.sio, self.reader, config, self.metrics)
+        self.postgres = self.hub.postgres
+        self.temporal = Availability("temporal")
+        self.metrics.registry.register(AvailabilityCollector(self.postgres, self.temporal))
         verifier = TokenVerifier(config)
         quotas = Quotas(pool, limits)
         self.presence = Presence(

@@ -20,6 +20,7 @@ import asyncpg
 from engineio import packet as eio_packet
 
 from events.channels import user_channel
+from events.outbox import Availability
 from events.protocol import SubscribeAck
 from gateway.errors import GatewayError
 
@@ -122,6 +123,8 @@ class Hub:
         self._emitted: dict[str, Any] = {}
         """Event type -> its `events_emitted` counter (label lookups cost a lock each)."""
         self.running = asyncio.Event()
+        self.postgres = Availability("postgres")
+        """Postgres as this gateway sees it (the tail, the lag watcher and /readyz report)."""
 
     async def run(self, retry_after: float = 1.0) -> None:
         """Tail the outbox from the live head (never the whole history) and fan out; after a
@@ -135,7 +138,8 @@ class Hub:
                         self.publish(stored)
                     self.flush()
             except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
-                log.warning("outbox tail lost (%s); resuming after %s", exc, self.position)
+                # Logged once per outage (the retries are not), resuming after self.position.
+                self.postgres.lost(exc)
             finally:
                 self.running.clear()
             await asyncio.sleep(retry_after)
