@@ -89,7 +89,7 @@ def wire_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "WireSchema",
-        "description": "Every event and protocol message of DESIGN.md sections 5 and 6.",
+        "description": "Every event and protocol message of docs/protocol.md.",
         "type": "object",
         "properties": properties,
         "required": list(properties),

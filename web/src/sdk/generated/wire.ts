@@ -41,7 +41,7 @@ export type JsonValue =
     };
 
 /**
- * Every event and protocol message of DESIGN.md sections 5 and 6.
+ * Every event and protocol message of docs/protocol.md.
  */
 export interface WireSchema {
   event: FlowEvent;
