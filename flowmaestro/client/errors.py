@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 
 class ClientError(FlowMaestroError):
-    """The gateway refused a request; `code` is its wire code (DESIGN.md section 6)."""
+    """The gateway refused a request; `code` is its wire code (docs/protocol.md)."""
 
     def __init__(self, code: str, message: str, details: JsonValue = None) -> None:
         super().__init__(message)

@@ -1,4 +1,4 @@
-// The HTTP API of DESIGN.md section 7, same origin by default, `Authorization: Bearer`.
+// The HTTP API of docs/protocol.md, same origin by default, `Authorization: Bearer`.
 import { FlowMaestroError } from "./errors";
 import type { ErrorBody, ErrorCode, FlowEvent, JsonValue, UserInputRequiredData } from "./events";
 

@@ -1,4 +1,4 @@
-// Channel (room) names of DESIGN.md section 4, and which channels an event belongs to.
+// Channel (room) names of docs/protocol.md, and which channels an event belongs to.
 import type { FlowEvent } from "./events";
 
 export const userChannel = (userId: string) => `user:${userId}`;
