@@ -47,13 +47,17 @@ class OkAck(WireModel):
 Channel = Annotated[str, Field(min_length=1, max_length=500)]
 
 
+# Positions are Postgres bigints: a larger one is a bad request, not a failed query.
+MAX_POSITION = (1 << 63) - 1
+
+
 class SubscribeRequest(WireModel):
     """`channel`, or several `channels` resumed with one cursor `after` (their events after
     it arrive once each, in position order). `batch` asks for `events` messages."""
 
     channel: Channel | None = None
     channels: list[Channel] | None = Field(default=None, min_length=1, max_length=100)
-    after: int | None = Field(default=None, ge=0)
+    after: int | None = Field(default=None, ge=0, le=MAX_POSITION)
     batch: bool = False
 
     @model_validator(mode="after")
@@ -74,7 +78,7 @@ class ConnectOptions(WireModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    after: int | None = Field(default=None, ge=0)
+    after: int | None = Field(default=None, ge=0, le=MAX_POSITION)
     batch: bool = False
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, m
 
 from events.catalogue.execution import ExecutionStatus
 from events.channels import execution_channel
+from events.protocol import MAX_POSITION
 from gateway import sse
 from gateway.auth import Principal
 from gateway.errors import AuthError, GatewayError
@@ -167,7 +168,7 @@ def http_api(
     async def events(
         execution_id: str,
         user: User,
-        after: Annotated[int, Query(ge=0)] = 0,
+        after: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
         limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
     ) -> dict[str, Any]:
         """Catch-up: the execution's events after a position, in order."""
@@ -184,7 +185,7 @@ def http_api(
         execution_id: str,
         user: User,
         last_event_id: Annotated[str | None, Header()] = None,
-        after: Annotated[int | None, Query(ge=0)] = None,
+        after: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None,
     ) -> StreamingResponse:
         """Server-sent events; each `id` is a position, so `Last-Event-ID` resumes."""
         await owned(execution_id, user)
@@ -209,7 +210,7 @@ def http_api(
         user: User,
         channel: Annotated[list[str], Query(min_length=1)],
         last_event_id: Annotated[str | None, Header()] = None,
-        after: Annotated[int | None, Query(ge=0)] = None,
+        after: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None,
     ) -> StreamingResponse:
         """Server-sent events of every given channel (`?channel=...&channel=...`, each
         authorized as a subscribe is), one position for all: `Last-Event-ID` resumes them all

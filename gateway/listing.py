@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.errors import GatewayError
 from gateway.snapshot import summary
+from security import storable
 
 if TYPE_CHECKING:
     import asyncpg
@@ -39,7 +40,7 @@ class Cursor:
             created_at = datetime.fromisoformat(stamp)
         except (binascii.Error, UnicodeDecodeError, ValueError):
             raise GatewayError("bad_request", "cursor is not one this API gave out") from None
-        if not execution_id or created_at.tzinfo is None:
+        if not execution_id or not storable(execution_id) or created_at.tzinfo is None:
             raise GatewayError("bad_request", "cursor is not one this API gave out")
         return cls(created_at, execution_id)
 

@@ -13,6 +13,7 @@ import math
 import time
 from typing import TYPE_CHECKING
 
+from events.protocol import MAX_POSITION
 from gateway.errors import GatewayError
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ def start_position(last_event_id: str | None, after: int | None) -> int | None:
         position = int(last_event_id)
     except ValueError:
         raise GatewayError("bad_request", "Last-Event-ID must be a position") from None
-    if position < 0:
+    if not 0 <= position <= MAX_POSITION:
         raise GatewayError("bad_request", "Last-Event-ID must be a position")
     return position
 
