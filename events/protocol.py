@@ -23,6 +23,7 @@ ErrorCode = Literal[
     "rate_limited",
     "quota_exceeded",
     "too_large",
+    "unavailable",
     "internal",
 ]
 

@@ -27,6 +27,16 @@ class AuthError(GatewayError):
         super().__init__("unauthorized", message)
 
 
+class UnavailableError(GatewayError):
+    """A dependency (Postgres, Temporal, a worker) is away for now: the same request may
+    succeed after `retry_after` seconds. Nothing was lost; the client retries."""
+
+    def __init__(self, dependency: str, message: str, retry_after: float = 2.0) -> None:
+        super().__init__("unavailable", message, {"dependency": dependency})
+        self.dependency = dependency
+        self.retry_after = retry_after
+
+
 class RateLimitedError(GatewayError):
     """Too many requests; `retry_after` seconds until the next one is accepted."""
 

@@ -17,7 +17,8 @@ from pydantic import BaseModel, JsonValue
 from starlette.exceptions import HTTPException
 
 from events.protocol import ErrorBody
-from gateway.errors import GatewayError, RateLimitedError
+from gateway.errors import GatewayError, RateLimitedError, UnavailableError
+from gateway.unavailable import OUTAGE_TYPES, as_unavailable
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -41,6 +42,7 @@ STATUS: dict[ErrorCode, int] = {
     "quota_exceeded": 429,
     "rate_limited": 429,
     "internal": 500,
+    "unavailable": 503,
 }
 _CODE_OF_STATUS: dict[int, ErrorCode] = {status: code for code, status in STATUS.items()}
 
@@ -53,7 +55,11 @@ class ErrorResponse(BaseModel):
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     "4XX": {"model": ErrorResponse, "description": "Refused: the code says why"},
-    "5XX": {"model": ErrorResponse, "description": "The gateway failed (code `internal`)"},
+    "5XX": {
+        "model": ErrorResponse,
+        "description": "A dependency is away (503 `unavailable`, with Retry-After: retry), "
+        "or the gateway failed (500 `internal`)",
+    },
 }
 """OpenAPI `responses` for routers; it also replaces FastAPI's own 422 validation schema."""
 
@@ -75,7 +81,7 @@ def error_json(
 async def _gateway_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, GatewayError)
     headers = None
-    if isinstance(exc, RateLimitedError):
+    if isinstance(exc, RateLimitedError | UnavailableError):
         headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
     return error_json(exc.code, exc.message, exc.details, headers=headers)
 
@@ -105,6 +111,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_json(code, message, status=status, headers=exc.headers)
 
 
+async def _outage(request: Request, exc: Exception) -> Response:
+    unavailable = as_unavailable(exc)
+    if unavailable is None:
+        return await _unexpected(request, exc)
+    # The outage itself is logged once by the process's availability monitor.
+    log.info("%s %s: %s", request.method, request.url.path, unavailable.message)
+    return await _gateway_error(request, unavailable)
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     # Logged here with its traceback; the client learns only that it failed.
     log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
@@ -116,4 +131,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(GatewayError, _gateway_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    for outage_type in OUTAGE_TYPES:
+        app.add_exception_handler(outage_type, _outage)
     app.add_exception_handler(Exception, _unexpected)

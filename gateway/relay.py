@@ -11,8 +11,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from events.channels import execution_channel
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, UnavailableError
 from gateway.ownership import execution_owner, require_owner
+from gateway.unavailable import as_unavailable
 from workflows.messages import PROVIDE_INPUT, REJECTION_CODES, ProvideInput, ProvideInputResult
 
 if TYPE_CHECKING:
@@ -56,8 +57,8 @@ async def provide_input(
         return result
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
         # wait_for cancels the call, which the client reports as its own error type.
-        raise GatewayError(
-            "internal", f"no worker answered within {timeout:g}s; the answer may still apply"
+        raise UnavailableError(
+            "worker", f"no worker answered within {timeout:g}s; the answer may still apply"
         ) from exc
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
@@ -67,7 +68,9 @@ async def provide_input(
         raise GatewayError("internal", f"the workflow failed the update: {cause}") from exc
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
-            raise GatewayError("internal", f"Temporal refused the update: {exc.message}") from exc
+            raise as_unavailable(exc) or GatewayError(
+                "internal", f"Temporal refused the update: {exc.message}"
+            ) from exc
         raise await _closed(pool, execution_id, input_id) from exc
 
 

@@ -31,6 +31,7 @@ from gateway.expiry import TokenClock
 from gateway.ownership import authorize_channel
 from gateway.presence import has_presence
 from gateway.relay import provide_input
+from gateway.unavailable import as_unavailable
 from security import unstorable_path
 
 if TYPE_CHECKING:
@@ -195,9 +196,12 @@ class SocketProtocol:
                 result = await handler(conn, payloads[0])
             except GatewayError as exc:
                 result = error_payload(exc.code, exc.message, exc.details)
-            except Exception:
-                log.exception("handler %s failed", name)
-                result = error_payload("internal", "the gateway failed to handle this message")
+            except Exception as exc:
+                refusal: GatewayError | None = as_unavailable(exc)
+                if refusal is None:
+                    log.exception("handler %s failed", name)
+                    refusal = GatewayError("internal", "the gateway failed to handle this message")
+                result = error_payload(refusal.code, refusal.message, refusal.details)
         if result.get("ok") is False:
             self._metrics.rejected.labels(result["error"]["code"]).inc()
         if ack_id is not None:

@@ -19,6 +19,8 @@ from tests.faults.stack import running_stack
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from tests.faults.stack import Stack
+
 
 pytestmark = pytest.mark.skipif(UNAVAILABLE is not None, reason=UNAVAILABLE or "")
 
@@ -34,6 +36,16 @@ async def _unready(url: str) -> dict[str, str]:
     assert 'flowmaestro_dependency_up{dependency="temporal"} 1.0' in metrics, metrics
     reasons: dict[str, str] = response.json()["reasons"]
     return reasons
+
+
+async def _told_to_retry(stack: Stack, execution_id: str) -> None:
+    """What the HTTP API answers while Postgres is away: 503 `unavailable`, Retry-After."""
+    async with httpx.AsyncClient(base_url=stack.url(), headers=stack.auth, timeout=30) as http:
+        response = await http.get(f"/api/executions/{execution_id}")
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "unavailable", response.text
+    assert response.json()["error"]["details"] == {"dependency": "postgres"}
+    assert int(response.headers["Retry-After"]) >= 1
 
 
 @pytest.mark.timeout(150)
@@ -59,6 +71,7 @@ async def test_a_crash(tmp_path: Path, downtime: float) -> None:
         for url in (stack.url(), f"http://127.0.0.1:{stack.worker_health_port}"):
             reasons = await _unready(url)
             assert reasons["postgres"] and "temporal" not in reasons, reasons
+        await _told_to_retry(stack, executions.ids[0])
         # The downtime itself is the point of the test: nothing to await but time.
         await asyncio.sleep(max(0.0, downtime - (time.monotonic() - crashed)))
         await asyncio.to_thread(stack.cluster.start)

@@ -90,7 +90,7 @@ async def test_approval_flow_through_socket_and_http(
                 await intruder.close()
 
 
-async def test_an_answer_no_worker_takes_is_answered_internal(
+async def test_an_answer_no_worker_takes_is_answered_unavailable(
     pool: asyncpg.Pool, sequencer: Sequencer, temporal_env: WorkflowEnvironment
 ) -> None:
     client = temporal_env.client
@@ -103,7 +103,8 @@ async def test_an_answer_no_worker_takes_is_answered_internal(
         owner = await Recorder().connect(running.url, "u1")
         answer = {"executionId": execution_id, "inputId": "in_x", "value": True}
         refused = await owner.call("user_input:provide", answer)
-        assert refused["error"]["code"] == "internal"
+        assert refused["error"]["code"] == "unavailable"
+        assert refused["error"]["details"] == {"dependency": "worker"}
         assert "no worker answered" in refused["error"]["message"]
         await owner.close()
     await client.get_workflow_handle(execution_id).terminate()

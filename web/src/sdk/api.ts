@@ -148,6 +148,7 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   413: "too_large",
   422: "bad_request",
   429: "rate_limited",
+  503: "unavailable",
 };
 
 function errorOf(status: number, body: unknown): FlowMaestroError {

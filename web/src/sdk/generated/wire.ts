@@ -692,6 +692,7 @@ export interface ErrorBody {
     | "rate_limited"
     | "quota_exceeded"
     | "too_large"
+    | "unavailable"
     | "internal";
   message: string;
   details:
@@ -722,6 +723,7 @@ export interface ConnectErrorData {
     | "rate_limited"
     | "quota_exceeded"
     | "too_large"
+    | "unavailable"
     | "internal";
   message: string;
 }
