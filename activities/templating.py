@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 
 LIMIT = "template_limit"
 _MAX_INT_BITS = 1 << 16
+# A filter or call walks what it is given: one more operation per this many characters or
+# items of its arguments, so a loop of `big | wordcount` costs by what it reads.
+_WEIGHT_PER_OPERATION = 100
 # A printf width or precision of 5+ digits, or taken from an argument (`*`). Linear: each
 # attempt stops at the first character outside its classes.
 _WIDE_PRINTF = re.compile(r"%[-#0 +]*(\*|\d{5,})|%[-#0 +]*\d*\.(\*|\d{5,})")
@@ -117,9 +120,14 @@ class _Budget:
                 total += item.bit_length() // 3 + 1
             else:
                 total += 1
-        if isinstance(value, _CONTAINERS) and total <= cap:
+        if isinstance(value, _CONTAINERS):
+            # Past the cap the count is a lower bound: still enough to refuse or charge.
             self.weights[id(value)] = (value, total)
         return total
+
+    def walk(self, values: Iterable[Any]) -> None:
+        """One operation for a filter or call, plus what walking its arguments costs."""
+        self.step(1 + sum(self.weight(v) for v in values) // _WEIGHT_PER_OPERATION)
 
     def charge(self, value: Any) -> Any:
         if isinstance(value, str | bytes):
@@ -275,8 +283,8 @@ def _guarded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         budget = _budget()
-        budget.step()
         values = [a for a in args if not isinstance(a, _PASSED)]
+        budget.walk((*values, *kwargs.values()))
         if name == "replace" and len(values) >= 3:
             _check_replace(*values[:4])
         elif name == "join" and values:
@@ -331,10 +339,11 @@ class _BudgetEnvironment(ImmutableSandboxedEnvironment):
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         budget = _budget()
-        budget.step()
         name = getattr(__obj, "__name__", "")
         # The sandbox hands out str.format wrapped; the string is the wrapped method's self.
         owner = getattr(getattr(__obj, "__wrapped__", __obj), "__self__", None)
+        receiver = (owner,) if isinstance(owner, (str, bytes, *_CONTAINERS)) else ()
+        budget.walk((*receiver, *args, *kwargs.values()))
         if isinstance(owner, str):
             if name == "replace" and len(args) >= 2:
                 _check_replace(owner, *args[:3])

@@ -2,8 +2,9 @@
 (`[a] * 40`, `[b, b, b]`) and in-place growth (`a.extend(a)` doubles `a` for one
 operation) made a structure of billions of items within a few dozen operations; the prompt
 rendered in workflow code (no clock, no memory cap) then held the worker for seconds and
-gigabytes. Every container built now counts by its weight, and the sandbox changes no list
-or dict in place."""
+gigabytes; a filter reading a 60,000-character text 3,000 times cost 3,000 operations and
+50 seconds. Every container built now counts by its weight, a filter or call costs by the
+weight it reads, and the sandbox changes no list or dict in place."""
 
 from __future__ import annotations
 
@@ -38,6 +39,11 @@ AMPLIFIERS = {
         "{% set c = [b, b, b, b, b, b, b, b, b, b] %}{% set d = [c, c, c, c, c, c, c, c, c, c] %}"
         "{% set e = {'a': d, 'b': d, 'c': d, 'd': d} %}{{ e | string | length }}",
         "TEMPLATE_MAX_OUTPUT_CHARS",
+    ),
+    "a filter reading a long text in a loop": (
+        '{% set s = "a " * 30000 %}{% for i in range(3000) %}{{ s | wordcount }}{% endfor %}',
+        # The prompt's budget runs out of operations; a node's may first run out of time.
+        "FLOWMAESTRO_LIMITS__TEMPLATE_MAX_",
     ),
     "tabs expanded": ('{{ ("\t" * 30000).expandtabs(30000) }}', "TEMPLATE_MAX_OUTPUT_CHARS"),
 }
