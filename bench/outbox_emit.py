@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 
@@ -20,27 +21,34 @@ from events.catalogue import Event
 from events.outbox import PostgresEmitter
 
 
-def make_events(count: int, writer: int) -> list[Event]:
+def make_events(count: int, writer: int, nodes: int = 1) -> list[Event]:
+    """`count` progress events of execution `ex_{writer}`, spread over `nodes` nodes."""
     return [
         NodeProgress(
             user_id="bench",
             execution_id=f"ex_{writer}",
-            data={"node_id": f"n{writer}", "progress": i % 100, "step": f"step {i}"},
+            data={"node_id": f"n{i % nodes}", "progress": i % 100, "step": f"step {i}"},
         )
         for i in range(count)
     ]
 
 
-async def emit_ours(pool: asyncpg.Pool, per_writer: list[list[Event]], batch: int) -> float:
-    emitter = PostgresEmitter(pool)
+async def write_rate(
+    per_writer: list[list[Event]], batch: int, write: Callable[[list[Event]], Awaitable[object]]
+) -> float:
+    """Events/s when each list is written concurrently by `write`, `batch` events a call."""
 
     async def writer(events: list[Event]) -> None:
         for i in range(0, len(events), batch):
-            await emitter.emit(events[i : i + batch])
+            await write(events[i : i + batch])
 
     start = time.perf_counter()
     await asyncio.gather(*(writer(e) for e in per_writer))
     return sum(len(e) for e in per_writer) / (time.perf_counter() - start)
+
+
+async def emit_ours(pool: asyncpg.Pool, per_writer: list[list[Event]], batch: int) -> float:
+    return await write_rate(per_writer, batch, PostgresEmitter(pool).emit)
 
 
 async def emit_raw_copy(pool: asyncpg.Pool, per_writer: list[list[Event]], batch: int) -> float:

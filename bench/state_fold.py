@@ -9,17 +9,16 @@ transaction and batches of 50.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 
 import asyncpg
 
 from bench.harness import Row, Stats
+from bench.outbox_emit import emit_ours as with_fold
+from bench.outbox_emit import make_events, write_rate
 from bench.support import bench_database
-from events import NodeProgress, channels_for
+from events import channels_for
 from events.catalogue import Event
-from events.outbox import PostgresEmitter
 from events.outbox.channels import WRITTEN
 
 # The emitter's statement before the state fold: the baseline.
@@ -34,45 +33,18 @@ SELECT (SELECT count(*) FROM inserted), pg_notify($5, '')
 """
 
 
-def make_events(count: int, writer: int) -> list[Event]:
-    return [
-        NodeProgress(
-            user_id="bench",
-            execution_id=f"ex_{writer}",
-            data={"node_id": f"n{i % 5}", "progress": i % 100, "step": f"step {i}"},
-        )
-        for i in range(count)
-    ]
-
-
-async def with_fold(pool: asyncpg.Pool, per_writer: list[list[Event]], batch: int) -> float:
-    emitter = PostgresEmitter(pool)
-
-    async def writer(events: list[Event]) -> None:
-        for i in range(0, len(events), batch):
-            await emitter.emit(events[i : i + batch])
-
-    start = time.perf_counter()
-    await asyncio.gather(*(writer(e) for e in per_writer))
-    return sum(len(e) for e in per_writer) / (time.perf_counter() - start)
-
-
 async def without_fold(pool: asyncpg.Pool, per_writer: list[list[Event]], batch: int) -> float:
-    async def writer(events: list[Event]) -> None:
-        for i in range(0, len(events), batch):
-            chunk = events[i : i + batch]
-            await pool.fetchval(
-                _INSERT_ONLY,
-                [e.id for e in chunk],
-                [e.type for e in chunk],
-                [json.dumps(channels_for(e)) for e in chunk],
-                [e.model_dump_json(exclude={"position"}) for e in chunk],
-                WRITTEN,
-            )
+    async def insert_only(chunk: list[Event]) -> None:
+        await pool.fetchval(
+            _INSERT_ONLY,
+            [e.id for e in chunk],
+            [e.type for e in chunk],
+            [json.dumps(channels_for(e)) for e in chunk],
+            [e.model_dump_json(exclude={"position"}) for e in chunk],
+            WRITTEN,
+        )
 
-    start = time.perf_counter()
-    await asyncio.gather(*(writer(e) for e in per_writer))
-    return sum(len(e) for e in per_writer) / (time.perf_counter() - start)
+    return await write_rate(per_writer, batch, insert_only)
 
 
 async def run(quick: bool) -> list[Row]:
@@ -89,7 +61,7 @@ async def run(quick: bool) -> list[Row]:
                 ours: list[float] = []
                 base: list[float] = []
                 for r in range(rounds):
-                    per_writer = [make_events(total // writers, w) for w in range(writers)]
+                    per_writer = [make_events(total // writers, w, 5) for w in range(writers)]
                     order = (with_fold, without_fold) if r % 2 == 0 else (without_fold, with_fold)
                     for fn in order:
                         await pool.execute("TRUNCATE event_outbox")
