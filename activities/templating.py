@@ -218,6 +218,10 @@ class _NoFoldingCodeGenerator(CodeGenerator):
     def visit_Dict(self, node: ast.Dict, frame: Any) -> None:
         self._charged(super().visit_Dict, node, frame)
 
+    def visit_Concat(self, node: ast.Concat, frame: Any) -> None:
+        # `a ~ a` builds a string like `a + a` does: charged the same way.
+        self._charged(super().visit_Concat, node, frame)
+
     def visit_Tuple(self, node: ast.Tuple, frame: Any) -> None:
         if node.ctx != "load":  # an assignment's target (`for a, b in ...`)
             super().visit_Tuple(node, frame)
@@ -322,7 +326,7 @@ class _BudgetEnvironment(ImmutableSandboxedEnvironment):
         self.filters = {name: _guarded_filter(name, f) for name, f in self.filters.items()}
 
     def built(self, value: Any) -> Any:
-        """A list, tuple or dict literal counts like any value built: by its weight."""
+        """A list, tuple or dict literal or a `~` concatenation counts like any value built."""
         return _budget().charge(value)
 
     def getattr(self, obj: Any, attribute: str) -> Any:

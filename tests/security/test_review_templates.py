@@ -45,6 +45,11 @@ AMPLIFIERS = {
         # The prompt's budget runs out of operations; a node's may first run out of time.
         "FLOWMAESTRO_LIMITS__TEMPLATE_MAX_",
     ),
+    "text doubled by concatenation": (
+        '{% set ns = namespace(a="x") %}{% for i in range(28) %}{% set ns.a = ns.a ~ ns.a %}'
+        "{% endfor %}{{ ns.a | length }}",
+        "TEMPLATE_MAX_OUTPUT_CHARS",
+    ),
     "tabs expanded": ('{{ ("\t" * 30000).expandtabs(30000) }}', "TEMPLATE_MAX_OUTPUT_CHARS"),
 }
 
