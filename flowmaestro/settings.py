@@ -93,6 +93,12 @@ class Settings(BaseSettings):
         description="how long a presence lease lasts unrenewed (a dead gateway's watchers "
         "leave after it)",
     )
+    gateway_workers: int = Field(
+        default=0, ge=0, description="gateway processes on the port (0: one per core)"
+    )
+    gateway_pool_size: int = Field(
+        default=0, ge=0, description="Postgres connections per gateway process (0: 20 / workers)"
+    )
     admin_token: SecretStr | None = Field(
         default=None,
         description="when set, /metrics and /docs answer only `Authorization: Bearer <it>`",

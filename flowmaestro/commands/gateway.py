@@ -1,7 +1,11 @@
-"""`flowmaestro gateway --host --port`: the Socket.IO gateway and HTTP API under uvicorn."""
+"""`flowmaestro gateway --host --port --workers`: the Socket.IO gateway and HTTP API under
+uvicorn, in one process per core sharing the port (SO_REUSEPORT, `flowmaestro.reuseport`)."""
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,12 +14,15 @@ import uvicorn
 
 from flowmaestro.database import create_pool, resolve_dsn
 from flowmaestro.errors import FlowMaestroError
+from flowmaestro.reuseport import Supervisor, listening_socket
 from flowmaestro.runtime import run_async, settings_of
 from flowmaestro.temporal import connect_temporal
 from flowmaestro.webui import ui_dir
 from gateway import GatewayConfig, create_app, uvicorn_log_config
 
 if TYPE_CHECKING:
+    import socket
+
     from flowmaestro.settings import Settings
 
 _ROOT = Path(__file__).resolve().parents[2]
@@ -47,31 +54,93 @@ def gateway_config(settings: Settings, dsn: str) -> GatewayConfig:
 @click.command("gateway")
 @click.option("--host", default=None, help="bind address [FLOWMAESTRO_GATEWAY_HOST]")
 @click.option("--port", type=int, default=None, help="port [FLOWMAESTRO_GATEWAY_PORT]")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=None,
+    help="processes sharing the port, 0: one per core [FLOWMAESTRO_GATEWAY_WORKERS]",
+)
+@click.option(
+    "--reuse-port",
+    is_flag=True,
+    help="bind with SO_REUSEPORT, so that other processes may serve the same port",
+)
 @click.pass_context
-def gateway_command(ctx: click.Context, host: str | None, port: int | None) -> None:
+def gateway_command(
+    ctx: click.Context, host: str | None, port: int | None, workers: int | None, reuse_port: bool
+) -> None:
     """Serve Socket.IO (/socket.io), the HTTP API (/api, /docs), /metrics and the UI."""
     settings = settings_of(ctx)
+    host = host or settings.gateway_host
+    port = port if port is not None else settings.gateway_port
+    count = workers if workers is not None else settings.gateway_workers
+    count = count or os.cpu_count() or 1
+    if count == 1:
+        run_async(serve(settings, host, port, reuse_port, settings.gateway_pool_size or 20))
+        return
+    # Fail here, once, not in N workers restarted in a loop: a taken port, no key, Postgres
+    # or Temporal away.
+    dsn = run_async(_preflight(settings, host, port))
+    argv = [sys.executable, "-m", "flowmaestro", "gateway", "--workers", "1", "--reuse-port"]
+    argv += ["--host", host, "--port", str(port)]
 
-    async def main() -> None:
-        dsn = resolve_dsn(settings)
-        config = gateway_config(settings, dsn)
-        client = await connect_temporal(settings)
-        async with await create_pool(dsn, max_size=20) as pool:
-            server = uvicorn.Server(
-                uvicorn.Config(
-                    create_app(config, pool, client),
-                    host=host or settings.gateway_host,
-                    port=port if port is not None else settings.gateway_port,
-                    lifespan="on",
-                    ws_max_size=config.limits.socket_max_frame_bytes,
-                    ws_ping_interval=None,  # engine.io pings
-                    # Compression would keep zlib state per connection (about 40 KB idle) and
-                    # compress every fanned-out copy separately.
-                    ws_per_message_deflate=False,
-                    log_config=uvicorn_log_config(),
-                    log_level=settings.log_level.lower(),
-                )
+    def env(index: int) -> dict[str, str]:
+        # One sequencer candidate is enough (the advisory lock keeps one active anyway).
+        sequencer = settings.run_sequencer and index == 0
+        return {
+            **os.environ,
+            "FLOWMAESTRO_DATABASE_URL": dsn,
+            "FLOWMAESTRO_RUN_SEQUENCER": "true" if sequencer else "false",
+            "FLOWMAESTRO_GATEWAY_POOL_SIZE": str(settings.gateway_pool_size or max(4, 20 // count)),
+        }
+
+    code = run_async(Supervisor(count, lambda _: argv, env).run())
+    sys.exit(code)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn on a socket we bound: it says where it listens, as it does when it binds."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and sockets:
+            host, port = sockets[0].getsockname()[:2]
+            where = f"[{host}]" if ":" in host else host
+            logging.getLogger("uvicorn.error").info(
+                "Uvicorn running on http://%s:%d (Press CTRL+C to quit)", where, port
             )
-            await server.serve()
 
-    run_async(main())
+
+async def _preflight(settings: Settings, host: str, port: int) -> str:
+    """The DSN the workers use (an embedded server is started once, here), once every check
+    a worker would fail at startup has passed."""
+    listening_socket(host, port, reuse_port=True).close()
+    dsn = resolve_dsn(settings)
+    gateway_config(settings, dsn)
+    await connect_temporal(settings)
+    pool = await create_pool(dsn, max_size=1)
+    await pool.close()
+    return dsn
+
+
+async def serve(settings: Settings, host: str, port: int, reuse_port: bool, pool_size: int) -> None:
+    """One gateway process on (host, port) until uvicorn is told to stop."""
+    sock = listening_socket(host, port, reuse_port=reuse_port)
+    dsn = resolve_dsn(settings)
+    config = gateway_config(settings, dsn)
+    client = await connect_temporal(settings)
+    async with await create_pool(dsn, max_size=pool_size) as pool:
+        server = _Server(
+            uvicorn.Config(
+                create_app(config, pool, client),
+                lifespan="on",
+                ws_max_size=config.limits.socket_max_frame_bytes,
+                ws_ping_interval=None,  # engine.io pings
+                # Compression would keep zlib state per connection (about 40 KB idle) and
+                # compress every fanned-out copy separately.
+                ws_per_message_deflate=False,
+                log_config=uvicorn_log_config(),
+                log_level=settings.log_level.lower(),
+            )
+        )
+        await server.serve(sockets=[sock])
