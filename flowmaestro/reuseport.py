@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 # A worker that dies this soon after its start, this many times in a row, is not restarted
 # again: it is failing at startup (bad configuration, Postgres away), not crashing by chance.
 _QUICK_DEATH = 10.0
-_QUICK_DEATHS = 5
+_QUICK_DEATHS = 3
 
 
 _PR_SET_PDEATHSIG = 1

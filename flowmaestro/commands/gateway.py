@@ -116,10 +116,10 @@ async def _preflight(settings: Settings, host: str, port: int) -> str:
     a worker would fail at startup has passed."""
     listening_socket(host, port, reuse_port=True).close()
     dsn = resolve_dsn(settings)
-    gateway_config(settings, dsn)
-    await connect_temporal(settings)
-    pool = await create_pool(dsn, max_size=1)
-    await pool.close()
+    config = gateway_config(settings, dsn)
+    client = await connect_temporal(settings)
+    async with await create_pool(dsn, max_size=1) as pool:
+        create_app(config, pool, client)  # reads the key files, the UI directory
     return dsn
 
 
