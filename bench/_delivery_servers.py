@@ -3,7 +3,13 @@
 `python -m bench._delivery_servers ours DSN PORT SECRET`: the gateway app on DSN.
 `python -m bench._delivery_servers raw PAYLOADS PORT`: a plain python-socketio AsyncServer that
 emits the payloads (the same envelopes) from memory when asked over HTTP.
-Both print `ready` on stdout once they listen.
+`python -m bench._delivery_servers redis PAYLOADS PORT REDIS_URL CHANNEL`: the same, with
+python-socketio's AsyncRedisManager (the seed's multi-server design): run two on one port.
+All print `ready` on stdout once they listen, on a SO_REUSEPORT socket (so that two processes
+of one kind share the port, as `flowmaestro gateway --workers 2` does).
+
+`python -m bench._delivery_servers tail DSN`: one outbox tail that reads every event and
+prints the last position of each page (the Postgres-cost table of `bench tails`).
 
 `python -m bench._delivery_servers emit DSN SECONDS USERS`: the latency load, 1,000 events/s
 each committed in its own transaction, round-robin over USERS users; prints `{event id: wall
@@ -29,7 +35,7 @@ from temporalio.client import Client
 
 from bench.outbox_latency import paced
 from events import NodeProgress
-from events.outbox import PostgresEmitter
+from events.outbox import OutboxReader, PostgresEmitter
 from gateway import GatewayConfig, create_app
 from security import Limits
 
@@ -38,6 +44,7 @@ EMIT_RATE = 1000  # commits per second, as bench/delivery.py asks for
 
 async def _serve(app: Any, port: int) -> None:
     sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind(("127.0.0.1", port))
     sock.listen(4096)
     server = uvicorn.Server(
@@ -64,9 +71,11 @@ async def ours(dsn: str, port: int, secret: str) -> None:
 class RawApp:
     """Socket.IO plus two HTTP triggers: /burst?n= and /paced?seconds=&rate=&rooms=."""
 
-    def __init__(self, payloads: list[dict[str, Any]]) -> None:
+    def __init__(self, payloads: list[dict[str, Any]], manager: Any = None) -> None:
         self.payloads = payloads
-        self.sio = socketio.AsyncServer(async_mode="asgi", transports=["websocket"])
+        self.sio = socketio.AsyncServer(
+            async_mode="asgi", transports=["websocket"], client_manager=manager
+        )
         self.sio.on("connect", self._connect)
         self.app = socketio.ASGIApp(self.sio, other_asgi_app=self._http)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -110,6 +119,19 @@ async def raw(payloads: list[dict[str, Any]], port: int) -> None:
     await _serve(RawApp(payloads).app, port)
 
 
+async def redis(payloads: list[dict[str, Any]], port: int, url: str, channel: str) -> None:
+    await _serve(RawApp(payloads, socketio.AsyncRedisManager(url, channel=channel)).app, port)
+
+
+async def tail(dsn: str) -> None:
+    """Print the last position of every page read (so the bench knows when all caught up)."""
+    async with asyncpg.create_pool(dsn, min_size=1, max_size=2) as pool:
+        reader = OutboxReader(pool)
+        print("ready", flush=True)
+        async for page in reader.pages(await reader.head()):
+            print(page[-1].position, flush=True)
+
+
 async def emit(dsn: str, seconds: float, users: int) -> None:
     committed: dict[str, float] = {}
     sent = iter(range(10**9))
@@ -137,5 +159,10 @@ if __name__ == "__main__":
         asyncio.run(emit(sys.argv[2], float(sys.argv[3]), int(sys.argv[4])))
     elif sys.argv[1] == "ours":
         asyncio.run(ours(sys.argv[2], int(sys.argv[3]), sys.argv[4]))
+    elif sys.argv[1] == "redis":
+        payloads = json.loads(Path(sys.argv[2]).read_text())
+        asyncio.run(redis(payloads, int(sys.argv[3]), sys.argv[4], sys.argv[5]))
+    elif sys.argv[1] == "tail":
+        asyncio.run(tail(sys.argv[2]))
     else:
         asyncio.run(raw(json.loads(Path(sys.argv[2]).read_text()), int(sys.argv[3])))

@@ -55,9 +55,10 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def server(kind: str, *args: str) -> AsyncIterator[tuple[int, int]]:
-    """(port, pid) of a server process of `bench._delivery_servers`."""
-    port = free_port()
+async def server(kind: str, *args: str, port: int | None = None) -> AsyncIterator[tuple[int, int]]:
+    """(port, pid) of a server process of `bench._delivery_servers` (on `port` if given: the
+    servers bind with SO_REUSEPORT, so two of one kind can share it)."""
+    port = port or free_port()
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -86,7 +87,7 @@ class Client:
         self.ws = ws
 
     @classmethod
-    async def open(cls, port: int, auth: dict[str, str]) -> Client:
+    async def open(cls, port: int, auth: dict[str, object]) -> Client:
         ws = await connect(
             f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket",
             ping_interval=None,
@@ -101,12 +102,13 @@ class Client:
         return cls(ws)
 
     async def count(self, n: int) -> float:
-        """The time the n-th event arrived."""
+        """The time the n-th event arrived (a batch counts its envelopes)."""
         got = 0
         async for message in self.ws:
             if isinstance(message, str) and message.startswith("42["):
-                got += 1
-                if got == n:
+                # Each envelope has one top-level `"position": N` (the spliced text's).
+                got += message.count('"position": ') if message.startswith('42["events"') else 1
+                if got >= n:
                     return time.monotonic()
             elif message == "2":
                 await self.ws.send("3")  # engine.io ping
@@ -133,7 +135,7 @@ class Client:
         await self.ws.close()
 
 
-async def clients(port: int, count: int, auth: list[dict[str, str]]) -> list[Client]:
+async def clients(port: int, count: int, auth: list[dict[str, object]]) -> list[Client]:
     opened: list[Client] = []
     for start in range(0, count, 100):
         opened += await asyncio.gather(
@@ -142,7 +144,7 @@ async def clients(port: int, count: int, auth: list[dict[str, str]]) -> list[Cli
     return opened
 
 
-def token(user: str) -> dict[str, str]:
+def token(user: str) -> dict[str, object]:
     return {"token": mint_token(SECRET, user, 3600)}
 
 
@@ -194,7 +196,7 @@ async def latency_ours(
         str(USERS),
         stdout=asyncio.subprocess.PIPE,
     )
-    output, _ = await asyncio.wait_for(emitter.communicate(), seconds + 60)
+    output, _ = await asyncio.wait_for(emitter.communicate(), 10 * seconds + 60)
     committed: dict[str, float] = json.loads(output)
     await asyncio.wait_for(asyncio.gather(*receiving), 60)
     for c in connected:
@@ -210,7 +212,7 @@ async def latency_ours(
 
 
 async def latency_raw(port: int, seconds: float) -> list[float]:
-    auth = [{"room": f"user:u{i}"} for i in range(USERS)]
+    auth: list[dict[str, object]] = [{"room": f"user:u{i}"} for i in range(USERS)]
     connected = await clients(port, USERS, auth)
     per_client = int(seconds * RATE) // USERS
     stamps: list[float] = []
@@ -224,7 +226,7 @@ async def latency_raw(port: int, seconds: float) -> list[float]:
     return [s * 1000 for s in stamps]
 
 
-async def memory_per_connection(port: int, pid: int, count: int, auth: dict[str, str]) -> float:
+async def memory_per_connection(port: int, pid: int, count: int, auth: dict[str, object]) -> float:
     process = psutil.Process(pid)
     warm = await clients(port, 10, [auth] * 10)  # imports and first-use allocations
     before = process.memory_info().rss
