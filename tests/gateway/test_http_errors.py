@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 
     from tests.gateway.harness import Running
 
-AUTH = {"Authorization": f"Bearer {token('u1')}"}
+
+def auth() -> dict[str, str]:
+    # Minted when a test runs, not at import: the suite may outlive a token's lifetime.
+    return {"Authorization": f"Bearer {token('u1')}"}
 
 
 def error_of(response: httpx.Response) -> dict[str, Any]:
@@ -30,7 +33,7 @@ def error_of(response: httpx.Response) -> dict[str, Any]:
 
 
 async def test_a_validation_error_is_bad_request_with_locations(gateway: Running) -> None:
-    async with httpx.AsyncClient(base_url=gateway.url, headers=AUTH) as http:
+    async with httpx.AsyncClient(base_url=gateway.url, headers=auth()) as http:
         extra = await http.post("/api/executions", json={"flow": "approval", "colour": "red"})
         assert extra.status_code == 400
         error = error_of(extra)
@@ -49,7 +52,7 @@ async def test_a_validation_error_is_bad_request_with_locations(gateway: Running
 
 
 async def test_an_unknown_route_is_not_found(gateway: Running) -> None:
-    async with httpx.AsyncClient(base_url=gateway.url, headers=AUTH) as http:
+    async with httpx.AsyncClient(base_url=gateway.url, headers=auth()) as http:
         for path in ("/api/nope", "/api/executions/ex_1/nope", "/nothing-here"):
             response = await http.get(path)
             assert response.status_code == 404
@@ -64,7 +67,7 @@ async def test_an_unknown_api_route_is_not_found_beside_the_ui(
     config = GatewayConfig(jwt_secret=SECRET, static_dir=tmp_path)
     async with (
         serve(pool, temporal_env.client, config) as running,
-        httpx.AsyncClient(base_url=running.url, headers=AUTH) as http,
+        httpx.AsyncClient(base_url=running.url, headers=auth()) as http,
     ):
         response = await http.get("/api/nope")
         assert response.status_code == 404 and error_of(response)["code"] == "not_found"
@@ -72,7 +75,7 @@ async def test_an_unknown_api_route_is_not_found_beside_the_ui(
 
 
 async def test_a_bad_method_is_refused_with_405(gateway: Running) -> None:
-    async with httpx.AsyncClient(base_url=gateway.url, headers=AUTH) as http:
+    async with httpx.AsyncClient(base_url=gateway.url, headers=auth()) as http:
         response = await http.delete("/api/executions")
         assert response.status_code == 405
         error = error_of(response)
