@@ -76,7 +76,11 @@ class Gateway:
         verifier = TokenVerifier(config)
         quotas = Quotas(pool, limits)
         self.presence = Presence(
-            pool, self.sio, heartbeat=config.presence_heartbeat, ttl=config.presence_ttl
+            pool,
+            self.sio,
+            heartbeat=config.presence_heartbeat,
+            ttl=config.presence_ttl,
+            postgres=self.postgres,
         )
         SocketProtocol(
             self.sio,

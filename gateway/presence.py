@@ -21,9 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
+from events.outbox.availability import is_outage
 from events.protocol import PresenceChange
 
 if TYPE_CHECKING:
+    from events.outbox import Availability
     from gateway.hub import Connection
     from gateway.transport import SocketServer
 
@@ -95,9 +97,11 @@ class Presence:
         *,
         heartbeat: float,
         ttl: float,
+        postgres: Availability,
         gateway_id: str | None = None,
     ) -> None:
         self._pool = pool
+        self._postgres = postgres
         self._server = server
         self._heartbeat = heartbeat
         self._ttl = ttl
@@ -162,7 +166,11 @@ class Presence:
                     await self._renew()
                     await self._pool.execute(_SWEEP, NOTIFY_CHANNEL)
                 except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
-                    log.warning("presence heartbeat failed (%s); retrying", exc)
+                    if is_outage(exc):
+                        # Logged once per outage by the process's Postgres availability.
+                        self._postgres.lost(exc)
+                    else:
+                        log.warning("presence heartbeat failed (%s); retrying", exc)
                     await self._dropped(listener)
                     listener = None
                 await asyncio.sleep(self._heartbeat)

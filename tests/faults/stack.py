@@ -133,7 +133,8 @@ class Stack:
         name = f"gateway{len(self.gateways)}"
         gateway = Process(
             name,
-            [FLOWMAESTRO, "gateway", "--port", str(port)],
+            # One process per gateway: each log is one process's (one line per outage).
+            [FLOWMAESTRO, "gateway", "--port", str(port), "--workers", "1"],
             self.env(name, FLOWMAESTRO_RUN_SEQUENCER=str(sequencer).lower()),
             self.root,
         )
