@@ -89,6 +89,9 @@ async def gateway_stack(
             "gateway",
             "--port",
             str(port),
+            # One process: per-user write quotas are kept per gateway process.
+            "--workers",
+            "1",
             env=env,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
