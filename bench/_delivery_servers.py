@@ -9,7 +9,7 @@ All print `ready` on stdout once they listen, on a SO_REUSEPORT socket (so that 
 of one kind share the port, as `flowmaestro gateway --workers 2` does).
 
 `python -m bench._delivery_servers tail DSN`: one outbox tail that reads every event and
-prints the last position of each page (the Postgres-cost table of `bench tails`).
+prints the last position of each page and the wall clock time it arrived (`bench tails`).
 
 `python -m bench._delivery_servers emit DSN SECONDS USERS`: the latency load, 1,000 events/s
 each committed in its own transaction, round-robin over USERS users; prints `{event id: wall
@@ -124,12 +124,13 @@ async def redis(payloads: list[dict[str, Any]], port: int, url: str, channel: st
 
 
 async def tail(dsn: str) -> None:
-    """Print the last position of every page read (so the bench knows when all caught up)."""
+    """Print the last position of every page and when it arrived (so the bench knows when all
+    caught up, and each event's commit-to-tail latency)."""
     async with asyncpg.create_pool(dsn, min_size=1, max_size=2) as pool:
         reader = OutboxReader(pool)
         print("ready", flush=True)
         async for page in reader.pages(await reader.head()):
-            print(page[-1].position, flush=True)
+            print(page[-1].position, time.time(), flush=True)
 
 
 async def emit(dsn: str, seconds: float, users: int) -> None:

@@ -29,7 +29,7 @@ WITH inserted AS (
     ON CONFLICT (event_id) DO NOTHING
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM inserted), pg_notify($5, '')
+SELECT outbox_written($5, (SELECT count(*) FROM inserted))
 """
 
 

@@ -33,14 +33,18 @@ async def bench_database() -> AsyncIterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def sequencer_process(dsn: str) -> AsyncIterator[None]:
-    """A sequencer in its own process, as in production (the worker or the gateway runs it)."""
+async def sequencer_process(dsn: str, *, previous: bool = False) -> AsyncIterator[None]:
+    """A sequencer in its own process, as in production (the worker or the gateway runs it).
+    `previous`: with the previous release's wake-ups (never awake, no rows in its NOTIFY)."""
     code = (
         "import asyncio, sys\n"
         "from events.outbox import Sequencer\n"
-        "asyncio.run(Sequencer(sys.argv[1]).run())\n"
+        "knobs = {'payload_bytes': 0, 'awake_at': 0} if sys.argv[2] == 'previous' else {}\n"
+        "asyncio.run(Sequencer(sys.argv[1], **knobs).run())\n"
     )
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", code, dsn)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", code, dsn, "previous" if previous else "now"
+    )
     try:
         con = await asyncpg.connect(dsn)
         try:

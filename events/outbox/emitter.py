@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 # statement never holds megabytes of parameters.
 BATCH_ROWS = 1000
 
-# The NOTIFY rides in the same statement to save a round trip per transaction.
+# The NOTIFY rides in the same statement to save a round trip per transaction; it is sent
+# only while the sequencer sleeps (`outbox_written`, migration 0021).
 _INSERTED = """
 WITH inserted AS (
     INSERT INTO event_outbox (event_id, type, channels, envelope)
@@ -29,7 +30,7 @@ WITH inserted AS (
     ON CONFLICT (event_id) DO NOTHING
     RETURNING event_id
 )"""
-_WRITTEN = "SELECT (SELECT count(*) FROM inserted), pg_notify($5, '')"
+_WRITTEN = "SELECT outbox_written($5, (SELECT count(*) FROM inserted))"
 _INSERT = f"{_INSERTED}\n{_WRITTEN}"
 # The same, folding the new events' state patches into their executions' rows in the same
 # statement. When every event is new (the usual case), the patches composed beforehand ($8,
@@ -67,8 +68,8 @@ async def write_events(con: Connection, events: Sequence[Event]) -> int:
     Events are already validated (models are frozen and validated on construction); the
     position is left to the sequencer. The transaction must commit synchronously (the
     default): the sequencer's asynchronous commits rely on every row it sees being durable.
-    One NOTIFY per transaction wakes the sequencer (Postgres folds repeated identical
-    notifications within a transaction). The events of an execution are folded into its state
+    One NOTIFY per transaction wakes the sequencer when it sleeps (Postgres folds repeated
+    identical notifications within a transaction; an awake sequencer needs none). The events of an execution are folded into its state
     row (events/execution_state.py) in the same statement.
     """
     if not events:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -147,31 +148,67 @@ class OutboxReader:
         """`tail` a page at a time (as read together: the fan-out flushes batched frames after
         each page). Pages are never empty.
 
-        Wakes on the sequencer's NOTIFY (listened on a connection of its own) and polls as a
-        fallback, so a lost notification delays events but never loses them.
+        Wakes on the sequencer's NOTIFY (listened on a connection of its own). A notification
+        that carries its batch and follows on from the last position is the next page, with no
+        read; any other (a batch too large to carry, a gap after a lost notification, the
+        start) sends the tail to read the outbox, as does a poll every `poll_interval`: a lost
+        notification delays events but never loses them.
         """
+        notes: deque[str] = deque()
         wake = asyncio.Event()
         listener = await self._pool.acquire()
 
-        def on_sequenced(*_: object) -> None:
+        def on_sequenced(_con: object, _pid: int, _channel: str, payload: object) -> None:
+            notes.append(str(payload))
             wake.set()
 
         await listener.add_listener(SEQUENCED, on_sequenced)
         try:
-            last = after
+            last, read = after, True
             while True:
                 wake.clear()
-                page = await self.read_after(last, None, batch)
-                if page:
-                    last = page[-1].position
-                    yield page
-                if len(page) < batch:
-                    with contextlib.suppress(TimeoutError):
+                while notes and not read:
+                    head, carried = sequenced(notes.popleft())
+                    if head <= last:
+                        continue  # already read
+                    if carried and carried[0].position == last + 1:
+                        last = head
+                        yield carried
+                    else:
+                        read = True
+                if read:
+                    # Every notification delivered so far is of a batch this read sees.
+                    notes.clear()
+                    page = await self.read_after(last, None, batch)
+                    if page:
+                        last = page[-1].position
+                        yield page
+                    read = len(page) == batch
+                if not read and not notes:
+                    try:
                         await asyncio.wait_for(wake.wait(), self._poll_interval)
+                    except TimeoutError:
+                        read = True
         finally:
             with contextlib.suppress(Exception):
                 await listener.remove_listener(SEQUENCED, on_sequenced)
             await self._pool.release(listener)
+
+
+def sequenced(payload: str) -> tuple[int, list[StoredEvent]]:
+    """The sequencer's notification: the new head and the batch's rows when it carried them
+    (migration 0021), else no rows."""
+    head, *lines = payload.split("\n")
+    carried = []
+    for line in lines:
+        position, created_at, type, channels, envelope = line.split("\t", 4)
+        at = int(position)
+        carried.append(
+            StoredEvent(
+                at, type, tuple(orjson.loads(channels)), splice(at, envelope), float(created_at)
+            )
+        )
+    return int(head), carried
 
 
 def _by_channel(channel: str | Sequence[str]) -> tuple[str, str | list[str]]:

@@ -30,32 +30,57 @@ log = logging.getLogger(__name__)
 
 # pg_advisory_lock key: "FMSEQ" as an integer, so it cannot collide with the migrator's.
 LOCK_KEY = 0x464D534551
+# A batch whose rows fit in this many bytes travels in the NOTIFY itself (the limit is 8000).
+PAYLOAD_BYTES = 7900
+# A batch that numbers the rows of this many transactions keeps the sequencer awake: commits
+# arrive faster than it turns around, so it calls again at once and emitters stop notifying.
+AWAKE_AT = 2
 
 
 class Batch(NamedTuple):
-    """What one sequencing call did: rows numbered, and whether committed rows still wait."""
+    """What one sequencing call did: rows numbered, whether the sequencer must call again soon
+    without a NOTIFY (rows wait behind an open transaction, or it is falling asleep), and
+    whether it stays awake (call again at once: emitters do not notify meanwhile)."""
 
     numbered: int
     pending: bool
+    awake: bool
 
 
-async def sequence_once(con: Connection, batch_size: int = 5000) -> Batch:
+async def sequence_once(
+    con: Connection,
+    batch_size: int = 5000,
+    *,
+    payload_bytes: int = PAYLOAD_BYTES,
+    awake_at: int = AWAKE_AT,
+) -> Batch:
     """Sequence one batch of final rows in one transaction.
 
-    The batch is the `outbox_sequence` SQL function (migration 0007): it locks the state row,
-    numbers the final rows, indexes them by channel, NOTIFYs once and reports whether rows
-    wait behind an open transaction, in one round trip.
+    The batch is the `outbox_sequence` SQL function (migrations 0007, 0021): it locks the
+    state row, numbers the final rows, indexes them by channel, NOTIFYs once (with the rows
+    themselves when they fit), keeps the `sleeping` flag emitters read, and reports what the
+    loop must do next, in one round trip. `payload_bytes` 0 never carries rows and
+    `awake_at` 0 never stays awake: the wake-ups of the previous release, which `bench tails`
+    measures against.
     """
-    row = await con.fetchrow("SELECT * FROM outbox_sequence($1, $2)", batch_size, SEQUENCED)
+    row = await con.fetchrow(
+        "SELECT * FROM outbox_sequence($1, $2, $3, $4)",
+        batch_size,
+        SEQUENCED,
+        payload_bytes,
+        awake_at,
+    )
     assert row is not None
-    return Batch(int(row["numbered"]), bool(row["pending"]))
+    return Batch(int(row["numbered"]), bool(row["pending"]), bool(row["awake"]))
 
 
 class Sequencer:
     """Runs the sequencing loop on a dedicated connection until `stop()` or cancellation.
 
-    Woken by one NOTIFY per writing transaction; polls every `poll_interval` seconds as a
-    fallback, and sooner (backing off from 2 ms) while rows wait behind an open transaction.
+    Woken by a NOTIFY from each writing transaction while it sleeps; under load it stays
+    awake and calls again at once, and emitters skip the NOTIFY (migration 0021). Polls every
+    `poll_interval` seconds as a fallback, and sooner (backing off from 2 ms) while rows wait
+    behind an open transaction or while it falls asleep.
     """
 
     def __init__(
@@ -65,9 +90,12 @@ class Sequencer:
         batch_size: int = 5000,
         poll_interval: float = 1.0,
         stall_warning_after: float = 10.0,
+        payload_bytes: int = PAYLOAD_BYTES,
+        awake_at: int = AWAKE_AT,
     ) -> None:
         self._dsn = dsn
         self._batch_size = batch_size
+        self._batching = {"payload_bytes": payload_bytes, "awake_at": awake_at}
         self._poll_interval = poll_interval
         self._stall_warning_after = stall_warning_after
         self._wake = asyncio.Event()
@@ -133,9 +161,12 @@ class Sequencer:
         warned_at = 0.0
         while not self._stopping.is_set():
             self._wake.clear()
-            batch = await sequence_once(con, self._batch_size)
+            batch = await sequence_once(con, self._batch_size, **self._batching)
             while batch.numbered == self._batch_size:
-                batch = await sequence_once(con, self._batch_size)
+                batch = await sequence_once(con, self._batch_size, **self._batching)
+            if batch.awake:
+                backoff, stalled_since = 0.0, None
+                continue
             if batch.pending:
                 # Rows wait behind an open transaction, whose end may not notify us: poll,
                 # backing off while nothing moves (stalled, not merely busy).

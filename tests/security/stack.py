@@ -184,6 +184,10 @@ async def huge_request(
             writer.write(piece if declared else f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
             sent += len(piece)
             await writer.drain()
+            # drain() does not yield while the socket takes every byte: without this the
+            # answer's reader would only run once the loop ended, and `sent` would measure
+            # this client's scheduling instead of when the gateway answered.
+            await asyncio.sleep(0)
     except ConnectionError:
         pass  # the gateway closed the connection after answering
     status_line = (await asyncio.wait_for(answer, 30)).decode()

@@ -1,16 +1,23 @@
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
+from events import AgentToken
 from events.outbox import OutboxReader, PostgresEmitter, prune_before
+from events.outbox.channels import SEQUENCED
+from events.outbox.reader import sequenced
 from tests.events.outbox.helpers import collect
 from tests.samples import one_of_each
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator, AsyncIterator
+
     import asyncpg
 
-    from events.outbox import Sequencer
+    from events.outbox import Sequencer, StoredEvent
 
 
 async def emitted(pool: asyncpg.Pool, count: int) -> OutboxReader:
@@ -65,3 +72,115 @@ async def test_replay_from_before_pruned_history_is_not_recovered(
     current = await reader.replay(38, "execution:ex_a", 100)
     assert current.recovered
     assert await pool.fetchval("SELECT count(*) FROM event_channel_positions") == 0
+
+
+class CountingPool:
+    """The pool a reader sees, counting its reads (the tail's notification path makes none)."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self.reads = 0
+
+    async def fetch(self, *args: Any) -> list[asyncpg.Record]:
+        self.reads += 1
+        return await self._pool.fetch(*args)
+
+    def acquire(self) -> Any:
+        return self._pool.acquire()
+
+    async def release(self, con: Any) -> None:
+        await self._pool.release(con)
+
+
+@contextlib.asynccontextmanager
+async def paging(
+    reader: OutboxReader, after: int
+) -> AsyncIterator[AsyncGenerator[list[StoredEvent]]]:
+    pages = reader.pages(after)
+    try:
+        yield pages
+    finally:
+        await pages.aclose()
+
+
+def token(i: int, text: str = "tok") -> AgentToken:
+    return AgentToken(
+        user_id="u1",
+        execution_id="ex_p",
+        workflow_id="wf",
+        agent_id="writer",
+        data={"token": text, "index": i, "offset": i},
+    )
+
+
+async def test_a_small_batch_arrives_in_the_notification_without_a_read(
+    pool: asyncpg.Pool, sequencer: Sequencer
+) -> None:
+    counting = CountingPool(pool)
+    # No poll inside the test: every read the tail makes is one it chose.
+    reader = OutboxReader(cast("asyncpg.Pool", counting), poll_interval=60)
+    await PostgresEmitter(pool).emit([token(0)])
+    async with paging(reader, 0) as pages:
+        first = await asyncio.wait_for(anext(pages), 10)
+        assert [s.position for s in first] == [1] and counting.reads == 1
+        await PostgresEmitter(pool).emit([token(1, "tab\tnew\nline ✓"), token(2)])
+        carried = await asyncio.wait_for(anext(pages), 10)
+        assert counting.reads == 1
+    read = await OutboxReader(pool).read_after(1)
+    assert [(s.position, s.type, s.channels, s.json, s.created_at) for s in carried] == [
+        (s.position, s.type, s.channels, s.json, s.created_at) for s in read
+    ]
+    assert carried[0].envelope["data"]["token"] == "tab\tnew\nline ✓"
+
+
+async def test_a_batch_too_large_for_the_notification_is_read(
+    pool: asyncpg.Pool, sequencer: Sequencer
+) -> None:
+    counting = CountingPool(pool)
+    reader = OutboxReader(cast("asyncpg.Pool", counting), poll_interval=60)
+    await PostgresEmitter(pool).emit([token(0)])
+    async with paging(reader, 0) as pages:
+        assert [s.position for s in await asyncio.wait_for(anext(pages), 10)] == [1]
+        await PostgresEmitter(pool).emit([token(1, "x" * 4000), token(2, "y" * 4000)])
+        got = await asyncio.wait_for(anext(pages), 10)
+    assert [s.envelope["data"]["token"][0] for s in got] == ["x", "y"]
+    assert counting.reads == 2
+
+
+async def test_a_notification_that_does_not_follow_on_sends_the_tail_to_read(
+    pool: asyncpg.Pool, sequencer: Sequencer
+) -> None:
+    """A gap (a notification lost, here one never sent) is read from the outbox: a carried
+    batch is taken only when its first position follows the tail's last."""
+    counting = CountingPool(pool)
+    reader = OutboxReader(cast("asyncpg.Pool", counting), poll_interval=60)
+    await PostgresEmitter(pool).emit([token(0)])
+    async with paging(reader, 0) as pages:
+        assert [s.position for s in await asyncio.wait_for(anext(pages), 10)] == [1]
+        forged = (await OutboxReader(pool).read_after(0))[0]
+        line = "\t".join(["3", str(forged.created_at), forged.type, '["x"]', "{}"])
+        await pool.execute("SELECT pg_notify($1, $2)", SEQUENCED, f"3\n{line}")
+        await PostgresEmitter(pool).emit([token(1), token(2)])
+        got = await asyncio.wait_for(anext(pages), 10)
+    assert [(s.position, s.type) for s in got] == [(2, "agent:token"), (3, "agent:token")]
+    assert counting.reads >= 2
+
+
+async def test_the_notification_of_a_batch_parses_as_head_and_rows(
+    pool: asyncpg.Pool, sequencer: Sequencer
+) -> None:
+    heard: asyncio.Queue[str] = asyncio.Queue()
+
+    def hear(*args: Any) -> None:
+        heard.put_nowait(args[3])
+
+    async with pool.acquire() as con:
+        await con.add_listener(SEQUENCED, hear)
+        await PostgresEmitter(pool).emit([token(0), token(1)])
+        head, rows = sequenced(await asyncio.wait_for(heard.get(), 10))
+        await PostgresEmitter(pool).emit([token(i, "z" * 1000) for i in range(8)])
+        big_head, big_rows = sequenced(await asyncio.wait_for(heard.get(), 10))
+        await con.remove_listener(SEQUENCED, hear)
+    assert (head, [s.position for s in rows]) == (2, [1, 2])
+    assert rows[0].json.startswith('{"position": 1, ')
+    assert (big_head, big_rows) == (10, [])

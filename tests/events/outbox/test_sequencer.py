@@ -20,11 +20,15 @@ from events.outbox import (
     sequence_once,
     write_events,
 )
+from events.outbox.channels import WRITTEN
 from tests.events.outbox.conftest import running
 from tests.events.outbox.helpers import collect
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from events.outbox import StoredEvent
+    from events.outbox.sequencer import Batch
 
 
 def progress(writer: int, n: int) -> NodeProgress:
@@ -112,7 +116,10 @@ async def test_a_batch_stopping_inside_a_transaction_resumes_there(pool: asyncpg
     async with pool.acquire() as con:
         batches = [await sequence_once(con, 5) for _ in range(4)]
     assert [b.numbered for b in batches] == [5, 5, 5, 0]
-    assert [b.pending for b in batches] == [True, True, False, False]
+    # The third batch holds both transactions' rows: the sequencer stays awake through it,
+    # and the empty fourth starts it falling asleep (pending: it must call again).
+    assert [b.awake for b in batches] == [False, False, True, False]
+    assert [b.pending for b in batches] == [True, True, False, True]
     seen = await OutboxReader(pool).read_after(0, limit=100)
     assert [uuid.UUID(s.envelope["id"]) for s in seen] == [e.id for e in big + small]
     assert [s.position for s in seen] == list(range(1, 16))
@@ -124,7 +131,7 @@ async def test_a_horizon_from_another_xid_space_is_not_trusted(pool: asyncpg.Poo
     async with pool.acquire() as con, con.transaction():
         await write_events(con, [progress(1, n) for n in range(3)])
     async with pool.acquire() as con:
-        assert await sequence_once(con) == (3, False)
+        assert await sequence_once(con) == (3, False, False)
     assert [s.position for s in await OutboxReader(pool).read_after(0)] == [1, 2, 3]
 
 
@@ -240,3 +247,78 @@ async def test_a_long_stall_is_logged_with_its_blocker(
         logger.removeHandler(handler)
     assert "1 committed events wait" in warnings[0]
     assert f"backend pid {blocker_pid}" in warnings[0]
+
+
+async def first_written_payload(pool: asyncpg.Pool, write: Callable[[], Awaitable[object]]) -> str:
+    """The first notification on the emitters' channel after `write`, with a sentinel sent
+    after it: notifications arrive in commit order, so the sentinel first means none came."""
+    heard: asyncio.Queue[str] = asyncio.Queue()
+
+    def hear(*args: object) -> None:
+        heard.put_nowait(str(args[3]))
+
+    async with pool.acquire() as listener:
+        await listener.add_listener(WRITTEN, hear)
+        await write()
+        await pool.execute("SELECT pg_notify($1, 'sentinel')", WRITTEN)
+        first = await asyncio.wait_for(heard.get(), 10)
+        await listener.remove_listener(WRITTEN, hear)
+    return first
+
+
+async def test_emitters_notify_only_while_the_sequencer_sleeps(pool: asyncpg.Pool) -> None:
+    async def write() -> None:
+        await PostgresEmitter(pool).emit([progress(1, 0)])
+
+    assert await first_written_payload(pool, write) == ""
+    await pool.execute("UPDATE outbox_sequencer SET sleeping = false")
+    assert await first_written_payload(pool, write) == "sentinel"
+
+    async def write_repeatable_read() -> None:
+        # Its snapshot may predate the flag: such a transaction always notifies.
+        async with pool.acquire() as con, con.transaction(isolation="repeatable_read"):
+            await write_events(con, [progress(2, 0)])
+
+    assert await first_written_payload(pool, write_repeatable_read) == ""
+
+
+async def test_falling_asleep_waits_for_an_emitter_that_saw_it_awake(
+    pool: asyncpg.Pool,
+) -> None:
+    """An emitter that read the flag down skipped its NOTIFY: the sequencer must not sleep
+    before that emitter's transaction has ended and its rows were scanned."""
+    async with pool.acquire() as con, pool.acquire() as emitter:
+        await emitter.execute("UPDATE outbox_sequencer SET sleeping = false")
+        late = emitter.transaction()
+        await late.start()
+        await write_events(emitter, [progress(1, 0)])  # reads the flag down: no NOTIFY
+        falling = [await sequence_once(con) for _ in range(3)]
+        # Flag up, then every call pends (calls again) while that transaction is open.
+        assert [(b.numbered, b.pending, b.awake) for b in falling] == [(0, True, False)] * 3
+        assert await con.fetchval("SELECT sleeping FROM outbox_sequencer")
+        await late.commit()
+        batches: list[Batch] = []
+        async with asyncio.timeout(10):
+            while not batches or batches[-1].pending:
+                batches.append(await sequence_once(con))
+                await asyncio.sleep(0.002)  # the sequencer's own backoff between calls
+    assert sum(b.numbered for b in batches) == 1
+    assert await pool.fetchval("SELECT settling IS NULL FROM outbox_sequencer")
+
+
+async def test_under_load_the_sequencer_stays_awake_and_numbers_everything(
+    pool: asyncpg.Pool, database_dsn: str
+) -> None:
+    """Sixteen writers at once, with the sequencer starting awake (its first batch holds three
+    transactions): emitters skip their NOTIFY while it is, and every event still arrives once
+    with a fallback poll far longer than the test's wait."""
+    early = [progress(99, n) for n in range(3)]
+    for event in early:
+        await PostgresEmitter(pool).emit([event])
+    async with running(Sequencer(database_dsn, poll_interval=5)) as sequencer:
+        await asyncio.wait_for(sequencer.active.wait(), 10)
+        committed, rolled_back = await concurrent_writers(pool, 16, 12, seed=5)
+        committed[99] = [e.id for e in early]
+        total = sum(len(v) for v in committed.values())
+        seen = await collect(OutboxReader(pool, poll_interval=5), total, timeout=4)
+    check_exactly_once(seen, committed, rolled_back)
