@@ -8,6 +8,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
 import orjson
 
 from events.outbox.channels import SEQUENCED
@@ -15,8 +16,6 @@ from events.union import EVENT_ADAPTER
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator, Sequence
-
-    import asyncpg
 
     from events.catalogue import Event
 
@@ -188,6 +187,10 @@ class OutboxReader:
                     try:
                         await asyncio.wait_for(wake.wait(), self._poll_interval)
                     except TimeoutError:
+                        if listener.is_closed():
+                            # Its backend was terminated while reads still work: without
+                            # this the tail would run on the fallback poll for good.
+                            raise asyncpg.InterfaceError("the tail's listener closed") from None
                         read = True
         finally:
             with contextlib.suppress(Exception):

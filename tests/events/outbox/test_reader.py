@@ -5,6 +5,9 @@ import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
+import asyncpg
+import pytest
+
 from events import AgentToken
 from events.outbox import OutboxReader, PostgresEmitter, prune_before
 from events.outbox.channels import SEQUENCED
@@ -14,8 +17,6 @@ from tests.samples import one_of_each
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator
-
-    import asyncpg
 
     from events.outbox import Sequencer, StoredEvent
 
@@ -184,3 +185,19 @@ async def test_the_notification_of_a_batch_parses_as_head_and_rows(
     assert (head, [s.position for s in rows]) == (2, [1, 2])
     assert rows[0].json.startswith('{"position": 1, ')
     assert (big_head, big_rows) == (10, [])
+
+
+async def test_a_tail_whose_listener_was_terminated_fails_instead_of_polling_on(
+    pool: asyncpg.Pool, sequencer: Sequencer
+) -> None:
+    """The gateway restarts a tail that raises; one left on its fallback poll would deliver
+    every event up to `poll_interval` late for good."""
+    reader = OutboxReader(pool, poll_interval=0.1)
+    await PostgresEmitter(pool).emit([token(0)])
+    async with paging(reader, 0) as pages:
+        await asyncio.wait_for(anext(pages), 10)
+        listening = "SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN \"' || $1 || '\"'"
+        pid = await pool.fetchval(listening, SEQUENCED)
+        await pool.execute("SELECT pg_terminate_backend($1)", pid)
+        with pytest.raises(asyncpg.InterfaceError):
+            await asyncio.wait_for(anext(pages), 10)
