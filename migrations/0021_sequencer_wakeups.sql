@@ -7,11 +7,13 @@
 -- inserting their rows and skip the NOTIFY while it is down.
 --
 -- Falling asleep must not strand a row: an emitter that read the flag down may still be
--- about to commit. The flag goes up first; the next batch takes, from a snapshot that follows
--- that commit, the horizon `settling` (its xmax: every such emitter already had its
--- transaction id, taken by its insert before it read the flag), and the sequencer keeps
--- calling until a batch starts with every transaction below the horizon ended, so that the
--- batch saw their rows.
+-- about to commit. The flag goes up first; the next batch records its own transaction id as
+-- the horizon `settle_horizon`. That id was handed out after the flag's commit, and every such
+-- emitter had its id (taken by its insert) before it read the flag, so before that commit:
+-- all of them are below the horizon. The sequencer keeps calling, every few milliseconds,
+-- until a batch starts with every transaction up to the horizon ended (xmin above it), so
+-- that this batch sees their rows. (A snapshot's xmax is no such bound: it is the latest
+-- completed id plus one, and ids handed out later may still be running.)
 --
 -- Small sequenced batches travel in the sequencer's NOTIFY, so each outbox tail (one per
 -- gateway process) skips the read that followed every wake-up. The payload is the new head,
@@ -25,7 +27,7 @@
 -- the flag, so emitters keep notifying.
 ALTER TABLE outbox_sequencer
     ADD COLUMN sleeping boolean NOT NULL DEFAULT true,
-    ADD COLUMN settling xid8;
+    ADD COLUMN settle_horizon xid8;
 
 CREATE FUNCTION outbox_written(notify_channel text, inserted bigint) RETURNS bigint
 LANGUAGE plpgsql VOLATILE AS $$
@@ -53,7 +55,8 @@ CREATE FUNCTION outbox_sequence(
     awake_at integer DEFAULT 0,
     OUT numbered bigint,
     OUT pending boolean,
-    OUT awake boolean
+    OUT awake boolean,
+    OUT settling boolean
 )
 LANGUAGE plpgsql VOLATILE
 -- jit off and pinned index probes: see 0007_sequencer_pending.sql.
@@ -78,7 +81,7 @@ DECLARE
     final_txids xid8[];
     batch_lines text;
 BEGIN
-    SELECT last_position, horizon_txid, horizon_seq, sleeping, settling
+    SELECT last_position, horizon_txid, horizon_seq, sleeping, settle_horizon
     INTO last_pos, done_txid, done_seq, was_sleeping, settle_at
     FROM outbox_sequencer FOR UPDATE;
     stored_sleeping := was_sleeping;
@@ -91,12 +94,17 @@ BEGIN
         done_txid := '0';
         done_seq := 0;
     END IF;
-    IF settle_at = '0' THEN
-        -- The flag went up in the previous batch, committed before this snapshot.
-        settle_at := pg_snapshot_xmax(now_snapshot);
+    IF settle_at >= pg_snapshot_xmax(now_snapshot) THEN
+        settle_at := '0';  -- a horizon from another cluster's xid space: take it again
     END IF;
-    -- Decided before the scan, so that the scan sees the rows of every such emitter.
-    settled := settle_at IS NOT NULL AND xmin_now >= settle_at;
+    IF settle_at = '0' THEN
+        -- The flag went up in the previous batch; this transaction's id (taken by the FOR
+        -- UPDATE above) came after that commit, so it bounds every emitter that saw it down.
+        settle_at := pg_current_xact_id();
+    END IF;
+    -- Decided before the scan, so that the scan sees the rows of every such emitter; never
+    -- in the call that took the horizon (its own transaction is still running).
+    settled := settle_at IS NOT NULL AND xmin_now > settle_at;
 
     SELECT array_agg(seq ORDER BY txid, seq), array_agg(txid ORDER BY txid, seq)
     INTO final_seqs, final_txids
@@ -120,7 +128,8 @@ BEGIN
             SELECT jsonb_array_elements_text(numbered_rows.channels), numbered_rows.position
             FROM numbered_rows
         )
-        -- Lines are only built for a batch that can fit (every line is longer than 8 bytes).
+        -- Lines are only built for a batch that can fit: every line is longer than 8 bytes,
+        -- and the stored (possibly compressed) sizes, read without detoasting, must fit too.
         SELECT string_agg(
             concat_ws(
                 E'\t', r.position, extract(epoch FROM r.created_at)::float8, r.type,
@@ -130,7 +139,8 @@ BEGIN
         )
         INTO batch_lines
         FROM numbered_rows r
-        WHERE numbered * 8 < payload_bytes;
+        WHERE numbered * 8 < payload_bytes
+          AND (SELECT sum(pg_column_size(x.envelope)) FROM numbered_rows x) < payload_bytes;
         head := last_pos + numbered;
         IF numbered = batch_size THEN
             -- A full batch may stop inside one transaction's rows: resume after its last.
@@ -164,13 +174,14 @@ BEGIN
        OR settle_at IS DISTINCT FROM stored_settle THEN
         UPDATE outbox_sequencer
         SET last_position = head, horizon_txid = done_txid, horizon_seq = done_seq,
-            sleeping = was_sleeping, settling = settle_at;
+            sleeping = was_sleeping, settle_horizon = settle_at;
     END IF;
 
     awake := NOT was_sleeping;
-    -- A fresh snapshot: sees this batch's positions and every row committed since. Still
-    -- settling counts as pending: the sequencer must call again without a NOTIFY.
-    pending := settle_at IS NOT NULL OR EXISTS (
+    -- Still falling asleep: the sequencer must call again soon, without a NOTIFY.
+    settling := settle_at IS NOT NULL;
+    -- A fresh snapshot: sees this batch's positions and every row committed since.
+    pending := EXISTS (
         SELECT 1 FROM event_outbox
         WHERE position IS NULL AND (txid, seq) > (done_txid, done_seq)
     );

@@ -12,6 +12,7 @@ import asyncpg
 import orjson
 
 from events.outbox.channels import SEQUENCED
+from events.outbox.sequencer import LOCK_KEY
 from events.union import EVENT_ADAPTER
 
 if TYPE_CHECKING:
@@ -84,6 +85,16 @@ WHERE o.position IN (
 ORDER BY o.position
 """
 _STATE = "SELECT last_position, pruned_through FROM outbox_sequencer"
+# The backend holding the sequencer's advisory lock here (a bigint key shows as two halves).
+_SEQUENCER_PID = """
+SELECT pid FROM pg_locks
+WHERE locktype = 'advisory' AND granted AND objsubid = 1
+  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND classid::bigint = $1 AND objid::bigint = $2
+"""
+_LOCK = (LOCK_KEY >> 32, LOCK_KEY & 0xFFFFFFFF)
+# Notifications held for a tail that has not taken them yet; past this it reads instead.
+_NOTES_HELD = 64
 
 
 def splice(position: int, envelope: str) -> str:
@@ -153,31 +164,43 @@ class OutboxReader:
         start) sends the tail to read the outbox, as does a poll every `poll_interval`: a lost
         notification delays events but never loses them.
         """
-        notes: deque[str] = deque()
+        notes: deque[tuple[int, str]] = deque()
         wake = asyncio.Event()
         listener = await self._pool.acquire()
 
-        def on_sequenced(_con: object, _pid: int, _channel: str, payload: object) -> None:
-            notes.append(str(payload))
+        def on_sequenced(_con: object, pid: int, _channel: str, payload: object) -> None:
+            if len(notes) >= _NOTES_HELD:
+                notes.clear()  # far behind: one read covers them all (pid 0 sends it to read)
+                pid, payload = 0, ""
+            notes.append((pid, str(payload)))
             wake.set()
 
         await listener.add_listener(SEQUENCED, on_sequenced)
         try:
-            last, read = after, True
+            last, read, sequencer_pid = after, True, None
             while True:
                 wake.clear()
                 while notes and not read:
-                    head, carried = sequenced(notes.popleft())
-                    if head <= last:
+                    pid, payload = notes.popleft()
+                    # Anyone who may connect may NOTIFY: rows are taken only from the
+                    # sequencer's own session, and only when they follow on.
+                    note = sequenced(payload) if pid == sequencer_pid else None
+                    if note is not None and note[0] <= last:
                         continue  # already read
-                    if carried and carried[0].position == last + 1:
-                        last = head
-                        yield carried
+                    if (
+                        note
+                        and note[1]
+                        and len(note[1]) <= batch
+                        and note[1][0].position == last + 1
+                    ):
+                        last = note[0]
+                        yield note[1]
                     else:
                         read = True
                 if read:
                     # Every notification delivered so far is of a batch this read sees.
                     notes.clear()
+                    sequencer_pid = await self._pool.fetchval(_SEQUENCER_PID, *_LOCK)
                     page = await self.read_after(last, None, batch)
                     if page:
                         last = page[-1].position
@@ -198,20 +221,23 @@ class OutboxReader:
             await self._pool.release(listener)
 
 
-def sequenced(payload: str) -> tuple[int, list[StoredEvent]]:
+def sequenced(payload: str) -> tuple[int, list[StoredEvent]] | None:
     """The sequencer's notification: the new head and the batch's rows when it carried them
-    (migration 0021), else no rows."""
-    head, *lines = payload.split("\n")
-    carried = []
-    for line in lines:
-        position, created_at, type, channels, envelope = line.split("\t", 4)
-        at = int(position)
-        carried.append(
-            StoredEvent(
-                at, type, tuple(orjson.loads(channels)), splice(at, envelope), float(created_at)
+    (migration 0021), else no rows; None when it is not one."""
+    try:
+        head, *lines = payload.split("\n")
+        carried = []
+        for line in lines:
+            position, created_at, type, channels, envelope = line.split("\t", 4)
+            at = int(position)
+            carried.append(
+                StoredEvent(
+                    at, type, tuple(orjson.loads(channels)), splice(at, envelope), float(created_at)
+                )
             )
-        )
-    return int(head), carried
+        return int(head), carried
+    except (ValueError, orjson.JSONDecodeError):
+        return None
 
 
 def _by_channel(channel: str | Sequence[str]) -> tuple[str, str | list[str]]:

@@ -35,16 +35,21 @@ PAYLOAD_BYTES = 7900
 # A batch that numbers the rows of this many transactions keeps the sequencer awake: commits
 # arrive faster than it turns around, so it calls again at once and emitters stop notifying.
 AWAKE_AT = 2
+# While falling asleep it polls at most this far apart: an emitter that saw it awake and
+# commits late (a long transaction) is sequenced within this of its commit.
+SETTLING_POLL = 0.01
 
 
 class Batch(NamedTuple):
-    """What one sequencing call did: rows numbered, whether the sequencer must call again soon
-    without a NOTIFY (rows wait behind an open transaction, or it is falling asleep), and
-    whether it stays awake (call again at once: emitters do not notify meanwhile)."""
+    """What one sequencing call did: rows numbered; whether committed rows still wait (behind
+    an open transaction); whether it stays awake (call again at once: emitters do not notify
+    meanwhile); whether it is falling asleep (call again within milliseconds, no NOTIFY
+    comes for an emitter that saw it awake)."""
 
     numbered: int
     pending: bool
     awake: bool
+    settling: bool
 
 
 async def sequence_once(
@@ -71,7 +76,9 @@ async def sequence_once(
         awake_at,
     )
     assert row is not None
-    return Batch(int(row["numbered"]), bool(row["pending"]), bool(row["awake"]))
+    return Batch(
+        int(row["numbered"]), bool(row["pending"]), bool(row["awake"]), bool(row["settling"])
+    )
 
 
 class Sequencer:
@@ -155,7 +162,7 @@ class Sequencer:
         self._wake.set()
 
     async def _loop(self, con: asyncpg.Connection) -> None:
-        backoff = 0.0
+        backoff = settle_backoff = 0.0
         loop = asyncio.get_running_loop()
         stalled_since: float | None = None
         warned_at = 0.0
@@ -180,6 +187,12 @@ class Sequencer:
                     await self._warn_stalled(con)
             else:
                 backoff, timeout, stalled_since = 0.0, self._poll_interval, None
+            if batch.settling:
+                # Not a stall: only a transaction that may be an emitter is still open.
+                settle_backoff = min(max(settle_backoff * 2, 0.002), SETTLING_POLL)
+                timeout = min(timeout, settle_backoff)
+            else:
+                settle_backoff = 0.0
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
 

@@ -100,6 +100,8 @@ async def test_an_execution_id_cannot_be_taken_by_another_start(
         )
         execution_id = started.json()["executionId"]
         await first_event(stack, "alice", execution_id, END)
+        # The end event is written just before the workflow returns: wait for it to close.
+        await client.get_workflow_handle(execution_id).result()
         alice = await Recorder().connect(stack.url, "alice")
         assert (await alice.call("subscribe", {"channel": f"execution:{execution_id}"}))["ok"]
         # A closed workflow's id can be started again in Temporal: the new run must not

@@ -12,6 +12,7 @@ from events import AgentToken
 from events.outbox import OutboxReader, PostgresEmitter, prune_before
 from events.outbox.channels import SEQUENCED
 from events.outbox.reader import sequenced
+from events.outbox.sequencer import sequence_once
 from tests.events.outbox.helpers import collect
 from tests.samples import one_of_each
 
@@ -86,6 +87,9 @@ class CountingPool:
         self.reads += 1
         return await self._pool.fetch(*args)
 
+    async def fetchval(self, *args: Any) -> Any:
+        return await self._pool.fetchval(*args)  # the sequencer's pid, not an outbox read
+
     def acquire(self) -> Any:
         return self._pool.acquire()
 
@@ -148,23 +152,38 @@ async def test_a_batch_too_large_for_the_notification_is_read(
     assert counting.reads == 2
 
 
-async def test_a_notification_that_does_not_follow_on_sends_the_tail_to_read(
-    pool: asyncpg.Pool, sequencer: Sequencer
-) -> None:
-    """A gap (a notification lost, here one never sent) is read from the outbox: a carried
-    batch is taken only when its first position follows the tail's last."""
+async def test_a_batch_numbered_outside_the_sequencer_is_read(pool: asyncpg.Pool) -> None:
+    """A batch made by another session (a sequencer that lost its lock, an operator's hand)
+    carries its rows, but not from the sequencer: the tail reads what it announces."""
     counting = CountingPool(pool)
     reader = OutboxReader(cast("asyncpg.Pool", counting), poll_interval=60)
+    async with pool.acquire() as con:
+        await PostgresEmitter(pool).emit([token(0)])
+        assert (await sequence_once(con)).numbered == 1
+        async with paging(reader, 0) as pages:
+            assert [s.position for s in await asyncio.wait_for(anext(pages), 10)] == [1]
+            await PostgresEmitter(pool).emit([token(1)])
+            assert (await sequence_once(con)).numbered == 1
+            got = await asyncio.wait_for(anext(pages), 10)
+    assert [s.position for s in got] == [2]
+    assert counting.reads == 2
+
+
+async def test_notifications_from_anyone_but_the_sequencer_carry_nothing(
+    pool: asyncpg.Pool, sequencer: Sequencer
+) -> None:
+    """Anyone who may connect may NOTIFY: a forged batch that follows on, or a malformed
+    payload, must neither become events nor end the tail."""
+    reader = OutboxReader(pool, poll_interval=60)
     await PostgresEmitter(pool).emit([token(0)])
     async with paging(reader, 0) as pages:
         assert [s.position for s in await asyncio.wait_for(anext(pages), 10)] == [1]
-        forged = (await OutboxReader(pool).read_after(0))[0]
-        line = "\t".join(["3", str(forged.created_at), forged.type, '["x"]', "{}"])
-        await pool.execute("SELECT pg_notify($1, $2)", SEQUENCED, f"3\n{line}")
-        await PostgresEmitter(pool).emit([token(1), token(2)])
+        line = "\t".join(["2", "0", "agent:token", '["user:u1"]', '{"forged": true}'])
+        for payload in (f"2\n{line}", "hello", "2\nnot\ta line"):
+            await pool.execute("SELECT pg_notify($1, $2)", SEQUENCED, payload)
+        await PostgresEmitter(pool).emit([token(1, "real")])
         got = await asyncio.wait_for(anext(pages), 10)
-    assert [(s.position, s.type) for s in got] == [(2, "agent:token"), (3, "agent:token")]
-    assert counting.reads >= 2
+    assert [(s.position, s.envelope["data"]["token"]) for s in got] == [(2, "real")]
 
 
 async def test_the_notification_of_a_batch_parses_as_head_and_rows(
@@ -175,12 +194,17 @@ async def test_the_notification_of_a_batch_parses_as_head_and_rows(
     def hear(*args: Any) -> None:
         heard.put_nowait(args[3])
 
+    async def next_note() -> tuple[int, list[StoredEvent]]:
+        note = sequenced(await asyncio.wait_for(heard.get(), 10))
+        assert note is not None
+        return note
+
     async with pool.acquire() as con:
         await con.add_listener(SEQUENCED, hear)
         await PostgresEmitter(pool).emit([token(0), token(1)])
-        head, rows = sequenced(await asyncio.wait_for(heard.get(), 10))
+        head, rows = await next_note()
         await PostgresEmitter(pool).emit([token(i, "z" * 1000) for i in range(8)])
-        big_head, big_rows = sequenced(await asyncio.wait_for(heard.get(), 10))
+        big_head, big_rows = await next_note()
         await con.remove_listener(SEQUENCED, hear)
     assert (head, [s.position for s in rows]) == (2, [1, 2])
     assert rows[0].json.startswith('{"position": 1, ')
@@ -201,3 +225,56 @@ async def test_a_tail_whose_listener_was_terminated_fails_instead_of_polling_on(
         await pool.execute("SELECT pg_terminate_backend($1)", pid)
         with pytest.raises(asyncpg.InterfaceError):
             await asyncio.wait_for(anext(pages), 10)
+
+
+# Text that could break a line- and tab-separated payload, or jsonb's text form.
+AWKWARD = [
+    "tab\there",
+    "nl\nx",
+    "cr\rx",
+    "\u2028\u2029\x85",
+    "\\u0000",
+    "\x01\x1f",
+    "é✓😀",
+    '"quoted" \\ back',
+    "\t\n\t\n",
+    "x" * 3000,
+    "",
+    "{}",
+]
+
+
+async def test_carried_rows_are_byte_identical_to_read_rows_up_to_the_size_limit(
+    pool: asyncpg.Pool,
+) -> None:
+    """Found by review to hold: awkward text, and rows growing across the 7,900-byte limit
+    (carried below it, the head alone above it, never a notification refused)."""
+    heard: asyncio.Queue[str] = asyncio.Queue()
+
+    def hear(*args: Any) -> None:
+        heard.put_nowait(args[3])
+
+    texts = AWKWARD + ["é" * (size // 2) for size in range(7600, 8000, 9)]
+    notes = []
+    async with pool.acquire() as listener, pool.acquire() as con:
+        await listener.add_listener(SEQUENCED, hear)
+        for i, text in enumerate(texts):
+            await PostgresEmitter(pool).emit([token(i, text)])
+            assert (await sequence_once(con)).numbered == 1
+            notes.append(await asyncio.wait_for(heard.get(), 10))
+        await listener.remove_listener(SEQUENCED, hear)
+    assert all(len(note.encode()) < 7900 for note in notes)
+    parsed = [sequenced(note) for note in notes]
+    carried = [s for note in parsed if note for s in note[1]]
+    assert 0 < len(carried) < len(texts)  # the largest travel as the head alone
+    read = {s.position: s for s in await OutboxReader(pool).read_after(0, limit=1000)}
+    assert [(s.type, s.channels, s.json, s.created_at) for s in carried] == [
+        (
+            read[s.position].type,
+            read[s.position].channels,
+            read[s.position].json,
+            read[s.position].created_at,
+        )
+        for s in carried
+    ]
+    assert [s.envelope["data"]["token"] for s in carried[: len(AWKWARD)]] == AWKWARD

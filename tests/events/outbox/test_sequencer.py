@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from events.outbox import StoredEvent
+    from events.outbox.connection import Connection
     from events.outbox.sequencer import Batch
 
 
@@ -117,9 +118,10 @@ async def test_a_batch_stopping_inside_a_transaction_resumes_there(pool: asyncpg
         batches = [await sequence_once(con, 5) for _ in range(4)]
     assert [b.numbered for b in batches] == [5, 5, 5, 0]
     # The third batch holds both transactions' rows: the sequencer stays awake through it,
-    # and the empty fourth starts it falling asleep (pending: it must call again).
+    # and the empty fourth starts it falling asleep.
+    assert [b.pending for b in batches] == [True, True, False, False]
     assert [b.awake for b in batches] == [False, False, True, False]
-    assert [b.pending for b in batches] == [True, True, False, True]
+    assert [b.settling for b in batches] == [False, False, False, True]
     seen = await OutboxReader(pool).read_after(0, limit=100)
     assert [uuid.UUID(s.envelope["id"]) for s in seen] == [e.id for e in big + small]
     assert [s.position for s in seen] == list(range(1, 16))
@@ -131,7 +133,7 @@ async def test_a_horizon_from_another_xid_space_is_not_trusted(pool: asyncpg.Poo
     async with pool.acquire() as con, con.transaction():
         await write_events(con, [progress(1, n) for n in range(3)])
     async with pool.acquire() as con:
-        assert await sequence_once(con) == (3, False, False)
+        assert await sequence_once(con) == (3, False, False, False)
     assert [s.position for s in await OutboxReader(pool).read_after(0)] == [1, 2, 3]
 
 
@@ -282,6 +284,16 @@ async def test_emitters_notify_only_while_the_sequencer_sleeps(pool: asyncpg.Poo
     assert await first_written_payload(pool, write_repeatable_read) == ""
 
 
+async def asleep(con: Connection) -> list[Batch]:
+    """Batches, at the sequencer's own settling cadence, until it sleeps (bounded)."""
+    batches: list[Batch] = []
+    async with asyncio.timeout(10):
+        while not batches or batches[-1].settling or batches[-1].pending:
+            batches.append(await sequence_once(con))
+            await asyncio.sleep(0.002)  # the sequencer's own poll while settling
+    return batches
+
+
 async def test_falling_asleep_waits_for_an_emitter_that_saw_it_awake(
     pool: asyncpg.Pool,
 ) -> None:
@@ -293,17 +305,135 @@ async def test_falling_asleep_waits_for_an_emitter_that_saw_it_awake(
         await late.start()
         await write_events(emitter, [progress(1, 0)])  # reads the flag down: no NOTIFY
         falling = [await sequence_once(con) for _ in range(3)]
-        # Flag up, then every call pends (calls again) while that transaction is open.
-        assert [(b.numbered, b.pending, b.awake) for b in falling] == [(0, True, False)] * 3
+        # Flag up, then every call is still settling while that transaction is open.
+        assert [tuple(b) for b in falling] == [(0, False, False, True)] * 3
         assert await con.fetchval("SELECT sleeping FROM outbox_sequencer")
         await late.commit()
-        batches: list[Batch] = []
-        async with asyncio.timeout(10):
-            while not batches or batches[-1].pending:
-                batches.append(await sequence_once(con))
-                await asyncio.sleep(0.002)  # the sequencer's own backoff between calls
+        batches = await asleep(con)
     assert sum(b.numbered for b in batches) == 1
-    assert await pool.fetchval("SELECT settling IS NULL FROM outbox_sequencer")
+    assert await pool.fetchval("SELECT settle_horizon IS NULL FROM outbox_sequencer")
+
+
+async def xid_of(pool: asyncpg.Pool, pid: int) -> int:
+    query = "SELECT backend_xid::text::bigint FROM pg_stat_activity WHERE pid = $1"
+    return int(await pool.fetchval(query, pid))
+
+
+async def test_an_emitter_whose_id_follows_the_flag_raising_batch_is_waited_for(
+    pool: asyncpg.Pool,
+) -> None:
+    """Found by review: a snapshot's xmax (the latest completed id plus one) was the horizon.
+    An emitter that takes its id after the flag-raising batch took its own, and reads the flag
+    down before that batch commits, is above such a horizon, and the sequencer fell asleep
+    while it was open. The horizon is now the next batch's own id."""
+    heard: asyncio.Queue[str] = asyncio.Queue()
+
+    def hear(*args: object) -> None:
+        heard.put_nowait(str(args[3]))
+
+    async with (
+        pool.acquire() as seq,
+        pool.acquire() as emitter,
+        pool.acquire() as blocker,
+        pool.acquire() as listener,
+    ):
+        await listener.add_listener(WRITTEN, hear)
+        await pool.execute("UPDATE outbox_sequencer SET sleeping = false")  # awake
+        await PostgresEmitter(pool).emit([progress(1, 0)])  # one transaction: a light batch
+        lock = blocker.transaction()
+        await lock.start()
+        await blocker.execute("LOCK TABLE event_channel_positions IN EXCLUSIVE MODE")
+        # The flag-raising batch: it has its id (FOR UPDATE) and waits before its commit.
+        raising = asyncio.create_task(sequence_once(seq))
+        await waits_on_a_lock(pool, seq.get_server_pid())
+        sequencer_xid = await xid_of(pool, seq.get_server_pid())
+        late = emitter.transaction()
+        await late.start()
+        await write_events(emitter, [progress(2, 0)])  # reads the flag down: no NOTIFY
+        assert await xid_of(pool, emitter.get_server_pid()) > sequencer_xid
+        await lock.rollback()
+        assert tuple(await raising) == (1, False, False, True)  # flag up: falling asleep
+        assert (await sequence_once(seq)).settling  # the horizon: still settling
+        await late.commit()
+        await pool.execute("SELECT pg_notify($1, 'sentinel')", WRITTEN)
+        assert await asyncio.wait_for(heard.get(), 10) == "sentinel", "it did notify"
+        batches = await asleep(seq)
+        await listener.remove_listener(WRITTEN, hear)
+    assert sum(b.numbered for b in batches) == 1
+
+
+async def test_a_stranded_event_is_impossible_end_to_end(
+    pool: asyncpg.Pool, database_dsn: str
+) -> None:
+    """The same race through a running Sequencer whose fallback poll (30 s) is far longer
+    than the test waits: the sequencer stays awake for a batch of three transactions, falls
+    asleep on the next (light) batch while an emitter takes its id and reads the flag down,
+    and that emitter commits without a NOTIFY. Its event must arrive anyway."""
+    emit = PostgresEmitter(pool)
+    for n in range(3):
+        await emit.emit([progress(9, n)])
+    light = progress(8, 0)
+    async with pool.acquire() as blocker1, pool.acquire() as blocker2, pool.acquire() as em:
+        first = blocker1.transaction()
+        await first.start()
+        await blocker1.execute("LOCK TABLE event_channel_positions IN EXCLUSIVE MODE")
+        sequencer = Sequencer(database_dsn, poll_interval=30)
+        async with running(sequencer):
+            await asyncio.wait_for(sequencer.active.wait(), 10)
+            await waits_on_a_lock(pool, sequencer.backend_pid)  # batch 1 (3 rows) waits
+            await emit.emit([light])  # after batch 1's scan: batch 2 holds it alone
+            second = blocker2.transaction()
+            await second.start()
+            await blocker2.execute(
+                "SELECT 1 FROM event_outbox WHERE event_id = $1 FOR UPDATE", light.id
+            )
+            await first.rollback()  # batch 1 commits awake; batch 2 waits on the row lock
+            await waits_on_a_lock(pool, sequencer.backend_pid)
+            late = em.transaction()
+            await late.start()
+            event = progress(7, 0)
+            await write_events(em, [event])  # reads the flag down
+            await second.rollback()  # batch 2 raises the flag
+            reader = OutboxReader(pool, poll_interval=30)
+            head = await reader.head()
+            await late.commit()
+            got = await collect(reader, 1, after=head, timeout=10)
+    assert got[0].envelope["id"] == str(event.id)
+
+
+async def test_a_settling_horizon_from_another_xid_space_is_not_trusted(
+    pool: asyncpg.Pool,
+) -> None:
+    # As after restoring a dump that carries the state row into a cluster with lower ids.
+    await pool.execute(
+        "UPDATE outbox_sequencer SET sleeping = true, settle_horizon = '999999999999'"
+    )
+    async with pool.acquire() as con:
+        batches = await asleep(con)
+    assert not batches[-1].settling
+
+
+async def test_settling_behind_an_unrelated_transaction_is_not_a_stall(
+    pool: asyncpg.Pool, server_dsn: str
+) -> None:
+    """Any open transaction with an id, even in another database, keeps the sequencer
+    settling (it cannot tell it from an emitter): it polls briefly, but no row waits, so it
+    reports no stall (the stall warning follows `pending`)."""
+    await PostgresEmitter(pool).emit([progress(1, 0)])
+    await PostgresEmitter(pool).emit([progress(2, 0)])
+    other = await asyncpg.connect(server_dsn)
+    try:
+        async with pool.acquire() as con:
+            assert tuple(await sequence_once(con)) == (2, False, True, False)  # awake
+            job = other.transaction()
+            await job.start()
+            await other.fetchval("SELECT pg_current_xact_id()")
+            batches = [await sequence_once(con) for _ in range(3)]
+            await job.rollback()
+            assert [(b.pending, b.settling) for b in batches] == [(False, True)] * 3
+            assert not (await asleep(con))[-1].settling
+    finally:
+        await other.close()
 
 
 async def test_under_load_the_sequencer_stays_awake_and_numbers_everything(
