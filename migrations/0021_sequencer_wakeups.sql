@@ -16,18 +16,22 @@
 -- completed id plus one, and ids handed out later may still be running.)
 --
 -- Small sequenced batches travel in the sequencer's NOTIFY, so each outbox tail (one per
--- gateway process) skips the read that followed every wake-up. The payload is the new head,
--- then one line per row, in position order:
+-- gateway process) skips the read that followed every wake-up. The payload is the new head
+-- and the state row's `notify_token` (a tab between), then one line per row, in order:
 --     position TAB created_at (epoch seconds) TAB type TAB channels (json) TAB envelope (json)
 -- jsonb's text form never holds a raw tab or newline (both are escaped inside strings), so
 -- the separators are unambiguous. A batch that does not fit in `payload_bytes` (NOTIFY
 -- refuses 8000 bytes and more) sends the head alone, as before, and tails read it.
 --
 -- Defaults keep the previous release's sequencer working during an upgrade: it never lowers
--- the flag, so emitters keep notifying.
+-- the flag, so emitters keep notifying; taking over from an awake sequencer, it polls while
+-- settling (reported to it as pending: it knows no other reason to call again).
 ALTER TABLE outbox_sequencer
     ADD COLUMN sleeping boolean NOT NULL DEFAULT true,
-    ADD COLUMN settle_horizon xid8;
+    ADD COLUMN settle_horizon xid8,
+    -- Carried rows are believed only with this token, which only a role that may read the
+    -- state row knows: anyone who may connect may NOTIFY, or take the advisory lock.
+    ADD COLUMN notify_token text NOT NULL DEFAULT gen_random_uuid()::text;
 
 CREATE FUNCTION outbox_written(notify_channel text, inserted bigint) RETURNS bigint
 LANGUAGE plpgsql VOLATILE AS $$
@@ -73,6 +77,7 @@ DECLARE
     settle_at xid8;
     stored_sleeping boolean;
     stored_settle xid8;
+    token text;
     settled boolean;
     now_snapshot pg_snapshot;
     xmin_now xid8;
@@ -81,8 +86,8 @@ DECLARE
     final_txids xid8[];
     batch_lines text;
 BEGIN
-    SELECT last_position, horizon_txid, horizon_seq, sleeping, settle_horizon
-    INTO last_pos, done_txid, done_seq, was_sleeping, settle_at
+    SELECT last_position, horizon_txid, horizon_seq, sleeping, settle_horizon, notify_token
+    INTO last_pos, done_txid, done_seq, was_sleeping, settle_at, token
     FROM outbox_sequencer FOR UPDATE;
     stored_sleeping := was_sleeping;
     stored_settle := settle_at;
@@ -105,6 +110,22 @@ BEGIN
     -- Decided before the scan, so that the scan sees the rows of every such emitter; never
     -- in the call that took the horizon (its own transaction is still running).
     settled := settle_at IS NOT NULL AND xmin_now > settle_at;
+    IF settle_at IS NOT NULL AND NOT settled AND settle_at <> pg_current_xact_id() THEN
+        -- Something below the horizon still runs, maybe nothing of ours (a long transaction
+        -- anywhere in the cluster holds xmin back). Only an emitter can have seen the flag
+        -- down, and an emitter holds its insert's lock on event_outbox here until it ends.
+        settled := NOT EXISTS (
+            SELECT 1
+            FROM pg_snapshot_xip(now_snapshot) AS running (xid)
+            JOIN pg_locks t ON t.locktype = 'transactionid'
+                AND t.transactionid::text::bigint = running.xid::text::bigint % 4294967296
+            JOIN pg_locks r ON r.virtualtransaction = t.virtualtransaction
+                AND r.locktype = 'relation' AND r.relation = 'event_outbox'::regclass
+                AND r.mode = 'RowExclusiveLock'
+                AND r.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            WHERE running.xid < settle_at
+        );
+    END IF;
 
     SELECT array_agg(seq ORDER BY txid, seq), array_agg(txid ORDER BY txid, seq)
     INTO final_seqs, final_txids
@@ -150,8 +171,8 @@ BEGIN
             done_txid := xmin_now;  -- every row below it is numbered now
             done_seq := 0;
         END IF;
-        IF batch_lines IS NOT NULL AND octet_length(batch_lines) + 21 < payload_bytes THEN
-            PERFORM pg_notify(notify_channel, head::text || E'\n' || batch_lines);
+        IF batch_lines IS NOT NULL AND octet_length(batch_lines) + 58 < payload_bytes THEN
+            PERFORM pg_notify(notify_channel, head::text || E'\t' || token || E'\n' || batch_lines);
         ELSE
             PERFORM pg_notify(notify_channel, head::text);
         END IF;
@@ -184,6 +205,6 @@ BEGIN
     pending := EXISTS (
         SELECT 1 FROM event_outbox
         WHERE position IS NULL AND (txid, seq) > (done_txid, done_seq)
-    );
+    ) OR (awake_at = 0 AND settling);
 END
 $$;

@@ -12,7 +12,6 @@ import asyncpg
 import orjson
 
 from events.outbox.channels import SEQUENCED
-from events.outbox.sequencer import LOCK_KEY
 from events.union import EVENT_ADAPTER
 
 if TYPE_CHECKING:
@@ -85,14 +84,8 @@ WHERE o.position IN (
 ORDER BY o.position
 """
 _STATE = "SELECT last_position, pruned_through FROM outbox_sequencer"
-# The backend holding the sequencer's advisory lock here (a bigint key shows as two halves).
-_SEQUENCER_PID = """
-SELECT pid FROM pg_locks
-WHERE locktype = 'advisory' AND granted AND objsubid = 1
-  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-  AND classid::bigint = $1 AND objid::bigint = $2
-"""
-_LOCK = (LOCK_KEY >> 32, LOCK_KEY & 0xFFFFFFFF)
+# What a carried batch must show to be believed (migration 0021).
+_TOKEN = "SELECT notify_token FROM outbox_sequencer"
 # Notifications held for a tail that has not taken them yet; past this it reads instead.
 _NOTES_HELD = 64
 
@@ -164,43 +157,35 @@ class OutboxReader:
         start) sends the tail to read the outbox, as does a poll every `poll_interval`: a lost
         notification delays events but never loses them.
         """
-        notes: deque[tuple[int, str]] = deque()
+        notes: deque[str] = deque()
         wake = asyncio.Event()
         listener = await self._pool.acquire()
 
-        def on_sequenced(_con: object, pid: int, _channel: str, payload: object) -> None:
+        def on_sequenced(_con: object, _pid: int, _channel: str, payload: object) -> None:
             if len(notes) >= _NOTES_HELD:
-                notes.clear()  # far behind: one read covers them all (pid 0 sends it to read)
-                pid, payload = 0, ""
-            notes.append((pid, str(payload)))
+                notes.clear()  # far behind: one read covers them all ("" sends it to read)
+                payload = ""
+            notes.append(str(payload))
             wake.set()
 
         await listener.add_listener(SEQUENCED, on_sequenced)
         try:
-            last, read, sequencer_pid = after, True, None
+            last, read, token = after, True, None
             while True:
                 wake.clear()
                 while notes and not read:
-                    pid, payload = notes.popleft()
-                    # Anyone who may connect may NOTIFY: rows are taken only from the
-                    # sequencer's own session, and only when they follow on.
-                    note = sequenced(payload) if pid == sequencer_pid else None
-                    if note is not None and note[0] <= last:
+                    note = sequenced(notes.popleft())
+                    if note is not None and note.head <= last:
                         continue  # already read
-                    if (
-                        note
-                        and note[1]
-                        and len(note[1]) <= batch
-                        and note[1][0].position == last + 1
-                    ):
-                        last = note[0]
-                        yield note[1]
+                    if note is not None and note.follows(last, token, batch):
+                        last = note.head
+                        yield note.rows
                     else:
                         read = True
                 if read:
                     # Every notification delivered so far is of a batch this read sees.
                     notes.clear()
-                    sequencer_pid = await self._pool.fetchval(_SEQUENCER_PID, *_LOCK)
+                    token = await self._pool.fetchval(_TOKEN)
                     page = await self.read_after(last, None, batch)
                     if page:
                         last = page[-1].position
@@ -221,22 +206,44 @@ class OutboxReader:
             await self._pool.release(listener)
 
 
-def sequenced(payload: str) -> tuple[int, list[StoredEvent]] | None:
-    """The sequencer's notification: the new head and the batch's rows when it carried them
-    (migration 0021), else no rows; None when it is not one."""
+@dataclass(frozen=True, slots=True)
+class Sequenced:
+    """The sequencer's notification: the new head, and the batch when it carried it (with
+    the state row's token)."""
+
+    head: int
+    token: str | None
+    rows: list[StoredEvent]
+
+    def follows(self, last: int, token: str | None, batch: int) -> bool:
+        """Whether these rows are the next page after `last`: carried with the right token,
+        at most `batch` of them, numbered last + 1 up to the head, one after the other."""
+        return (
+            bool(self.rows)
+            and token is not None
+            and self.token == token
+            and len(self.rows) <= batch
+            and self.head == last + len(self.rows)
+            and all(s.position == last + 1 + i for i, s in enumerate(self.rows))
+        )
+
+
+def sequenced(payload: str) -> Sequenced | None:
+    """Parse the sequencer's notification (migration 0021); None when it is not one."""
     try:
-        head, *lines = payload.split("\n")
-        carried = []
+        first, *lines = payload.split("\n")
+        head, _, token = first.partition("\t")
+        rows = []
         for line in lines:
             position, created_at, type, channels, envelope = line.split("\t", 4)
             at = int(position)
-            carried.append(
+            rows.append(
                 StoredEvent(
                     at, type, tuple(orjson.loads(channels)), splice(at, envelope), float(created_at)
                 )
             )
-        return int(head), carried
-    except (ValueError, orjson.JSONDecodeError):
+        return Sequenced(int(head), token or None, rows)
+    except ValueError:  # orjson's errors are ValueErrors too
         return None
 
 

@@ -4,6 +4,8 @@ import asyncio
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from events.outbox import OutboxReader, StoredEvent
 
 
@@ -21,3 +23,24 @@ async def collect(
 
     await asyncio.wait_for(run(), timeout)
     return got
+
+
+async def until(check: Callable[[], Awaitable[object]], timeout: float = 10) -> None:
+    """Poll `check` until it is true (fail after `timeout`): for a state Postgres sends no
+    notification about."""
+    async with asyncio.timeout(timeout):
+        for _ in range(10**6):
+            if await check():
+                return
+            await asyncio.sleep(0.005)
+
+
+async def arrival(reader: OutboxReader, event_id: str, *, after: int, timeout: float = 10) -> None:
+    """Tail from `after` until the event with `event_id` arrives (fail after `timeout`)."""
+
+    async def run() -> None:
+        async for stored in reader.tail(after):
+            if stored.envelope["id"] == event_id:
+                return
+
+    await asyncio.wait_for(run(), timeout)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
@@ -11,7 +12,7 @@ import pytest
 from events import AgentToken
 from events.outbox import OutboxReader, PostgresEmitter, prune_before
 from events.outbox.channels import SEQUENCED
-from events.outbox.reader import sequenced
+from events.outbox.reader import Sequenced, sequenced
 from events.outbox.sequencer import sequence_once
 from tests.events.outbox.helpers import collect
 from tests.samples import one_of_each
@@ -88,7 +89,7 @@ class CountingPool:
         return await self._pool.fetch(*args)
 
     async def fetchval(self, *args: Any) -> Any:
-        return await self._pool.fetchval(*args)  # the sequencer's pid, not an outbox read
+        return await self._pool.fetchval(*args)  # the notify token, not an outbox read
 
     def acquire(self) -> Any:
         return self._pool.acquire()
@@ -152,37 +153,36 @@ async def test_a_batch_too_large_for_the_notification_is_read(
     assert counting.reads == 2
 
 
-async def test_a_batch_numbered_outside_the_sequencer_is_read(pool: asyncpg.Pool) -> None:
-    """A batch made by another session (a sequencer that lost its lock, an operator's hand)
-    carries its rows, but not from the sequencer: the tail reads what it announces."""
-    counting = CountingPool(pool)
-    reader = OutboxReader(cast("asyncpg.Pool", counting), poll_interval=60)
-    async with pool.acquire() as con:
-        await PostgresEmitter(pool).emit([token(0)])
-        assert (await sequence_once(con)).numbered == 1
-        async with paging(reader, 0) as pages:
-            assert [s.position for s in await asyncio.wait_for(anext(pages), 10)] == [1]
-            await PostgresEmitter(pool).emit([token(1)])
-            assert (await sequence_once(con)).numbered == 1
-            got = await asyncio.wait_for(anext(pages), 10)
-    assert [s.position for s in got] == [2]
-    assert counting.reads == 2
-
-
 async def test_notifications_from_anyone_but_the_sequencer_carry_nothing(
-    pool: asyncpg.Pool, sequencer: Sequencer
+    pool: asyncpg.Pool, sequencer: Sequencer, database_dsn: str
 ) -> None:
-    """Anyone who may connect may NOTIFY: a forged batch that follows on, or a malformed
-    payload, must neither become events nor end the tail."""
-    reader = OutboxReader(pool, poll_interval=60)
-    await PostgresEmitter(pool).emit([token(0)])
-    async with paging(reader, 0) as pages:
-        assert [s.position for s in await asyncio.wait_for(anext(pages), 10)] == [1]
-        line = "\t".join(["2", "0", "agent:token", '["user:u1"]', '{"forged": true}'])
-        for payload in (f"2\n{line}", "hello", "2\nnot\ta line"):
-            await pool.execute("SELECT pg_notify($1, $2)", SEQUENCED, payload)
-        await PostgresEmitter(pool).emit([token(1, "real")])
-        got = await asyncio.wait_for(anext(pages), 10)
+    """Anyone who may connect may NOTIFY (and take the sequencer's advisory lock): a forged
+    batch that follows on, with a guessed token or none, or a malformed payload, must
+    neither become events nor end the tail, nor move it past the real positions."""
+    role = f"intruder_{uuid.uuid4().hex[:8]}"
+    await pool.execute(f"CREATE ROLE {role} LOGIN")
+    try:
+        intruder = await asyncpg.connect(database_dsn, user=role)
+        try:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await intruder.fetchval("SELECT notify_token FROM outbox_sequencer")
+            reader = OutboxReader(pool, poll_interval=60)
+            await PostgresEmitter(pool).emit([token(0)])
+            async with paging(reader, 0) as pages:
+                assert [s.position for s in await asyncio.wait_for(anext(pages), 10)] == [1]
+                line = "\t".join(["2", "0", "agent:token", '["user:u1"]', '{"forged": true}'])
+                for first in ("2", "2\tguessed", "1000000000\tguessed"):
+                    await intruder.execute(
+                        "SELECT pg_notify($1, $2)", SEQUENCED, f"{first}\n{line}"
+                    )
+                for payload in ("hello", "2\nnot\ta line", ""):
+                    await intruder.execute("SELECT pg_notify($1, $2)", SEQUENCED, payload)
+                await PostgresEmitter(pool).emit([token(1, "real")])
+                got = await asyncio.wait_for(anext(pages), 10)
+        finally:
+            await intruder.close()
+    finally:
+        await pool.execute(f"DROP ROLE {role}")
     assert [(s.position, s.envelope["data"]["token"]) for s in got] == [(2, "real")]
 
 
@@ -194,7 +194,7 @@ async def test_the_notification_of_a_batch_parses_as_head_and_rows(
     def hear(*args: Any) -> None:
         heard.put_nowait(args[3])
 
-    async def next_note() -> tuple[int, list[StoredEvent]]:
+    async def next_note() -> Sequenced:
         note = sequenced(await asyncio.wait_for(heard.get(), 10))
         assert note is not None
         return note
@@ -202,13 +202,15 @@ async def test_the_notification_of_a_batch_parses_as_head_and_rows(
     async with pool.acquire() as con:
         await con.add_listener(SEQUENCED, hear)
         await PostgresEmitter(pool).emit([token(0), token(1)])
-        head, rows = await next_note()
+        small = await next_note()
         await PostgresEmitter(pool).emit([token(i, "z" * 1000) for i in range(8)])
-        big_head, big_rows = await next_note()
+        big = await next_note()
         await con.remove_listener(SEQUENCED, hear)
-    assert (head, [s.position for s in rows]) == (2, [1, 2])
-    assert rows[0].json.startswith('{"position": 1, ')
-    assert (big_head, big_rows) == (10, [])
+    assert (small.head, [s.position for s in small.rows]) == (2, [1, 2])
+    assert small.token == await pool.fetchval("SELECT notify_token FROM outbox_sequencer")
+    assert small.follows(0, small.token, 1000) and not small.follows(0, "other", 1000)
+    assert small.rows[0].json.startswith('{"position": 1, ')
+    assert (big.head, big.token, big.rows) == (10, None, [])
 
 
 async def test_a_tail_whose_listener_was_terminated_fails_instead_of_polling_on(
@@ -265,7 +267,7 @@ async def test_carried_rows_are_byte_identical_to_read_rows_up_to_the_size_limit
         await listener.remove_listener(SEQUENCED, hear)
     assert all(len(note.encode()) < 7900 for note in notes)
     parsed = [sequenced(note) for note in notes]
-    carried = [s for note in parsed if note for s in note[1]]
+    carried = [s for note in parsed if note for s in note.rows]
     assert 0 < len(carried) < len(texts)  # the largest travel as the head alone
     read = {s.position: s for s in await OutboxReader(pool).read_after(0, limit=1000)}
     assert [(s.type, s.channels, s.json, s.created_at) for s in carried] == [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import uuid
@@ -20,9 +21,9 @@ from events.outbox import (
     sequence_once,
     write_events,
 )
-from events.outbox.channels import WRITTEN
+from events.outbox.channels import SEQUENCED, WRITTEN
 from tests.events.outbox.conftest import running
-from tests.events.outbox.helpers import collect
+from tests.events.outbox.helpers import arrival, collect, until
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -397,8 +398,7 @@ async def test_a_stranded_event_is_impossible_end_to_end(
             reader = OutboxReader(pool, poll_interval=30)
             head = await reader.head()
             await late.commit()
-            got = await collect(reader, 1, after=head, timeout=10)
-    assert got[0].envelope["id"] == str(event.id)
+            await arrival(reader, str(event.id), after=head)
 
 
 async def test_a_settling_horizon_from_another_xid_space_is_not_trusted(
@@ -413,12 +413,12 @@ async def test_a_settling_horizon_from_another_xid_space_is_not_trusted(
     assert not batches[-1].settling
 
 
-async def test_settling_behind_an_unrelated_transaction_is_not_a_stall(
+async def test_an_unrelated_long_transaction_does_not_keep_the_sequencer_awake(
     pool: asyncpg.Pool, server_dsn: str
 ) -> None:
-    """Any open transaction with an id, even in another database, keeps the sequencer
-    settling (it cannot tell it from an emitter): it polls briefly, but no row waits, so it
-    reports no stall (the stall warning follows `pending`)."""
+    """Found by review: any open transaction with an id, even in another database, holds
+    xmin below the horizon, and the sequencer polled for as long as it lived. Only an
+    emitter can have seen the flag down, and an emitter holds a lock on event_outbox here."""
     await PostgresEmitter(pool).emit([progress(1, 0)])
     await PostgresEmitter(pool).emit([progress(2, 0)])
     other = await asyncpg.connect(server_dsn)
@@ -430,10 +430,52 @@ async def test_settling_behind_an_unrelated_transaction_is_not_a_stall(
             await other.fetchval("SELECT pg_current_xact_id()")
             batches = [await sequence_once(con) for _ in range(3)]
             await job.rollback()
-            assert [(b.pending, b.settling) for b in batches] == [(False, True)] * 3
-            assert not (await asleep(con))[-1].settling
     finally:
         await other.close()
+    # Flag up; the horizon; then asleep, with the other transaction still open.
+    assert [(b.pending, b.settling) for b in batches] == [(False, True)] * 2 + [(False, False)]
+
+
+async def test_a_previous_release_sequencer_taking_over_an_awake_one_strands_nothing(
+    pool: asyncpg.Pool,
+) -> None:
+    """Found by review: in a rolling upgrade the previous release's sequencer (two-argument
+    call, polling only while `pending`) may take over from an awake one. Settling is reported
+    to it as pending, so it polls until the emitter that saw the flag down has committed."""
+    wake = asyncio.Event()
+
+    def on_written(*_: object) -> None:
+        wake.set()
+
+    async def previous_release(con: Connection) -> None:
+        # Its loop, as in 201030a^ (fallback poll 30 s: longer than this test waits).
+        backoff = 0.0
+        while True:
+            wake.clear()
+            row = await con.fetchrow("SELECT * FROM outbox_sequence($1, $2)", 5000, SEQUENCED)
+            assert row is not None
+            backoff = min(max(backoff * 2, 0.002), 30) if row["pending"] else 0.0
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), backoff or 30)
+
+    await pool.execute("UPDATE outbox_sequencer SET sleeping = false")  # it was awake
+    numbered = "SELECT count(*) FROM event_outbox WHERE position IS NOT NULL"
+    async with pool.acquire() as emitter, pool.acquire() as old:
+        await old.add_listener(WRITTEN, on_written)
+        late = emitter.transaction()
+        await late.start()
+        await write_events(emitter, [progress(1, 0)])  # flag down: no NOTIFY
+        task = asyncio.create_task(previous_release(old))
+        try:
+            # It takes over and raises the flag.
+            await until(lambda: pool.fetchval("SELECT sleeping FROM outbox_sequencer"))
+            await late.commit()
+            await until(lambda: pool.fetchval(numbered))
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await old.remove_listener(WRITTEN, on_written)
 
 
 async def test_under_load_the_sequencer_stays_awake_and_numbers_everything(
