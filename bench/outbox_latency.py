@@ -127,11 +127,16 @@ async def run(quick: bool) -> list[Row]:
                 case = f"commit to position, {rate:,} events/s"
                 rows += [
                     Row(
-                        case, f"p{p}", "ms", Stats.of(ours_p[p]), Stats.of(base_p[p]), "bare NOTIFY"
+                        case,
+                        f"p{p} vs bare NOTIFY",
+                        "ms",
+                        Stats.of(ours_p[p]),
+                        Stats.of(base_p[p]),
+                        "bare NOTIFY",
                     ),
                     Row(
                         case,
-                        f"p{p}",
+                        f"p{p} vs previous wake-ups",
                         "ms",
                         Stats.of(ours_p[p]),
                         Stats.of(previous_p[p]),
