@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from flowmaestro.cli import main
+from flowmaestro.cli import run
 
-main(prog_name="flowmaestro")
+run()

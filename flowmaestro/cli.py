@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import sys
+
 import click
 from pydantic import ValidationError
 
@@ -53,3 +58,26 @@ main.add_command(prune_command)
 main.add_command(kb_command)
 main.add_command(gateway_command)
 main.add_command(token_command)
+
+
+def run() -> None:
+    """The console entry point: `main`, then exit without finalizing the interpreter.
+
+    temporalio's Rust bridge may still run threads that touch the GIL while Python finalizes,
+    which aborts a short-lived client process at exit (SIGABRT after the command succeeded:
+    temporalio/sdk-python#300). Every resource is closed by then (commands own their lifetimes
+    with `async with`), so only the output is flushed."""
+    try:
+        main(prog_name="flowmaestro")
+        code = 0
+    except SystemExit as exc:
+        if isinstance(exc.code, int) or exc.code is None:
+            code = exc.code or 0
+        else:
+            print(exc.code, file=sys.stderr)
+            code = 1
+    logging.shutdown()
+    with contextlib.suppress(OSError):  # a reader that went away (`| head`)
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
