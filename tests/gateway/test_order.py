@@ -12,6 +12,7 @@ import socketio
 
 from gateway import GatewayConfig
 from security import Limits
+from tests.events.outbox.helpers import until
 from tests.gateway.harness import (
     SECRET,
     Recorder,
@@ -87,6 +88,9 @@ async def test_a_socket_in_user_and_execution_channels_resumed_under_load_stays_
         # subscribe's (its replay and the live events held behind it).
         assert ack["replayed"] <= before_ack
         await asyncio.wait_for(loading, 60)
+        # Committed is not yet numbered: read the expectation once every row has a position.
+        unsequenced = "SELECT count(*) = 0 FROM event_outbox WHERE position IS NULL"
+        await until(lambda: pool.fetchval(unsequenced), 60)
         expected = await channel_positions(pool, "user:u1", cursor)
         await second.wait_until(lambda r: len(r.events) >= len(expected), 60)
         seen = second.positions()
