@@ -185,7 +185,8 @@ class OutboxReader:
                 if read:
                     # Every notification delivered so far is of a batch this read sees.
                     notes.clear()
-                    token = await self._pool.fetchval(_TOKEN)
+                    if token is None:  # set once by the migration: read it with the first page
+                        token = await self._pool.fetchval(_TOKEN)
                     page = await self.read_after(last, None, batch)
                     if page:
                         last = page[-1].position
