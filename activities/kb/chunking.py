@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 _SPACE = re.compile(r"\s")
+_WORD = re.compile(r"\S")
 
 
 def chunk_text(text: str, size: int, overlap: int) -> list[str]:
@@ -18,11 +19,12 @@ def chunk_text(text: str, size: int, overlap: int) -> list[str]:
         raise ValueError("need size >= 1 and 0 <= overlap < size")
     chunks: list[str] = []
     start = 0
-    while start < len(text):
+    # A chunk starts on a word: from a space, its end scan could not see the boundary at
+    # `start` and would cut a following word of exactly `size` characters.
+    while word := _WORD.search(text, start):
+        start = word.start()
         end = _chunk_end(text, start, size)
-        chunk = text[start:end].strip()
-        if chunk:
-            chunks.append(chunk)
+        chunks.append(text[start:end].rstrip())
         if end >= len(text):
             break
         start = _next_start(text, start, end, overlap)
