@@ -18,6 +18,7 @@ from activities.kb import store
 from activities.kb.chunking import chunk_text
 from activities.kb.errors import KbError, KbStep
 from activities.kb.extraction import extract_text
+from events.outbox import write_events
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from activities.kb.document_ref import DocumentRef
     from activities.kb.embedder import Embedders
     from activities.write_retry import WriteRetry
+    from events import Event
     from events.outbox import Emitter
 
 T = TypeVar("T")
@@ -147,35 +149,44 @@ class Ingestion:
     async def complete(self, started_at: float) -> tuple[int, int]:
         """Mark the document completed and announce its counts, read back from the rows."""
         chunks, embedded = await self._db(lambda p: store.chunk_counts(p, self.doc.document_id))
-        await self._db(lambda p: store.set_status(p, self.doc.document_id, "completed"))
-        await self._emitter.emit(
-            [
-                self.doc.event(
-                    "kb:upload_completed",
-                    (),
-                    {
-                        "documentId": self.doc.document_id,
-                        "chunkCount": chunks,
-                        "embeddingCount": embedded,
-                        "durationMs": max(0, int((time.time() - started_at) * 1000)),
-                    },
-                )
-            ]
+        await self._settle(
+            "completed",
+            None,
+            self.doc.event(
+                "kb:upload_completed",
+                (),
+                {
+                    "documentId": self.doc.document_id,
+                    "chunkCount": chunks,
+                    "embeddingCount": embedded,
+                    "durationMs": max(0, int((time.time() - started_at) * 1000)),
+                },
+            ),
         )
         return chunks, embedded
 
     async def fail(self, step: KbStep, message: str, type: str) -> None:
         error = {"message": message, "type": type}
-        await self._db(lambda p: store.set_status(p, self.doc.document_id, "failed", error))
-        await self._emitter.emit(
-            [
-                self.doc.event(
-                    "kb:upload_failed",
-                    (),
-                    {"documentId": self.doc.document_id, "step": step, "error": error},
-                )
-            ]
+        await self._settle(
+            "failed",
+            error,
+            self.doc.event(
+                "kb:upload_failed",
+                (),
+                {"documentId": self.doc.document_id, "step": step, "error": error},
+            ),
         )
+
+    async def _settle(self, status: str, error: dict[str, str] | None, event: Event) -> None:
+        """The document's final status and its event, in one transaction: neither without
+        the other, whatever fails between them."""
+
+        async def write(pool: asyncpg.Pool) -> None:
+            async with pool.acquire() as con, con.transaction():
+                await store.set_status(con, self.doc.document_id, status, error)
+                await write_events(con, [event])
+
+        await self._db(write)
 
     def _document(self) -> store.Document:
         d = self.doc

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
     import asyncpg
 
+    from events.outbox.connection import Connection
+
 
 @dataclass(frozen=True, slots=True)
 class KnowledgeBase:
@@ -316,9 +318,10 @@ async def chunk_counts(pool: asyncpg.Pool, document_id: str) -> tuple[int, int]:
 
 
 async def set_status(
-    pool: asyncpg.Pool, document_id: str, status: str, error: dict[str, str] | None = None
+    con: Connection, document_id: str, status: str, error: dict[str, str] | None = None
 ) -> None:
-    await pool.execute(
+    """Set the document's status, in the caller's transaction (the one writing its event)."""
+    await con.execute(
         "UPDATE kb_documents SET status = $2, error = $3::jsonb, updated_at = now() WHERE id = $1",
         document_id,
         status,
