@@ -35,6 +35,7 @@ from activities.nodes.registry import NODE_TYPES
 from activities.retry import RetrySpec
 from activities.templating import LIMIT
 from activities.write_retry import pausing
+from events import event_id
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
@@ -43,6 +44,11 @@ if TYPE_CHECKING:
     from events.outbox import Emitter
 
 T = TypeVar("T")
+
+LOST_ATTEMPTS_LOOKBACK = 10
+"""How many earlier attempts an attempt checks for a missing end: each ended the ones before
+it, so only a run of attempts lost in a row needs more than one, and with unlimited retries
+checking every earlier attempt would grow without bound."""
 
 
 class RunNodeInput(BaseModel):
@@ -97,7 +103,55 @@ class NodeActivities:
         )
         # Heartbeats cover the writes too: an attempt waiting out an outage is alive.
         async with heartbeating(lambda: (ctx.checkpointed,)):
+            await _whole(self._end_lost_attempts(ctx, inp))
             return await self._attempt(executor_type, ctx, inp)
+
+    async def _end_lost_attempts(self, ctx: NodeContext, inp: RunNodeInput) -> None:
+        """Write `node:failed` for earlier attempts that started and never ended.
+
+        An attempt whose worker died (or lost Temporal) cannot report its end; Temporal
+        retries it after its heartbeat timeout, and this attempt reports it, so each
+        attempt's start has exactly one end. The ids are the lost attempt's own: if it did
+        write its end after all, nothing is written twice.
+        """
+        pool = self._services.pool
+        earlier = range(max(1, ctx.attempt - LOST_ATTEMPTS_LOOKBACK), ctx.attempt)
+        if pool is None or not earlier:
+            return
+        ex, node = inp.execution.execution_id, inp.node_id
+        completed = event_id(ex, "node:completed", node)
+        ends = {
+            k: (event_id(ex, "node:started", node, k), event_id(ex, "node:failed", node, k))
+            for k in earlier
+        }
+        ids = [completed, *(i for pair in ends.values() for i in pair)]
+        rows = await self._services.writes.run(
+            lambda: pool.fetch(
+                "SELECT event_id FROM event_outbox WHERE event_id = ANY($1::uuid[])", ids
+            )
+        )
+        found = {r["event_id"] for r in rows}
+        lost = [
+            k for k, (started, failed) in ends.items() if started in found and failed not in found
+        ]
+        if completed in found or not lost:
+            return
+        await ctx.emit(
+            *(
+                self._failed_event(
+                    ctx,
+                    inp,
+                    k,
+                    Failure(
+                        f"attempt {k} stopped reporting: its worker died or lost its connection",
+                        "attempt_lost",
+                        True,
+                    ),
+                    will_retry=True,
+                )
+                for k in lost
+            )
+        )
 
     async def _attempt(
         self, executor_type: type[NodeExecutor[Any]], ctx: NodeContext, inp: RunNodeInput
@@ -187,24 +241,30 @@ class NodeActivities:
         """Emit `node:failed` for this attempt; return the error to raise to Temporal."""
         will_retry = failure.retryable and inp.retry.allows_another(ctx.attempt)
         await ctx.emit(
-            ctx.event(
-                "node:failed",
-                (ctx.attempt,),
-                {
-                    "nodeId": inp.node_id,
-                    "nodeType": inp.node_type,
-                    "error": {"message": failure.message, "type": failure.type},
-                    "attempt": ctx.attempt,
-                    "maxAttempts": inp.retry.max_attempts,
-                    "willRetry": will_retry,
-                    "nextRetryInMs": (
-                        int(inp.retry.interval_after(ctx.attempt) * 1000) if will_retry else None
-                    ),
-                },
-            )
+            NodeActivities._failed_event(ctx, inp, ctx.attempt, failure, will_retry=will_retry)
         )
         return ApplicationError(
             failure.message, type=failure.type, non_retryable=not failure.retryable
+        )
+
+    @staticmethod
+    def _failed_event(
+        ctx: NodeContext, inp: RunNodeInput, attempt: int, failure: Failure, *, will_retry: bool
+    ) -> Event:
+        return ctx.event(
+            "node:failed",
+            (attempt,),
+            {
+                "nodeId": inp.node_id,
+                "nodeType": inp.node_type,
+                "error": {"message": failure.message, "type": failure.type},
+                "attempt": attempt,
+                "maxAttempts": inp.retry.max_attempts,
+                "willRetry": will_retry,
+                "nextRetryInMs": (
+                    int(inp.retry.interval_after(attempt) * 1000) if will_retry else None
+                ),
+            },
         )
 
 

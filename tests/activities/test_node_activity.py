@@ -127,3 +127,52 @@ async def test_a_condition_names_the_branch_to_skip(pool: asyncpg.Pool) -> None:
     config = {"if": "{{ inputs.x > 1 }}", "then": ["big"], "else": ["small"]}
     outcome = await run(pool, node_input("condition", config))
     assert (outcome.output, outcome.skip) == ({"result": True}, ["small"])
+
+
+def started_event(attempt: int) -> Any:
+    data = {"nodeId": "n", "nodeType": "transform", "attempt": attempt, "inputs": {}}
+    return REF.event("node:started", ("n", attempt), data)
+
+
+async def test_an_attempt_that_never_ended_is_ended_by_the_next(pool: asyncpg.Pool) -> None:
+    # Attempt 1 started, then its worker died: it wrote no end.
+    await PostgresEmitter(pool).emit([started_event(1)])
+    inp = node_input("transform", {"output": 1})
+    await run(pool, inp, attempt=2)
+    events = await stored(pool)
+    assert [(e["type"], e["data"].get("attempt")) for e in events] == [
+        ("node:started", 1),
+        ("node:failed", 1),
+        ("node:started", 2),
+        ("execution:updated", None),
+        ("node:completed", None),
+    ]
+    lost = events[1]["data"]
+    assert (lost["error"]["type"], lost["willRetry"], lost["nextRetryInMs"]) == (
+        "attempt_lost",
+        True,
+        500,
+    )
+    # Attempt 2 re-delivered: attempt 1 has its end, nothing is written twice.
+    await run(pool, inp, attempt=2)
+    assert len(await stored(pool)) == 5
+
+
+async def test_an_attempt_that_ended_is_left_alone(pool: asyncpg.Pool) -> None:
+    async with scripted_server([(500, b"down")]) as (url, _):
+        with pytest.raises(ApplicationError):
+            await run(pool, node_input("http", {"url": url}), attempt=1)
+    # Attempt 2 completed, but its completion never reached Temporal.
+    await PostgresEmitter(pool).emit([started_event(2)])
+    await PostgresEmitter(pool).emit(
+        [
+            REF.event(
+                "node:completed",
+                ("n",),
+                {"nodeId": "n", "nodeType": "transform", "outputs": 1, "durationMs": 1},
+            )
+        ]
+    )
+    await run(pool, node_input("transform", {"output": 1}), attempt=3)
+    types = [(e["type"], e["data"].get("attempt")) for e in await stored(pool)]
+    assert types.count(("node:failed", 1)) == 1 and ("node:failed", 2) not in types

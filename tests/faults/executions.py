@@ -140,6 +140,7 @@ async def check_once(
     stack: Stack, execution_id: str, events: list[dict[str, Any]], index: int = 0
 ) -> None:
     """No step twice, no retry spent, every node attempt ended; HTTP serves the same events."""
+    assert len({e["id"] for e in events}) == len(events), "an event was delivered twice"
     starts = [
         (e["data"]["nodeId"], e["data"]["attempt"]) for e in events if e["type"] == "node:started"
     ]

@@ -73,10 +73,17 @@ async def test_the_worker_is_killed(tmp_path: Path) -> None:
         stack.start_worker("worker2")
         events = await stack.finished(execution_id)
         assert events[-1]["type"] == "execution:completed", stack.logs()
-        wait = [e["data"] for e in events if e["data"].get("nodeId") == "wait"]
-        # The killed attempt never ended; the next resumed from its checkpoint.
-        assert [d["attempt"] for d in wait if "attempt" in d] == [1, 2]
-        assert [d["progress"] for d in wait if "progress" in d] == [
+        wait = [e for e in events if e["data"].get("nodeId") == "wait"]
+        # The killed attempt could not end itself: the next one ended it, then resumed from
+        # its checkpoint.
+        assert [
+            (e["type"], e["data"]["attempt"], e["data"].get("willRetry"))
+            for e in wait
+            if "attempt" in e["data"]
+        ] == [("node:started", 1, None), ("node:failed", 1, True), ("node:started", 2, None)]
+        [lost] = [e["data"] for e in wait if e["type"] == "node:failed"]
+        assert lost["error"]["type"] == "attempt_lost"
+        assert [e["data"]["progress"] for e in wait if "progress" in e["data"]] == [
             100 * i / 8 for i in range(1, 9)
         ]
         over_http = await stack.http_events(execution_id)
