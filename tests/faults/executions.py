@@ -7,6 +7,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
+
 from workflows.messages import PROVIDE_INPUT, ProvideInput, ProvideInputResult
 
 if TYPE_CHECKING:
@@ -40,12 +42,9 @@ AGENT_FLOW: dict[str, Any] = {
 KB_FLOW: dict[str, Any] = {
     "name": "fault-kb",
     "nodes": [
-        # The ingestion starts about when the outage does: all of its writes meet it.
-        {"id": "pause", "type": "delay", "config": {"seconds": 2, "reports": 1}},
         {
             "id": "ingest",
             "type": "kb_ingest",
-            "after": ["pause"],
             "config": {
                 "knowledge_base_name": "faults",
                 "text": "\n\n".join(f"Paragraph {i}. " + "lorem ipsum " * 40 for i in range(30)),
@@ -77,6 +76,9 @@ class Executions:
     kb: str
     prompt: str
     input_id: str
+    kb_blocker: asyncpg.Connection
+    """Holds a lock that stops the ingestion mid-way, in its chunking write, until the
+    outage (which ends the lock's session) or `check_all` ends it."""
 
     @property
     def ids(self) -> list[str]:
@@ -93,21 +95,27 @@ class Executions:
 
 async def start_all(stack: Stack) -> Executions:
     """Start the four; return when each is mid-way (its node running, its agent streaming,
-    its ingestion about to start, its prompt waiting)."""
+    its ingestion held in the write of its chunks, its prompt waiting)."""
+    # SHARE blocks the chunks' DELETE and COPY, not the reads: the ingestion writes its
+    # text, announces chunking at 50%, then waits in that write, which the outage must meet.
+    blocker = await asyncpg.connect(stack.dsn)
+    await blocker.execute("BEGIN; LOCK TABLE kb_chunks IN SHARE MODE")
     node = await stack.start(NODE_FLOW)
     agent = await stack.start(AGENT_FLOW)
     kb = await stack.start(KB_FLOW)
     prompt = await stack.start(PROMPT_FLOW)
     await stack.wait_event(node, ("node:progress",), "wait")
     await stack.wait_event(agent, ("agent:token",))
-    await stack.wait_event(kb, ("node:started",), "pause")
+    await stack.wait_event(kb, ("kb:processing",), data={"step": "chunking", "progress": 50})
     required = await stack.wait_event(prompt, ("user_input:required",))
-    return Executions(node, agent, kb, prompt, required["data"]["inputId"])
+    return Executions(node, agent, kb, prompt, required["data"]["inputId"], blocker)
 
 
 async def check_all(stack: Stack, executions: Executions) -> None:
     """Every execution completed with every node's first attempt, every event once, in the
     outbox and through the HTTP endpoint page by page; positions are dense."""
+    # Gone with the outage's sessions, if there was one; else it lets the ingestion go on.
+    executions.kb_blocker.terminate()
     for execution_id in executions.ids:
         events = await stack.finished(execution_id)
         assert events[-1]["type"] == "execution:completed", (events[-1], stack.logs())

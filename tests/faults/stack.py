@@ -192,8 +192,10 @@ class Stack:
         types: tuple[str, ...],
         node_id: str | None = None,
         timeout: float = 120,
+        data: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """The first committed event of the execution of one of `types` (sequenced or not)."""
+        """The first committed event of the execution of one of `types` (sequenced or not),
+        of `node_id` and whose data contains `data` when given."""
         async with asyncio.timeout(timeout):
             while True:
                 row = await self.query(
@@ -201,10 +203,12 @@ class Stack:
                         "SELECT envelope::text FROM event_outbox WHERE envelope->>'executionId' = $1"
                         " AND type = ANY($2::text[])"
                         " AND ($3::text IS NULL OR envelope->'data'->>'nodeId' = $3)"
+                        " AND envelope->'data' @> $4::jsonb"
                         " ORDER BY seq LIMIT 1",
                         execution_id,
                         list(types),
                         node_id,
+                        json.dumps(data or {}),
                     )
                 )
                 if row is not None:

@@ -55,6 +55,8 @@ async def test_a_restart(tmp_path: Path) -> None:
         await asyncio.to_thread(stack.cluster.restart)
         await executions.answer(stack)
         await check_all(stack, executions)
+        # The ingestion's chunk write at least was waiting when the server went.
+        assert await stack.worker_metric("flowmaestro_write_retries_total") > 0
         assert stack.worker is not None
         assert "Traceback" not in stack.worker.text(), stack.worker.text()[-5000:]
 

@@ -40,14 +40,24 @@ async def test_the_temporal_server_restarts(tmp_path: Path) -> None:
         executions = await start_all(stack)
         stack.temporal_server.stop()
         async with httpx.AsyncClient(timeout=10) as http:
-            ready = await http.get(f"{stack.url()}/readyz")
-        assert ready.status_code == 503 and "temporal" in ready.json()["reasons"], ready.text
+            for url in (stack.url(), f"http://127.0.0.1:{stack.worker_health_port}"):
+                ready = await http.get(f"{url}/readyz")
+                assert ready.status_code == 503, ready.text
+                assert list(ready.json()["reasons"]) == ["temporal"], ready.text
+                metrics = (await http.get(f"{url}/metrics")).text
+                assert 'flowmaestro_dependency_up{dependency="temporal"} 0.0' in metrics
         stack.temporal_server.start()  # the same database file and port
         await stack.temporal_ready()
         await executions.answer(stack)
         await check_all(stack, executions)
-        # The same worker process reconnected by itself.
+        # The same worker process reconnected by itself, and said so once each way.
         assert stack.worker.proc.pid == worker_pid and stack.worker.proc.poll() is None
+        async with httpx.AsyncClient(timeout=10) as http:
+            # A probe now, so the worker has seen Temporal back (its watch runs every 5 s).
+            ready = await http.get(f"http://127.0.0.1:{stack.worker_health_port}/readyz")
+        assert ready.status_code == 200, ready.text
+        log = stack.worker.text()
+        assert log.count("temporal lost:") == 1 and log.count("temporal back after") == 1, log
 
 
 @pytest.mark.timeout(150)
