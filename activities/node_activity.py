@@ -75,6 +75,16 @@ class NodeOutcome(BaseModel):
     duration_ms: int
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Earlier:
+    """What earlier attempts of a node left for this one."""
+
+    ends: tuple[Event, ...] = ()
+    """`node:failed` of attempts that started and never ended, to write with this start."""
+    completed: bool = False
+    """An earlier attempt wrote `node:completed`; Temporal never heard of it."""
+
+
 class NodeActivities:
     """Holds what node executors need; `run_node` is registered with the worker."""
 
@@ -103,21 +113,21 @@ class NodeActivities:
         )
         # Heartbeats cover the writes too: an attempt waiting out an outage is alive.
         async with heartbeating(lambda: (ctx.checkpointed,)):
-            await _whole(self._end_lost_attempts(ctx, inp))
-            return await self._attempt(executor_type, ctx, inp)
+            earlier = await _whole(self._earlier_attempts(ctx, inp))
+            return await self._attempt(executor_type, ctx, inp, earlier)
 
-    async def _end_lost_attempts(self, ctx: NodeContext, inp: RunNodeInput) -> None:
-        """Write `node:failed` for earlier attempts that started and never ended.
+    async def _earlier_attempts(self, ctx: NodeContext, inp: RunNodeInput) -> Earlier:
+        """What earlier attempts of this node left: ends they owe, or a completion.
 
         An attempt whose worker died (or lost Temporal) cannot report its end; Temporal
-        retries it after its heartbeat timeout, and this attempt reports it, so each
-        attempt's start has exactly one end. The ids are the lost attempt's own: if it did
-        write its end after all, nothing is written twice.
+        retries it after its heartbeat timeout, and this attempt writes its `node:failed`
+        with its own `node:started`, in one write. The ids are the lost attempt's own: if it
+        did write its end after all, nothing is written twice.
         """
         pool = self._services.pool
         earlier = range(max(1, ctx.attempt - LOST_ATTEMPTS_LOOKBACK), ctx.attempt)
         if pool is None or not earlier:
-            return
+            return Earlier()
         ex, node = inp.execution.execution_id, inp.node_id
         completed = event_id(ex, "node:completed", node)
         ends = {
@@ -131,13 +141,13 @@ class NodeActivities:
             )
         )
         found = {r["event_id"] for r in rows}
+        if completed in found:
+            return Earlier(completed=True)
         lost = [
             k for k, (started, failed) in ends.items() if started in found and failed not in found
         ]
-        if completed in found or not lost:
-            return
-        await ctx.emit(
-            *(
+        return Earlier(
+            ends=tuple(
                 self._failed_event(
                     ctx,
                     inp,
@@ -154,16 +164,29 @@ class NodeActivities:
         )
 
     async def _attempt(
-        self, executor_type: type[NodeExecutor[Any]], ctx: NodeContext, inp: RunNodeInput
+        self,
+        executor_type: type[NodeExecutor[Any]],
+        ctx: NodeContext,
+        inp: RunNodeInput,
+        earlier: Earlier,
     ) -> NodeOutcome:
         begun = time.monotonic()
+
+        def started(inputs: JsonValue, *, waiting: bool) -> tuple[Event, ...]:
+            # A node already completed (its completion lost on the way to Temporal) is run
+            # again for its outcome, without announcing a start its deduplicated end would
+            # never close.
+            if earlier.completed:
+                return ()
+            return (*earlier.ends, *self._started(ctx, inp, inputs, waiting=waiting))
+
         try:
             rendered = await self._services.renderer.render(inp.config, inp.context)
             config = executor_type.config_model.model_validate(rendered)
         except Exception as exc:
             # Whatever rendering or validation raised, the node reports it (and only
             # transient kinds retry: activities/failure.py).
-            await _whole(ctx.emit(*self._started(ctx, inp, inp.config, waiting=False)))
+            await _whole(ctx.emit(*started(inp.config, waiting=False)))
             reported = Failure.of(exc, inp.timeout_seconds)
             if isinstance(exc, TemplateError) and exc.type == LIMIT:
                 reported = dataclasses.replace(
@@ -171,10 +194,10 @@ class NodeActivities:
                 )
             raise await _whole(self._failed(ctx, inp, reported)) from exc
         waiting = executor_type.waits_for_input
-        # `execution:updated` says `waiting`: the state row's status follows in its statement.
-        started = self._started(ctx, inp, rendered, waiting=waiting)
         try:
-            await _whole(ctx.emit(*started))
+            # `execution:updated` says `waiting`: the state row's status follows in its
+            # statement.
+            await _whole(ctx.emit(*started(rendered, waiting=waiting)))
             async with asyncio.timeout(inp.timeout_seconds) as limit:
                 # Time spent waiting for the database is not the node's: its timeout stops.
                 with pausing(lambda waited: _extend(limit, waited)):

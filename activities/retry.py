@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -23,6 +25,10 @@ class RetrySpec(BaseModel):
     def interval_after(self, attempt: int) -> float:
         """Seconds Temporal waits after failed `attempt` before the next one."""
         cap = self.maximum_interval_seconds or 100 * self.initial_interval_seconds
+        growth = (attempt - 1) * math.log(self.backoff_coefficient)
+        # Past the cap the power itself would overflow a float (near attempt 1025 at 2x).
+        if growth >= math.log(cap / self.initial_interval_seconds):
+            return float(cap)
         return float(
             min(self.initial_interval_seconds * self.backoff_coefficient ** (attempt - 1), cap)
         )

@@ -294,17 +294,19 @@ class ExecutionWorkflow:
                 # The execution is being cancelled; the node has reported its own end.
                 raise asyncio.CancelledError from err
             # The last attempt never reported (its worker died or it overran its timeout):
-            # the workflow reports it, so the node's start has an end.
+            # the workflow reports it, so the node's start has an end. Under that attempt's
+            # own id: if the attempt did report its timeout, one of the two is written.
             message = f"the node's last attempt did not finish: {cause or err}"
+            last = max(node.retry.max_attempts, 1)
             await self._emit(
                 EventSpec(
                     type="node:failed",
-                    key=[node.id, "lost"],
+                    key=[node.id, last],
                     data={
                         "nodeId": node.id,
                         "nodeType": node.type,
                         "error": {"message": message, "type": "timeout"},
-                        "attempt": max(node.retry.max_attempts, 1),
+                        "attempt": last,
                         "maxAttempts": node.retry.max_attempts,
                         "willRetry": False,
                         "nextRetryInMs": None,

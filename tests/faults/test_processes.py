@@ -5,6 +5,7 @@ every event exactly once."""
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -50,14 +51,18 @@ async def test_the_temporal_server_restarts(tmp_path: Path) -> None:
         await stack.temporal_ready()
         await executions.answer(stack)
         await check_all(stack, executions)
-        # The same worker process reconnected by itself, and said so once each way.
+        # The same worker process reconnected by itself, and logged each change of state
+        # (a slow probe on a loaded machine may be one more outage), ending with "back".
         assert stack.worker.proc.pid == worker_pid and stack.worker.proc.poll() is None
         async with httpx.AsyncClient(timeout=10) as http:
             # A probe now, so the worker has seen Temporal back (its watch runs every 5 s).
             ready = await http.get(f"http://127.0.0.1:{stack.worker_health_port}/readyz")
         assert ready.status_code == 200, ready.text
         log = stack.worker.text()
-        assert log.count("temporal lost:") == 1 and log.count("temporal back after") == 1, log
+        changes = re.findall(r"temporal (lost|back)", log)
+        assert changes[:1] == ["lost"] and changes[-1:] == ["back"], log
+        assert changes == ["lost", "back"] * (len(changes) // 2), log
+        assert "Traceback" not in log, log
 
 
 @pytest.mark.timeout(150)

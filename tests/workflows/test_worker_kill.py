@@ -95,8 +95,13 @@ async def test_a_killed_worker_loses_and_duplicates_nothing(
     for node in ("before", "wait", "finish"):
         assert shape(events).count(("node:completed", node)) == 1
     wait = [e.envelope["data"] for e in events if e.envelope["data"].get("nodeId") == "wait"]
-    # The killed attempt never finished; Temporal ran a second one on the new worker ...
-    assert [d["attempt"] for d in wait if "attempt" in d] == [1, 2]
+    # The killed attempt could not end itself; Temporal ran a second one on the new worker,
+    # which ended it ...
+    assert [(d["attempt"], d.get("willRetry")) for d in wait if "attempt" in d] == [
+        (1, None),
+        (1, True),
+        (2, None),
+    ]
     # ... which resumed from its checkpoint: each progress step is reported exactly once.
     assert [d["progress"] for d in wait if "progress" in d] == [100 * i / 8 for i in range(1, 9)]
 

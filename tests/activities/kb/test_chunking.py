@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from activities.kb.chunking import chunk_text
@@ -34,19 +34,25 @@ def test_rejects_an_overlap_not_below_the_size() -> None:
 
 @given(
     words=st.lists(st.text(alphabet="abcdefgh", min_size=1, max_size=40), min_size=1, max_size=200),
-    size=st.integers(8, 300),
-    overlap_share=st.floats(0, 0.5),
+    separators=st.lists(st.sampled_from([" ", "  ", "\n", "\n\n", ". ", "\t"]), min_size=1),
+    # Sizes near the words' lengths: a word exactly a chunk long is where cuts hide.
+    size=st.integers(1, 60),
+    overlap_share=st.floats(0, 0.99),
 )
-def test_every_word_lands_in_some_chunk(words: list[str], size: int, overlap_share: float) -> None:
-    text = " ".join(words)
-    chunks = chunk_text(text, size, int(size * overlap_share))
-    assert all(len(c) <= size for c in chunks)
-    pieces = [piece for c in chunks for piece in c.split()]
-    if all(len(w) <= size for w in words):
-        # Only a word longer than a chunk may be cut: every word is whole in some chunk.
-        assert set(pieces) == set(words)
-    else:
-        assert "".join(pieces).startswith(words[0][:size])
+@settings(max_examples=400)
+def test_no_word_is_cut_unless_longer_than_a_chunk(
+    words: list[str], separators: list[str], size: int, overlap_share: float
+) -> None:
+    text = "".join(w + separators[i % len(separators)] for i, w in enumerate(words))
+    chunks = chunk_text(text, size, min(int(size * overlap_share), size - 1))
+    assert all(0 < len(c) <= size and c == c.strip() for c in chunks)
+    pieces = {piece.strip(".") for c in chunks for piece in c.split()} - {""}
+    whole = {w for w in words if len(w) <= size}
+    # Every word that fits a chunk is whole in some chunk ...
+    assert whole <= pieces
+    # ... and any other piece is a cut of a word that does not.
+    long = [w for w in words if len(w) > size]
+    assert all(any(p in w for w in long) for p in pieces - whole)
 
 
 def test_a_word_is_not_cut_at_the_chunk_end() -> None:
