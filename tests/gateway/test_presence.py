@@ -34,6 +34,10 @@ async def test_presence_across_gateways_and_a_gateway_killed(
         **gateway_env(database_dsn, temporal_env.client, "unused"),
         "FLOWMAESTRO_PRESENCE_HEARTBEAT_SECONDS": "0.3",
         "FLOWMAESTRO_PRESENCE_TTL_SECONDS": "2",
+        # One process per gateway, so one lease each: B's goes in the very sweep that tells
+        # tab1 it left. (Under a supervisor each worker holds a lease; a killed B's idle
+        # worker's lease could expire after A's last sweep and outlive the test.)
+        "FLOWMAESTRO_GATEWAY_WORKERS": "1",
     }
     async with GatewayProcess(env) as a, GatewayProcess(env) as b:
         tab1 = await Recorder().connect(a.url, "u1")
@@ -72,6 +76,7 @@ async def test_presence_across_gateways_and_a_gateway_killed(
         assert not tab1.events and not tab1.errors
 
     # A stopped cleanly (tab1 still subscribed): it released its lease and rows.
-    assert await pool.fetchval("SELECT count(*) FROM gateway_leases") == 0
+    leases = await pool.fetch("SELECT gateway_id, expires_at > now() FROM gateway_leases")
+    assert leases == [], "\n".join(a.log)
     assert await pool.fetchval("SELECT count(*) FROM presence") == 0
     await tab1.close()
