@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict
 from events import event_id, parse_event
 
 if TYPE_CHECKING:
+    import uuid
+
     from events import Event
 
 
@@ -37,7 +39,7 @@ class ExecutionRef(BaseModel):
         """
         return parse_event(
             {
-                "id": str(event_id(self.execution_id, type, *key)),
+                "id": str(self.event_id(type, key)),
                 "type": type,
                 "userId": self.user_id,
                 "executionId": self.execution_id,
@@ -46,3 +48,7 @@ class ExecutionRef(BaseModel):
                 "data": data,
             }
         )
+
+    def event_id(self, type: str, key: tuple[str | int, ...]) -> uuid.UUID:
+        """The id `event(type, key, ...)` has, without building the event."""
+        return event_id(self.execution_id, type, *key)

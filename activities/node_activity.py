@@ -35,7 +35,6 @@ from activities.nodes.registry import NODE_TYPES
 from activities.retry import RetrySpec
 from activities.templating import LIMIT
 from activities.write_retry import pausing
-from events import event_id
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
@@ -128,10 +127,9 @@ class NodeActivities:
         earlier = range(max(1, ctx.attempt - LOST_ATTEMPTS_LOOKBACK), ctx.attempt)
         if pool is None or not earlier:
             return Earlier()
-        ex, node = inp.execution.execution_id, inp.node_id
-        completed = event_id(ex, "node:completed", node)
+        completed = ctx.event_id("node:completed", ())
         ends = {
-            k: (event_id(ex, "node:started", node, k), event_id(ex, "node:failed", node, k))
+            k: (ctx.event_id("node:started", (k,)), ctx.event_id("node:failed", (k,)))
             for k in earlier
         }
         ids = [completed, *(i for pair in ends.values() for i in pair)]

@@ -26,9 +26,8 @@ class RetrySpec(BaseModel):
         """Seconds Temporal waits after failed `attempt` before the next one."""
         cap = self.maximum_interval_seconds or 100 * self.initial_interval_seconds
         growth = (attempt - 1) * math.log(self.backoff_coefficient)
-        # Past the cap the power itself would overflow a float (near attempt 1025 at 2x).
+        # Compared as logarithms: past the cap the power itself would overflow a float (near
+        # attempt 1025 at 2x).
         if growth >= math.log(cap / self.initial_interval_seconds):
             return float(cap)
-        return float(
-            min(self.initial_interval_seconds * self.backoff_coefficient ** (attempt - 1), cap)
-        )
+        return float(self.initial_interval_seconds * self.backoff_coefficient ** (attempt - 1))

@@ -32,6 +32,8 @@ from activities.write_retry import WriteRetry
 from security import Limits
 
 if TYPE_CHECKING:
+    import uuid
+
     import asyncpg
     import httpx
 
@@ -110,6 +112,10 @@ class NodeContext:
     ) -> Event:
         """An event of this node whose id depends on (execution, type, node, key) only."""
         return self.execution.event(type, (self.node_id, *key), data, **envelope)
+
+    def event_id(self, type: str, key: tuple[str | int, ...]) -> uuid.UUID:
+        """The id `event(type, key, ...)` has, without building the event."""
+        return self.execution.event_id(type, (self.node_id, *key))
 
     async def emit(self, *events: Event) -> None:
         await self.emitter.emit(events)
