@@ -11,7 +11,7 @@ RUN npm run build
 FROM python:3.11-slim-bookworm
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md LICENSE ./
 COPY events/ events/
 COPY security/ security/
 COPY activities/ activities/
@@ -22,7 +22,7 @@ COPY migrations/ migrations/
 COPY bench/ bench/
 COPY examples/ examples/
 # Editable, so migrations/, examples/ and web/dist resolve beside the code as in a checkout.
-RUN pip install -e .
+RUN FLOWMAESTRO_SKIP_UI_BUILD=1 pip install -e .
 COPY --from=web /web/dist web/dist
 RUN useradd --system --home-dir /var/lib/flowmaestro --create-home flowmaestro
 USER flowmaestro

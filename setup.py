@@ -1,7 +1,7 @@
 """Packaging hook (everything else is in pyproject.toml): build the web UI with the package.
 
 When npm is on the PATH, `pip install` (a wheel or an editable install) runs web/scripts/build;
-a wheel then carries the built files as `gateway/ui/`, which the gateway serves at `/`. An
+a wheel then carries the built files as `flowmaestro/gateway/ui/`, which the gateway serves at `/`. An
 editable install serves web/dist in place. Without npm, or when the build fails, the install
 still succeeds and the gateway's `/` explains how to build the UI.
 FLOWMAESTRO_SKIP_UI_BUILD=1 skips the build.
@@ -41,7 +41,7 @@ def build_ui() -> Path | None:
 class BuildPyWithUI(build_py):
     def run(self) -> None:
         super().run()
-        target = Path(self.build_lib) / "gateway" / "ui"
+        target = Path(self.build_lib) / "flowmaestro" / "gateway" / "ui"
         shutil.rmtree(target, ignore_errors=True)  # never a stale copy from an earlier build
         dist = build_ui()
         if dist is not None and not self.editable_mode:

@@ -14,12 +14,12 @@ from pydantic import BaseModel, ConfigDict, JsonValue
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.execution import ExecutionRef
-from activities.heartbeat import heartbeating
-from events import InvalidEventError
+from flowmaestro.activities.execution import ExecutionRef
+from flowmaestro.activities.heartbeat import heartbeating
+from flowmaestro.events import InvalidEventError
 
 if TYPE_CHECKING:
-    from events.outbox import Emitter
+    from flowmaestro.events.outbox import Emitter
 
 
 class EventSpec(BaseModel):

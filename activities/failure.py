@@ -16,7 +16,7 @@ import asyncpg
 import httpx
 from pydantic import ValidationError
 
-from activities.errors import NodeError, TemplateError
+from flowmaestro.activities.errors import NodeError, TemplateError
 
 TRANSIENT: tuple[type[BaseException], ...] = (
     ConnectionError,

@@ -12,14 +12,14 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from events.outbox import write_events
+from flowmaestro.events.outbox import write_events
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     import asyncpg
 
-    from events import Event
+    from flowmaestro.events import Event
 
 
 # The rows this transaction inserted (retried ids were skipped): who learns "new".

@@ -20,27 +20,27 @@ from pydantic import BaseModel, ConfigDict, JsonValue
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.errors import TemplateError
-from activities.execution import ExecutionRef
-from activities.failure import Failure
-from activities.heartbeat import heartbeating
-from activities.nodes.base import (
+from flowmaestro.activities.errors import TemplateError
+from flowmaestro.activities.execution import ExecutionRef
+from flowmaestro.activities.failure import Failure
+from flowmaestro.activities.heartbeat import heartbeating
+from flowmaestro.activities.nodes.base import (
     InputRequest,
     NodeContext,
     NodeExecutor,
     NodeRegistry,
     NodeServices,
 )
-from activities.nodes.registry import NODE_TYPES
-from activities.retry import RetrySpec
-from activities.templating import LIMIT
-from activities.write_retry import pausing
+from flowmaestro.activities.nodes.registry import NODE_TYPES
+from flowmaestro.activities.retry import RetrySpec
+from flowmaestro.activities.templating import LIMIT
+from flowmaestro.activities.write_retry import pausing
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
 
-    from events import Event
-    from events.outbox import Emitter
+    from flowmaestro.events import Event
+    from flowmaestro.events.outbox import Emitter
 
 T = TypeVar("T")
 

@@ -18,14 +18,14 @@ import struct
 import sys
 from typing import TYPE_CHECKING, Any, Protocol
 
-from activities.errors import TemplateError
-from activities.render_process import frame
-from activities.templating import LIMIT, contains_template, first_template
+from flowmaestro.activities.errors import TemplateError
+from flowmaestro.activities.render_process import frame
+from flowmaestro.activities.templating import LIMIT, contains_template, first_template
 
 if TYPE_CHECKING:
     from pydantic import JsonValue
 
-    from security import Limits
+    from flowmaestro.security import Limits
 
 _HEADER = struct.Struct(">I")
 _START_TIMEOUT = 60.0
@@ -49,7 +49,7 @@ class _Process:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "activities.render_process",
+            "flowmaestro.activities.render_process",
             limits.model_dump_json(),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,

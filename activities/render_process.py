@@ -1,4 +1,4 @@
-"""A render process (`python -m activities.render_process`): renders templates sent on
+"""A render process (`python -m flowmaestro.activities.render_process`): renders templates sent on
 stdin, one at a time, answering on stdout. Frames are a 4-byte length and JSON, both ways.
 
 It starts with a clean environment (no secrets to read) and a capped address space, and
@@ -14,9 +14,9 @@ import struct
 import sys
 from typing import Any, BinaryIO
 
-from activities.errors import TemplateError
-from activities.templating import LIMIT, render
-from security import Limits
+from flowmaestro.activities.errors import TemplateError
+from flowmaestro.activities.templating import LIMIT, render
+from flowmaestro.security import Limits
 
 _HEADER = struct.Struct(">I")
 

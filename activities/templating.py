@@ -36,8 +36,8 @@ from jinja2 import nodes as ast
 from jinja2.compiler import CodeGenerator
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from activities.errors import TemplateError
-from security import Limits
+from flowmaestro.activities.errors import TemplateError
+from flowmaestro.security import Limits
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping

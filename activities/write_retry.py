@@ -20,14 +20,14 @@ import contextvars
 import random
 from typing import TYPE_CHECKING, TypeVar
 
-from activities.errors import ActivitiesError
-from events.outbox.availability import Availability, is_outage
+from flowmaestro.activities.errors import ActivitiesError
+from flowmaestro.events.outbox.availability import Availability, is_outage
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator, Sequence
 
-    from events import Event
-    from events.outbox import Emitter
+    from flowmaestro.events import Event
+    from flowmaestro.events.outbox import Emitter
 
 T = TypeVar("T")
 

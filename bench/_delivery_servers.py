@@ -34,10 +34,10 @@ import uvicorn
 from temporalio.client import Client
 
 from bench.outbox_latency import paced
-from events import NodeProgress
-from events.outbox import OutboxReader, PostgresEmitter
-from gateway import GatewayConfig, create_app
-from security import Limits
+from flowmaestro.events import NodeProgress
+from flowmaestro.events.outbox import OutboxReader, PostgresEmitter
+from flowmaestro.gateway import GatewayConfig, create_app
+from flowmaestro.security import Limits
 
 EMIT_RATE = 1000  # commits per second, as bench/delivery.py asks for
 

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from activities.agent.coalescer import Token, TokenCoalescer
-from activities.agent.stream_events import AgentEvents
-from activities.execution import ExecutionRef
-from activities.group_commit import GroupCommitEmitter
 from bench.harness import Row, Stats, percentile
 from bench.support import bench_database
-from events.outbox import Emitter, PostgresEmitter
+from flowmaestro.activities.agent.coalescer import Token, TokenCoalescer
+from flowmaestro.activities.agent.stream_events import AgentEvents
+from flowmaestro.activities.execution import ExecutionRef
+from flowmaestro.activities.group_commit import GroupCommitEmitter
+from flowmaestro.events.outbox import Emitter, PostgresEmitter
 
 STREAMS = 100
 CHUNKS_PER_SECOND = 50

@@ -29,9 +29,9 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bench.harness import Row, Stats, percentile
 from bench.support import bench_database, sequencer_process
-from events import NodeProgress
-from events.outbox import write_events
-from gateway import mint_token
+from flowmaestro.events import NodeProgress
+from flowmaestro.events.outbox import write_events
+from flowmaestro.gateway import mint_token
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

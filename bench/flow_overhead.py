@@ -19,18 +19,18 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.group_commit import GroupCommitEmitter
-from activities.nodes.base import NodeServices
-from activities.render_pool import RenderPool
 from bench.harness import Row, Stats
 from bench.support import bench_database, sequencer_process
-from events.outbox import Emitter, NullEmitter, PostgresEmitter
-from flowmaestro.temporal import temporal_cli_path
-from security import Limits
-from security.egress import EgressGuard
-from workflows.flow import Flow
-from workflows.start import start_execution
-from workflows.worker import build_worker
+from flowmaestro.activities.group_commit import GroupCommitEmitter
+from flowmaestro.activities.nodes.base import NodeServices
+from flowmaestro.activities.render_pool import RenderPool
+from flowmaestro.events.outbox import Emitter, NullEmitter, PostgresEmitter
+from flowmaestro.security import Limits
+from flowmaestro.security.egress import EgressGuard
+from flowmaestro.temporal_connection import temporal_cli_path
+from flowmaestro.workflows.flow import Flow
+from flowmaestro.workflows.start import start_execution
+from flowmaestro.workflows.worker import build_worker
 
 NODES = 50
 GROUP_COMMIT = "group commit"  # what `flowmaestro worker` uses

@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING
 import orjson
 
 from bench.harness import Row, Stats
-from events import NodeCompleted, NodeProgress
-from events.channels import channels_for
-from events.outbox.reader import splice
+from flowmaestro.events import NodeCompleted, NodeProgress
+from flowmaestro.events.channels import channels_for
+from flowmaestro.events.outbox.reader import splice
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from events.catalogue import Event
+    from flowmaestro.events.catalogue import Event
 
 
 def _jsonb_text(event: Event) -> str:

@@ -15,7 +15,7 @@ import asyncpg
 
 from bench.harness import Row, Stats
 from bench.support import bench_database
-from gateway.listing import Cursor, Filters, listing_query
+from flowmaestro.gateway.listing import Cursor, Filters, listing_query
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 STATUSES = ["running", "waiting", "completed", "failed", "cancelled", "pending"]

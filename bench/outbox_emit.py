@@ -16,9 +16,9 @@ import asyncpg
 
 from bench.harness import Row, Stats
 from bench.support import bench_database
-from events import NodeProgress, channels_for
-from events.catalogue import Event
-from events.outbox import PostgresEmitter
+from flowmaestro.events import NodeProgress, channels_for
+from flowmaestro.events.catalogue import Event
+from flowmaestro.events.outbox import PostgresEmitter
 
 
 def make_events(count: int, writer: int, nodes: int = 1) -> list[Event]:

@@ -20,8 +20,8 @@ import asyncpg
 
 from bench.harness import Row, Stats, percentile
 from bench.support import bench_database, sequencer_process
-from events import NodeProgress
-from events.outbox import OutboxReader, PostgresEmitter
+from flowmaestro.events import NodeProgress
+from flowmaestro.events.outbox import OutboxReader, PostgresEmitter
 
 RATES = (500, 1000)  # events per second
 TICK = 0.01  # seconds between paced sends; each event is one transaction

@@ -46,7 +46,7 @@ from bench.delivery import (
 )
 from bench.harness import Row, Stats, percentile
 from bench.support import bench_database, sequencer_process
-from events.outbox import write_events
+from flowmaestro.events.outbox import write_events
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable

@@ -17,9 +17,9 @@ from bench.harness import Row, Stats
 from bench.outbox_emit import emit_ours as with_fold
 from bench.outbox_emit import make_events, write_rate
 from bench.support import bench_database
-from events import channels_for
-from events.catalogue import Event
-from events.outbox.channels import WRITTEN
+from flowmaestro.events import channels_for
+from flowmaestro.events.catalogue import Event
+from flowmaestro.events.outbox.channels import WRITTEN
 
 # The emitter's statement before the state fold: the baseline.
 _INSERT_ONLY = """

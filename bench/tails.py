@@ -30,7 +30,7 @@ from bench.harness import Row, Stats, percentile
 from bench.outbox_latency import paced
 from bench.scaleout import backends, cpu_seconds
 from bench.support import bench_database, sequencer_process
-from events.outbox import PostgresEmitter, write_events
+from flowmaestro.events.outbox import PostgresEmitter, write_events
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

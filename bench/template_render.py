@@ -11,10 +11,10 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from activities.render_pool import RenderPool
-from activities.templating import render
 from bench.harness import Row, Stats
-from security import Limits
+from flowmaestro.activities.render_pool import RenderPool
+from flowmaestro.activities.templating import render
+from flowmaestro.security import Limits
 
 if TYPE_CHECKING:
     from pydantic import JsonValue

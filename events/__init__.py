@@ -5,7 +5,7 @@ Pure by rule: this package imports pydantic and asyncpg, nothing else of ours.
 
 from __future__ import annotations
 
-from events.catalogue import (
+from flowmaestro.events.catalogue import (
     AgentStreamingEnd,
     AgentStreamingStart,
     AgentToken,
@@ -27,10 +27,10 @@ from events.catalogue import (
     UserInputRequired,
     UserInputTimeout,
 )
-from events.channels import channels_for
-from events.errors import EventsError, InvalidEventError
-from events.ids import event_id
-from events.union import EVENT_ADAPTER, EVENT_TYPES, AnyEvent, parse_event
+from flowmaestro.events.channels import channels_for
+from flowmaestro.events.errors import EventsError, InvalidEventError
+from flowmaestro.events.ids import event_id
+from flowmaestro.events.union import EVENT_ADAPTER, EVENT_TYPES, AnyEvent, parse_event
 
 __all__ = [
     "EVENT_ADAPTER",

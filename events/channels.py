@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from events.model import Envelope
+    from flowmaestro.events.model import Envelope
 
 
 def user_channel(user_id: str) -> str:

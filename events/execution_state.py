@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from events.catalogue import (
+from flowmaestro.events.catalogue import (
     ExecutionCompleted,
     ExecutionFailed,
     ExecutionStarted,
@@ -29,7 +29,7 @@ from events.catalogue import (
 )
 
 if TYPE_CHECKING:
-    from events.catalogue import Event
+    from flowmaestro.events.catalogue import Event
 
 Patch = dict[str, Any]
 

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, JsonValue, model_validator
 
-from events.model import WireModel
+from flowmaestro.events.model import WireModel
 
 ErrorCode = Literal[
     "bad_request",

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter, ValidationError
 
-from events.catalogue import Event
-from events.errors import InvalidEventError
+from flowmaestro.events.catalogue import Event
+from flowmaestro.events.errors import InvalidEventError
 
 AnyEvent = Annotated[Event, Field(discriminator="type")]
 

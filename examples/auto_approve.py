@@ -19,8 +19,8 @@ import sys
 import httpx
 import jwt
 
-from events import UserInputRequired
 from flowmaestro.client import Client, ClientError
+from flowmaestro.events import UserInputRequired
 
 
 def user_of(token: str) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from activities.agent.services import AgentServices, Models
-from activities.kb.embedder import Embedders
+from flowmaestro.activities.agent.services import AgentServices, Models
+from flowmaestro.activities.kb.embedder import Embedders
 
 if TYPE_CHECKING:
     import httpx

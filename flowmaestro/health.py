@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily
 
-from events.outbox import Availability
-from gateway.metrics import AvailabilityCollector
+from flowmaestro.events.outbox import Availability
+from flowmaestro.gateway.metrics import AvailabilityCollector
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.client import Client
 
-    from activities.write_retry import WriteRetry
+    from flowmaestro.activities.write_retry import WriteRetry
 
 WATCH_INTERVAL = 5.0
 

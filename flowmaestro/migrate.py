@@ -16,7 +16,7 @@ import asyncpg
 from flowmaestro.errors import MigrationError, NotMigratedError
 
 if TYPE_CHECKING:
-    from events.outbox.connection import Connection
+    from flowmaestro.events.outbox.connection import Connection
 
 # "FMMIG" as an integer: distinct from the sequencer's lock key.
 LOCK_KEY = 0x464D4D4947
@@ -35,7 +35,7 @@ class Migration:
 
 
 # The project's `migrations/` directory: numbered plain SQL files beside this package.
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def bundled_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:

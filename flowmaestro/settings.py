@@ -14,8 +14,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from activities.write_retry import MAX_DEADLINE_SECONDS
-from security import Limits
+from flowmaestro.activities.write_retry import MAX_DEADLINE_SECONDS
+from flowmaestro.security import Limits
 
 
 def _default_state_dir() -> Path:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import gateway
+from flowmaestro import gateway
 
 if TYPE_CHECKING:
     from flowmaestro.settings import Settings
 
-_PACKAGED = Path(gateway.__file__).resolve().parent / "ui"
+_PACKAGED = Path(gateway.__file__).parent / "ui"
 _SOURCE = Path(__file__).resolve().parents[1] / "web" / "dist"
 
 

@@ -3,9 +3,9 @@ input relayed to Temporal, the HTTP API with SSE, metrics and health."""
 
 from __future__ import annotations
 
-from gateway.app import Gateway, create_app
-from gateway.auth import mint_token
-from gateway.config import GatewayConfig
-from gateway.redaction import uvicorn_log_config
+from flowmaestro.gateway.app import Gateway, create_app
+from flowmaestro.gateway.auth import mint_token
+from flowmaestro.gateway.config import GatewayConfig
+from flowmaestro.gateway.redaction import uvicorn_log_config
 
 __all__ = ["Gateway", "GatewayConfig", "create_app", "mint_token", "uvicorn_log_config"]

@@ -17,18 +17,18 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from events.outbox import Availability, OutboxReader, Sequencer, read_lag
-from gateway.auth import TokenVerifier
-from gateway.bodies import bounded_receive, is_upload
-from gateway.http_api import http_api
-from gateway.http_errors import error_json, install_error_handlers
-from gateway.hub import Hub
-from gateway.metrics import AvailabilityCollector, GatewayMetrics
-from gateway.presence import Presence
-from gateway.quotas import Quotas
-from gateway.sockets import SocketProtocol
-from gateway.transport import SEVERANCE, Severance, SocketServer
-from security import storable
+from flowmaestro.events.outbox import Availability, OutboxReader, Sequencer, read_lag
+from flowmaestro.gateway.auth import TokenVerifier
+from flowmaestro.gateway.bodies import bounded_receive, is_upload
+from flowmaestro.gateway.http_api import http_api
+from flowmaestro.gateway.http_errors import error_json, install_error_handlers
+from flowmaestro.gateway.hub import Hub
+from flowmaestro.gateway.metrics import AvailabilityCollector, GatewayMetrics
+from flowmaestro.gateway.presence import Presence
+from flowmaestro.gateway.quotas import Quotas
+from flowmaestro.gateway.sockets import SocketProtocol
+from flowmaestro.gateway.transport import SEVERANCE, Severance, SocketServer
+from flowmaestro.security import storable
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.client import Client
 
-    from gateway.config import GatewayConfig
+    from flowmaestro.gateway.config import GatewayConfig
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 
-from gateway.errors import AuthError
-from security import storable
+from flowmaestro.gateway.errors import AuthError
+from flowmaestro.security import storable
 
 if TYPE_CHECKING:
-    from gateway.config import GatewayConfig
+    from flowmaestro.gateway.config import GatewayConfig
 
 
 @dataclass(frozen=True, slots=True)

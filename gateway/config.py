@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from security import Limits
+from flowmaestro.security import Limits
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pydantic import JsonValue
 
-    from events.protocol import ErrorCode
+    from flowmaestro.events.protocol import ErrorCode
 
 
 class GatewayError(Exception):

@@ -11,38 +11,38 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, model_validator
 
-from events.catalogue.execution import ExecutionStatus
-from events.channels import execution_channel
-from events.protocol import MAX_POSITION
-from gateway import sse
-from gateway.auth import Principal
-from gateway.errors import AuthError, GatewayError
-from gateway.http_errors import ERROR_RESPONSES
-from gateway.listing import Cursor, Filters, list_page
-from gateway.ownership import (
+from flowmaestro.events.catalogue.execution import ExecutionStatus
+from flowmaestro.events.channels import execution_channel
+from flowmaestro.events.protocol import MAX_POSITION
+from flowmaestro.gateway import sse
+from flowmaestro.gateway.auth import Principal
+from flowmaestro.gateway.errors import AuthError, GatewayError
+from flowmaestro.gateway.http_errors import ERROR_RESPONSES
+from flowmaestro.gateway.listing import Cursor, Filters, list_page
+from flowmaestro.gateway.ownership import (
     authorize_channel,
     execution_owner,
     knowledge_base_owner,
     require_owner,
 )
-from gateway.relay import provide_input
-from gateway.snapshot import execution_snapshot, read_snapshot
-from gateway.uploads import OPENAPI_FILE_BODY, received_file
-from security import unstorable_path
-from workflows.errors import FlowError, WorkflowsError
-from workflows.flow import Flow, load_flow
-from workflows.kb_ingest import create_knowledge_base, ingest_document
-from workflows.start import start_execution
+from flowmaestro.gateway.relay import provide_input
+from flowmaestro.gateway.snapshot import execution_snapshot, read_snapshot
+from flowmaestro.gateway.uploads import OPENAPI_FILE_BODY, received_file
+from flowmaestro.security import unstorable_path
+from flowmaestro.workflows.errors import FlowError, WorkflowsError
+from flowmaestro.workflows.flow import Flow, load_flow
+from flowmaestro.workflows.kb_ingest import create_knowledge_base, ingest_document
+from flowmaestro.workflows.start import start_execution
 
 if TYPE_CHECKING:
     import asyncpg
     from temporalio.client import Client
 
-    from events.outbox import OutboxReader
-    from gateway.auth import TokenVerifier
-    from gateway.config import GatewayConfig
-    from gateway.hub import Hub
-    from gateway.quotas import Quotas
+    from flowmaestro.events.outbox import OutboxReader
+    from flowmaestro.gateway.auth import TokenVerifier
+    from flowmaestro.gateway.config import GatewayConfig
+    from flowmaestro.gateway.hub import Hub
+    from flowmaestro.gateway.quotas import Quotas
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, JsonValue
 from starlette.exceptions import HTTPException
 
-from events.protocol import ErrorBody
-from gateway.errors import GatewayError, RateLimitedError, UnavailableError
-from gateway.unavailable import OUTAGE_TYPES, as_unavailable
+from flowmaestro.events.protocol import ErrorBody
+from flowmaestro.gateway.errors import GatewayError, RateLimitedError, UnavailableError
+from flowmaestro.gateway.unavailable import OUTAGE_TYPES, as_unavailable
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI, Request
     from starlette.responses import Response
 
-    from events.protocol import ErrorCode
+    from flowmaestro.events.protocol import ErrorCode
 
 log = logging.getLogger(__name__)
 

@@ -19,18 +19,18 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 from engineio import packet as eio_packet
 
-from events.channels import user_channel
-from events.outbox import Availability
-from events.protocol import SubscribeAck
-from gateway.errors import GatewayError
+from flowmaestro.events.channels import user_channel
+from flowmaestro.events.outbox import Availability
+from flowmaestro.events.protocol import SubscribeAck
+from flowmaestro.gateway.errors import GatewayError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
-    from events.outbox import OutboxReader, StoredEvent
-    from gateway.config import GatewayConfig
-    from gateway.metrics import GatewayMetrics
-    from gateway.transport import SocketServer
+    from flowmaestro.events.outbox import OutboxReader, StoredEvent
+    from flowmaestro.gateway.config import GatewayConfig
+    from flowmaestro.gateway.metrics import GatewayMetrics
+    from flowmaestro.gateway.transport import SocketServer
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from gateway.errors import GatewayError
-from gateway.snapshot import summary
-from security import storable
+from flowmaestro.gateway.errors import GatewayError
+from flowmaestro.gateway.snapshot import summary
+from flowmaestro.security import storable
 
 if TYPE_CHECKING:
     import asyncpg

@@ -10,7 +10,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from events.outbox import Availability
+    from flowmaestro.events.outbox import Availability
 
 
 class GatewayMetrics:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gateway.errors import GatewayError
+from flowmaestro.gateway.errors import GatewayError
 
 if TYPE_CHECKING:
     import asyncpg

@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
-from events.outbox.availability import is_outage
-from events.protocol import PresenceChange
+from flowmaestro.events.outbox.availability import is_outage
+from flowmaestro.events.protocol import PresenceChange
 
 if TYPE_CHECKING:
-    from events.outbox import Availability
-    from gateway.hub import Connection
-    from gateway.transport import SocketServer
+    from flowmaestro.events.outbox import Availability
+    from flowmaestro.gateway.hub import Connection
+    from flowmaestro.gateway.transport import SocketServer
 
 log = logging.getLogger(__name__)
 

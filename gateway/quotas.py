@@ -14,15 +14,15 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING
 
-from gateway.errors import GatewayError, RateLimitedError
-from gateway.transport import TokenBucket
+from flowmaestro.gateway.errors import GatewayError, RateLimitedError
+from flowmaestro.gateway.transport import TokenBucket
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     import asyncpg
 
-    from security import Limits
+    from flowmaestro.security import Limits
 
 _UNFINISHED = """
 SELECT count(*) FROM executions

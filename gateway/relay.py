@@ -10,11 +10,16 @@ from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeou
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from events.channels import execution_channel
-from gateway.errors import GatewayError, UnavailableError
-from gateway.ownership import execution_owner, require_owner
-from gateway.unavailable import as_unavailable
-from workflows.messages import PROVIDE_INPUT, REJECTION_CODES, ProvideInput, ProvideInputResult
+from flowmaestro.events.channels import execution_channel
+from flowmaestro.gateway.errors import GatewayError, UnavailableError
+from flowmaestro.gateway.ownership import execution_owner, require_owner
+from flowmaestro.gateway.unavailable import as_unavailable
+from flowmaestro.workflows.messages import (
+    PROVIDE_INPUT,
+    REJECTION_CODES,
+    ProvideInput,
+    ProvideInputResult,
+)
 
 if TYPE_CHECKING:
     import asyncpg

@@ -21,8 +21,8 @@ import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
-from events.channels import execution_channel
-from events.execution_state import read_state
+from flowmaestro.events.channels import execution_channel
+from flowmaestro.events.execution_state import read_state
 
 if TYPE_CHECKING:
     import asyncpg

@@ -13,7 +13,7 @@ import asyncpg
 from pydantic import BaseModel, ValidationError
 from socketio.exceptions import ConnectionRefusedError
 
-from events.protocol import (
+from flowmaestro.events.protocol import (
     AuthExpired,
     AuthExpiring,
     AuthRefreshAck,
@@ -26,25 +26,25 @@ from events.protocol import (
     SubscribeRequest,
     UnsubscribeRequest,
 )
-from gateway.errors import AuthError, GatewayError
-from gateway.expiry import TokenClock
-from gateway.ownership import authorize_channel
-from gateway.presence import has_presence
-from gateway.relay import provide_input
-from gateway.unavailable import as_unavailable
-from security import unstorable_path
+from flowmaestro.gateway.errors import AuthError, GatewayError
+from flowmaestro.gateway.expiry import TokenClock
+from flowmaestro.gateway.ownership import authorize_channel
+from flowmaestro.gateway.presence import has_presence
+from flowmaestro.gateway.relay import provide_input
+from flowmaestro.gateway.unavailable import as_unavailable
+from flowmaestro.security import unstorable_path
 
 if TYPE_CHECKING:
     from pydantic import JsonValue
     from temporalio.client import Client
 
-    from events.protocol import ErrorCode
-    from gateway.auth import TokenVerifier
-    from gateway.hub import Connection, Hub
-    from gateway.metrics import GatewayMetrics
-    from gateway.presence import Presence
-    from gateway.quotas import Quotas
-    from gateway.transport import SocketServer
+    from flowmaestro.events.protocol import ErrorCode
+    from flowmaestro.gateway.auth import TokenVerifier
+    from flowmaestro.gateway.hub import Connection, Hub
+    from flowmaestro.gateway.metrics import GatewayMetrics
+    from flowmaestro.gateway.presence import Presence
+    from flowmaestro.gateway.quotas import Quotas
+    from flowmaestro.gateway.transport import SocketServer
 
 log = logging.getLogger(__name__)
 

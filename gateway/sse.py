@@ -13,14 +13,14 @@ import math
 import time
 from typing import TYPE_CHECKING
 
-from events.protocol import MAX_POSITION
-from gateway.errors import GatewayError
+from flowmaestro.events.protocol import MAX_POSITION
+from flowmaestro.gateway.errors import GatewayError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
-    from events.outbox import OutboxReader, StoredEvent
-    from gateway.hub import Hub
+    from flowmaestro.events.outbox import OutboxReader, StoredEvent
+    from flowmaestro.gateway.hub import Hub
 
 KEEPALIVE_SECONDS = 15.0
 EXPIRED_FRAME = (

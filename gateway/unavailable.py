@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncpg
 from temporalio.service import RPCError, RPCStatusCode
 
-from events.outbox.availability import is_outage
-from gateway.errors import UnavailableError
+from flowmaestro.events.outbox.availability import is_outage
+from flowmaestro.gateway.errors import UnavailableError
 
 _TEMPORAL_AWAY = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED})
 

@@ -5,8 +5,8 @@ object in settings), the egress guard, the template budget. It imports nothing o
 `events`, so activities, workflows and the gateway can all use it.
 """
 
-from security.errors import LimitExceededError, SecurityError
-from security.limits import Limits
-from security.storable import storable, unstorable_path
+from flowmaestro.security.errors import LimitExceededError, SecurityError
+from flowmaestro.security.limits import Limits
+from flowmaestro.security.storable import storable, unstorable_path
 
 __all__ = ["LimitExceededError", "Limits", "SecurityError", "storable", "unstorable_path"]

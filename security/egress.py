@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
-from security.errors import SecurityError
+from flowmaestro.security.errors import SecurityError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Collection
 
-    from security.limits import Limits
+    from flowmaestro.security.limits import Limits
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -17,11 +17,11 @@ import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from events.outbox import Sequencer
 from flowmaestro.database import create_migrated_database, start_embedded_postgres, with_database
+from flowmaestro.events.outbox import Sequencer
 from flowmaestro.migrate import bundled_migrations
-from flowmaestro.temporal import temporal_cli_path
-from workflows import search_attributes
+from flowmaestro.temporal_connection import temporal_cli_path
+from flowmaestro.workflows import search_attributes
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -8,18 +8,18 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from activities.nodes.base import NodeServices
-from activities.render_pool import RenderPool
-from security import Limits
-from security.egress import EgressGuard
+from flowmaestro.activities.nodes.base import NodeServices
+from flowmaestro.activities.render_pool import RenderPool
+from flowmaestro.security import Limits
+from flowmaestro.security.egress import EgressGuard
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     import asyncpg
 
-    from activities.agent.services import AgentServices
-    from security.egress import Resolver
+    from flowmaestro.activities.agent.services import AgentServices
+    from flowmaestro.security.egress import Resolver
 
 LOCAL = Limits(egress_allow=("127.0.0.1/32",))
 """The tests' HTTP servers listen on loopback: the operator allowlist opens exactly that."""

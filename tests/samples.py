@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from events import (
+from flowmaestro.events import (
     AgentStreamingEnd,
     AgentStreamingStart,
     AgentToken,

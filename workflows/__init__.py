@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from workflows.start import start_execution
+from flowmaestro.workflows.start import start_execution
 
 __all__ = ["start_execution"]

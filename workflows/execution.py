@@ -20,20 +20,24 @@ from temporalio.workflow import ActivityCancellationType
 with workflow.unsafe.imports_passed_through():
     from pydantic import JsonValue, ValidationError
 
-    from activities.emit import EmitActivities, EmitInput, EventSpec
-    from activities.errors import TemplateError
-    from activities.execution import ExecutionRef
-    from activities.node_activity import NodeActivities, NodeOutcome, RunNodeInput
-    from activities.nodes.base import InputRequest
-    from activities.nodes.user_input import UserInputConfig, answer_errors, answer_schema
-    from activities.retry import RetrySpec
-    from activities.templating import render
-    from events import event_id
-    from events.catalogue.execution import ExecutionStatus
-    from security import Limits
-    from workflows import search_attributes
-    from workflows.flow import Flow, NodeSpec
-    from workflows.messages import (
+    from flowmaestro.activities.emit import EmitActivities, EmitInput, EventSpec
+    from flowmaestro.activities.errors import TemplateError
+    from flowmaestro.activities.execution import ExecutionRef
+    from flowmaestro.activities.node_activity import NodeActivities, NodeOutcome, RunNodeInput
+    from flowmaestro.activities.nodes.base import InputRequest
+    from flowmaestro.activities.nodes.user_input import (
+        UserInputConfig,
+        answer_errors,
+        answer_schema,
+    )
+    from flowmaestro.activities.retry import RetrySpec
+    from flowmaestro.activities.templating import render
+    from flowmaestro.events import event_id
+    from flowmaestro.events.catalogue.execution import ExecutionStatus
+    from flowmaestro.security import Limits
+    from flowmaestro.workflows import search_attributes
+    from flowmaestro.workflows.flow import Flow, NodeSpec
+    from flowmaestro.workflows.messages import (
         PENDING_INPUTS,
         PROVIDE_INPUT,
         ExecutionInput,
@@ -41,8 +45,8 @@ with workflow.unsafe.imports_passed_through():
         ProvideInput,
         ProvideInputResult,
     )
-    from workflows.registration import Problem, RegisterInput, RegistrationActivities
-    from workflows.timeouts import HEARTBEAT, WRITE_ROOM
+    from flowmaestro.workflows.registration import Problem, RegisterInput, RegistrationActivities
+    from flowmaestro.workflows.timeouts import HEARTBEAT, WRITE_ROOM
 
 # The workflow.patched id of self-registration (the `register_execution` activity first):
 # histories recorded before it replay the old path (docs/temporal-clients.md, Versioning).

@@ -6,16 +6,16 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from activities.errors import TemplateError
-from activities.nodes.base import UnknownNodeTypeError
-from activities.nodes.registry import NODE_TYPES
-from activities.templating import contains_template, references
-from workflows.errors import FlowError
+from flowmaestro.activities.errors import TemplateError
+from flowmaestro.activities.nodes.base import UnknownNodeTypeError
+from flowmaestro.activities.nodes.registry import NODE_TYPES
+from flowmaestro.activities.templating import contains_template, references
+from flowmaestro.workflows.errors import FlowError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from workflows.flow import NodeSpec
+    from flowmaestro.workflows.flow import NodeSpec
 
 
 def topological_order(nodes: Sequence[NodeSpec]) -> list[str]:

@@ -17,8 +17,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.kb import store
-    from activities.kb.activities import (
+    from flowmaestro.activities.kb import store
+    from flowmaestro.activities.kb.activities import (
         CompleteInput,
         CompleteResult,
         ExtractInput,
@@ -26,11 +26,11 @@ with workflow.unsafe.imports_passed_through():
         KbActivities,
         StepInput,
     )
-    from activities.kb.document_ref import DocumentRef
-    from activities.kb.errors import KbError, KbStep
-    from activities.kb.store import Content
-    from workflows.errors import WorkflowsError
-    from workflows.timeouts import HEARTBEAT, WRITE_ROOM
+    from flowmaestro.activities.kb.document_ref import DocumentRef
+    from flowmaestro.activities.kb.errors import KbError, KbStep
+    from flowmaestro.activities.kb.store import Content
+    from flowmaestro.workflows.errors import WorkflowsError
+    from flowmaestro.workflows.timeouts import HEARTBEAT, WRITE_ROOM
 
 __all__ = [
     "Content",

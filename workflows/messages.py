@@ -15,7 +15,7 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
-from security import storable
+from flowmaestro.security import storable
 
 PROVIDE_INPUT: Final = "provide_input"
 PENDING_INPUTS: Final = "pending_inputs"

@@ -20,18 +20,18 @@ from temporalio import activity
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.service import RPCError
 
-from activities.heartbeat import heartbeating
-from security import unstorable_path
-from workflows.errors import FlowError, WorkflowsError
-from workflows.flow import Flow, load_flow
-from workflows.search_attributes import SEARCH_ATTRIBUTES
+from flowmaestro.activities.heartbeat import heartbeating
+from flowmaestro.security import unstorable_path
+from flowmaestro.workflows.errors import FlowError, WorkflowsError
+from flowmaestro.workflows.flow import Flow, load_flow
+from flowmaestro.workflows.search_attributes import SEARCH_ATTRIBUTES
 
 if TYPE_CHECKING:
     import asyncpg
     from temporalio.client import Client
 
-    from activities.write_retry import WriteRetry
-    from security import Limits
+    from flowmaestro.activities.write_retry import WriteRetry
+    from flowmaestro.security import Limits
 
 # The flow name listed for a start whose flow has none (the flow is malformed).
 UNNAMED = "(invalid flow)"

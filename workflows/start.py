@@ -12,16 +12,16 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from workflows.execution import ExecutionWorkflow
-from workflows.messages import ExecutionInput
-from workflows.registration import Registration, register
+from flowmaestro.workflows.execution import ExecutionWorkflow
+from flowmaestro.workflows.messages import ExecutionInput
+from flowmaestro.workflows.registration import Registration, register
 
 if TYPE_CHECKING:
     import asyncpg
     from pydantic import JsonValue
     from temporalio.client import Client
 
-    from workflows.flow import Flow
+    from flowmaestro.workflows.flow import Flow
 
 TASK_QUEUE = "flowmaestro"
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.write_retry import MAX_DEADLINE_SECONDS
+    from flowmaestro.activities.write_retry import MAX_DEADLINE_SECONDS
 
 HEARTBEAT = timedelta(seconds=30)
 WRITE_ROOM = timedelta(seconds=2 * MAX_DEADLINE_SECONDS + 30)

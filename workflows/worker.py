@@ -12,21 +12,21 @@ from typing import TYPE_CHECKING, Any
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.agent.services import AgentServices
-from activities.emit import EmitActivities
-from activities.kb.activities import KbActivities
-from activities.node_activity import NodeActivities
-from activities.write_retry import RetryingEmitter
-from workflows.execution import ExecutionWorkflow
-from workflows.kb_ingest import KnowledgeBaseIngestWorkflow
-from workflows.registration import RegistrationActivities
+from flowmaestro.activities.agent.services import AgentServices
+from flowmaestro.activities.emit import EmitActivities
+from flowmaestro.activities.kb.activities import KbActivities
+from flowmaestro.activities.node_activity import NodeActivities
+from flowmaestro.activities.write_retry import RetryingEmitter
+from flowmaestro.workflows.execution import ExecutionWorkflow
+from flowmaestro.workflows.kb_ingest import KnowledgeBaseIngestWorkflow
+from flowmaestro.workflows.registration import RegistrationActivities
 
 if TYPE_CHECKING:
     import asyncpg
     from temporalio.client import Client
 
-    from activities.nodes.base import NodeServices
-    from events.outbox import Emitter
+    from flowmaestro.activities.nodes.base import NodeServices
+    from flowmaestro.events.outbox import Emitter
 
 WORKFLOWS: tuple[type, ...] = (ExecutionWorkflow, KnowledgeBaseIngestWorkflow)
 

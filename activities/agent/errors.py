@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from activities.errors import NodeError
+from flowmaestro.activities.errors import NodeError
 
 
 class ModelError(NodeError):

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from activities.agent.messages import Message, TextDelta, ToolCall, TurnEnd
+from flowmaestro.activities.agent.messages import Message, TextDelta, ToolCall, TurnEnd
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
-    from activities.agent.messages import StreamItem, ToolSpec
+    from flowmaestro.activities.agent.messages import StreamItem, ToolSpec
 
 _PLACEHOLDER = re.compile(r"\{(\d+)\}")
 

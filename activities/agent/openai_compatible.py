@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from activities.agent.errors import ModelError
-from activities.agent.messages import TextDelta, ToolCall, TurnEnd
-from activities.openai_endpoint import OpenAICompatibleEndpoint, retryable_status
+from flowmaestro.activities.agent.errors import ModelError
+from flowmaestro.activities.agent.messages import TextDelta, ToolCall, TurnEnd
+from flowmaestro.activities.openai_endpoint import OpenAICompatibleEndpoint, retryable_status
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
-    from activities.agent.messages import Message, StreamItem, ToolSpec
+    from flowmaestro.activities.agent.messages import Message, StreamItem, ToolSpec
 
 
 @dataclass(slots=True)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
-    from activities.agent.messages import Message, StreamItem, ToolSpec
+    from flowmaestro.activities.agent.messages import Message, StreamItem, ToolSpec
 
 
 class ModelProvider(Protocol):

@@ -15,17 +15,17 @@ from typing import TYPE_CHECKING
 
 from pydantic import JsonValue
 
-from activities.agent.coalescer import TokenCoalescer
-from activities.agent.errors import ModelError, ToolError
-from activities.agent.messages import Message, TextDelta, TurnEnd
+from flowmaestro.activities.agent.coalescer import TokenCoalescer
+from flowmaestro.activities.agent.errors import ModelError, ToolError
+from flowmaestro.activities.agent.messages import Message, TextDelta, TurnEnd
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from activities.agent.messages import ToolCall
-    from activities.agent.provider import ModelProvider
-    from activities.agent.stream_events import AgentEvents
-    from activities.agent.tools.base import Tool
+    from flowmaestro.activities.agent.messages import ToolCall
+    from flowmaestro.activities.agent.provider import ModelProvider
+    from flowmaestro.activities.agent.stream_events import AgentEvents
+    from flowmaestro.activities.agent.tools.base import Tool
 
 log = logging.getLogger(__name__)
 

@@ -5,19 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from activities.agent.errors import ModelError
-from activities.agent.offline import OfflineProvider
-from activities.agent.openai_compatible import OpenAICompatibleProvider
-from activities.kb.embedder import Embedders
-from activities.openai_endpoint import OpenAICompatibleEndpoint
+from flowmaestro.activities.agent.errors import ModelError
+from flowmaestro.activities.agent.offline import OfflineProvider
+from flowmaestro.activities.agent.openai_compatible import OpenAICompatibleProvider
+from flowmaestro.activities.kb.embedder import Embedders
+from flowmaestro.activities.openai_endpoint import OpenAICompatibleEndpoint
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     import httpx
 
-    from activities.agent.offline import ScriptStep
-    from activities.agent.provider import ModelProvider
+    from flowmaestro.activities.agent.offline import ScriptStep
+    from flowmaestro.activities.agent.provider import ModelProvider
 
 OFFLINE = "offline"
 

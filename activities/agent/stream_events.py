@@ -14,10 +14,10 @@ if TYPE_CHECKING:
 
     from pydantic import JsonValue
 
-    from activities.agent.coalescer import Token
-    from activities.agent.messages import ToolCall
-    from events import Event
-    from events.outbox import Emitter
+    from flowmaestro.activities.agent.coalescer import Token
+    from flowmaestro.activities.agent.messages import ToolCall
+    from flowmaestro.events import Event
+    from flowmaestro.events.outbox import Emitter
 
     EventFactory = Callable[[str, tuple[str | int, ...], dict[str, Any]], Event]
 

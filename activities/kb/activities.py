@@ -12,19 +12,19 @@ from pydantic import BaseModel, ConfigDict
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.heartbeat import heartbeating
-from activities.kb.document_ref import DocumentRef
-from activities.kb.errors import KbError, KbStep
-from activities.kb.pipeline import Ingestion
+from flowmaestro.activities.heartbeat import heartbeating
+from flowmaestro.activities.kb.document_ref import DocumentRef
+from flowmaestro.activities.kb.errors import KbError, KbStep
+from flowmaestro.activities.kb.pipeline import Ingestion
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
 
     import asyncpg
 
-    from activities.kb.embedder import Embedders
-    from activities.write_retry import WriteRetry
-    from events.outbox import Emitter
+    from flowmaestro.activities.kb.embedder import Embedders
+    from flowmaestro.activities.write_retry import WriteRetry
+    from flowmaestro.events.outbox import Emitter
 
 
 class ExtractInput(BaseModel):

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from events import event_id, parse_event
+from flowmaestro.events import event_id, parse_event
 
 if TYPE_CHECKING:
-    from events import Event
+    from flowmaestro.events import Event
 
 
 class DocumentRef(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from activities.errors import ActivitiesError
+from flowmaestro.activities.errors import ActivitiesError
 
 KbStep = Literal["extraction", "chunking", "embedding", "storage"]
 

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from activities.kb.errors import KbError
-from activities.openai_endpoint import OpenAICompatibleEndpoint, retryable_status
+from flowmaestro.activities.kb.errors import KbError
+from flowmaestro.activities.openai_endpoint import OpenAICompatibleEndpoint, retryable_status
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -14,22 +14,22 @@ import functools
 import time
 from typing import TYPE_CHECKING, TypeVar
 
-from activities.kb import store
-from activities.kb.chunking import chunk_text
-from activities.kb.errors import KbError, KbStep
-from activities.kb.extraction import extract_text
-from events.outbox import write_events
+from flowmaestro.activities.kb import store
+from flowmaestro.activities.kb.chunking import chunk_text
+from flowmaestro.activities.kb.errors import KbError, KbStep
+from flowmaestro.activities.kb.extraction import extract_text
+from flowmaestro.events.outbox import write_events
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     import asyncpg
 
-    from activities.kb.document_ref import DocumentRef
-    from activities.kb.embedder import Embedders
-    from activities.write_retry import WriteRetry
-    from events import Event
-    from events.outbox import Emitter
+    from flowmaestro.activities.kb.document_ref import DocumentRef
+    from flowmaestro.activities.kb.embedder import Embedders
+    from flowmaestro.activities.write_retry import WriteRetry
+    from flowmaestro.events import Event
+    from flowmaestro.events.outbox import Emitter
 
 T = TypeVar("T")
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from activities.kb.store import load_knowledge_base
+from flowmaestro.activities.kb.store import load_knowledge_base
 
 if TYPE_CHECKING:
     import asyncpg
 
-    from activities.kb.embedder import Embedders
+    from flowmaestro.activities.kb.embedder import Embedders
 
 _NEAREST = """
 SELECT c.document_id, d.file_name, c.chunk_index, c.content, {score} AS score

@@ -9,14 +9,14 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from activities.kb.errors import KbError
+from flowmaestro.activities.kb.errors import KbError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, AsyncIterator, Sequence
 
     import asyncpg
 
-    from events.outbox.connection import Connection
+    from flowmaestro.events.outbox.connection import Connection
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,19 +10,19 @@ from typing import TYPE_CHECKING, ClassVar, Literal, Self
 
 from pydantic import Field, JsonValue, model_validator
 
-from activities.agent.messages import Message
-from activities.agent.offline import ScriptStep
-from activities.agent.runner import AgentRunner, Coalescing
-from activities.agent.services import AgentServices, OfflinePace
-from activities.agent.stream_events import AgentEvents
-from activities.agent.tools.calculator import Calculator
-from activities.agent.tools.http_get import HttpGet
-from activities.agent.tools.kb_search import KbSearch
-from activities.errors import NodeError
-from activities.nodes.base import NodeConfig, NodeContext, NodeExecutor, NodeResult
+from flowmaestro.activities.agent.messages import Message
+from flowmaestro.activities.agent.offline import ScriptStep
+from flowmaestro.activities.agent.runner import AgentRunner, Coalescing
+from flowmaestro.activities.agent.services import AgentServices, OfflinePace
+from flowmaestro.activities.agent.stream_events import AgentEvents
+from flowmaestro.activities.agent.tools.calculator import Calculator
+from flowmaestro.activities.agent.tools.http_get import HttpGet
+from flowmaestro.activities.agent.tools.kb_search import KbSearch
+from flowmaestro.activities.errors import NodeError
+from flowmaestro.activities.nodes.base import NodeConfig, NodeContext, NodeExecutor, NodeResult
 
 if TYPE_CHECKING:
-    from activities.agent.tools.base import Tool
+    from flowmaestro.activities.agent.tools.base import Tool
 
 ToolName = Literal["calculator", "http_get", "kb_search"]
 

@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
-from activities.errors import ActivitiesError
-from activities.write_retry import WriteRetry
-from security import Limits
+from flowmaestro.activities.errors import ActivitiesError
+from flowmaestro.activities.write_retry import WriteRetry
+from flowmaestro.security import Limits
 
 if TYPE_CHECKING:
     import uuid
@@ -37,12 +37,12 @@ if TYPE_CHECKING:
     import asyncpg
     import httpx
 
-    from activities.agent.services import AgentServices
-    from activities.execution import ExecutionRef
-    from activities.render_pool import Renderer
-    from events import Event
-    from events.outbox import Emitter
-    from security.egress import EgressGuard
+    from flowmaestro.activities.agent.services import AgentServices
+    from flowmaestro.activities.execution import ExecutionRef
+    from flowmaestro.activities.render_pool import Renderer
+    from flowmaestro.events import Event
+    from flowmaestro.events.outbox import Emitter
+    from flowmaestro.security.egress import EgressGuard
 
 C = TypeVar("C", bound=BaseModel)
 

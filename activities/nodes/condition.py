@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from pydantic import Field, JsonValue
 
-from activities.nodes.base import NodeConfig, NodeContext, NodeExecutor, NodeResult
+from flowmaestro.activities.nodes.base import NodeConfig, NodeContext, NodeExecutor, NodeResult
 
 
 class ConditionConfig(NodeConfig):

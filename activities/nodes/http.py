@@ -12,9 +12,9 @@ from typing import ClassVar, Literal
 import httpx
 from pydantic import Field, JsonValue, field_validator
 
-from activities.errors import NodeError
-from activities.nodes.base import NodeConfig, NodeContext, NodeExecutor, NodeResult
-from security.egress import EgressRefusedError
+from flowmaestro.activities.errors import NodeError
+from flowmaestro.activities.nodes.base import NodeConfig, NodeContext, NodeExecutor, NodeResult
+from flowmaestro.security.egress import EgressRefusedError
 
 
 class HttpConfig(NodeConfig):

@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, ClassVar, Self
 
 from pydantic import Field, model_validator
 
-from activities.agent.services import AgentServices
-from activities.errors import NodeError
-from activities.kb import store
-from activities.kb.document_ref import DocumentRef
-from activities.kb.errors import KbError
-from activities.kb.import_root import read_under
-from activities.kb.pipeline import Ingestion
-from activities.nodes.base import NodeConfig, NodeContext, NodeExecutor, NodeResult
+from flowmaestro.activities.agent.services import AgentServices
+from flowmaestro.activities.errors import NodeError
+from flowmaestro.activities.kb import store
+from flowmaestro.activities.kb.document_ref import DocumentRef
+from flowmaestro.activities.kb.errors import KbError
+from flowmaestro.activities.kb.import_root import read_under
+from flowmaestro.activities.kb.pipeline import Ingestion
+from flowmaestro.activities.nodes.base import NodeConfig, NodeContext, NodeExecutor, NodeResult
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from activities.nodes.agent import AgentExecutor
-from activities.nodes.base import NodeRegistry
-from activities.nodes.condition import ConditionExecutor
-from activities.nodes.delay import DelayExecutor
-from activities.nodes.http import HttpExecutor
-from activities.nodes.kb_ingest import KbIngestExecutor
-from activities.nodes.transform import TransformExecutor
-from activities.nodes.user_input import UserInputExecutor
+from flowmaestro.activities.nodes.agent import AgentExecutor
+from flowmaestro.activities.nodes.base import NodeRegistry
+from flowmaestro.activities.nodes.condition import ConditionExecutor
+from flowmaestro.activities.nodes.delay import DelayExecutor
+from flowmaestro.activities.nodes.http import HttpExecutor
+from flowmaestro.activities.nodes.kb_ingest import KbIngestExecutor
+from flowmaestro.activities.nodes.transform import TransformExecutor
+from flowmaestro.activities.nodes.user_input import UserInputExecutor
 
 NODE_TYPES = NodeRegistry(
     TransformExecutor,

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import JsonValue
 
-from activities.nodes.base import NodeConfig, NodeContext, NodeExecutor, NodeResult
+from flowmaestro.activities.nodes.base import NodeConfig, NodeContext, NodeExecutor, NodeResult
 
 
 class TransformConfig(NodeConfig):

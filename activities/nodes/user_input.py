@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Literal, Self
 import jsonschema
 from pydantic import Field, JsonValue, model_validator
 
-from activities.nodes.base import NodeConfig, NodeContext, NodeExecutor, NodeResult
+from flowmaestro.activities.nodes.base import NodeConfig, NodeContext, NodeExecutor, NodeResult
 
 InputType = Literal["text", "number", "boolean", "choice", "json"]
 OnTimeout = Literal["fail", "default", "skip"]

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-from events.catalogue.agent import (
+from flowmaestro.events.catalogue.agent import (
     AgentStreamingEnd,
     AgentStreamingStart,
     AgentToken,
     AgentToolCall,
 )
-from events.catalogue.execution import (
+from flowmaestro.events.catalogue.execution import (
     ExecutionCompleted,
     ExecutionFailed,
     ExecutionStarted,
     ExecutionUpdated,
 )
-from events.catalogue.kb import KbProcessing, KbUploadCompleted, KbUploadFailed, KbUploadStarted
-from events.catalogue.node import NodeCompleted, NodeFailed, NodeProgress, NodeStarted
-from events.catalogue.user_input import UserInputReceived, UserInputRequired, UserInputTimeout
+from flowmaestro.events.catalogue.kb import (
+    KbProcessing,
+    KbUploadCompleted,
+    KbUploadFailed,
+    KbUploadStarted,
+)
+from flowmaestro.events.catalogue.node import NodeCompleted, NodeFailed, NodeProgress, NodeStarted
+from flowmaestro.events.catalogue.user_input import (
+    UserInputReceived,
+    UserInputRequired,
+    UserInputTimeout,
+)
 
 Event = (
     ExecutionStarted

@@ -10,8 +10,8 @@ from typing import Literal
 
 from pydantic import Field, JsonValue
 
-from events.catalogue.common import ErrorInfo
-from events.model import Envelope, WireModel
+from flowmaestro.events.catalogue.common import ErrorInfo
+from flowmaestro.events.model import Envelope, WireModel
 
 ToolCallStatus = Literal["started", "completed", "failed"]
 

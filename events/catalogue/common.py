@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from events.model import WireModel
+from flowmaestro.events.model import WireModel
 
 
 class ErrorInfo(WireModel):

@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import Field, JsonValue
 
-from events.catalogue.common import ErrorInfo
-from events.model import Envelope, WireModel
+from flowmaestro.events.catalogue.common import ErrorInfo
+from flowmaestro.events.model import Envelope, WireModel
 
 ExecutionStatus = Literal["pending", "running", "waiting", "completed", "failed", "cancelled"]
 

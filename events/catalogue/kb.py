@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from events.catalogue.common import ErrorInfo
-from events.model import Envelope, WireModel
+from flowmaestro.events.catalogue.common import ErrorInfo
+from flowmaestro.events.model import Envelope, WireModel
 
 KbStep = Literal["extraction", "chunking", "embedding", "storage"]
 

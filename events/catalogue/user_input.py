@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, JsonValue
 
-from events.model import Envelope, WireModel
+from flowmaestro.events.model import Envelope, WireModel
 
 InputType = Literal["text", "number", "boolean", "choice", "json"]
 OnTimeout = Literal["fail", "default", "skip"]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from events.outbox.availability import Availability, is_outage
-from events.outbox.emitter import Emitter, NullEmitter, PostgresEmitter, write_events
-from events.outbox.lag import OutboxLag, read_lag
-from events.outbox.reader import OutboxReader, ReadResult, StoredEvent
-from events.outbox.retention import prune_before
-from events.outbox.sequencer import Sequencer, sequence_once
+from flowmaestro.events.outbox.availability import Availability, is_outage
+from flowmaestro.events.outbox.emitter import Emitter, NullEmitter, PostgresEmitter, write_events
+from flowmaestro.events.outbox.lag import OutboxLag, read_lag
+from flowmaestro.events.outbox.reader import OutboxReader, ReadResult, StoredEvent
+from flowmaestro.events.outbox.retention import prune_before
+from flowmaestro.events.outbox.sequencer import Sequencer, sequence_once
 
 __all__ = [
     "Availability",

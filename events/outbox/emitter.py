@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Protocol
 
-from events.channels import channels_for
-from events.execution_state import composed, state_patch
-from events.outbox.channels import WRITTEN
+from flowmaestro.events.channels import channels_for
+from flowmaestro.events.execution_state import composed, state_patch
+from flowmaestro.events.outbox.channels import WRITTEN
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     import asyncpg
 
-    from events.catalogue import Event
-    from events.outbox.connection import Connection
+    from flowmaestro.events.catalogue import Event
+    from flowmaestro.events.outbox.connection import Connection
 
 # Rows per INSERT statement: large enough to amortise the round trip, small enough that one
 # statement never holds megabytes of parameters.

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import asyncpg
 
-    from events.outbox.connection import Connection
+    from flowmaestro.events.outbox.connection import Connection
 
 _LAG = """
 WITH pending AS (

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 import orjson
 
-from events.outbox.channels import SEQUENCED
-from events.union import EVENT_ADAPTER
+from flowmaestro.events.outbox.channels import SEQUENCED
+from flowmaestro.events.union import EVENT_ADAPTER
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
-    from events.catalogue import Event
+    from flowmaestro.events.catalogue import Event
 
 
 class StoredEvent:

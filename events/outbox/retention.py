@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from events.outbox.connection import Connection
+    from flowmaestro.events.outbox.connection import Connection
 
 _PRUNE = """
 WITH cutoff AS (

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import asyncpg
 
-from events.outbox.availability import Availability
-from events.outbox.channels import SEQUENCED, WRITTEN
-from events.outbox.lag import read_lag
+from flowmaestro.events.outbox.availability import Availability
+from flowmaestro.events.outbox.channels import SEQUENCED, WRITTEN
+from flowmaestro.events.outbox.lag import read_lag
 
 if TYPE_CHECKING:
-    from events.outbox.connection import Connection
+    from flowmaestro.events.outbox.connection import Connection
 
 log = logging.getLogger(__name__)
 

@@ -21,12 +21,18 @@ import aiohttp
 import socketio
 import socketio.exceptions
 
-from events import EVENT_TYPES, ExecutionCompleted, ExecutionFailed, InvalidEventError, parse_event
-from events.channels import channels_for
 from flowmaestro.client.backoff import Backoff
 from flowmaestro.client.errors import ClientError, RefusedError, SubscribeError
 from flowmaestro.client.subscription import Delivery, Subscription, channel_of
 from flowmaestro.errors import UnreachableError
+from flowmaestro.events import (
+    EVENT_TYPES,
+    ExecutionCompleted,
+    ExecutionFailed,
+    InvalidEventError,
+    parse_event,
+)
+from flowmaestro.events.channels import channels_for
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -34,7 +40,7 @@ if TYPE_CHECKING:
 
     from pydantic import JsonValue
 
-    from events import Event
+    from flowmaestro.events import Event
 
 TokenSource = str | Callable[[], str | Awaitable[str]]
 """A token, or a function (sync or async) asked for a fresh one on every connect and

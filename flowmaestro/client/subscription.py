@@ -7,12 +7,12 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from events.channels import execution_channel
+from flowmaestro.events.channels import execution_channel
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from events import Event
+    from flowmaestro.events import Event
 
 CHANNEL_KINDS = ("user", "execution", "agent", "kb")
 

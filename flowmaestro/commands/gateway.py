@@ -14,11 +14,11 @@ import uvicorn
 
 from flowmaestro.database import create_pool, resolve_dsn
 from flowmaestro.errors import FlowMaestroError
+from flowmaestro.gateway import GatewayConfig, create_app, uvicorn_log_config
 from flowmaestro.reuseport import Supervisor, listening_socket
 from flowmaestro.runtime import run_async, settings_of
-from flowmaestro.temporal import connect_temporal
+from flowmaestro.temporal_connection import connect_temporal
 from flowmaestro.webui import ui_dir
-from gateway import GatewayConfig, create_app, uvicorn_log_config
 
 if TYPE_CHECKING:
     import socket

@@ -10,13 +10,13 @@ import asyncpg
 import click
 from temporalio.client import WorkflowFailureError
 
-from events.outbox import OutboxReader
 from flowmaestro.database import create_pool, resolve_dsn
 from flowmaestro.errors import FlowMaestroError
+from flowmaestro.events.outbox import OutboxReader
 from flowmaestro.runtime import run_async, settings_of
-from flowmaestro.temporal import connect_temporal
+from flowmaestro.temporal_connection import connect_temporal
 from flowmaestro.wording import plural
-from workflows.kb_ingest import (
+from flowmaestro.workflows.kb_ingest import (
     Content,
     KnowledgeBaseNotFoundError,
     create_knowledge_base,

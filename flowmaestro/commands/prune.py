@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import click
 
-from events.outbox import prune_before
 from flowmaestro.database import create_pool, resolve_dsn
+from flowmaestro.events.outbox import prune_before
 from flowmaestro.runtime import run_async, settings_of
 
 _AGE = re.compile(r"^(\d+)([smhd])$")

@@ -14,10 +14,10 @@ from flowmaestro.dev.postgres import stop_embedded_postgres
 from flowmaestro.errors import FlowMaestroError, NotMigratedError
 from flowmaestro.migrate import require_migrated
 from flowmaestro.runtime import run_async, settings_of
-from flowmaestro.temporal import connect_temporal
-from workflows.errors import WorkflowsError
-from workflows.flow import Flow, load_flow
-from workflows.start import start_execution
+from flowmaestro.temporal_connection import connect_temporal
+from flowmaestro.workflows.errors import WorkflowsError
+from flowmaestro.workflows.flow import Flow, load_flow
+from flowmaestro.workflows.start import start_execution
 
 
 def parse_inputs(flow: Flow, pairs: tuple[str, ...]) -> dict[str, JsonValue]:

@@ -13,8 +13,8 @@ import click
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
-from events import EVENT_ADAPTER
-from events.protocol import (
+from flowmaestro.events import EVENT_ADAPTER
+from flowmaestro.events.protocol import (
     AuthExpired,
     AuthExpiring,
     AuthRefreshAck,
@@ -30,7 +30,7 @@ from events.protocol import (
     UnsubscribeRequest,
 )
 from flowmaestro.runtime import settings_of
-from workflows.contract import temporal_contract
+from flowmaestro.workflows.contract import temporal_contract
 
 # What clients send is described as the server validates it (defaults optional); what the
 # server sends, as it serialises it: every field is always present, so every field is required.

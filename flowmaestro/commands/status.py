@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from events.outbox import read_lag
 from flowmaestro.database import create_pool, resolve_dsn
+from flowmaestro.events.outbox import read_lag
 from flowmaestro.migrate import bundled_migrations
 from flowmaestro.runtime import run_async, settings_of
 

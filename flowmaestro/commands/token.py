@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from flowmaestro.gateway import mint_token
 from flowmaestro.runtime import settings_of
-from gateway import mint_token
 
 
 @click.command("token")

@@ -12,18 +12,18 @@ import click
 import httpx
 import uvicorn
 
-from activities.group_commit import GroupCommitEmitter
-from activities.nodes.base import NodeServices
-from activities.render_pool import RenderPool
-from activities.write_retry import WriteRetry
-from events.outbox import Sequencer
+from flowmaestro.activities.group_commit import GroupCommitEmitter
+from flowmaestro.activities.nodes.base import NodeServices
+from flowmaestro.activities.render_pool import RenderPool
+from flowmaestro.activities.write_retry import WriteRetry
 from flowmaestro.agents import agent_services
 from flowmaestro.database import create_pool, resolve_dsn
+from flowmaestro.events.outbox import Sequencer
 from flowmaestro.health import WorkerHealth
 from flowmaestro.runtime import run_async, settings_of
-from flowmaestro.temporal import connect_temporal
-from security.egress import EgressGuard
-from workflows.worker import build_worker
+from flowmaestro.security.egress import EgressGuard
+from flowmaestro.temporal_connection import connect_temporal
+from flowmaestro.workflows.worker import build_worker
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from workflows.flow import load_flow
-from workflows.start import start_execution
+from flowmaestro.workflows.flow import load_flow
+from flowmaestro.workflows.start import start_execution
 
 if TYPE_CHECKING:
     import asyncpg

@@ -30,10 +30,10 @@ from flowmaestro.dev.readiness import (
 from flowmaestro.dev.secret import dev_jwt_secret
 from flowmaestro.dev.temporal_server import dev_server_argv
 from flowmaestro.errors import FlowMaestroError
+from flowmaestro.gateway.auth import mint_token
 from flowmaestro.migrate import migrate
-from flowmaestro.temporal import connect_temporal
+from flowmaestro.temporal_connection import connect_temporal
 from flowmaestro.webui import ui_dir
-from gateway.auth import mint_token
 
 if TYPE_CHECKING:
     from flowmaestro.dev.console import Console

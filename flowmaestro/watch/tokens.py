@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 
-from gateway import mint_token
+from flowmaestro.gateway import mint_token
 
 if TYPE_CHECKING:
     from flowmaestro.client.client import TokenSource

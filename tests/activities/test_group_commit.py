@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 import asyncpg
 import pytest
 
-from activities.execution import ExecutionRef
-from activities.group_commit import GroupCommitEmitter
+from flowmaestro.activities.execution import ExecutionRef
+from flowmaestro.activities.group_commit import GroupCommitEmitter
 
 if TYPE_CHECKING:
-    from events import Event
+    from flowmaestro.events import Event
 
 REF = ExecutionRef(execution_id="ex_1", user_id="u1", workflow_id="f")
 

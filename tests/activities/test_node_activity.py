@@ -11,10 +11,10 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.execution import ExecutionRef
-from activities.node_activity import NodeActivities, NodeOutcome, RunNodeInput
-from activities.retry import RetrySpec
-from events.outbox import PostgresEmitter
+from flowmaestro.activities.execution import ExecutionRef
+from flowmaestro.activities.node_activity import NodeActivities, NodeOutcome, RunNodeInput
+from flowmaestro.activities.retry import RetrySpec
+from flowmaestro.events.outbox import PostgresEmitter
 from tests.http_server import scripted_server
 from tests.node_services import node_services
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import httpx
 
-from activities.openai_endpoint import OpenAICompatibleEndpoint
+from flowmaestro.activities.openai_endpoint import OpenAICompatibleEndpoint
 
 
 def refusal(status: int, retry_after: str | None = None) -> httpx.Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from activities.retry import RetrySpec
+from flowmaestro.activities.retry import RetrySpec
 
 
 @pytest.mark.parametrize(

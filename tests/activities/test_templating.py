@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 from pydantic import JsonValue
 
-from activities.errors import TemplateError
-from activities.templating import references, render
-from security import Limits
+from flowmaestro.activities.errors import TemplateError
+from flowmaestro.activities.templating import references, render
+from flowmaestro.security import Limits
 
 LIMITS = Limits()
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import asyncpg
 import pytest
 
-from activities.write_retry import WriteDeadlineError, WriteRetry, pausing
+from flowmaestro.activities.write_retry import WriteDeadlineError, WriteRetry, pausing
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable

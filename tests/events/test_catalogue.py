@@ -4,7 +4,13 @@ import json
 
 import pytest
 
-from events import EVENT_TYPES, InvalidEventError, NodeStarted, channels_for, parse_event
+from flowmaestro.events import (
+    EVENT_TYPES,
+    InvalidEventError,
+    NodeStarted,
+    channels_for,
+    parse_event,
+)
 from tests.samples import one_of_each
 
 

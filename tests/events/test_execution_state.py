@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events.execution_state import composed
+from flowmaestro.events.execution_state import composed
 
 
 def merge(target: Any, patch: Any) -> Any:

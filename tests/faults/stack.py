@@ -21,9 +21,9 @@ import httpx
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from events.outbox import is_outage
-from flowmaestro.temporal import temporal_cli_path
-from gateway import mint_token
+from flowmaestro.events.outbox import is_outage
+from flowmaestro.gateway import mint_token
+from flowmaestro.temporal_connection import temporal_cli_path
 from tests.faults.postgres import Cluster, started_cluster
 from tests.flowmaestro.devstack import dev_env, free_port
 

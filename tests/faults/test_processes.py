@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from events.outbox.sequencer import LOCK_KEY
+from flowmaestro.events.outbox.sequencer import LOCK_KEY
 from tests.faults.executions import NODE_FLOW, check_all, check_once, start_all
 from tests.faults.postgres import UNAVAILABLE
 from tests.faults.stack import TERMINAL, running_stack

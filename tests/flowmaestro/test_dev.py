@@ -19,6 +19,7 @@ from temporalio.client import Client
 
 from flowmaestro.cli import main
 from flowmaestro.database import with_database
+from flowmaestro.workflows import search_attributes
 from tests.flowmaestro.devstack import (
     FLOWMAESTRO,
     alive,
@@ -27,7 +28,6 @@ from tests.flowmaestro.devstack import (
     run_cli,
     running_dev,
 )
-from workflows import search_attributes
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import Sequencer
+    from flowmaestro.events.outbox import Sequencer
 
 
 async def flowmaestro(env: dict[str, str], *args: str) -> tuple[int, str, str]:

@@ -33,8 +33,8 @@ def build_wheel(out: Path, path: str) -> zipfile.ZipFile:
 def test_a_wheel_built_with_npm_carries_the_ui_and_the_gateway_finds_it(tmp_path: Path) -> None:
     with build_wheel(tmp_path / "wheel", os.environ["PATH"]) as wheel:
         names = wheel.namelist()
-        assert "gateway/ui/index.html" in names
-        assert any(n.startswith("gateway/ui/assets/") and n.endswith(".js") for n in names)
+        assert "flowmaestro/gateway/ui/index.html" in names
+        assert any(n.startswith("flowmaestro/gateway/ui/assets/") and n.endswith(".js") for n in names)
         wheel.extractall(tmp_path / "site")
     found = subprocess.run(
         [
@@ -52,12 +52,14 @@ def test_a_wheel_built_with_npm_carries_the_ui_and_the_gateway_finds_it(tmp_path
         text=True,
         check=True,
     )
-    assert Path(found.stdout.strip()) == tmp_path / "site" / "gateway" / "ui"
+    assert Path(found.stdout.strip()) == tmp_path / "site" / "flowmaestro" / "gateway" / "ui"
 
 
 def test_a_wheel_builds_without_npm_and_has_no_ui(tmp_path: Path) -> None:
     # Only the interpreter's directory on the PATH: no npm, no node.
     with build_wheel(tmp_path / "wheel", str(Path(sys.executable).parent)) as wheel:
         names = wheel.namelist()
-    assert "gateway/app.py" in names and "migrations/0001_outbox.sql" in names
-    assert not any(n.startswith("gateway/ui/") for n in names)
+    assert "flowmaestro/gateway/app.py" in names
+    assert "flowmaestro/migrations/0001_outbox.sql" in names
+    assert {n.split("/")[0] for n in names if "/" in n and ".dist-info/" not in n} == {"flowmaestro"}
+    assert not any(n.startswith("flowmaestro/gateway/ui/") for n in names)

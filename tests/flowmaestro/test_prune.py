@@ -9,18 +9,18 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from events import NodeProgress
-from events.outbox import OutboxReader, PostgresEmitter
+from flowmaestro.events import NodeProgress
+from flowmaestro.events.outbox import OutboxReader, PostgresEmitter
+from flowmaestro.workflows.flow import load_flow
 from tests.flowmaestro.devstack import dev_env, run_cli
 from tests.gateway.harness import serve, token
 from tests.workflows.helpers import events_until, start, worker
-from workflows.flow import load_flow
 
 if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import Sequencer
+    from flowmaestro.events.outbox import Sequencer
 
 
 def progress(n: int) -> NodeProgress:

@@ -16,13 +16,13 @@ from click.testing import CliRunner
 from flowmaestro.cli import main
 from flowmaestro.commands.run import parse_inputs
 from flowmaestro.database import with_database
+from flowmaestro.workflows.flow import load_flow
 from tests.workflows.helpers import EXAMPLES, events_until, worker
-from workflows.flow import load_flow
 
 if TYPE_CHECKING:
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import Sequencer
+    from flowmaestro.events.outbox import Sequencer
 
 
 async def test_run_starts_the_flow_and_prints_its_id(

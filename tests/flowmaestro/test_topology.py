@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from events import ExecutionCompleted, UserInputRequired
 from flowmaestro.client import Client
+from flowmaestro.events import ExecutionCompleted, UserInputRequired
 from tests.flowmaestro.topology import NGINX, nginx
 from tests.gateway.harness import token
 from tests.gateway.process import GatewayProcess, gateway_env
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-    from events import Event
+    from flowmaestro.events import Event
 
 pytestmark = [
     pytest.mark.slow,

@@ -13,9 +13,9 @@ import httpx
 import socketio
 import uvicorn
 
-from events import EVENT_TYPES, NodeProgress
-from events.outbox import PostgresEmitter
-from gateway import Gateway, GatewayConfig, create_app, mint_token
+from flowmaestro.events import EVENT_TYPES, NodeProgress
+from flowmaestro.events.outbox import PostgresEmitter
+from flowmaestro.gateway import Gateway, GatewayConfig, create_app, mint_token
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable

@@ -15,7 +15,7 @@ import socketio
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from gateway import GatewayConfig, mint_token
+from flowmaestro.gateway import GatewayConfig, mint_token
 from tests.gateway.harness import SECRET, Recorder, serve, token
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from gateway import GatewayConfig
+from flowmaestro.gateway import GatewayConfig
 from tests.gateway.harness import (
     SECRET,
     emit,
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import Sequencer
+    from flowmaestro.events.outbox import Sequencer
     from tests.gateway.harness import Running
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from gateway import GatewayConfig
+from flowmaestro.gateway import GatewayConfig
 from tests.gateway.harness import SECRET, serve, token
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from gateway import GatewayConfig
+from flowmaestro.gateway import GatewayConfig
 from tests.gateway.harness import SECRET, Recorder, serve, token
 from tests.workflows.helpers import worker
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import Sequencer
+    from flowmaestro.events.outbox import Sequencer
     from tests.gateway.harness import Running
 
 

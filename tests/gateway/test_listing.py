@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from bench.listing import EPOCH, cursor_at, generate_executions
-from gateway.listing import Filters, listing_query
+from flowmaestro.gateway.listing import Filters, listing_query
 from tests.gateway.harness import token
 
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway import GatewayConfig
-from security import Limits
+from flowmaestro.gateway import GatewayConfig
+from flowmaestro.security import Limits
 from tests.gateway.harness import SECRET, Recorder, own_execution, serve
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import pytest
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import Sequencer
+    from flowmaestro.events.outbox import Sequencer
     from tests.gateway.harness import Running
 
 

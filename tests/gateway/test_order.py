@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import socketio
 
-from gateway import GatewayConfig
-from security import Limits
+from flowmaestro.gateway import GatewayConfig
+from flowmaestro.security import Limits
 from tests.events.outbox.helpers import until
 from tests.gateway.harness import (
     SECRET,
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import Sequencer
+    from flowmaestro.events.outbox import Sequencer
     from tests.gateway.harness import Running
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gateway.presence import others
+from flowmaestro.gateway.presence import others
 from tests.gateway.harness import Recorder, own_execution
 from tests.gateway.process import GatewayProcess, gateway_env
 

@@ -8,9 +8,9 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from events.outbox import prune_before
-from gateway import GatewayConfig
-from security import Limits
+from flowmaestro.events.outbox import prune_before
+from flowmaestro.gateway import GatewayConfig
+from flowmaestro.security import Limits
 from tests.gateway.harness import (
     SECRET,
     Recorder,
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import Sequencer
+    from flowmaestro.events.outbox import Sequencer
     from tests.gateway.harness import Running
 
 TOTAL = 10_000

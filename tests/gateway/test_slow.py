@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from events import NodeProgress
-from gateway import GatewayConfig
-from security import Limits
+from flowmaestro.events import NodeProgress
+from flowmaestro.gateway import GatewayConfig
+from flowmaestro.security import Limits
 from tests.gateway.harness import (
     SECRET,
     Recorder,
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from temporalio.testing import WorkflowEnvironment
     from websockets.asyncio.client import ClientConnection
 
-    from events.outbox import Sequencer
+    from flowmaestro.events.outbox import Sequencer
 
 EVENTS = 2000
 

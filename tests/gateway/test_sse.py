@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from events import AgentToken, KbProcessing
+from flowmaestro.events import AgentToken, KbProcessing
 from tests.gateway.harness import emit, frames, own_execution, progress, read, serve, token
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import Sequencer
+    from flowmaestro.events.outbox import Sequencer
     from tests.gateway.harness import Running
 
 

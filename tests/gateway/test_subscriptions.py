@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gateway import GatewayConfig
-from security import Limits
+from flowmaestro.gateway import GatewayConfig
+from flowmaestro.security import Limits
 from tests.gateway.harness import SECRET, Recorder, emit, own_execution, progress, serve
 
 if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import Sequencer
+    from flowmaestro.events.outbox import Sequencer
     from tests.gateway.harness import Running
 
 

@@ -21,11 +21,11 @@ import jsonschema
 import pytest
 from temporalio.client import Client
 
-from flowmaestro.temporal import temporal_cli_path
-from gateway import GatewayConfig
+from flowmaestro.gateway import GatewayConfig
+from flowmaestro.temporal_connection import temporal_cli_path
+from flowmaestro.workflows.contract import temporal_contract
 from tests.gateway.harness import SECRET, Recorder, serve, token
 from tests.workflows.helpers import worker
-from workflows.contract import temporal_contract
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import Sequencer
+    from flowmaestro.events.outbox import Sequencer
     from tests.gateway.harness import Running
 
 ROOT = Path(__file__).resolve().parents[2]

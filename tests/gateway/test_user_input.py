@@ -6,16 +6,16 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from gateway import GatewayConfig
+from flowmaestro.gateway import GatewayConfig
+from flowmaestro.workflows.start import start_execution
 from tests.gateway.harness import SECRET, Recorder, serve, token
 from tests.workflows.helpers import EXAMPLES, example, worker
-from workflows.start import start_execution
 
 if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import Sequencer
+    from flowmaestro.events.outbox import Sequencer
 
 
 def of_type(kind: str) -> Any:

@@ -17,16 +17,16 @@ import asyncpg
 import httpx
 import pytest
 
-from activities.group_commit import GroupCommitEmitter
-from events.outbox import Sequencer
+from flowmaestro.activities.group_commit import GroupCommitEmitter
 from flowmaestro.database import with_database
-from gateway import GatewayConfig
-from security import Limits
+from flowmaestro.events.outbox import Sequencer
+from flowmaestro.gateway import GatewayConfig
+from flowmaestro.security import Limits
+from flowmaestro.workflows.worker import build_worker
 from tests.conftest import running
 from tests.gateway.harness import SECRET, serve, token
 from tests.node_services import node_services
 from tests.workflows.helpers import events_until
-from workflows.worker import build_worker
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Iterator
@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import StoredEvent
-    from security.egress import IPAddress
+    from flowmaestro.events.outbox import StoredEvent
+    from flowmaestro.security.egress import IPAddress
 
 T = TypeVar("T")
 

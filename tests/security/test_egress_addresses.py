@@ -7,8 +7,8 @@ import ipaddress
 
 import pytest
 
-from security import Limits
-from security.egress import EgressGuard, EgressRefusedError, IPAddress, refusal
+from flowmaestro.security import Limits
+from flowmaestro.security.egress import EgressGuard, EgressRefusedError, IPAddress, refusal
 
 REFUSED = {
     "127.0.0.1": "loopback",

@@ -18,14 +18,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from security import Limits
-from security.egress import EgressGuard
+from flowmaestro.security import Limits
+from flowmaestro.security.egress import EgressGuard
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from pathlib import Path
 
-    from security.egress import IPAddress
+    from flowmaestro.security.egress import IPAddress
 
 NAME = "pinned.test"
 

@@ -11,13 +11,13 @@ import pytest
 from pydantic import JsonValue
 from pypdf.errors import LimitReachedError
 
-from activities.agent.messages import Message, ToolSpec
-from activities.agent.offline import OfflineProvider, ScriptedCall, ScriptStep
-from activities.agent.runner import AgentRunner
-from activities.agent.stream_events import AgentEvents
-from activities.agent.tools.base import Tool
-from activities.execution import ExecutionRef
-from activities.failure import Failure
+from flowmaestro.activities.agent.messages import Message, ToolSpec
+from flowmaestro.activities.agent.offline import OfflineProvider, ScriptedCall, ScriptStep
+from flowmaestro.activities.agent.runner import AgentRunner
+from flowmaestro.activities.agent.stream_events import AgentEvents
+from flowmaestro.activities.agent.tools.base import Tool
+from flowmaestro.activities.execution import ExecutionRef
+from flowmaestro.activities.failure import Failure
 from tests.activities.agent.test_runner import Collected
 
 

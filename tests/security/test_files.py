@@ -13,7 +13,7 @@ import pytest
 from tests.security.conftest import node_failure
 
 if TYPE_CHECKING:
-    from events.outbox import StoredEvent
+    from flowmaestro.events.outbox import StoredEvent
     from tests.security.conftest import Stack
 
 

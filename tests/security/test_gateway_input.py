@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from gateway import mint_token
+from flowmaestro.gateway import mint_token
 from tests.gateway.harness import SECRET, Recorder, own_execution
 from tests.gateway.test_auth import refusal
 from tests.security.stack import TRIVIAL_FLOW, gateway_stack, huge_request, still_serving

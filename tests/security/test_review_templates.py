@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from activities.errors import TemplateError
-from activities.templating import render
-from security import Limits
+from flowmaestro.activities.errors import TemplateError
+from flowmaestro.activities.templating import render
+from flowmaestro.security import Limits
 from tests.security.conftest import node_failure
 from tests.security.test_templates import over_budget, templated
 

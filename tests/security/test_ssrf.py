@@ -17,7 +17,7 @@ from tests.security.conftest import ATTACKER_HOST, REBIND_HOST, node_failure
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from events.outbox import StoredEvent
+    from flowmaestro.events.outbox import StoredEvent
     from tests.security.conftest import Stack
 
 

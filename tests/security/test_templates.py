@@ -9,16 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from activities.group_commit import GroupCommitEmitter
+from flowmaestro.activities.group_commit import GroupCommitEmitter
+from flowmaestro.workflows.flow import load_flow
+from flowmaestro.workflows.start import start_execution
+from flowmaestro.workflows.worker import build_worker
 from tests.node_services import node_services
 from tests.security.conftest import node_failure
 from tests.workflows.helpers import events_until
-from workflows.flow import load_flow
-from workflows.start import start_execution
-from workflows.worker import build_worker
 
 if TYPE_CHECKING:
-    from events.outbox import StoredEvent
+    from flowmaestro.events.outbox import StoredEvent
     from tests.security.conftest import Stack
 
 

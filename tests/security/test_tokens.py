@@ -11,7 +11,7 @@ import httpx
 import jwt
 import socketio
 
-from gateway import mint_token
+from flowmaestro.gateway import mint_token
 from tests.gateway.harness import (
     SECRET,
     Recorder,
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import Sequencer
+    from flowmaestro.events.outbox import Sequencer
 
 
 async def test_a_query_token_never_reaches_the_access_log(

@@ -14,18 +14,18 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from gateway.auth import mint_token
-from tests.http_server import scripted_server
-from tests.web.driver import ARTIFACTS, ROOT, drive, missing
-from tests.web.stack import Stack
-from workflows.flow import load_flow
-from workflows.messages import (
+from flowmaestro.gateway.auth import mint_token
+from flowmaestro.workflows.flow import load_flow
+from flowmaestro.workflows.messages import (
     PENDING_INPUTS,
     PROVIDE_INPUT,
     PendingInput,
     ProvideInput,
     ProvideInputResult,
 )
+from tests.http_server import scripted_server
+from tests.web.driver import ARTIFACTS, ROOT, drive, missing
+from tests.web.stack import Stack
 
 if TYPE_CHECKING:
     from temporalio.client import Client

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from gateway.auth import mint_token
+from flowmaestro.gateway.auth import mint_token
 from tests.web.driver import ARTIFACTS, drive, missing
 from tests.web.proxy import UpgradeBlockingProxy
 from tests.web.stack import Stack

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from activities.group_commit import GroupCommitEmitter
-from events.outbox import OutboxReader
+from flowmaestro.activities.group_commit import GroupCommitEmitter
+from flowmaestro.events.outbox import OutboxReader
+from flowmaestro.workflows.flow import Flow, load_flow
+from flowmaestro.workflows.start import start_execution
+from flowmaestro.workflows.worker import WORKFLOWS, build_worker, sandbox_runner
 from tests.node_services import node_services
-from workflows.flow import Flow, load_flow
-from workflows.start import start_execution
-from workflows.worker import WORKFLOWS, build_worker, sandbox_runner
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.client import Client
 
-    from events.outbox import Emitter, StoredEvent
+    from flowmaestro.events.outbox import Emitter, StoredEvent
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TERMINAL = {"execution:completed", "execution:failed"}

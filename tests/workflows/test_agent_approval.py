@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from flowmaestro.workflows.messages import PROVIDE_INPUT, ProvideInput, ProvideInputResult
 from tests.activities.agent.running import agent_shape, rebuilt_text
 from tests.workflows.helpers import events_until, example, replay_and_record, start, worker
-from workflows.messages import PROVIDE_INPUT, ProvideInput, ProvideInputResult
 
 if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import Sequencer
+    from flowmaestro.events.outbox import Sequencer
 
 RESPONSE = (
     "Let me check the refund policy for opened items. "

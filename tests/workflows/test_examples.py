@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from flowmaestro.workflows.messages import PROVIDE_INPUT, ProvideInput, ProvideInputResult
 from tests.http_server import scripted_server
 from tests.workflows.helpers import (
     events_until,
@@ -16,13 +17,12 @@ from tests.workflows.helpers import (
     start,
     worker,
 )
-from workflows.messages import PROVIDE_INPUT, ProvideInput, ProvideInputResult
 
 if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import Sequencer, StoredEvent
+    from flowmaestro.events.outbox import Sequencer, StoredEvent
 
 
 def assert_each_once(events: list[StoredEvent]) -> None:

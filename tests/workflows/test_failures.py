@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from flowmaestro.workflows.flow import load_flow
 from tests.http_server import scripted_server
 from tests.workflows.helpers import events_until, shape, start, worker
-from workflows.flow import load_flow
 
 if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import Sequencer
+    from flowmaestro.events.outbox import Sequencer
 
 
 async def test_a_timed_out_node_is_retried_then_fails_the_execution(

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from activities.nodes.registry import NODE_TYPES
-from workflows.errors import FlowError, FlowInputError
-from workflows.flow import load_flow
-from workflows.messages import ExecutionInput
+from flowmaestro.activities.nodes.registry import NODE_TYPES
+from flowmaestro.workflows.errors import FlowError, FlowInputError
+from flowmaestro.workflows.flow import load_flow
+from flowmaestro.workflows.messages import ExecutionInput
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

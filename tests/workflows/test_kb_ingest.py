@@ -10,17 +10,21 @@ from typing import TYPE_CHECKING
 import pytest
 from temporalio.client import WorkflowFailureError
 
-from activities.kb import store
-from events.outbox import OutboxReader
+from flowmaestro.activities.kb import store
+from flowmaestro.events.outbox import OutboxReader
+from flowmaestro.workflows.kb_ingest import (
+    KnowledgeBaseNotFoundError,
+    create_knowledge_base,
+    ingest_document,
+)
 from tests.activities.kb.documents import HTML, MARKDOWN, PHRASE, filler, pdf_bytes
 from tests.workflows.helpers import replay_and_record, worker
-from workflows.kb_ingest import KnowledgeBaseNotFoundError, create_knowledge_base, ingest_document
 
 if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import Sequencer, StoredEvent
+    from flowmaestro.events.outbox import Sequencer, StoredEvent
 
 END = {"kb:upload_completed", "kb:upload_failed"}
 

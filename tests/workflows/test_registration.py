@@ -11,14 +11,14 @@ import pytest
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
+from flowmaestro.workflows.search_attributes import FLOW, STATUS, USER
 from tests.workflows.helpers import events_until, shape, worker
-from workflows.search_attributes import FLOW, STATUS, USER
 
 if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import Sequencer
+    from flowmaestro.events.outbox import Sequencer
 
 FLOW_DOC = {
     "name": "raw",

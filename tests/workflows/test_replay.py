@@ -14,7 +14,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from workflows.worker import WORKFLOWS, sandbox_runner
+from flowmaestro.workflows.worker import WORKFLOWS, sandbox_runner
 
 HISTORIES = {
     path.stem: json.loads(path.read_text())

@@ -11,9 +11,9 @@ import pytest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from flowmaestro.workflows import start_execution
+from flowmaestro.workflows.errors import FlowInputError
 from tests.workflows.helpers import example
-from workflows import start_execution
-from workflows.errors import FlowInputError
 
 if TYPE_CHECKING:
     import asyncpg

@@ -9,22 +9,22 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from tests.workflows.helpers import events_until, shape, start, worker
-from workflows.flow import load_flow
-from workflows.messages import (
+from flowmaestro.workflows.flow import load_flow
+from flowmaestro.workflows.messages import (
     PENDING_INPUTS,
     PROVIDE_INPUT,
     PendingInput,
     ProvideInput,
     ProvideInputResult,
 )
+from tests.workflows.helpers import events_until, shape, start, worker
 
 if TYPE_CHECKING:
     import asyncpg
     from temporalio.client import Client, WorkflowHandle
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import Sequencer
+    from flowmaestro.events.outbox import Sequencer
 
 THREE_PROMPTS = load_flow("""
 name: three-prompts

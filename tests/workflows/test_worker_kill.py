@@ -12,9 +12,9 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flowmaestro.workflows.flow import load_flow
 from tests.workflows.helpers import events_until, shape, start, worker
 from tests.workflows.test_examples import assert_each_once
-from workflows.flow import load_flow
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import Sequencer
+    from flowmaestro.events.outbox import Sequencer
 
 FLOW = load_flow("""
 name: survive-a-kill

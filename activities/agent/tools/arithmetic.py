@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Callable
 
-from activities.agent.errors import ToolError
+from flowmaestro.activities.agent.errors import ToolError
 
 _TOKEN = re.compile(
     r"\s*(?:(\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)|([A-Za-z_]\w*)|(\*\*|//|[-+*/%^(),]))"

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from pydantic import JsonValue
 
-    from activities.agent.messages import ToolSpec
+    from flowmaestro.activities.agent.messages import ToolSpec
 
 
 class Tool(Protocol):

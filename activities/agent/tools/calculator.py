@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import JsonValue
 
-from activities.agent.errors import ToolError
-from activities.agent.messages import ToolSpec
-from activities.agent.tools.arithmetic import evaluate
+from flowmaestro.activities.agent.errors import ToolError
+from flowmaestro.activities.agent.messages import ToolSpec
+from flowmaestro.activities.agent.tools.arithmetic import evaluate
 
 
 class Calculator:

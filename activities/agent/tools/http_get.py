@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 import httpx
 from pydantic import JsonValue
 
-from activities.agent.errors import ToolError
-from activities.agent.messages import ToolSpec
-from security.egress import EgressRefusedError
+from flowmaestro.activities.agent.errors import ToolError
+from flowmaestro.activities.agent.messages import ToolSpec
+from flowmaestro.security.egress import EgressRefusedError
 
 if TYPE_CHECKING:
     from collections.abc import Collection
 
-    from security.egress import EgressGuard
+    from flowmaestro.security.egress import EgressGuard
 
 
 class HttpGet:

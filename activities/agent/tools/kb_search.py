@@ -6,15 +6,15 @@ from typing import TYPE_CHECKING
 
 from pydantic import JsonValue
 
-from activities.agent.errors import ToolError
-from activities.agent.messages import ToolSpec
-from activities.kb.errors import KbError
-from activities.kb.search import search
+from flowmaestro.activities.agent.errors import ToolError
+from flowmaestro.activities.agent.messages import ToolSpec
+from flowmaestro.activities.kb.errors import KbError
+from flowmaestro.activities.kb.search import search
 
 if TYPE_CHECKING:
     import asyncpg
 
-    from activities.kb.embedder import Embedders
+    from flowmaestro.activities.kb.embedder import Embedders
 
 
 class KbSearch:

@@ -6,9 +6,9 @@ import contextlib
 import uuid
 from typing import TYPE_CHECKING
 
-from events.outbox import PostgresEmitter
+from flowmaestro.events.outbox import PostgresEmitter
+from flowmaestro.workflows.worker import build_worker
 from tests.node_services import node_services
-from workflows.worker import build_worker
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     import httpx
     from temporalio.client import Client
 
-    from activities.agent.services import AgentServices
-    from events.outbox import StoredEvent
+    from flowmaestro.activities.agent.services import AgentServices
+    from flowmaestro.events.outbox import StoredEvent
 
 
 @contextlib.asynccontextmanager

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from activities.agent.errors import ToolError
-from activities.agent.tools.calculator import Calculator
+from flowmaestro.activities.agent.errors import ToolError
+from flowmaestro.activities.agent.tools.calculator import Calculator
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from activities.agent.coalescer import Token, TokenCoalescer
-from activities.agent.messages import Message, TextDelta
-from activities.agent.offline import OfflineProvider, ScriptStep
+from flowmaestro.activities.agent.coalescer import Token, TokenCoalescer
+from flowmaestro.activities.agent.messages import Message, TextDelta
+from flowmaestro.activities.agent.offline import OfflineProvider, ScriptStep
 
 
 def rebuilt(tokens: list[Token]) -> str:

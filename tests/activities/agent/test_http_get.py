@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from activities.agent.errors import ToolError
-from activities.agent.tools.http_get import HttpGet
-from security import Limits
-from security.egress import EgressGuard
+from flowmaestro.activities.agent.errors import ToolError
+from flowmaestro.activities.agent.tools.http_get import HttpGet
+from flowmaestro.security import Limits
+from flowmaestro.security.egress import EgressGuard
 from tests.http_server import scripted_server
 from tests.node_services import LOCAL
 

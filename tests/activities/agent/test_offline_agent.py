@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from flowmaestro.workflows.flow import load_flow
 from tests.activities.agent.running import agent_shape, agent_worker, rebuilt_text
 from tests.workflows.helpers import events_until, shape, start
-from workflows.flow import load_flow
 
 if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import Sequencer
+    from flowmaestro.events.outbox import Sequencer
 
 FLOW = """
 name: offline-agent

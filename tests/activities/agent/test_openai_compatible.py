@@ -7,18 +7,18 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from activities.agent.services import AgentServices, Models
-from activities.kb.embedder import Embedders
+from flowmaestro.activities.agent.services import AgentServices, Models
+from flowmaestro.activities.kb.embedder import Embedders
+from flowmaestro.workflows.flow import load_flow
 from tests.activities.agent.openai_server import Status, Stream, openai_server
 from tests.activities.agent.running import agent_shape, agent_worker, rebuilt_text
 from tests.workflows.helpers import events_until, shape, start
-from workflows.flow import load_flow
 
 if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import Sequencer
+    from flowmaestro.events.outbox import Sequencer
 
 FLOW = """
 name: remote-agent

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from activities.agent.messages import Message, ToolCall, TurnEnd
-from activities.agent.offline import OfflineProvider, ScriptedCall, ScriptStep
-from activities.agent.runner import AgentRunner
-from activities.agent.stream_events import AgentEvents
-from activities.agent.tools.calculator import Calculator
-from activities.execution import ExecutionRef
-from events import AgentStreamingEnd, AgentToolCall
+from flowmaestro.activities.agent.messages import Message, ToolCall, TurnEnd
+from flowmaestro.activities.agent.offline import OfflineProvider, ScriptedCall, ScriptStep
+from flowmaestro.activities.agent.runner import AgentRunner
+from flowmaestro.activities.agent.stream_events import AgentEvents
+from flowmaestro.activities.agent.tools.calculator import Calculator
+from flowmaestro.activities.execution import ExecutionRef
+from flowmaestro.events import AgentStreamingEnd, AgentToolCall
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
-    from activities.agent.messages import StreamItem, ToolSpec
-    from activities.agent.provider import ModelProvider
-    from events import Event
+    from flowmaestro.activities.agent.messages import StreamItem, ToolSpec
+    from flowmaestro.activities.agent.provider import ModelProvider
+    from flowmaestro.events import Event
 
 
 class Collected:

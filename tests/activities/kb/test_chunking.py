@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from activities.kb.chunking import chunk_text
+from flowmaestro.activities.kb.chunking import chunk_text
 from tests.activities.kb.documents import filler
 
 

@@ -8,9 +8,9 @@ import math
 import httpx
 import pytest
 
-from activities.kb.embedder import Embedders
-from activities.kb.errors import KbError
-from activities.kb.hashing_embedder import HashingEmbedder
+from flowmaestro.activities.kb.embedder import Embedders
+from flowmaestro.activities.kb.errors import KbError
+from flowmaestro.activities.kb.hashing_embedder import HashingEmbedder
 from tests.http_server import scripted_server
 
 

@@ -7,12 +7,12 @@ import asyncpg
 import httpx
 import pytest
 
-from activities.kb import store
-from activities.kb.document_ref import DocumentRef
-from activities.kb.embedder import Embedders
-from activities.kb.pipeline import Ingestion
-from activities.write_retry import WriteRetry
-from events.outbox import PostgresEmitter
+from flowmaestro.activities.kb import store
+from flowmaestro.activities.kb.document_ref import DocumentRef
+from flowmaestro.activities.kb.embedder import Embedders
+from flowmaestro.activities.kb.pipeline import Ingestion
+from flowmaestro.activities.write_retry import WriteRetry
+from flowmaestro.events.outbox import PostgresEmitter
 
 # Rejects the next final event, as a failure between the status and its event would.
 _REJECT_FINAL_EVENTS = """

@@ -4,16 +4,16 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from activities.errors import NodeError
-from activities.execution import ExecutionRef
-from activities.nodes.base import NodeContext
-from activities.nodes.http import HttpConfig, HttpExecutor
-from events.outbox import NullEmitter
+from flowmaestro.activities.errors import NodeError
+from flowmaestro.activities.execution import ExecutionRef
+from flowmaestro.activities.nodes.base import NodeContext
+from flowmaestro.activities.nodes.http import HttpConfig, HttpExecutor
+from flowmaestro.events.outbox import NullEmitter
 from tests.http_server import scripted_server
 from tests.node_services import node_services
 
 if TYPE_CHECKING:
-    from activities.nodes.base import NodeResult
+    from flowmaestro.activities.nodes.base import NodeResult
 
 
 async def call(url: str, **config: object) -> NodeResult:

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from activities.kb import store
+from flowmaestro.activities.kb import store
+from flowmaestro.workflows.flow import load_flow
 from tests.workflows.helpers import events_until, start, worker
-from workflows.flow import load_flow
 
 if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import Sequencer
+    from flowmaestro.events.outbox import Sequencer
 
 EMPTY = """
 name: ingest-empty

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from events.outbox import OutboxReader, StoredEvent
+    from flowmaestro.events.outbox import OutboxReader, StoredEvent
 
 
 async def collect(

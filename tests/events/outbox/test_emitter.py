@@ -5,15 +5,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from events import InvalidEventError, parse_event
-from events.outbox import OutboxReader, PostgresEmitter, write_events
+from flowmaestro.events import InvalidEventError, parse_event
+from flowmaestro.events.outbox import OutboxReader, PostgresEmitter, write_events
 from tests.events.outbox.helpers import collect
 from tests.samples import one_of_each
 
 if TYPE_CHECKING:
     import asyncpg
 
-    from events.outbox import Sequencer
+    from flowmaestro.events.outbox import Sequencer
 
 
 async def test_every_event_type_round_trips_unchanged(

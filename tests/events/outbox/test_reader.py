@@ -9,18 +9,18 @@ from typing import TYPE_CHECKING, Any, cast
 import asyncpg
 import pytest
 
-from events import AgentToken
-from events.outbox import OutboxReader, PostgresEmitter, prune_before
-from events.outbox.channels import SEQUENCED
-from events.outbox.reader import Sequenced, sequenced
-from events.outbox.sequencer import sequence_once
+from flowmaestro.events import AgentToken
+from flowmaestro.events.outbox import OutboxReader, PostgresEmitter, prune_before
+from flowmaestro.events.outbox.channels import SEQUENCED
+from flowmaestro.events.outbox.reader import Sequenced, sequenced
+from flowmaestro.events.outbox.sequencer import sequence_once
 from tests.events.outbox.helpers import collect
 from tests.samples import one_of_each
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator
 
-    from events.outbox import Sequencer, StoredEvent
+    from flowmaestro.events.outbox import Sequencer, StoredEvent
 
 
 async def emitted(pool: asyncpg.Pool, count: int) -> OutboxReader:

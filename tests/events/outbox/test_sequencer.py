@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
-from events import NodeProgress
-from events.outbox import (
+from flowmaestro.events import NodeProgress
+from flowmaestro.events.outbox import (
     OutboxReader,
     PostgresEmitter,
     Sequencer,
@@ -21,16 +21,16 @@ from events.outbox import (
     sequence_once,
     write_events,
 )
-from events.outbox.channels import SEQUENCED, WRITTEN
+from flowmaestro.events.outbox.channels import SEQUENCED, WRITTEN
 from tests.events.outbox.conftest import running
 from tests.events.outbox.helpers import arrival, collect, until
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from events.outbox import StoredEvent
-    from events.outbox.connection import Connection
-    from events.outbox.sequencer import Batch
+    from flowmaestro.events.outbox import StoredEvent
+    from flowmaestro.events.outbox.connection import Connection
+    from flowmaestro.events.outbox.sequencer import Batch
 
 
 def progress(writer: int, n: int) -> NodeProgress:
@@ -233,7 +233,7 @@ async def test_a_long_stall_is_logged_with_its_blocker(
                 warned.set()
 
     handler = Capture()
-    logger = logging.getLogger("events.outbox.sequencer")
+    logger = logging.getLogger("flowmaestro.events.outbox.sequencer")
     logger.addHandler(handler)
     try:
         async with pool.acquire() as other:

@@ -7,7 +7,7 @@ import json
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from events import (
+from flowmaestro.events import (
     ExecutionFailed,
     ExecutionStarted,
     ExecutionUpdated,
@@ -17,13 +17,13 @@ from events import (
     UserInputReceived,
     UserInputRequired,
 )
-from events.execution_state import read_state
-from events.outbox import PostgresEmitter, write_events
+from flowmaestro.events.execution_state import read_state
+from flowmaestro.events.outbox import PostgresEmitter, write_events
 
 if TYPE_CHECKING:
     import asyncpg
 
-    from events import Event
+    from flowmaestro.events import Event
 
 EX = "ex_fold"
 

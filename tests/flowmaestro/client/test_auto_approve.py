@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from gateway import GatewayConfig
+from flowmaestro.gateway import GatewayConfig
 from tests.gateway.harness import SECRET, serve, token
 from tests.workflows.helpers import EXAMPLES, events_until, worker
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import Sequencer
+    from flowmaestro.events.outbox import Sequencer
 
 SCRIPT = Path(__file__).resolve().parents[3] / "examples" / "auto_approve.py"
 

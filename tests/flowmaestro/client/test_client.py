@@ -12,11 +12,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from events import ExecutionCompleted, ExecutionStarted, NodeProgress
-from events.outbox import OutboxReader, prune_before
 from flowmaestro.client import Client, ClientError, RefusedError, SubscribeError
-from gateway import GatewayConfig, mint_token
-from security import Limits
+from flowmaestro.events import ExecutionCompleted, ExecutionStarted, NodeProgress
+from flowmaestro.events.outbox import OutboxReader, prune_before
+from flowmaestro.gateway import GatewayConfig, mint_token
+from flowmaestro.security import Limits
 from tests.flowmaestro.watch.proxy import CuttableProxy
 from tests.gateway.harness import SECRET, emit, own_execution, serve, token
 from tests.gateway.process import GatewayProcess, gateway_env
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-    from events.outbox import Sequencer
+    from flowmaestro.events.outbox import Sequencer
 
 EXECUTION = "ex_follow"
 

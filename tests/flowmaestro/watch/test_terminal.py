@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from gateway.auth import mint_token
+from flowmaestro.gateway.auth import mint_token
 from tests.web.stack import Stack
 
 if TYPE_CHECKING:

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import jwt
 
+from flowmaestro.gateway import mint_token
 from flowmaestro.settings import Settings
 from flowmaestro.watch.tokens import token_source
-from gateway import mint_token
 
 if TYPE_CHECKING:
     from pathlib import Path

