@@ -34,7 +34,9 @@ def test_a_wheel_built_with_npm_carries_the_ui_and_the_gateway_finds_it(tmp_path
     with build_wheel(tmp_path / "wheel", os.environ["PATH"]) as wheel:
         names = wheel.namelist()
         assert "flowmaestro/gateway/ui/index.html" in names
-        assert any(n.startswith("flowmaestro/gateway/ui/assets/") and n.endswith(".js") for n in names)
+        assert any(
+            n.startswith("flowmaestro/gateway/ui/assets/") and n.endswith(".js") for n in names
+        )
         wheel.extractall(tmp_path / "site")
     found = subprocess.run(
         [
@@ -61,5 +63,7 @@ def test_a_wheel_builds_without_npm_and_has_no_ui(tmp_path: Path) -> None:
         names = wheel.namelist()
     assert "flowmaestro/gateway/app.py" in names
     assert "flowmaestro/migrations/0001_outbox.sql" in names
-    assert {n.split("/")[0] for n in names if "/" in n and ".dist-info/" not in n} == {"flowmaestro"}
+    assert {n.split("/")[0] for n in names if "/" in n and ".dist-info/" not in n} == {
+        "flowmaestro"
+    }
     assert not any(n.startswith("flowmaestro/gateway/ui/") for n in names)
