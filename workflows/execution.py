@@ -252,7 +252,9 @@ class ExecutionWorkflow:
             config=node.config,
             context={
                 "inputs": inputs,
-                "nodes": {ref: self._outputs.get(ref) for ref in flow.references(node.id)},
+                # Sorted: a set's order follows the process's hash seed, and the input (in
+                # the history) must not differ between workers.
+                "nodes": {ref: self._outputs.get(ref) for ref in sorted(flow.references(node.id))},
             },
             retry=node.retry,
             timeout_seconds=node.timeout_seconds,
