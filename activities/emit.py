@@ -17,8 +17,12 @@ from temporalio.exceptions import ApplicationError
 from flowmaestro.activities.execution import ExecutionRef
 from flowmaestro.activities.heartbeat import heartbeating
 from flowmaestro.events import InvalidEventError
+from flowmaestro.events.envelopes import data_json, data_of, event_type
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from flowmaestro.events import EventData
     from flowmaestro.events.outbox import Emitter
 
 
@@ -29,6 +33,11 @@ class EventSpec(BaseModel):
     key: list[str | int]
     """The attempt-independent step key (e.g. the node id); with the type, it fixes the id."""
     data: dict[str, JsonValue]
+    """The event's data in its JSON form (events/envelopes.py)."""
+
+    @classmethod
+    def of(cls, key: Sequence[str | int], data: EventData) -> EventSpec:
+        return cls(type=event_type(data), key=list(key), data=data_json(data))
 
 
 class EmitInput(BaseModel):
@@ -45,7 +54,9 @@ class EmitActivities:
     @activity.defn(name="emit_events")
     async def emit_events(self, inp: EmitInput) -> None:
         try:
-            events = [inp.execution.event(s.type, tuple(s.key), s.data) for s in inp.events]
+            events = [
+                inp.execution.event(tuple(s.key), data_of(s.type, s.data)) for s in inp.events
+            ]
         except InvalidEventError as exc:
             raise ApplicationError(
                 str(exc), exc.errors, type="invalid_event", non_retryable=True

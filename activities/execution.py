@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
-from flowmaestro.events import event_id, parse_event
+from flowmaestro.events import event_id
+from flowmaestro.events.envelopes import envelope, event_type
 
 if TYPE_CHECKING:
     import uuid
 
-    from flowmaestro.events import Event
+    from flowmaestro.events import Event, EventData
 
 
 class ExecutionRef(BaseModel):
@@ -25,28 +26,20 @@ class ExecutionRef(BaseModel):
     """The flow's name, as the envelope's `workflowId`."""
 
     def event(
-        self,
-        type: str,
-        key: tuple[str | int, ...],
-        data: dict[str, Any],
-        *,
-        agent_id: str | None = None,
+        self, key: tuple[str | int, ...], data: EventData, *, agent_id: str | None = None
     ) -> Event:
-        """A validated event whose id is derived from this execution and `key`.
+        """The event of `data`, with an id derived from this execution, its type and `key`.
 
         `key` names the emitting step without the attempt, unless each attempt's event is
         distinct (e.g. `node:started`), so a retried activity re-derives the same ids.
         """
-        return parse_event(
-            {
-                "id": str(self.event_id(type, key)),
-                "type": type,
-                "userId": self.user_id,
-                "executionId": self.execution_id,
-                "workflowId": self.workflow_id,
-                "agentId": agent_id,
-                "data": data,
-            }
+        return envelope(
+            data,
+            id=self.event_id(event_type(data), key),
+            user_id=self.user_id,
+            execution_id=self.execution_id,
+            workflow_id=self.workflow_id,
+            agent_id=agent_id,
         )
 
     def event_id(self, type: str, key: tuple[str | int, ...]) -> uuid.UUID:

@@ -17,6 +17,8 @@ import httpx
 from pydantic import ValidationError
 
 from flowmaestro.activities.errors import NodeError, TemplateError
+from flowmaestro.events.catalogue.common import ErrorInfo
+from flowmaestro.events.catalogue.node import NodeFailedData
 
 TRANSIENT: tuple[type[BaseException], ...] = (
     ConnectionError,
@@ -56,3 +58,24 @@ class Failure:
         if isinstance(exc, TRANSIENT):
             return cls(message, "transient_error", True)
         return cls(message, "internal_error", False)
+
+    def node_failed(
+        self,
+        node_id: str,
+        node_type: str,
+        *,
+        attempt: int,
+        max_attempts: int,
+        retry_in_ms: int | None,
+    ) -> NodeFailedData:
+        """This failure as one attempt's `node:failed`; `retry_in_ms` is None when no
+        attempt follows."""
+        return NodeFailedData(
+            node_id=node_id,
+            node_type=node_type,
+            error=ErrorInfo(message=self.message, type=self.type),
+            attempt=attempt,
+            max_attempts=max_attempts,
+            will_retry=retry_in_ms is not None,
+            next_retry_in_ms=retry_in_ms,
+        )

@@ -35,6 +35,8 @@ from flowmaestro.activities.nodes.registry import NODE_TYPES
 from flowmaestro.activities.retry import RetrySpec
 from flowmaestro.activities.templating import LIMIT
 from flowmaestro.activities.write_retry import pausing
+from flowmaestro.events.catalogue.execution import ExecutionStatus, ExecutionUpdatedData
+from flowmaestro.events.catalogue.node import NodeCompletedData, NodeStartedData
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
@@ -64,6 +66,16 @@ class RunNodeInput(BaseModel):
     completed_nodes: int
     total_nodes: int
     input_request: InputRequest | None = None
+
+    def execution_updated(self, status: ExecutionStatus, completed: int) -> ExecutionUpdatedData:
+        """The execution at this node, with `completed` of the flow's nodes done."""
+        return ExecutionUpdatedData(
+            status=status,
+            current_node_id=self.node_id,
+            progress=100 * completed / self.total_nodes if self.total_nodes else 0,
+            completed_nodes=completed,
+            total_nodes=self.total_nodes,
+        )
 
 
 class NodeOutcome(BaseModel):
@@ -211,51 +223,28 @@ class NodeActivities:
             ) from exc
         duration_ms = int((time.monotonic() - begun) * 1000)
         if not waiting:
-            await _whole(
-                ctx.emit(
-                    ctx.event(
-                        "node:completed",
-                        (),
-                        {
-                            "nodeId": inp.node_id,
-                            "nodeType": inp.node_type,
-                            "outputs": result.output,
-                            "durationMs": duration_ms,
-                        },
-                    )
-                )
+            completed = NodeCompletedData(
+                node_id=inp.node_id,
+                node_type=inp.node_type,
+                outputs=result.output,
+                duration_ms=duration_ms,
             )
+            await _whole(ctx.emit(ctx.event((), completed)))
         return NodeOutcome(output=result.output, skip=list(result.skip), duration_ms=duration_ms)
 
     @staticmethod
     def _started(
         ctx: NodeContext, inp: RunNodeInput, inputs: JsonValue, *, waiting: bool
     ) -> tuple[Event, Event]:
-        progress = 100 * inp.completed_nodes / inp.total_nodes if inp.total_nodes else 0
-        return (
-            ctx.event(
-                "node:started",
-                (ctx.attempt,),
-                {
-                    "nodeId": inp.node_id,
-                    "nodeType": inp.node_type,
-                    "attempt": ctx.attempt,
-                    "inputs": inputs if isinstance(inputs, dict) else {"value": inputs},
-                },
-            ),
-            # Keyed by node only: a retried attempt does not announce the node again.
-            inp.execution.event(
-                "execution:updated",
-                (inp.node_id,),
-                {
-                    "status": "waiting" if waiting else "running",
-                    "currentNodeId": inp.node_id,
-                    "progress": progress,
-                    "completedNodes": inp.completed_nodes,
-                    "totalNodes": inp.total_nodes,
-                },
-            ),
+        started = NodeStartedData(
+            node_id=inp.node_id,
+            node_type=inp.node_type,
+            attempt=ctx.attempt,
+            inputs=inputs if isinstance(inputs, dict) else {"value": inputs},
         )
+        updated = inp.execution_updated("waiting" if waiting else "running", inp.completed_nodes)
+        # Keyed by node only: a retried attempt does not announce the node again.
+        return ctx.event((ctx.attempt,), started), inp.execution.event((inp.node_id,), updated)
 
     @staticmethod
     async def _failed(ctx: NodeContext, inp: RunNodeInput, failure: Failure) -> ApplicationError:
@@ -272,21 +261,14 @@ class NodeActivities:
     def _failed_event(
         ctx: NodeContext, inp: RunNodeInput, attempt: int, failure: Failure, *, will_retry: bool
     ) -> Event:
-        return ctx.event(
-            "node:failed",
-            (attempt,),
-            {
-                "nodeId": inp.node_id,
-                "nodeType": inp.node_type,
-                "error": {"message": failure.message, "type": failure.type},
-                "attempt": attempt,
-                "maxAttempts": inp.retry.max_attempts,
-                "willRetry": will_retry,
-                "nextRetryInMs": (
-                    int(inp.retry.interval_after(attempt) * 1000) if will_retry else None
-                ),
-            },
+        failed = failure.node_failed(
+            inp.node_id,
+            inp.node_type,
+            attempt=attempt,
+            max_attempts=inp.retry.max_attempts,
+            retry_in_ms=int(inp.retry.interval_after(attempt) * 1000) if will_retry else None,
         )
+        return ctx.event((attempt,), failed)
 
 
 def _cancellation(details: activity.ActivityCancellationDetails | None) -> Failure | None:

@@ -41,7 +41,7 @@ async def stream(
 ) -> None:
     execution = ExecutionRef(execution_id=f"ex_bench_{n}", user_id="bench", workflow_id="bench")
     events = AgentEvents(
-        lambda type, key, data: execution.event(type, key, data, agent_id="a"),
+        lambda key, data: execution.event(key, data, agent_id="a"),
         emitter,
         agent_id="a",
         node_id="agent",

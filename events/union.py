@@ -32,10 +32,11 @@ def parse_event(raw: dict[str, Any] | str | bytes) -> Event:
         raise invalid_event(exc) from exc
 
 
-def invalid_event(exc: ValidationError) -> InvalidEventError:
-    """Translate pydantic's error into ours, naming the field."""
+def invalid_event(exc: ValidationError, *within: str) -> InvalidEventError:
+    """Translate pydantic's error into ours, naming the field (under `within`, the path of
+    the model that failed)."""
     errors = exc.errors(include_url=False, include_context=False)
     first = errors[0]
     # The union's tag shows up as a path element (e.g. `node:completed`); clients name fields.
-    loc = [str(p) for p in first["loc"] if str(p) not in EVENT_TYPES]
+    loc = [*within, *(str(p) for p in first["loc"] if str(p) not in EVENT_TYPES)]
     return InvalidEventError(".".join(loc) or "type", first["msg"], [dict(e) for e in errors])

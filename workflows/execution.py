@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from flowmaestro.activities.emit import EmitActivities, EmitInput, EventSpec
     from flowmaestro.activities.errors import TemplateError
     from flowmaestro.activities.execution import ExecutionRef
+    from flowmaestro.activities.failure import Failure
     from flowmaestro.activities.node_activity import NodeActivities, NodeOutcome, RunNodeInput
     from flowmaestro.activities.nodes.base import InputRequest
     from flowmaestro.activities.nodes.user_input import (
@@ -33,7 +34,18 @@ with workflow.unsafe.imports_passed_through():
     from flowmaestro.activities.retry import RetrySpec
     from flowmaestro.activities.templating import render
     from flowmaestro.events import event_id
-    from flowmaestro.events.catalogue.execution import ExecutionStatus
+    from flowmaestro.events.catalogue.common import ErrorInfo
+    from flowmaestro.events.catalogue.execution import (
+        ExecutionCompletedData,
+        ExecutionFailedData,
+        ExecutionStartedData,
+        ExecutionStatus,
+    )
+    from flowmaestro.events.catalogue.node import NodeCompletedData
+    from flowmaestro.events.catalogue.user_input import (
+        UserInputReceivedData,
+        UserInputTimeoutData,
+    )
     from flowmaestro.security import Limits
     from flowmaestro.workflows import search_attributes
     from flowmaestro.workflows.flow import Flow, NodeSpec
@@ -146,13 +158,10 @@ class ExecutionWorkflow:
             ) from None
         outputs = {n: self._outputs[n] for n in flow.sinks() if n not in self._skipped}
         duration = workflow.now() - started
-        await self._emit(
-            EventSpec(
-                type="execution:completed",
-                key=[],
-                data={"outputs": outputs, "durationMs": int(duration.total_seconds() * 1000)},
-            ),
+        completed = ExecutionCompletedData(
+            outputs=outputs, duration_ms=int(duration.total_seconds() * 1000)
         )
+        await self._emit(EventSpec.of((), completed))
         self._status("completed")
         return outputs
 
@@ -198,18 +207,13 @@ class ExecutionWorkflow:
         return registered.flow, registered.inputs
 
     async def _started(self, inputs: dict[str, JsonValue]) -> None:
-        await self._emit(
-            EventSpec(
-                type="execution:started",
-                key=[],
-                data={
-                    "workflowId": self._execution.workflow_id,
-                    "status": "running",
-                    "startedAt": workflow.now().isoformat(),
-                    "inputs": inputs,
-                },
-            ),
+        started = ExecutionStartedData(
+            workflow_id=self._execution.workflow_id,
+            status="running",
+            started_at=workflow.now(),
+            inputs=inputs,
         )
+        await self._emit(EventSpec.of((), started))
         self._status("running")
 
     def _status(self, status: ExecutionStatus) -> None:
@@ -302,24 +306,19 @@ class ExecutionWorkflow:
             # The last attempt never reported (its worker died or it overran its timeout):
             # the workflow reports it, so the node's start has an end. Under that attempt's
             # own id: if the attempt did report its timeout, one of the two is written.
-            message = f"the node's last attempt did not finish: {cause or err}"
-            last = max(node.retry.max_attempts, 1)
-            await self._emit(
-                EventSpec(
-                    type="node:failed",
-                    key=[node.id, last],
-                    data={
-                        "nodeId": node.id,
-                        "nodeType": node.type,
-                        "error": {"message": message, "type": "timeout"},
-                        "attempt": last,
-                        "maxAttempts": node.retry.max_attempts,
-                        "willRetry": False,
-                        "nextRetryInMs": None,
-                    },
-                )
+            failure = Failure(
+                f"the node's last attempt did not finish: {cause or err}", "timeout", False
             )
-            raise _NodeFailedError(node.id, message, "timeout") from err
+            last = max(node.retry.max_attempts, 1)
+            failed = failure.node_failed(
+                node.id,
+                node.type,
+                attempt=last,
+                max_attempts=node.retry.max_attempts,
+                retry_in_ms=None,
+            )
+            await self._emit(EventSpec.of((node.id, last), failed))
+            raise _NodeFailedError(node.id, failure.message, failure.type) from err
 
     async def _ask(self, node: NodeSpec, request: RunNodeInput) -> None:
         """Run a user_input node: announce the prompt, wait for an answer or the timeout."""
@@ -359,11 +358,7 @@ class ExecutionWorkflow:
             return
         self._outputs[node.id] = prompt.value
         await self._emit(
-            EventSpec(
-                type="user_input:received",
-                key=[node.id],
-                data={"inputId": input_id, "nodeId": node.id},
-            ),
+            EventSpec.of((node.id,), UserInputReceivedData(input_id=input_id, node_id=node.id)),
             self._node_completed(node, prompt.value, asked),
             self._resumed(request),
         )
@@ -378,33 +373,23 @@ class ExecutionWorkflow:
         default: JsonValue,
         asked: datetime,
     ) -> None:
-        timeout = EventSpec(
-            type="user_input:timeout",
-            key=[node.id],
-            data={
-                "inputId": prompt.pending.input_id,
-                "nodeId": node.id,
-                "timeoutSeconds": config.timeout_seconds,
-                "onTimeout": config.on_timeout,
-            },
+        assert config.timeout_seconds is not None
+        timed_out = UserInputTimeoutData(
+            input_id=prompt.pending.input_id,
+            node_id=node.id,
+            timeout_seconds=config.timeout_seconds,
+            on_timeout=config.on_timeout,
         )
+        timeout = EventSpec.of((node.id,), timed_out)
         if config.on_timeout == "fail":
-            message = f"no answer within {config.timeout_seconds:g}s"
-            failed = EventSpec(
-                type="node:failed",
-                key=[node.id, "timeout"],
-                data={
-                    "nodeId": node.id,
-                    "nodeType": node.type,
-                    "error": {"message": message, "type": "input_timeout"},
-                    "attempt": 1,
-                    "maxAttempts": 1,
-                    "willRetry": False,
-                    "nextRetryInMs": None,
-                },
+            failure = Failure(
+                f"no answer within {config.timeout_seconds:g}s", "input_timeout", False
             )
-            await self._emit(timeout, failed)
-            raise _NodeFailedError(node.id, message, "input_timeout")
+            failed = failure.node_failed(
+                node.id, node.type, attempt=1, max_attempts=1, retry_in_ms=None
+            )
+            await self._emit(timeout, EventSpec.of((node.id, "timeout"), failed))
+            raise _NodeFailedError(node.id, failure.message, failure.type)
         value = default if config.on_timeout == "default" else None
         if config.on_timeout == "skip":
             self._skipped.add(node.id)
@@ -420,40 +405,24 @@ class ExecutionWorkflow:
     @staticmethod
     def _resumed(request: RunNodeInput) -> EventSpec:
         """The execution runs again after a prompt was answered or timed out."""
-        done = request.completed_nodes + 1
-        return EventSpec(
-            type="execution:updated",
-            key=[request.node_id, "resumed"],
-            data={
-                "status": "running",
-                "currentNodeId": request.node_id,
-                "progress": 100 * done / request.total_nodes,
-                "completedNodes": done,
-                "totalNodes": request.total_nodes,
-            },
-        )
+        updated = request.execution_updated("running", request.completed_nodes + 1)
+        return EventSpec.of((request.node_id, "resumed"), updated)
 
     def _node_completed(self, node: NodeSpec, value: JsonValue, since: datetime) -> EventSpec:
-        return EventSpec(
-            type="node:completed",
-            key=[node.id],
-            data={
-                "nodeId": node.id,
-                "nodeType": node.type,
-                "outputs": value,
-                "durationMs": int((workflow.now() - since).total_seconds() * 1000),
-            },
+        completed = NodeCompletedData(
+            node_id=node.id,
+            node_type=node.type,
+            outputs=value,
+            duration_ms=int((workflow.now() - since).total_seconds() * 1000),
         )
+        return EventSpec.of((node.id,), completed)
 
     async def _fail(self, message: str, type: str, node_id: str | None) -> None:
         """`execution:failed`; of type `cancelled`, the status it sets is `cancelled`."""
-        await self._emit(
-            EventSpec(
-                type="execution:failed",
-                key=[],
-                data={"error": {"message": message, "type": type}, "failedNodeId": node_id},
-            ),
+        failed = ExecutionFailedData(
+            error=ErrorInfo(message=message, type=type), failed_node_id=node_id
         )
+        await self._emit(EventSpec.of((), failed))
         self._status("cancelled" if type == "cancelled" else "failed")
 
     async def _emit(self, *events: EventSpec) -> None:

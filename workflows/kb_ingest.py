@@ -27,8 +27,9 @@ with workflow.unsafe.imports_passed_through():
         StepInput,
     )
     from flowmaestro.activities.kb.document_ref import DocumentRef
-    from flowmaestro.activities.kb.errors import KbError, KbStep
+    from flowmaestro.activities.kb.errors import KbError
     from flowmaestro.activities.kb.store import Content
+    from flowmaestro.events.catalogue.kb import KbStep
     from flowmaestro.workflows.errors import WorkflowsError
     from flowmaestro.workflows.timeouts import HEARTBEAT, WRITE_ROOM
 

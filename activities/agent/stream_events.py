@@ -7,7 +7,16 @@ re-writing any event of the same attempt is a no-op.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from flowmaestro.events.catalogue.agent import (
+    AgentStreamingEndData,
+    AgentStreamingStartData,
+    AgentTokenData,
+    AgentToolCallData,
+    ToolCallStatus,
+)
+from flowmaestro.events.catalogue.common import ErrorInfo
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -16,10 +25,10 @@ if TYPE_CHECKING:
 
     from flowmaestro.activities.agent.coalescer import Token
     from flowmaestro.activities.agent.messages import ToolCall
-    from flowmaestro.events import Event
+    from flowmaestro.events import Event, EventData
     from flowmaestro.events.outbox import Emitter
 
-    EventFactory = Callable[[str, tuple[str | int, ...], dict[str, Any]], Event]
+    EventFactory = Callable[[tuple[str | int, ...], EventData], Event]
 
 
 class AgentEvents:
@@ -32,28 +41,24 @@ class AgentEvents:
         self._node_id = node_id
         self._attempt = attempt
 
-    def _event(self, type: str, key: tuple[str | int, ...], data: dict[str, Any]) -> Event:
-        return self._make(type, (self._agent_id, self._attempt, *key), data)
+    def _event(self, key: tuple[str | int, ...], data: EventData) -> Event:
+        return self._make((self._agent_id, self._attempt, *key), data)
 
     async def started(self, model: str) -> None:
-        data = {"agentId": self._agent_id, "nodeId": self._node_id, "model": model}
-        await self._emitter.emit(
-            [self._event("agent:streaming_start", (), {**data, "attempt": self._attempt})]
+        data = AgentStreamingStartData(
+            agent_id=self._agent_id, node_id=self._node_id, model=model, attempt=self._attempt
         )
+        await self._emitter.emit([self._event((), data)])
 
     async def tokens(self, tokens: list[Token]) -> None:
         """All of `tokens` in one write."""
         await self._emitter.emit(
             [
                 self._event(
-                    "agent:token",
                     (t.index,),
-                    {
-                        "token": t.text,
-                        "index": t.index,
-                        "offset": t.offset,
-                        "attempt": self._attempt,
-                    },
+                    AgentTokenData(
+                        token=t.text, index=t.index, offset=t.offset, attempt=self._attempt
+                    ),
                 )
                 for t in tokens
             ]
@@ -70,36 +75,24 @@ class AgentEvents:
         done: bool,
     ) -> None:
         """`started` (done False), then `completed` or, with `error`, `failed`."""
-        status = "started" if not done else "failed" if error is not None else "completed"
-        await self._emitter.emit(
-            [
-                self._event(
-                    "agent:tool_call",
-                    (number, status),
-                    {
-                        "toolCallId": call.id,
-                        "toolName": call.name,
-                        "arguments": arguments,
-                        "status": status,
-                        "result": result,
-                        "error": error,
-                    },
-                )
-            ]
+        status: ToolCallStatus = (
+            "started" if not done else "failed" if error is not None else "completed"
         )
+        data = AgentToolCallData(
+            tool_call_id=call.id,
+            tool_name=call.name,
+            arguments=arguments,
+            status=status,
+            result=result,
+            error=None if error is None else ErrorInfo.model_validate(error),
+        )
+        await self._emitter.emit([self._event((number, status), data)])
 
     async def ended(self, response: str, token_count: int, finish_reason: str) -> None:
-        await self._emitter.emit(
-            [
-                self._event(
-                    "agent:streaming_end",
-                    (),
-                    {
-                        "response": response,
-                        "tokenCount": token_count,
-                        "finishReason": finish_reason,
-                        "attempt": self._attempt,
-                    },
-                )
-            ]
+        data = AgentStreamingEndData(
+            response=response,
+            token_count=token_count,
+            finish_reason=finish_reason,
+            attempt=self._attempt,
         )
+        await self._emitter.emit([self._event((), data)])

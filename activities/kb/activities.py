@@ -14,8 +14,9 @@ from temporalio.exceptions import ApplicationError
 
 from flowmaestro.activities.heartbeat import heartbeating
 from flowmaestro.activities.kb.document_ref import DocumentRef
-from flowmaestro.activities.kb.errors import KbError, KbStep
+from flowmaestro.activities.kb.errors import KbError
 from flowmaestro.activities.kb.pipeline import Ingestion
+from flowmaestro.events.catalogue.kb import KbStep
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
-from flowmaestro.events import event_id, parse_event
+from flowmaestro.events import event_id
+from flowmaestro.events.envelopes import envelope, event_type
 
 if TYPE_CHECKING:
-    from flowmaestro.events import Event
+    from flowmaestro.events import Event, EventData
 
 
 class DocumentRef(BaseModel):
@@ -23,17 +24,15 @@ class DocumentRef(BaseModel):
     execution_id: str | None = None
     """Set when a flow's `kb_ingest` node ingests, so the events reach the execution too."""
 
-    def event(self, type: str, key: tuple[str | int, ...], data: dict[str, Any]) -> Event:
-        """A validated event whose id depends on the document, type and `key` only (and the
-        execution ingesting it: a document ingested again by another execution reports again)."""
+    def event(self, key: tuple[str | int, ...], data: EventData) -> Event:
+        """The event of `data`, with an id depending on the document, its type and `key` only
+        (and the execution ingesting it: a document ingested again by another execution
+        reports again)."""
         scope = () if self.execution_id is None else (self.execution_id,)
-        return parse_event(
-            {
-                "id": str(event_id(self.document_id, *scope, type, *key)),
-                "type": type,
-                "userId": self.user_id,
-                "executionId": self.execution_id,
-                "knowledgeBaseId": self.knowledge_base_id,
-                "data": data,
-            }
+        return envelope(
+            data,
+            id=event_id(self.document_id, *scope, event_type(data), *key),
+            user_id=self.user_id,
+            execution_id=self.execution_id,
+            knowledge_base_id=self.knowledge_base_id,
         )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING
 
 from flowmaestro.activities.errors import ActivitiesError
 
-KbStep = Literal["extraction", "chunking", "embedding", "storage"]
+if TYPE_CHECKING:
+    from flowmaestro.events.catalogue.kb import KbStep
 
 
 class KbError(ActivitiesError):

@@ -16,8 +16,16 @@ from typing import TYPE_CHECKING, TypeVar
 
 from flowmaestro.activities.kb import store
 from flowmaestro.activities.kb.chunking import chunk_text
-from flowmaestro.activities.kb.errors import KbError, KbStep
+from flowmaestro.activities.kb.errors import KbError
 from flowmaestro.activities.kb.extraction import extract_text
+from flowmaestro.events.catalogue.common import ErrorInfo
+from flowmaestro.events.catalogue.kb import (
+    KbProcessingData,
+    KbStep,
+    KbUploadCompletedData,
+    KbUploadFailedData,
+    KbUploadStartedData,
+)
 from flowmaestro.events.outbox import write_events
 
 if TYPE_CHECKING:
@@ -59,33 +67,19 @@ class Ingestion:
 
     async def _progress(self, step: KbStep, progress: float) -> None:
         progress = round(progress, 1)
-        await self._emitter.emit(
-            [
-                self.doc.event(
-                    "kb:processing",
-                    (step, str(progress)),
-                    {"documentId": self.doc.document_id, "step": step, "progress": progress},
-                )
-            ]
-        )
+        data = KbProcessingData(document_id=self.doc.document_id, step=step, progress=progress)
+        await self._emitter.emit([self.doc.event((step, str(progress)), data)])
 
     async def extract(self, max_bytes: int) -> int:
         """Announce the upload, extract its text and store it; the text's length."""
         doc = self.doc
-        await self._emitter.emit(
-            [
-                doc.event(
-                    "kb:upload_started",
-                    (),
-                    {
-                        "knowledgeBaseId": doc.knowledge_base_id,
-                        "documentId": doc.document_id,
-                        "fileName": doc.file_name,
-                        "fileSize": doc.file_size,
-                    },
-                )
-            ]
+        started = KbUploadStartedData(
+            knowledge_base_id=doc.knowledge_base_id,
+            document_id=doc.document_id,
+            file_name=doc.file_name,
+            file_size=doc.file_size,
         )
+        await self._emitter.emit([doc.event((), started)])
         await self._progress("extraction", 0)
         if doc.file_size > max_bytes:
             raise KbError(
@@ -149,35 +143,21 @@ class Ingestion:
     async def complete(self, started_at: float) -> tuple[int, int]:
         """Mark the document completed and announce its counts, read back from the rows."""
         chunks, embedded = await self._db(lambda p: store.chunk_counts(p, self.doc.document_id))
-        await self._settle(
-            "completed",
-            None,
-            self.doc.event(
-                "kb:upload_completed",
-                (),
-                {
-                    "documentId": self.doc.document_id,
-                    "chunkCount": chunks,
-                    "embeddingCount": embedded,
-                    "durationMs": max(0, int((time.time() - started_at) * 1000)),
-                },
-            ),
+        completed = KbUploadCompletedData(
+            document_id=self.doc.document_id,
+            chunk_count=chunks,
+            embedding_count=embedded,
+            duration_ms=max(0, int((time.time() - started_at) * 1000)),
         )
+        await self._settle("completed", None, self.doc.event((), completed))
         return chunks, embedded
 
     async def fail(self, step: KbStep, message: str, type: str) -> None:
-        error = {"message": message, "type": type}
-        await self._settle(
-            "failed",
-            error,
-            self.doc.event(
-                "kb:upload_failed",
-                (),
-                {"documentId": self.doc.document_id, "step": step, "error": error},
-            ),
-        )
+        error = ErrorInfo(message=message, type=type)
+        failed = KbUploadFailedData(document_id=self.doc.document_id, step=step, error=error)
+        await self._settle("failed", error, self.doc.event((), failed))
 
-    async def _settle(self, status: str, error: dict[str, str] | None, event: Event) -> None:
+    async def _settle(self, status: str, error: ErrorInfo | None, event: Event) -> None:
         """The document's final status and its event, in one transaction: neither without
         the other, whatever fails between them."""
 

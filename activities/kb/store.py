@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import struct
 import uuid
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ if TYPE_CHECKING:
 
     import asyncpg
 
+    from flowmaestro.events.catalogue.common import ErrorInfo
     from flowmaestro.events.outbox.connection import Connection
 
 
@@ -318,12 +318,12 @@ async def chunk_counts(pool: asyncpg.Pool, document_id: str) -> tuple[int, int]:
 
 
 async def set_status(
-    con: Connection, document_id: str, status: str, error: dict[str, str] | None = None
+    con: Connection, document_id: str, status: str, error: ErrorInfo | None = None
 ) -> None:
     """Set the document's status, in the caller's transaction (the one writing its event)."""
     await con.execute(
         "UPDATE kb_documents SET status = $2, error = $3::jsonb, updated_at = now() WHERE id = $1",
         document_id,
         status,
-        json.dumps(error) if error is not None else None,
+        error.model_dump_json() if error is not None else None,
     )

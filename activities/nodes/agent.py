@@ -69,7 +69,7 @@ class AgentExecutor(NodeExecutor[AgentConfig]):
             pace=OfflinePace(config.offline_chunk_chars, config.offline_chunks_per_second),
         )
         events = AgentEvents(
-            lambda type, key, data: ctx.event(type, key, data, agent_id=agent_id),
+            lambda key, data: ctx.event(key, data, agent_id=agent_id),
             ctx.emitter,
             agent_id=agent_id,
             node_id=ctx.node_id,

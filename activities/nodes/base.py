@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, JsonValue
 
 from flowmaestro.activities.errors import ActivitiesError
 from flowmaestro.activities.write_retry import WriteRetry
+from flowmaestro.events.catalogue.node import NodeProgressData
 from flowmaestro.security import Limits
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from flowmaestro.activities.agent.services import AgentServices
     from flowmaestro.activities.execution import ExecutionRef
     from flowmaestro.activities.render_pool import Renderer
-    from flowmaestro.events import Event
+    from flowmaestro.events import Event, EventData
     from flowmaestro.events.outbox import Emitter
     from flowmaestro.security.egress import EgressGuard
 
@@ -108,10 +109,10 @@ class NodeContext:
         self.checkpointed = state
 
     def event(
-        self, type: str, key: tuple[str | int, ...], data: dict[str, Any], **envelope: Any
+        self, key: tuple[str | int, ...], data: EventData, *, agent_id: str | None = None
     ) -> Event:
         """An event of this node whose id depends on (execution, type, node, key) only."""
-        return self.execution.event(type, (self.node_id, *key), data, **envelope)
+        return self.execution.event((self.node_id, *key), data, agent_id=agent_id)
 
     def event_id(self, type: str, key: tuple[str | int, ...]) -> uuid.UUID:
         """The id `event(type, key, ...)` has, without building the event."""
@@ -122,13 +123,8 @@ class NodeContext:
 
     async def progress(self, index: int, progress: float, step: str) -> None:
         """Emit `node:progress`; `index` numbers this node's reports (a retry re-uses them)."""
-        await self.emit(
-            self.event(
-                "node:progress",
-                (index,),
-                {"nodeId": self.node_id, "progress": progress, "step": step},
-            )
-        )
+        data = NodeProgressData(node_id=self.node_id, progress=progress, step=step)
+        await self.emit(self.event((index,), data))
 
 
 class NodeExecutor(ABC, Generic[C]):

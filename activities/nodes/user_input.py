@@ -6,15 +6,14 @@ file: the workflow validates answers against them before this node's activity ha
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Self
 
 import jsonschema
 from pydantic import Field, JsonValue, model_validator
 
 from flowmaestro.activities.nodes.base import NodeConfig, NodeContext, NodeExecutor, NodeResult
-
-InputType = Literal["text", "number", "boolean", "choice", "json"]
-OnTimeout = Literal["fail", "default", "skip"]
+from flowmaestro.events.catalogue.user_input import InputType, OnTimeout, UserInputRequiredData
+from flowmaestro.events.envelopes import data_json
 
 _BASE_SCHEMAS: dict[str, dict[str, JsonValue]] = {
     "text": {"type": "string"},
@@ -72,16 +71,15 @@ class UserInputExecutor(NodeExecutor[UserInputConfig]):
         request = ctx.input_request
         if request is None:
             raise ValueError("a user_input node runs with an input request")
-        data: dict[str, JsonValue] = {
-            "inputId": request.input_id,
-            "nodeId": ctx.node_id,
-            "prompt": config.prompt,
-            "inputType": config.input_type,
-            "schema": answer_schema(config),
-            "choices": config.choices,
-            "timeoutSeconds": config.timeout_seconds,
-            "expiresAt": request.expires_at.isoformat() if request.expires_at else None,
-        }
-        await ctx.emit(ctx.event("user_input:required", (), data))
-        # The rendered default is what the workflow answers with on `on_timeout: default`.
-        return NodeResult({**data, "default": config.default})
+        required = UserInputRequiredData(
+            input_id=request.input_id,
+            node_id=ctx.node_id,
+            prompt=config.prompt,
+            input_type=config.input_type,
+            answer_schema=answer_schema(config),
+            choices=config.choices,
+            timeout_seconds=config.timeout_seconds,
+            expires_at=request.expires_at,
+        )
+        await ctx.emit(ctx.event((), required))
+        return NodeResult({**data_json(required), "default": config.default})

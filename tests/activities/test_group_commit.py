@@ -8,6 +8,7 @@ import pytest
 
 from flowmaestro.activities.execution import ExecutionRef
 from flowmaestro.activities.group_commit import GroupCommitEmitter
+from flowmaestro.events.catalogue.node import NodeProgressData
 
 if TYPE_CHECKING:
     from flowmaestro.events import Event
@@ -17,7 +18,7 @@ REF = ExecutionRef(execution_id="ex_1", user_id="u1", workflow_id="f")
 
 def progress(node: str, count: int) -> list[Event]:
     return [
-        REF.event("node:progress", (node, i), {"nodeId": node, "progress": i, "step": "s"})
+        REF.event((node, i), NodeProgressData(node_id=node, progress=i, step="s"))
         for i in range(count)
     ]
 

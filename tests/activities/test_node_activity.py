@@ -14,6 +14,7 @@ from temporalio.testing import ActivityEnvironment
 from flowmaestro.activities.execution import ExecutionRef
 from flowmaestro.activities.node_activity import NodeActivities, NodeOutcome, RunNodeInput
 from flowmaestro.activities.retry import RetrySpec
+from flowmaestro.events.catalogue.node import NodeCompletedData, NodeStartedData
 from flowmaestro.events.outbox import PostgresEmitter
 from tests.http_server import scripted_server
 from tests.node_services import node_services
@@ -130,8 +131,8 @@ async def test_a_condition_names_the_branch_to_skip(pool: asyncpg.Pool) -> None:
 
 
 def started_event(attempt: int) -> Any:
-    data = {"nodeId": "n", "nodeType": "transform", "attempt": attempt, "inputs": {}}
-    return REF.event("node:started", ("n", attempt), data)
+    data = NodeStartedData(node_id="n", node_type="transform", attempt=attempt, inputs={})
+    return REF.event(("n", attempt), data)
 
 
 async def test_an_attempt_that_never_ended_is_ended_by_the_next(pool: asyncpg.Pool) -> None:
@@ -167,9 +168,8 @@ async def test_a_node_completed_by_a_lost_attempt_runs_again_silently(pool: asyn
     await PostgresEmitter(pool).emit(
         [
             REF.event(
-                "node:completed",
                 ("n",),
-                {"nodeId": "n", "nodeType": "transform", "outputs": 1, "durationMs": 1},
+                NodeCompletedData(node_id="n", node_type="transform", outputs=1, duration_ms=1),
             )
         ]
     )

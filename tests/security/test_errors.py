@@ -73,7 +73,7 @@ async def test_any_tool_failure_is_a_failed_call_the_model_is_told_about() -> No
     execution = ExecutionRef(execution_id="ex_1", user_id="u1", workflow_id="flow")
     emitter = Collected()
     events = AgentEvents(
-        lambda type, key, data: execution.event(type, key, data, agent_id="a"),
+        lambda key, data: execution.event(key, data, agent_id="a"),
         emitter,
         agent_id="a",
         node_id="n",

@@ -33,7 +33,7 @@ class Collected:
 def runner(provider: ModelProvider, emitter: Collected, max_steps: int = 8) -> AgentRunner:
     execution = ExecutionRef(execution_id="ex_1", user_id="u1", workflow_id="flow")
     events = AgentEvents(
-        lambda type, key, data: execution.event(type, key, data, agent_id="a"),
+        lambda key, data: execution.event(key, data, agent_id="a"),
         emitter,
         agent_id="a",
         node_id="n",
