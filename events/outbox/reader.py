@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
     from flowmaestro.events.catalogue import Event
+    from flowmaestro.events.outbox.connection import Connection
 
 
 class StoredEvent:
@@ -74,15 +76,28 @@ SELECT {_COLUMNS}
 FROM event_channel_positions c JOIN event_outbox o ON o.position = c.position
 WHERE c.channel = $3 AND c.position > $1 ORDER BY c.position LIMIT $2
 """
-# Several channels: an event in two of them is read once.
-_CHANNELS = f"""
-SELECT {_COLUMNS} FROM event_outbox o
-WHERE o.position IN (
-    SELECT DISTINCT c.position FROM event_channel_positions c
-    WHERE c.channel = ANY($3::text[]) AND c.position > $1 ORDER BY c.position LIMIT $2
-)
+# Several channels: a merge of one index range per channel, each cut at the page, so a page
+# reads about a page of index entries whatever the history (a scan of `channel = ANY(...)`
+# would gather every match after `$1` and sort it). The merge yields an event in two of the
+# channels twice in a row: `lag` drops the second. Statements are built for a power of two of
+# channels (the missing ones NULL, matching nothing): a few shapes, each planned once, and
+# short (`cp`) so that asyncpg caches even the largest (it caches statements up to 15 KiB).
+_BRANCH = "(SELECT at FROM cp WHERE channel = {names}[{i}] AND at > $1 ORDER BY at LIMIT $2)"
+_MERGED = """
+WITH cp (channel, at) AS NOT MATERIALIZED (SELECT channel, position FROM event_channel_positions)
+SELECT {columns} FROM event_outbox o
+WHERE o.position = ANY(ARRAY(
+    SELECT at FROM (
+        SELECT at, lag(at) OVER (ORDER BY at) AS previous FROM ({branches}) merged
+    ) m
+    WHERE previous IS DISTINCT FROM at ORDER BY at LIMIT $2
+))
 ORDER BY o.position
 """
+# A channel's page walks its index range in order and stops at the page. A bitmap scan, the
+# planner's pick when it takes a channel for small (or recent index pages for not all-visible),
+# reads every match after the cursor first: a cost that grows with the history.
+ORDERED_SCANS = "SET LOCAL enable_bitmapscan = off; SET LOCAL plan_cache_mode = force_generic_plan"
 _STATE = "SELECT last_position, pruned_through FROM outbox_sequencer"
 # What a carried batch must show to be believed (migration 0021).
 _TOKEN = "SELECT notify_token FROM outbox_sequencer"
@@ -121,8 +136,8 @@ class OutboxReader:
         if channel is None:
             rows = await self._pool.fetch(_ALL, position, limit)
         else:
-            query, names = _by_channel(channel)
-            rows = await self._pool.fetch(query, position, limit, names)
+            async with self._pool.acquire() as con, con.transaction():
+                rows = await channel_rows(con, position, channel, limit)
         return [_stored(r) for r in rows]
 
     async def replay(
@@ -136,8 +151,7 @@ class OutboxReader:
             if channel is None:
                 rows = await con.fetch(_ALL, position, limit)
             else:
-                query, names = _by_channel(channel)
-                rows = await con.fetch(query, position, limit, names)
+                rows = await channel_rows(con, position, channel, limit)
         return ReadResult([_stored(r) for r in rows], position >= pruned_through, int(head))
 
     async def tail(self, after: int, batch: int = 1000) -> AsyncIterator[StoredEvent]:
@@ -248,8 +262,32 @@ def sequenced(payload: str) -> Sequenced | None:
         return None
 
 
-def _by_channel(channel: str | Sequence[str]) -> tuple[str, str | list[str]]:
-    """The query for one channel (a plain index range) or several, and its argument."""
+async def channel_rows(
+    con: Connection, position: int, channel: str | Sequence[str], limit: int
+) -> list[asyncpg.Record]:
+    """The rows of a page of one channel or several, read in `con`'s open transaction."""
+    await con.execute(ORDERED_SCANS)
+    query, names = channel_query(channel)
+    return await con.fetch(query, position, limit, names)
+
+
+def channel_query(channel: str | Sequence[str]) -> tuple[str, str | list[str]]:
+    """The query for one channel (a plain index range) or several, and its third argument
+    (after the position and the limit). Run it after `ORDERED_SCANS`."""
     if isinstance(channel, str):
         return _CHANNEL, channel
-    return _CHANNELS, list(channel)
+    names = list(dict.fromkeys(channel))
+    return _merged(1 << max(1, len(names) - 1).bit_length()), names
+
+
+@functools.cache
+def _merged(branches: int) -> str:
+    """The statement merging up to `branches` channels."""
+    return _MERGED.format(
+        columns=_COLUMNS,
+        branches=" UNION ALL ".join(
+            # The first names the array's type; the others follow it.
+            _BRANCH.format(names="($3::text[])" if i == 1 else "$3", i=i)
+            for i in range(1, branches + 1)
+        ),
+    )

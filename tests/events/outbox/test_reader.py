@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 import asyncpg
 import pytest
 
+from bench.replay_pages import entries_read, generate_history, reader_plan, requested
 from flowmaestro.events import AgentToken
 from flowmaestro.events.outbox import OutboxReader, PostgresEmitter, prune_before
 from flowmaestro.events.outbox.channels import SEQUENCED
@@ -222,7 +224,11 @@ async def test_a_tail_whose_listener_was_terminated_fails_instead_of_polling_on(
     await PostgresEmitter(pool).emit([token(0)])
     async with paging(reader, 0) as pages:
         await asyncio.wait_for(anext(pages), 10)
-        listening = "SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN \"' || $1 || '\"'"
+        # This database's listener: other databases on the server have their own.
+        listening = (
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND query = 'LISTEN \"' || $1 || '\"'"
+        )
         pid = await pool.fetchval(listening, SEQUENCED)
         await pool.execute("SELECT pg_terminate_backend($1)", pid)
         with pytest.raises(asyncpg.InterfaceError):
@@ -280,3 +286,65 @@ async def test_carried_rows_are_byte_identical_to_read_rows_up_to_the_size_limit
         for s in carried
     ]
     assert [s.envelope["data"]["token"] for s in carried[: len(AWKWARD)]] == AWKWARD
+
+
+async def _model_page(pool: asyncpg.Pool, after: int, channels: list[str], limit: int) -> list[int]:
+    """What a page of several channels must be: every position of any of them after
+    `after`, once each, in order, cut at `limit` (computed without the reader's statement)."""
+    rows = await pool.fetch("SELECT channel, position FROM event_channel_positions")
+    wanted = set(channels)
+    return sorted({r["position"] for r in rows if r["channel"] in wanted and r[1] > after})[:limit]
+
+
+async def test_a_page_of_several_channels_is_each_of_their_events_once_in_order(
+    pool: asyncpg.Pool,
+) -> None:
+    """Events of u0 are on `user:u0` and on their execution's channel: most are asked for
+    twice. Lists of 2 to 130 channels (statements for 2, 4, ... 256), repeated names,
+    unknown ones, cursors and limits of every kind."""
+    await generate_history(pool, 3000)
+    reader = OutboxReader(pool)
+    rng = random.Random(28)
+    known = requested(200)
+    for count in (2, 3, 4, 5, 63, 64, 65, 100, 128, 130):
+        channels = [*rng.sample(known, count), "user:nobody"]
+        channels += rng.sample(channels, 3)  # asked twice
+        for after, limit in ((0, 500), (rng.randrange(3000), 7), (2990, 500), (3000, 1)):
+            page = await reader.read_after(after, channels, limit)
+            expected = await _model_page(pool, after, channels, limit)
+            assert [s.position for s in page] == expected, (count, after, limit)
+            replayed = await reader.replay(after, channels, limit)
+            assert [s.position for s in replayed.events] == expected
+    assert await reader.read_after(0, ["user:nobody", "kb:none"]) == []
+
+
+async def test_a_page_of_many_channels_reads_a_page_whatever_the_history(
+    pool: asyncpg.Pool,
+) -> None:
+    """The statement the reader prepares, as planned for it (generic, ordered scans only),
+    on a history of 2,000 events and again of 60,000: only index ranges cut at the page, and
+    about a page of entries read either way (the statement it replaced read every match
+    after the cursor: 30,000 here)."""
+    page, channels = 500, requested(100)
+    read: list[int] = []
+    for size in (2_000, 60_000):
+        await generate_history(pool, size)
+        for after in (0, size - 1500):
+            async with pool.acquire() as con:
+                plan = await reader_plan(con, after, channels, page)
+            scans = _scans(plan)
+            assert {node["Node Type"] for node in scans} <= {"Index Scan", "Index Only Scan"}
+            positions = [n for n in scans if n["Relation Name"] == "event_channel_positions"]
+            assert len(positions) == 128  # one range per branch, padded to a power of two
+            assert all(n["Actual Rows"] <= page and n["Actual Loops"] == 1 for n in positions)
+            read.append(entries_read(plan))
+    # The merge takes a page and the events read twice, and looks one entry ahead per
+    # channel; the outbox gives the page's rows.
+    assert max(read) <= 3 * page + 128, read
+    assert read[2] <= read[0] + 128, read
+
+
+def _scans(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every node of a plan that reads a table or an index."""
+    own = [plan] if "Relation Name" in plan else []
+    return own + [node for child in plan.get("Plans", ()) for node in _scans(child)]
