@@ -10,6 +10,7 @@ from flowmaestro.events.catalogue import (
     AgentStreamingStart,
     AgentToken,
     AgentToolCall,
+    AppEvent,
     Event,
     EventData,
     ExecutionCompleted,
@@ -31,7 +32,13 @@ from flowmaestro.events.catalogue import (
 from flowmaestro.events.channels import channels_for
 from flowmaestro.events.errors import EventsError, InvalidEventError
 from flowmaestro.events.ids import event_id
-from flowmaestro.events.union import EVENT_ADAPTER, EVENT_TYPES, AnyEvent, parse_event
+from flowmaestro.events.union import (
+    EVENT_ADAPTER,
+    EVENT_TYPES,
+    AnyEvent,
+    is_event_type,
+    parse_event,
+)
 
 __all__ = [
     "EVENT_ADAPTER",
@@ -41,6 +48,7 @@ __all__ = [
     "AgentToken",
     "AgentToolCall",
     "AnyEvent",
+    "AppEvent",
     "Event",
     "EventData",
     "EventsError",
@@ -62,5 +70,6 @@ __all__ = [
     "UserInputTimeout",
     "channels_for",
     "event_id",
+    "is_event_type",
     "parse_event",
 ]

@@ -67,6 +67,25 @@ class Settings(BaseSettings):
         default=None, description="Temporal frontend host:port; unset lets `dev` start one"
     )
     temporal_namespace: str = "default"
+    temporal_api_key: SecretStr | None = Field(
+        default=None, description="Temporal API key (Temporal Cloud); turns TLS on"
+    )
+    temporal_tls: bool = Field(
+        default=False,
+        description="connect to Temporal over TLS (implied by any TEMPORAL_TLS_* or API key)",
+    )
+    temporal_tls_ca: Path | None = Field(
+        default=None, description="PEM file of the CA Temporal's certificate must chain to"
+    )
+    temporal_tls_cert: Path | None = Field(
+        default=None, description="PEM client certificate for mTLS (with temporal_tls_key)"
+    )
+    temporal_tls_key: Path | None = Field(
+        default=None, description="PEM private key of temporal_tls_cert"
+    )
+    temporal_tls_server_name: str | None = Field(
+        default=None, description="the name Temporal's certificate is checked against (SNI)"
+    )
     task_queue: str = "flowmaestro"
     run_sequencer: bool = Field(
         default=True, description="run an outbox sequencer in this process (one is active)"

@@ -12,6 +12,7 @@ from flowmaestro.events.catalogue.agent import (
     AgentToolCall,
     AgentToolCallData,
 )
+from flowmaestro.events.catalogue.app import AppEvent
 from flowmaestro.events.catalogue.execution import (
     ExecutionCompleted,
     ExecutionCompletedData,
@@ -71,6 +72,7 @@ Event = (
     | AgentToken
     | AgentToolCall
     | AgentStreamingEnd
+    | AppEvent
 )
 
 EventData = (
@@ -105,6 +107,7 @@ __all__ = [
     "AgentTokenData",
     "AgentToolCall",
     "AgentToolCallData",
+    "AppEvent",
     "Event",
     "EventData",
     "ExecutionCompleted",

@@ -26,10 +26,10 @@ from flowmaestro.client.errors import ClientError, RefusedError, SubscribeError
 from flowmaestro.client.subscription import Delivery, Subscription, channel_of
 from flowmaestro.errors import UnreachableError
 from flowmaestro.events import (
-    EVENT_TYPES,
     ExecutionCompleted,
     ExecutionFailed,
     InvalidEventError,
+    is_event_type,
     parse_event,
 )
 from flowmaestro.events.channels import channels_for
@@ -363,7 +363,7 @@ class Client:
             if not isinstance(self._token, str) and self._sio is not None:
                 self._spawn(self._refresh(self._sio))
             return
-        if name not in EVENT_TYPES or not isinstance(data, dict):
+        if not is_event_type(name) or not isinstance(data, dict):
             return
         try:
             event = parse_event(data)

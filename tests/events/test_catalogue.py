@@ -6,9 +6,11 @@ import pytest
 
 from flowmaestro.events import (
     EVENT_TYPES,
+    AppEvent,
     InvalidEventError,
     NodeStarted,
     channels_for,
+    is_event_type,
     parse_event,
 )
 from tests.samples import one_of_each
@@ -76,3 +78,33 @@ def test_channels_follow_the_routing_rule() -> None:
     assert by_type["node:completed"] == ("user:u1", "execution:ex_1")
     assert by_type["agent:token"] == ("user:u1", "execution:ex_1", "agent:writer:ex_1")
     assert by_type["kb:processing"] == ("user:u1", "kb:kb_1")
+
+
+def test_app_events_are_an_open_family_with_any_object_data() -> None:
+    wire = {
+        "type": "app:order.shipped",
+        "userId": "u1",
+        "executionId": "ex_1",
+        "data": {"carrier": "ups", "parcels": [1, None]},
+    }
+    event = parse_event(wire)
+    assert isinstance(event, AppEvent)
+    assert parse_event(json.dumps(event.wire())) == event
+    assert channels_for(event) == ("user:u1", "execution:ex_1")
+    assert is_event_type("app:order.shipped") and not is_event_type("app:Order")
+
+
+@pytest.mark.parametrize(
+    ("type", "data", "field"),
+    [
+        ("app:", {}, "type"),
+        ("app:Upper", {}, "type"),
+        ("app:" + "x" * 65, {}, "type"),
+        ("app:ok", [1], "data"),
+        ("nope", {}, "type"),
+    ],
+)
+def test_bad_app_events_name_the_field(type: str, data: object, field: str) -> None:
+    with pytest.raises(InvalidEventError) as err:
+        parse_event({"type": type, "userId": "u1", "executionId": "ex_1", "data": data})
+    assert err.value.field == field

@@ -13,7 +13,7 @@ import httpx
 import socketio
 import uvicorn
 
-from flowmaestro.events import EVENT_TYPES, NodeProgress
+from flowmaestro.events import NodeProgress, is_event_type
 from flowmaestro.events.outbox import PostgresEmitter
 from flowmaestro.gateway import Gateway, GatewayConfig, create_app, mint_token
 
@@ -94,7 +94,7 @@ class Recorder:
         self.client.on("disconnect", self._on_disconnect)
 
     async def _on_any(self, event: str, data: Any = None) -> None:
-        if event in EVENT_TYPES:
+        if is_event_type(event):
             self.events.append(data)
             self.frames.append(1)
         elif event == "events":  # a batch, to a client that asked for them

@@ -46,7 +46,7 @@ def waiting() -> Event:
     )
 
 
-def required() -> Event:
+def required() -> UserInputRequired:
     return UserInputRequired(
         **envelope(
             input_id="in_1",

@@ -1,5 +1,6 @@
 // Typed views over the generated wire types: events by name, acks as results.
 import type {
+  AppEvent,
   AuthRefreshAck,
   ErrorAck,
   ErrorBody,
@@ -11,7 +12,14 @@ import type {
 export type * from "./generated/wire";
 
 export type EventType = FlowEvent["type"];
-export type EventOf<T extends EventType> = Extract<FlowEvent, { type: T }>;
+/** A custom event (`app:<name>`) of the user's own workflows; `Data` is its registered shape. */
+export type AppEventOf<Name extends string, Data = unknown> = Omit<AppEvent, "type" | "data"> & {
+  type: `app:${Name}`;
+  data: Data;
+};
+export type EventOf<T extends EventType> = T extends `app:${string}`
+  ? AppEvent
+  : Extract<FlowEvent, { type: T }>;
 export type EventMap = { [T in EventType]: EventOf<T> };
 export type EventHandler<T extends EventType> = (event: EventOf<T>) => void;
 export type ErrorCode = ErrorBody["code"];
@@ -20,7 +28,8 @@ export type SubscribeResult = SubscribeAck | ErrorAck;
 export type ProvideInputResult = OkAck | ErrorAck;
 export type AuthRefreshResult = AuthRefreshAck | ErrorAck;
 
-// Every event name, checked both ways against the generated union at compile time.
+// Every catalogue event name, checked both ways against the generated union at compile time
+// (custom `app:<name>` events are an open family: `isAppEventType`).
 const ALL = {
   "execution:started": true,
   "execution:updated": true,
@@ -41,13 +50,19 @@ const ALL = {
   "agent:token": true,
   "agent:tool_call": true,
   "agent:streaming_end": true,
-} as const satisfies Record<EventType, true>;
+} as const satisfies Record<Exclude<EventType, AppEvent["type"]>, true>;
 
 export const EVENT_TYPES = Object.keys(ALL) as EventType[];
 const KNOWN = new Set<string>(EVENT_TYPES);
+// As the server's `APP_NAME` (events/catalogue/app.py).
+const APP_TYPE = /^app:[a-z0-9][a-z0-9_.-]{0,63}$/;
+
+export function isAppEventType(name: string): name is AppEvent["type"] {
+  return APP_TYPE.test(name);
+}
 
 export function isEventType(name: string): name is EventType {
-  return KNOWN.has(name);
+  return KNOWN.has(name) || isAppEventType(name);
 }
 
 /** The `invalid_input` details of a refused answer: one message per JSON pointer. */

@@ -25,7 +25,8 @@ export type FlowEvent =
   | AgentStreamingStart
   | AgentToken
   | AgentToolCall
-  | AgentStreamingEnd;
+  | AgentStreamingEnd
+  | AppEvent;
 /**
  * This interface was referenced by `WireSchema`'s JSON-Schema
  * via the `definition` "JsonValue".
@@ -587,6 +588,22 @@ export interface AgentStreamingEndData {
   tokenCount: number;
   finishReason: string;
   attempt: number;
+}
+/**
+ * This interface was referenced by `WireSchema`'s JSON-Schema
+ * via the `definition` "AppEvent".
+ */
+export interface AppEvent {
+  id: string;
+  position: number | null;
+  timestamp: string;
+  userId: string;
+  executionId: string | null;
+  workflowId: string | null;
+  agentId: string | null;
+  knowledgeBaseId: string | null;
+  type: `app:${string}`;
+  data: unknown;
 }
 /**
  * What the `auth` payload of a connect may carry besides the token. With `after`, the
