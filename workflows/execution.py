@@ -8,9 +8,7 @@ execution and the step, so a replay or retry writes nothing twice.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from datetime import datetime, timedelta
-from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -26,11 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from flowmaestro.activities.failure import Failure
     from flowmaestro.activities.node_activity import NodeActivities, NodeOutcome, RunNodeInput
     from flowmaestro.activities.nodes.base import InputRequest
-    from flowmaestro.activities.nodes.user_input import (
-        UserInputConfig,
-        answer_errors,
-        answer_schema,
-    )
+    from flowmaestro.activities.nodes.user_input import UserInputConfig
     from flowmaestro.activities.retry import RetrySpec
     from flowmaestro.activities.templating import render
     from flowmaestro.events import event_id
@@ -57,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         ProvideInput,
         ProvideInputResult,
     )
+    from flowmaestro.workflows.prompts import Prompt, Prompts, reject
     from flowmaestro.workflows.registration import Problem, RegisterInput, RegistrationActivities
     from flowmaestro.workflows.timeouts import HEARTBEAT, WRITE_ROOM
 
@@ -80,19 +75,6 @@ class _NodeFailedError(Exception):
         self.node_id = node_id
         self.message = message
         self.type = type
-
-
-@dataclasses.dataclass
-class _Prompt:
-    pending: PendingInput
-    schema: dict[str, Any]
-    answered: bool = False
-    expired: bool = False
-    value: JsonValue = None
-
-
-def _reject(code: str, message: str, *details: Any) -> ApplicationError:
-    return ApplicationError(message, *details, type=code, non_retryable=True)
 
 
 def _rendered_prompt(prompt: str, context: dict[str, JsonValue]) -> str:
@@ -122,7 +104,7 @@ def _retry_policy(spec: RetrySpec) -> RetryPolicy:
 @workflow.defn(name="ExecutionWorkflow", failure_exception_types=[ValidationError])
 class ExecutionWorkflow:
     def __init__(self) -> None:
-        self._prompts: dict[str, _Prompt] = {}
+        self._prompts = Prompts()
         self._outputs: dict[str, JsonValue] = {}
         self._skipped: set[str] = set()
         self._branch_skips: set[str] = set()
@@ -183,7 +165,7 @@ class ExecutionWorkflow:
         )
         if registered.refused:
             # Emitting now would reach the channels of the execution that owns this id.
-            raise _reject(
+            raise reject(
                 "execution_exists",
                 f"execution {info.workflow_id} is registered to another owner, flow or run; "
                 "start with a new workflow id",
@@ -203,7 +185,7 @@ class ExecutionWorkflow:
         if registered.problem is not None or registered.flow is None:
             problem = registered.problem or Problem(type="invalid_flow", message="no flow")
             await self._fail(problem.message, problem.type, None)
-            raise _reject(problem.type, problem.message)
+            raise reject(problem.type, problem.message)
         return registered.flow, registered.inputs
 
     async def _started(self, inputs: dict[str, JsonValue]) -> None:
@@ -325,34 +307,20 @@ class ExecutionWorkflow:
         config = UserInputConfig.model_validate(node.config)
         input_id = "in_" + event_id(self._execution.execution_id, "input", node.id).hex
         asked = workflow.now()
-        expires_at = (
-            asked + timedelta(seconds=config.timeout_seconds) if config.timeout_seconds else None
+        prompt = self._prompts.ask(
+            input_id, node.id, _rendered_prompt(config.prompt, request.context), config, asked
         )
-        prompt = _Prompt(
-            PendingInput(
-                input_id=input_id,
-                node_id=node.id,
-                prompt=_rendered_prompt(config.prompt, request.context),
-                input_type=config.input_type,
-                answer_schema=answer_schema(config),
-                choices=config.choices,
-                timeout_seconds=config.timeout_seconds,
-                expires_at=expires_at,
-            ),
-            answer_schema(config),
-        )
-        # Registered before the prompt is announced, so an immediate answer finds it.
-        self._prompts[input_id] = prompt
         request = request.model_copy(
-            update={"input_request": InputRequest(input_id=input_id, expires_at=expires_at)}
+            update={
+                "input_request": InputRequest(
+                    input_id=input_id, expires_at=prompt.pending.expires_at
+                )
+            }
         )
         announced = await self._run_node(node, request)
         assert isinstance(announced.output, dict)
         self._status("waiting")
-        try:
-            await workflow.wait_condition(lambda: prompt.answered, timeout=config.timeout_seconds)
-        except TimeoutError:
-            prompt.expired = True
+        if not await self._prompts.answer(prompt):
             default = announced.output.get("default")
             await self._timed_out(node, request, config, prompt, default, asked)
             return
@@ -369,7 +337,7 @@ class ExecutionWorkflow:
         node: NodeSpec,
         request: RunNodeInput,
         config: UserInputConfig,
-        prompt: _Prompt,
+        prompt: Prompt,
         default: JsonValue,
         asked: datetime,
     ) -> None:
@@ -442,32 +410,12 @@ class ExecutionWorkflow:
 
     @workflow.update(name=PROVIDE_INPUT)
     async def provide_input(self, answer: ProvideInput) -> ProvideInputResult:
-        prompt = self._prompts[answer.input_id]
-        if prompt.answered:
-            # Two answers validated in the same workflow task: the first one wins.
-            raise _reject("already_answered", f"input {answer.input_id} was already answered")
-        prompt.answered = True
-        prompt.value = answer.value
-        return ProvideInputResult(input_id=answer.input_id, node_id=prompt.pending.node_id)
+        return self._prompts.accept(answer)
 
     @provide_input.validator
     def _validate_input(self, answer: ProvideInput) -> None:
-        prompt = self._prompts.get(answer.input_id)
-        if prompt is None:
-            raise _reject("not_found", f"no prompt {answer.input_id} in this execution")
-        if prompt.answered:
-            raise _reject("already_answered", f"input {answer.input_id} was already answered")
-        expires_at = prompt.pending.expires_at
-        if prompt.expired or (expires_at is not None and workflow.now() >= expires_at):
-            raise _reject("expired", f"input {answer.input_id} expired")
-        errors = answer_errors(prompt.schema, answer.value)
-        if errors:
-            raise _reject(
-                "invalid_input",
-                f"the answer does not match the prompt's schema: {errors[0]['message']}",
-                {"errors": errors},
-            )
+        self._prompts.validate(answer)
 
     @workflow.query(name=PENDING_INPUTS)
     def pending_inputs(self) -> list[PendingInput]:
-        return [p.pending for p in self._prompts.values() if not (p.answered or p.expired)]
+        return self._prompts.pending()
