@@ -110,6 +110,14 @@ class Limits(BaseModel):
         default=100, gt=0, description="channels per socket, the user channel included"
     )
 
+    # --- Your own workflows (flowmaestro.temporal) ---
+    max_event_data_bytes: int = Field(
+        default=64 << 10,
+        gt=0,
+        description="the JSON of one value an own workflow's event carries (inputs, a result, "
+        "a custom event's data)",
+    )
+
     # --- HTTP ---
     http_max_body_bytes: int = Field(
         default=2 << 20, gt=0, description="a request body, uploads excepted (413 too_large)"

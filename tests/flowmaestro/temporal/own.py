@@ -1,0 +1,72 @@
+"""A user's own workflow and activities, as the plugin's tests run them (no FlowMaestro
+code in them but the public `flowmaestro.temporal` calls)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import BaseModel
+from temporalio import activity, workflow
+from temporalio.common import RetryPolicy
+
+from flowmaestro.temporal import agent_stream, ask, emit_event, progress, register_event
+
+
+class Shipped(BaseModel):
+    carrier: str
+    parcels: int
+
+
+register_event("order.shipped", Shipped)
+
+
+@activity.defn
+async def reserve(items: list[str]) -> int:
+    for i, item in enumerate(items):
+        await progress(100 * (i + 1) / len(items), f"reserved {item}")
+    return len(items)
+
+
+@activity.defn
+async def summarize(order_id: str) -> str:
+    async with agent_stream("writer", model="test-model") as stream:
+        for word in ("Order", " ", order_id, " ", "is", " ", "ready."):
+            await stream.token(word)
+        await stream.tool_call("lookup", {"order": order_id})
+        await stream.tool_call("lookup", {"order": order_id}, status="completed", result=1)
+    return stream.response
+
+
+@activity.defn
+async def charge(order_id: str) -> str:
+    if activity.info().attempt == 1:
+        raise RuntimeError("the card processor timed out")
+    await emit_event("order.shipped", Shipped(carrier="ups", parcels=2))
+    return f"charged {order_id}"
+
+
+ACTIVITIES = [reserve, summarize, charge]
+_FAST = RetryPolicy(initial_interval=timedelta(milliseconds=100), maximum_attempts=3)
+
+
+@workflow.defn
+class OrderWorkflow:
+    @workflow.run
+    async def run(self, order_id: str) -> dict[str, object]:
+        count = await workflow.execute_activity(
+            reserve, ["a", "b"], start_to_close_timeout=timedelta(seconds=30), activity_id="reserve"
+        )
+        text = await workflow.execute_activity(
+            summarize, order_id, start_to_close_timeout=timedelta(seconds=30), activity_id="summarize"
+        )
+        approved = await ask(f"Approve {order_id}?", input_type="boolean", node_id="approve")
+        if not approved:
+            return {"approved": False}
+        charged = await workflow.execute_activity(
+            charge,
+            order_id,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=_FAST,
+            activity_id="charge",
+        )
+        return {"approved": True, "items": count, "summary": text, "charged": charged}

@@ -1,0 +1,115 @@
+"""The open prompts of one workflow run, behind the `provide_input` Update and the
+`pending_inputs` Query (workflows/messages.py).
+
+`ExecutionWorkflow`'s user_input nodes and `flowmaestro.temporal.ask()` share it, so an
+answer is validated and refused the same way whichever asked: `not_found`,
+`already_answered`, `expired`, `invalid_input` (with each schema error), all before anything
+enters history. Workflow code: deterministic, no I/O.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import JsonValue
+
+    from flowmaestro.activities.nodes.user_input import (
+        UserInputConfig,
+        answer_errors,
+        answer_schema,
+    )
+    from flowmaestro.workflows.messages import PendingInput, ProvideInput, ProvideInputResult
+
+
+def reject(code: str, message: str, *details: Any) -> ApplicationError:
+    """A refusal the gateway passes on as its wire code (REJECTION_CODES)."""
+    return ApplicationError(message, *details, type=code, non_retryable=True)
+
+
+@dataclasses.dataclass
+class Prompt:
+    pending: PendingInput
+    answered: bool = False
+    expired: bool = False
+    value: JsonValue = None
+
+    @property
+    def open(self) -> bool:
+        return not (self.answered or self.expired)
+
+
+class Prompts:
+    def __init__(self) -> None:
+        self._prompts: dict[str, Prompt] = {}
+
+    def ask(
+        self, input_id: str, node_id: str, text: str, config: UserInputConfig, asked: datetime
+    ) -> Prompt:
+        """Open a prompt; register it before it is announced, so an immediate answer finds
+        it. `text` is the prompt as the announcement shows it."""
+        expires_at = (
+            asked + timedelta(seconds=config.timeout_seconds) if config.timeout_seconds else None
+        )
+        prompt = Prompt(
+            PendingInput(
+                input_id=input_id,
+                node_id=node_id,
+                prompt=text,
+                input_type=config.input_type,
+                answer_schema=answer_schema(config),
+                choices=config.choices,
+                timeout_seconds=config.timeout_seconds,
+                expires_at=expires_at,
+            )
+        )
+        self._prompts[input_id] = prompt
+        return prompt
+
+    async def answer(self, prompt: Prompt) -> bool:
+        """Wait for the answer (True) or the prompt's timeout (False: it has expired)."""
+        try:
+            await workflow.wait_condition(
+                lambda: prompt.answered, timeout=prompt.pending.timeout_seconds
+            )
+        except TimeoutError:
+            prompt.expired = True
+            return False
+        return True
+
+    def validate(self, answer: ProvideInput) -> None:
+        """The Update's validator: refuse an answer before it enters history."""
+        prompt = self._prompts.get(answer.input_id)
+        if prompt is None:
+            raise reject("not_found", f"no prompt {answer.input_id} in this execution")
+        if prompt.answered:
+            raise reject("already_answered", f"input {answer.input_id} was already answered")
+        expires_at = prompt.pending.expires_at
+        if prompt.expired or (expires_at is not None and workflow.now() >= expires_at):
+            raise reject("expired", f"input {answer.input_id} expired")
+        errors = answer_errors(prompt.pending.answer_schema, answer.value)
+        if errors:
+            raise reject(
+                "invalid_input",
+                f"the answer does not match the prompt's schema: {errors[0]['message']}",
+                {"errors": errors},
+            )
+
+    def accept(self, answer: ProvideInput) -> ProvideInputResult:
+        """The Update's handler, after its validator passed."""
+        prompt = self._prompts[answer.input_id]
+        if prompt.answered:
+            # Two answers validated in the same workflow task: the first one wins.
+            raise reject("already_answered", f"input {answer.input_id} was already answered")
+        prompt.answered = True
+        prompt.value = answer.value
+        return ProvideInputResult(input_id=answer.input_id, node_id=prompt.pending.node_id)
+
+    def pending(self) -> list[PendingInput]:
+        """The Query: prompts waiting for an answer."""
+        return [p.pending for p in self._prompts.values() if p.open]
