@@ -3,7 +3,9 @@ code in them but the public `flowmaestro.temporal` calls)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from pydantic import BaseModel
 from temporalio import activity, workflow
@@ -45,7 +47,7 @@ async def charge(order_id: str) -> str:
     return f"charged {order_id}"
 
 
-ACTIVITIES = [reserve, summarize, charge]
+ACTIVITIES: list[Callable[..., Any]] = [reserve, summarize, charge]
 _FAST = RetryPolicy(initial_interval=timedelta(milliseconds=100), maximum_attempts=3)
 
 
@@ -57,7 +59,10 @@ class OrderWorkflow:
             reserve, ["a", "b"], start_to_close_timeout=timedelta(seconds=30), activity_id="reserve"
         )
         text = await workflow.execute_activity(
-            summarize, order_id, start_to_close_timeout=timedelta(seconds=30), activity_id="summarize"
+            summarize,
+            order_id,
+            start_to_close_timeout=timedelta(seconds=30),
+            activity_id="summarize",
         )
         approved = await ask(f"Approve {order_id}?", input_type="boolean", node_id="approve")
         if not approved:

@@ -1,40 +1,61 @@
-"""The plugin on a real Temporal dev server and Postgres: what a user's own workflow emits."""
+"""The plugin on a real Temporal dev server and Postgres: what a user's own workflow emits,
+how its prompt is answered, and what an untracked run does."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
-import asyncpg
-from temporalio.client import Client
+import pytest
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from flowmaestro.settings import Settings
 from flowmaestro.temporal import FlowMaestroPlugin, start_options
-from flowmaestro.workflows.messages import PENDING_INPUTS, PROVIDE_INPUT, PendingInput, ProvideInput
+from flowmaestro.workflows.messages import (
+    PENDING_INPUTS,
+    PROVIDE_INPUT,
+    PendingInput,
+    ProvideInput,
+)
 from tests.flowmaestro.temporal.own import ACTIVITIES, OrderWorkflow
+from tests.flowmaestro.temporal.plain import PlainWorkflow, double
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    import asyncpg
     from temporalio.testing import WorkflowEnvironment
+
+WORKFLOWS = [OrderWorkflow, PlainWorkflow]
 
 
 @contextlib.asynccontextmanager
 async def plugin_worker(
-    env: WorkflowEnvironment, dsn: str, task_queue: str
+    env: WorkflowEnvironment, dsn: str, task_queue: str, *, on_worker: bool = False
 ) -> AsyncIterator[Client]:
-    """A client with the plugin (default converter: the plugin sets what it needs) and a
-    worker built on it."""
+    """A worker whose client has the default converter, with the plugin on that client (it
+    reaches the worker; the client is the caller) or on the worker alone (the caller is the
+    environment's client)."""
+    plugin = FlowMaestroPlugin(Settings(database_url=dsn))
     client = Client(
         env.client.service_client,
         namespace=env.client.namespace,
-        plugins=[FlowMaestroPlugin(Settings(database_url=dsn))],
+        plugins=[] if on_worker else [plugin],
     )
-    async with Worker(client, task_queue=task_queue, workflows=[OrderWorkflow], activities=ACTIVITIES):
-        yield client
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=[*ACTIVITIES, double],
+        plugins=[plugin] if on_worker else [],
+    ):
+        yield env.client if on_worker else client
 
 
 async def events_of(pool: asyncpg.Pool, execution_id: str) -> list[dict[str, Any]]:
@@ -42,36 +63,131 @@ async def events_of(pool: asyncpg.Pool, execution_id: str) -> list[dict[str, Any
         "SELECT envelope FROM event_outbox WHERE envelope->>'executionId' = $1 ORDER BY seq",
         execution_id,
     )
-    import json
-
     return [json.loads(r["envelope"]) for r in rows]
 
 
-async def pending(handle: Any) -> list[PendingInput]:
-    for _ in range(200):
-        found: list[PendingInput] = await handle.query(PENDING_INPUTS, result_type=list[PendingInput])
-        if found:
-            return found
-        await asyncio.sleep(0.05)
-    raise AssertionError("no prompt")
+async def prompts(handle: WorkflowHandle[Any, Any]) -> list[PendingInput]:
+    """The open prompts once there is one (the query answers at once; the prompt comes
+    after the activities before it)."""
+    async with asyncio.timeout(30):
+        while True:
+            found: list[PendingInput] = await handle.query(
+                PENDING_INPUTS, result_type=list[PendingInput]
+            )
+            if found:
+                return found
+            await asyncio.sleep(0.05)
 
 
-async def test_a_tracked_run_is_an_execution(
-    temporal_env: WorkflowEnvironment, database_dsn: str, pool: asyncpg.Pool
+async def refused(handle: WorkflowHandle[Any, Any], input_id: str, value: Any) -> str:
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await handle.execute_update(PROVIDE_INPUT, ProvideInput(input_id=input_id, value=value))
+    cause = err.value.cause
+    assert isinstance(cause, ApplicationError)
+    return str(cause.type)
+
+
+@pytest.mark.parametrize("on_worker", [False, True], ids=["on-client", "on-worker"])
+async def test_a_run_started_with_its_owner_is_an_execution(
+    temporal_env: WorkflowEnvironment, database_dsn: str, pool: asyncpg.Pool, on_worker: bool
 ) -> None:
     queue = f"own-{uuid.uuid4().hex[:8]}"
-    async with plugin_worker(temporal_env, database_dsn, queue) as client:
+    async with plugin_worker(temporal_env, database_dsn, queue, on_worker=on_worker) as client:
         handle = await client.start_workflow(
-            OrderWorkflow.run, "o-1", id=f"order-{uuid.uuid4().hex[:8]}", task_queue=queue,
+            OrderWorkflow.run,
+            "o-1",
+            id=f"order-{uuid.uuid4().hex[:8]}",
+            task_queue=queue,
             **start_options("alice"),
         )
-        [prompt] = await pending(handle)
+        [prompt] = await prompts(handle)
+        assert prompt.node_id == "approve" and prompt.answer_schema == {"type": "boolean"}
+        # Answered as an ExecutionWorkflow prompt is: the same validation and codes.
+        assert await refused(handle, prompt.input_id, "yes") == "invalid_input"
+        assert await refused(handle, "in_nope", True) == "not_found"
         await handle.execute_update(
             PROVIDE_INPUT, ProvideInput(input_id=prompt.input_id, value=True)
         )
+        assert await refused(handle, prompt.input_id, True) == "already_answered"
         result = await handle.result()
     assert result["approved"] is True
+    assert await pool.fetchval("SELECT user_id FROM executions WHERE id = $1", handle.id) == "alice"
+
     events = await events_of(pool, handle.id)
-    print([(e["type"], e["data"].get("nodeId")) for e in events])
-    owner = await pool.fetchval("SELECT user_id FROM executions WHERE id = $1", handle.id)
-    assert owner == "alice"
+    assert [(e["type"], e["data"].get("nodeId")) for e in events] == [
+        ("execution:started", None),
+        ("node:started", "reserve"),
+        ("node:progress", "reserve"),
+        ("node:progress", "reserve"),
+        ("node:completed", "reserve"),
+        ("node:started", "summarize"),
+        ("agent:streaming_start", "summarize"),
+        ("agent:token", None),
+        ("agent:tool_call", None),
+        ("agent:tool_call", None),
+        ("agent:streaming_end", None),
+        ("node:completed", "summarize"),
+        ("node:started", "approve"),
+        ("user_input:required", "approve"),
+        ("user_input:received", "approve"),
+        ("node:completed", "approve"),
+        ("node:started", "charge"),
+        ("node:failed", "charge"),
+        ("node:started", "charge"),
+        ("app:order.shipped", None),
+        ("node:completed", "charge"),
+        ("execution:completed", None),
+    ]
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for e in events:
+        assert e["userId"] == "alice" and e["workflowId"] == "OrderWorkflow"
+        by_type.setdefault(e["type"], []).append(e["data"])
+    assert by_type["execution:started"][0]["inputs"] == {"args": "o-1"}
+    assert [p["progress"] for p in by_type["node:progress"]] == [50, 100]
+    assert by_type["node:started"][0] == {
+        "nodeId": "reserve",
+        "nodeType": "reserve",
+        "attempt": 1,
+        "inputs": {"value": ["a", "b"]},
+    }
+    [failed] = by_type["node:failed"]
+    assert failed["attempt"] == 1 and failed["willRetry"] is True
+    assert failed["maxAttempts"] == 3 and failed["nextRetryInMs"] == 100
+    assert failed["error"] == {"message": "the card processor timed out", "type": "RuntimeError"}
+    assert [s["attempt"] for s in by_type["node:started"] if s["nodeId"] == "charge"] == [1, 2]
+    assert by_type["agent:streaming_end"][0]["response"] == "Order o-1 is ready."
+    assert by_type["agent:token"][0]["token"] == "Order o-1 is ready."
+    assert by_type["app:order.shipped"] == [{"carrier": "ups", "parcels": 2}]
+    assert by_type["execution:completed"][0]["outputs"]["result"] == result
+
+
+async def test_a_run_without_its_owner_emits_nothing_and_is_logged_once_per_type(
+    temporal_env: WorkflowEnvironment,
+    database_dsn: str,
+    pool: asyncpg.Pool,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    queue = f"own-{uuid.uuid4().hex[:8]}"
+    caplog.set_level(logging.INFO, logger="temporalio.workflow")
+    async with plugin_worker(temporal_env, database_dsn, queue) as client:
+        for _ in range(2):
+            assert (
+                await client.execute_workflow(
+                    PlainWorkflow.run, 3, id=f"plain-{uuid.uuid4().hex[:8]}", task_queue=queue
+                )
+                == 12
+            )
+        # A prompt still works; it is only not announced.
+        handle = await client.start_workflow(
+            OrderWorkflow.run, "o-2", id=f"order-{uuid.uuid4().hex[:8]}", task_queue=queue
+        )
+        [prompt] = await prompts(handle)
+        await handle.execute_update(
+            PROVIDE_INPUT, ProvideInput(input_id=prompt.input_id, value=False)
+        )
+        assert await handle.result() == {"approved": False}
+    assert await pool.fetchval("SELECT count(*) FROM event_outbox") == 0
+    assert await pool.fetchval("SELECT count(*) FROM executions") == 0
+    lines = [r.getMessage() for r in caplog.records if "runs untracked" in r.getMessage()]
+    assert len(lines) == 2
+    assert "PlainWorkflow" in lines[0] and "OrderWorkflow" in lines[1]
