@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import JsonValue, ValidationError
 
-from flowmaestro.events.catalogue import Event, EventData
+from flowmaestro.events.catalogue import AppEvent, CatalogueEvent, Event, EventData
+from flowmaestro.events.catalogue.app import APP_PREFIX
 from flowmaestro.events.errors import InvalidEventError
 from flowmaestro.events.union import invalid_event
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     import uuid
 
 _ENVELOPES: dict[type[Any], type[Event]] = {
-    model.model_fields["data"].annotation: model for model in typing.get_args(Event)
+    model.model_fields["data"].annotation: model for model in typing.get_args(CatalogueEvent)
 }
 _DATA: dict[str, type[EventData]] = {
     model.model_fields["type"].default: data for data, model in _ENVELOPES.items()
@@ -81,3 +82,28 @@ def data_of(type: str, raw: dict[str, JsonValue]) -> EventData:
         return model.model_validate(raw)
     except ValidationError as exc:
         raise invalid_event(exc, "data") from exc
+
+
+def app_envelope(
+    name: str,
+    data: dict[str, JsonValue],
+    *,
+    id: uuid.UUID,
+    user_id: str,
+    execution_id: str,
+    workflow_id: str | None = None,
+) -> AppEvent:
+    """The custom event `app:<name>` (its data is the application's own, already checked);
+    InvalidEventError names a bad field (e.g. `type` for a bad name)."""
+    fields = {
+        "id": id,
+        "type": APP_PREFIX + name,
+        "userId": user_id,
+        "executionId": execution_id,
+        "workflowId": workflow_id,
+        "data": data,
+    }
+    try:
+        return AppEvent.model_validate(fields)
+    except ValidationError as exc:
+        raise invalid_event(exc) from exc

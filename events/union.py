@@ -10,14 +10,14 @@ from typing import Annotated, Any, Union
 
 from pydantic import Discriminator, Tag, TypeAdapter, ValidationError
 
-from flowmaestro.events.catalogue import AppEvent, Event
+from flowmaestro.events.catalogue import AppEvent, CatalogueEvent, Event
 from flowmaestro.events.catalogue.app import APP_PREFIX, is_app_type
 from flowmaestro.events.errors import InvalidEventError
 
 _APP_TAG = "app"
 
 EVENT_TYPES: tuple[str, ...] = tuple(
-    model.model_fields["type"].default for model in typing.get_args(Event) if model is not AppEvent
+    model.model_fields["type"].default for model in typing.get_args(CatalogueEvent)
 )
 """The catalogue's closed set of types; custom events (`app:<name>`) are `is_event_type`."""
 
@@ -35,9 +35,12 @@ def _tag(value: Any) -> str | None:
 
 
 def _tagged() -> Any:
-    members = tuple(
-        Annotated[model, Tag(_APP_TAG if model is AppEvent else model.model_fields["type"].default)]
-        for model in typing.get_args(Event)
+    members = (
+        *(
+            Annotated[model, Tag(model.model_fields["type"].default)]
+            for model in typing.get_args(CatalogueEvent)
+        ),
+        Annotated[AppEvent, Tag(_APP_TAG)],
     )
     return Annotated[Union[members], Discriminator(_tag)]  # noqa: UP007 (built at run time)
 

@@ -9,7 +9,7 @@ from flowmaestro.events import (
     AgentStreamingStart,
     AgentToken,
     AgentToolCall,
-    Event,
+    CatalogueEvent,
     ExecutionCompleted,
     ExecutionFailed,
     ExecutionStarted,
@@ -32,7 +32,7 @@ AT = datetime(2026, 11, 25, 19, 22, 16, 123000, tzinfo=UTC)
 
 def one_of_each(
     user_id: str = "u1", execution_id: str = "ex_1", kb_id: str = "kb_1"
-) -> list[Event]:
+) -> list[CatalogueEvent]:
     """Every catalogue type once, with non-trivial data (nested JSON, unicode, nulls)."""
     ex = {"user_id": user_id, "execution_id": execution_id, "workflow_id": "approval flow"}
     agent = {**ex, "agent_id": "writer"}

@@ -36,10 +36,6 @@ with workflow.unsafe.imports_passed_through():
         ExecutionStatus,
     )
     from flowmaestro.events.catalogue.node import NodeCompletedData
-    from flowmaestro.events.catalogue.user_input import (
-        UserInputReceivedData,
-        UserInputTimeoutData,
-    )
     from flowmaestro.security import Limits
     from flowmaestro.workflows import search_attributes
     from flowmaestro.workflows.flow import Flow, NodeSpec
@@ -326,7 +322,7 @@ class ExecutionWorkflow:
             return
         self._outputs[node.id] = prompt.value
         await self._emit(
-            EventSpec.of((node.id,), UserInputReceivedData(input_id=input_id, node_id=node.id)),
+            EventSpec.of((node.id,), prompt.received()),
             self._node_completed(node, prompt.value, asked),
             self._resumed(request),
         )
@@ -341,21 +337,10 @@ class ExecutionWorkflow:
         default: JsonValue,
         asked: datetime,
     ) -> None:
-        assert config.timeout_seconds is not None
-        timed_out = UserInputTimeoutData(
-            input_id=prompt.pending.input_id,
-            node_id=node.id,
-            timeout_seconds=config.timeout_seconds,
-            on_timeout=config.on_timeout,
-        )
-        timeout = EventSpec.of((node.id,), timed_out)
+        timeout = EventSpec.of((node.id,), prompt.timed_out(config.on_timeout))
         if config.on_timeout == "fail":
-            failure = Failure(
-                f"no answer within {config.timeout_seconds:g}s", "input_timeout", False
-            )
-            failed = failure.node_failed(
-                node.id, node.type, attempt=1, max_attempts=1, retry_in_ms=None
-            )
+            failure = prompt.failure()
+            failed = prompt.node_failed(node.type)
             await self._emit(timeout, EventSpec.of((node.id, "timeout"), failed))
             raise _NodeFailedError(node.id, failure.message, failure.type)
         value = default if config.on_timeout == "default" else None

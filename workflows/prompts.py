@@ -19,10 +19,18 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import JsonValue
 
+    from flowmaestro.activities.failure import Failure
     from flowmaestro.activities.nodes.user_input import (
         UserInputConfig,
         answer_errors,
         answer_schema,
+    )
+    from flowmaestro.events.catalogue.node import NodeFailedData
+    from flowmaestro.events.catalogue.user_input import (
+        OnTimeout,
+        UserInputReceivedData,
+        UserInputRequiredData,
+        UserInputTimeoutData,
     )
     from flowmaestro.workflows.messages import PendingInput, ProvideInput, ProvideInputResult
 
@@ -42,6 +50,42 @@ class Prompt:
     @property
     def open(self) -> bool:
         return not (self.answered or self.expired)
+
+    def required(self) -> UserInputRequiredData:
+        p = self.pending
+        return UserInputRequiredData(
+            input_id=p.input_id,
+            node_id=p.node_id,
+            prompt=p.prompt,
+            input_type=p.input_type,
+            answer_schema=p.answer_schema,
+            choices=p.choices,
+            timeout_seconds=p.timeout_seconds,
+            expires_at=p.expires_at,
+        )
+
+    def received(self) -> UserInputReceivedData:
+        return UserInputReceivedData(input_id=self.pending.input_id, node_id=self.pending.node_id)
+
+    def timed_out(self, on_timeout: OnTimeout) -> UserInputTimeoutData:
+        assert self.pending.timeout_seconds is not None
+        return UserInputTimeoutData(
+            input_id=self.pending.input_id,
+            node_id=self.pending.node_id,
+            timeout_seconds=self.pending.timeout_seconds,
+            on_timeout=on_timeout,
+        )
+
+    def failure(self) -> Failure:
+        """Why the prompt's node fails when it times out with `on_timeout: fail`."""
+        return Failure(
+            f"no answer within {self.pending.timeout_seconds:g}s", "input_timeout", False
+        )
+
+    def node_failed(self, node_type: str) -> NodeFailedData:
+        return self.failure().node_failed(
+            self.pending.node_id, node_type, attempt=1, max_attempts=1, retry_in_ms=None
+        )
 
 
 class Prompts:

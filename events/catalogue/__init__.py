@@ -52,7 +52,7 @@ from flowmaestro.events.catalogue.user_input import (
     UserInputTimeoutData,
 )
 
-Event = (
+CatalogueEvent = (
     ExecutionStarted
     | ExecutionUpdated
     | ExecutionCompleted
@@ -72,8 +72,11 @@ Event = (
     | AgentToken
     | AgentToolCall
     | AgentStreamingEnd
-    | AppEvent
 )
+"""The closed catalogue: one model per type, each with its `*Data` model."""
+
+Event = CatalogueEvent | AppEvent
+"""Every event: the catalogue's, and custom `app:<name>` events (an open family)."""
 
 EventData = (
     ExecutionStartedData
@@ -108,6 +111,7 @@ __all__ = [
     "AgentToolCall",
     "AgentToolCallData",
     "AppEvent",
+    "CatalogueEvent",
     "Event",
     "EventData",
     "ExecutionCompleted",

@@ -18,7 +18,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput
 
 from flowmaestro.activities.execution import ExecutionRef
+from flowmaestro.activities.failure import Failure
 from flowmaestro.activities.retry import RetrySpec
+from flowmaestro.events.catalogue.node import NodeCompletedData, NodeStartedData
 from flowmaestro.temporal.ownership import HEADER, RunIdentity
 from flowmaestro.temporal.scope import AttemptScope, enter, leave
 from flowmaestro.temporal.values import as_object, jsonable
@@ -70,14 +72,13 @@ class ActivityEvents(ActivityInboundInterceptor):
         await scope.emitter.emit(
             [
                 scope.event(
-                    "node:started",
                     (scope.attempt,),
-                    {
-                        "nodeId": scope.node_id,
-                        "nodeType": scope.node_type,
-                        "attempt": scope.attempt,
-                        "inputs": as_object(jsonable(args, limit)),
-                    },
+                    NodeStartedData(
+                        node_id=scope.node_id,
+                        node_type=scope.node_type,
+                        attempt=scope.attempt,
+                        inputs=as_object(jsonable(args, limit)),
+                    ),
                 )
             ]
         )
@@ -93,14 +94,13 @@ class ActivityEvents(ActivityInboundInterceptor):
         await scope.emitter.emit(
             [
                 scope.event(
-                    "node:completed",
                     (),
-                    {
-                        "nodeId": scope.node_id,
-                        "nodeType": scope.node_type,
-                        "outputs": jsonable(result, limit),
-                        "durationMs": int((time.monotonic() - began) * 1000),
-                    },
+                    NodeCompletedData(
+                        node_id=scope.node_id,
+                        node_type=scope.node_type,
+                        outputs=jsonable(result, limit),
+                        duration_ms=int((time.monotonic() - began) * 1000),
+                    ),
                 )
             ]
         )
@@ -110,22 +110,19 @@ class ActivityEvents(ActivityInboundInterceptor):
 def _failed(scope: AttemptScope, policy: RetryPolicy | None, exc: BaseException) -> Event:
     """This attempt's `node:failed`, with what Temporal will do next as its policy says."""
     retry = _spec(policy)
-    message, type, retryable, delay = _failure(exc, policy)
-    will_retry = retryable and retry.allows_another(scope.attempt)
+    failure, delay = _failure(exc, policy)
+    will_retry = failure.retryable and retry.allows_another(scope.attempt)
     if will_retry and delay is None:
         delay = retry.interval_after(scope.attempt)
     return scope.event(
-        "node:failed",
         (scope.attempt,),
-        {
-            "nodeId": scope.node_id,
-            "nodeType": scope.node_type,
-            "error": {"message": message, "type": type},
-            "attempt": scope.attempt,
-            "maxAttempts": retry.max_attempts,
-            "willRetry": will_retry,
-            "nextRetryInMs": int(delay * 1000) if will_retry and delay is not None else None,
-        },
+        failure.node_failed(
+            scope.node_id,
+            scope.node_type,
+            attempt=scope.attempt,
+            max_attempts=retry.max_attempts,
+            retry_in_ms=int(delay * 1000) if will_retry and delay is not None else None,
+        ),
     )
 
 
@@ -143,23 +140,23 @@ def _spec(policy: RetryPolicy | None) -> RetrySpec:
     )
 
 
-def _failure(exc: BaseException, policy: RetryPolicy | None) -> tuple[str, str, bool, float | None]:
-    """(message, type, retryable, explicit delay) as Temporal will judge the exception."""
+def _failure(exc: BaseException, policy: RetryPolicy | None) -> tuple[Failure, float | None]:
+    """The failure as Temporal will judge the exception, and its explicit retry delay."""
     if isinstance(exc, asyncio.CancelledError):
         details = activity.cancellation_details()
         if details is not None and details.worker_shutdown:
-            return "the worker shut down", "worker_shutdown", True, None
+            return Failure("the worker shut down", "worker_shutdown", True), None
         if details is not None and details.timed_out:
-            return "the attempt timed out", "timeout", True, None
-        return "the activity was cancelled", "cancelled", False, None
+            return Failure("the attempt timed out", "timeout", True), None
+        return Failure("the activity was cancelled", "cancelled", False), None
     if isinstance(exc, ApplicationError):
         type = exc.type or "ApplicationError"
         retryable = not exc.non_retryable and type not in _non_retryable(policy)
         delay = exc.next_retry_delay.total_seconds() if exc.next_retry_delay else None
-        return exc.message[:_MAX_MESSAGE], type, retryable, delay
+        return Failure(exc.message[:_MAX_MESSAGE], type, retryable), delay
     type = exc.__class__.__name__
     message = str(exc)[:_MAX_MESSAGE] or type
-    return message, type, type not in _non_retryable(policy), None
+    return Failure(message, type, type not in _non_retryable(policy)), None
 
 
 def _non_retryable(policy: RetryPolicy | None) -> tuple[str, ...]:

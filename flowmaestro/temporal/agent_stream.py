@@ -118,7 +118,7 @@ async def agent_stream(
         yield AgentStream(None, None, None)
         return
     events = AgentEvents(
-        lambda type, key, data: scope.event(type, key, data, agent_id=agent_id),
+        lambda key, data: scope.event(key, data, agent_id=agent_id),
         scope.emitter,
         agent_id=agent_id,
         node_id=scope.node_id,

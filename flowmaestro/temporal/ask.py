@@ -11,7 +11,7 @@ plugin's local activity; in an untracked run nothing is written and the prompt s
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Final
 
 from temporalio import workflow
@@ -20,11 +20,13 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import JsonValue, ValidationError
 
     from flowmaestro.activities.emit import EventSpec
-    from flowmaestro.activities.nodes.user_input import InputType, UserInputConfig
+    from flowmaestro.activities.nodes.user_input import UserInputConfig
     from flowmaestro.events import event_id
+    from flowmaestro.events.catalogue.node import NodeCompletedData, NodeStartedData
+    from flowmaestro.events.catalogue.user_input import InputType
     from flowmaestro.temporal.errors import AskTimeoutError, PluginError
     from flowmaestro.temporal.run import current_run
-    from flowmaestro.workflows.prompts import Prompt, reject
+    from flowmaestro.workflows.prompts import reject
 
 NODE_TYPE: Final = "ask"
 """The node type of a prompt's node."""
@@ -66,91 +68,26 @@ async def ask(
     n = run.asked
     node = node_id or f"ask-{n}"
     info = workflow.info()
-    key: list[str | int] = [info.run_id, "ask", n]
+    key = (info.run_id, "ask", n)
     input_id = "in_" + event_id(info.workflow_id, "input", info.run_id, n).hex
     asked = workflow.now()
     opened = run.prompts.ask(input_id, node, prompt, config, asked)
-    await run.emit(_node_started(node, n, key, opened), _required(opened, key))
+    started = NodeStartedData(
+        node_id=node, node_type=NODE_TYPE, attempt=1, inputs={"prompt": prompt}
+    )
+    await run.emit(EventSpec.of((*key, 1), started), EventSpec.of(key, opened.required()))
     if await run.prompts.answer(opened):
-        done = {"inputId": input_id, "nodeId": node}
-        await run.emit(
-            EventSpec(type="user_input:received", key=key, data=done),
-            _node_completed(node, opened, key, asked),
+        completed = NodeCompletedData(
+            node_id=node,
+            node_type=NODE_TYPE,
+            outputs=opened.value,
+            duration_ms=int((workflow.now() - asked).total_seconds() * 1000),
         )
+        await run.emit(EventSpec.of(key, opened.received()), EventSpec.of(key, completed))
         return opened.value
-    assert seconds is not None
     await run.emit(
-        EventSpec(
-            type="user_input:timeout",
-            key=key,
-            data={
-                "inputId": input_id,
-                "nodeId": node,
-                "timeoutSeconds": seconds,
-                "onTimeout": "fail",
-            },
-        ),
-        _node_failed(node, key, seconds),
+        EventSpec.of(key, opened.timed_out("fail")),
+        EventSpec.of((*key, 1), opened.node_failed(NODE_TYPE)),
     )
+    assert seconds is not None
     raise AskTimeoutError(input_id, seconds)
-
-
-def _required(prompt: Prompt, key: list[str | int]) -> EventSpec:
-    p = prompt.pending
-    return EventSpec(
-        type="user_input:required",
-        key=key,
-        data={
-            "inputId": p.input_id,
-            "nodeId": p.node_id,
-            "prompt": p.prompt,
-            "inputType": p.input_type,
-            "schema": p.answer_schema,
-            "choices": p.choices,
-            "timeoutSeconds": p.timeout_seconds,
-            "expiresAt": p.expires_at.isoformat() if p.expires_at else None,
-        },
-    )
-
-
-def _node_started(node: str, n: int, key: list[str | int], prompt: Prompt) -> EventSpec:
-    return EventSpec(
-        type="node:started",
-        key=[*key, 1],
-        data={
-            "nodeId": node,
-            "nodeType": NODE_TYPE,
-            "attempt": 1,
-            "inputs": {"prompt": prompt.pending.prompt, "ask": n},
-        },
-    )
-
-
-def _node_completed(node: str, prompt: Prompt, key: list[str | int], asked: datetime) -> EventSpec:
-    since = workflow.now() - asked
-    return EventSpec(
-        type="node:completed",
-        key=key,
-        data={
-            "nodeId": node,
-            "nodeType": NODE_TYPE,
-            "outputs": prompt.value,
-            "durationMs": int(since.total_seconds() * 1000),
-        },
-    )
-
-
-def _node_failed(node: str, key: list[str | int], seconds: float) -> EventSpec:
-    return EventSpec(
-        type="node:failed",
-        key=[*key, 1],
-        data={
-            "nodeId": node,
-            "nodeType": NODE_TYPE,
-            "error": {"message": f"no answer within {seconds:g}s", "type": "input_timeout"},
-            "attempt": 1,
-            "maxAttempts": 1,
-            "willRetry": False,
-            "nextRetryInMs": None,
-        },
-    )

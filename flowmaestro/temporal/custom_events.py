@@ -95,4 +95,4 @@ async def emit_event(name: str, data: BaseModel | dict[str, Any]) -> None:
             f"app:{name} data is {size} bytes, over max_event_data_bytes {limit}"
         )
     n = scope.next(f"app:{name}")
-    await scope.emitter.emit([scope.event(APP_PREFIX + name, ("app", name, n), checked)])
+    await scope.emitter.emit([scope.app_event(name, (n,), checked)])

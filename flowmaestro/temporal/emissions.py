@@ -17,6 +17,7 @@ from temporalio import activity
 
 from flowmaestro.activities.emit import EmitActivities, EmitInput
 from flowmaestro.activities.execution import ExecutionRef
+from flowmaestro.events.catalogue.execution import ExecutionStartedData
 from flowmaestro.workflows.registration import Registration, register
 
 if TYPE_CHECKING:
@@ -58,14 +59,13 @@ def plugin_activities(resources: Resources) -> list[Callable[..., Any]]:
             )
             return False
         started = ex.event(
-            "execution:started",
             (),
-            {
-                "workflowId": ex.workflow_id,
-                "status": "running",
-                "startedAt": inp.started_at.isoformat(),
-                "inputs": inp.inputs,
-            },
+            ExecutionStartedData(
+                workflow_id=ex.workflow_id,
+                status="running",
+                started_at=inp.started_at,
+                inputs=inp.inputs,
+            ),
         )
         await resources.emitter().emit([started])
         return True

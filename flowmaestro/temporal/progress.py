@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from flowmaestro.events.catalogue.node import NodeProgressData
 from flowmaestro.temporal.scope import current_attempt
 
 
@@ -19,13 +20,12 @@ async def progress(percent: float, step: str | None = None) -> None:
     await scope.emitter.emit(
         [
             scope.event(
-                "node:progress",
                 (scope.attempt, n),
-                {
-                    "nodeId": scope.node_id,
-                    "progress": min(max(percent, 0.0), 100.0),
-                    "step": (step or "")[:200],
-                },
+                NodeProgressData(
+                    node_id=scope.node_id,
+                    progress=min(max(percent, 0.0), 100.0),
+                    step=(step or "")[:200],
+                ),
             )
         ]
     )

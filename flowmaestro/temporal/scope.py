@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from flowmaestro.events.envelopes import app_envelope
 
 if TYPE_CHECKING:
+    from pydantic import JsonValue
+
     from flowmaestro.activities.execution import ExecutionRef
-    from flowmaestro.events import Event
+    from flowmaestro.events import AppEvent, Event, EventData
     from flowmaestro.events.outbox import Emitter
     from flowmaestro.security import Limits
 
@@ -32,17 +36,25 @@ class AttemptScope:
     counters: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def event(
-        self,
-        type: str,
-        key: tuple[str | int, ...],
-        data: dict[str, Any],
-        *,
-        agent_id: str | None = None,
+        self, key: tuple[str | int, ...], data: EventData, *, agent_id: str | None = None
     ) -> Event:
         """An event of this node; `key` as ExecutionRef.event's, within the node. Activity ids
         restart with each run of a workflow id, so the run is part of every id."""
-        return self.execution.event(
-            type, (self.run_id, self.node_id, *key), data, agent_id=agent_id
+        return self.execution.event((self.run_id, self.node_id, *key), data, agent_id=agent_id)
+
+    def app_event(
+        self, name: str, key: tuple[str | int, ...], data: dict[str, JsonValue]
+    ) -> AppEvent:
+        """The custom event `app:<name>` of this node's execution."""
+        ex = self.execution
+        type = f"app:{name}"
+        return app_envelope(
+            name,
+            data,
+            id=ex.event_id(type, (self.run_id, self.node_id, *key)),
+            user_id=ex.user_id,
+            execution_id=ex.execution_id,
+            workflow_id=ex.workflow_id,
         )
 
     def next(self, counter: str) -> int:

@@ -33,6 +33,11 @@ from temporalio.worker import (
 with workflow.unsafe.imports_passed_through():
     from flowmaestro.activities.emit import EventSpec
     from flowmaestro.activities.execution import ExecutionRef
+    from flowmaestro.events.catalogue.common import ErrorInfo
+    from flowmaestro.events.catalogue.execution import (
+        ExecutionCompletedData,
+        ExecutionFailedData,
+    )
     from flowmaestro.temporal.emissions import NAMES, START, StartInput
     from flowmaestro.temporal.ownership import HEADER, owner_of
     from flowmaestro.temporal.run import EMIT_RETRY, EMIT_TIMEOUT, Run, bind
@@ -117,13 +122,12 @@ class WorkflowEvents(WorkflowInboundInterceptor):
             raise
         duration = workflow.now() - started_at
         await self.run.emit(
-            EventSpec(
-                type="execution:completed",
-                key=[],
-                data={
-                    "outputs": {"result": jsonable(result, self.limits.max_event_data_bytes)},
-                    "durationMs": int(duration.total_seconds() * 1000),
-                },
+            EventSpec.of(
+                [],
+                ExecutionCompletedData(
+                    outputs={"result": jsonable(result, self.limits.max_event_data_bytes)},
+                    duration_ms=int(duration.total_seconds() * 1000),
+                ),
             )
         )
         return result
@@ -164,10 +168,11 @@ class _Outbound(WorkflowOutboundInterceptor):
 
 
 def _failed(message: str, type: str, node_id: str | None) -> EventSpec:
-    return EventSpec(
-        type="execution:failed",
-        key=[],
-        data={"error": {"message": message[:_MAX_MESSAGE], "type": type}, "failedNodeId": node_id},
+    return EventSpec.of(
+        [],
+        ExecutionFailedData(
+            error=ErrorInfo(message=message[:_MAX_MESSAGE], type=type), failed_node_id=node_id
+        ),
     )
 
 

@@ -11,7 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from flowmaestro.events import EVENT_TYPES, Event, EventData, InvalidEventError, parse_event
+from flowmaestro.events import (
+    EVENT_TYPES,
+    CatalogueEvent,
+    EventData,
+    InvalidEventError,
+    parse_event,
+)
 from flowmaestro.events.catalogue.node import NodeProgressData
 from flowmaestro.events.envelopes import data_json, data_of, envelope, event_type
 from tests.samples import one_of_each
@@ -20,13 +26,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_data_model_has_exactly_one_event() -> None:
-    data_models = {m.model_fields["data"].annotation for m in typing.get_args(Event)}
+    data_models = {m.model_fields["data"].annotation for m in typing.get_args(CatalogueEvent)}
     assert data_models == set(typing.get_args(EventData))
     assert len(data_models) == len(EVENT_TYPES)
 
 
 @pytest.mark.parametrize("event", one_of_each(), ids=lambda e: e.type)
-def test_data_in_its_envelope_is_the_event(event: Event) -> None:
+def test_data_in_its_envelope_is_the_event(event: CatalogueEvent) -> None:
     assert event_type(event.data) == event.type
     built = envelope(
         event.data,
@@ -42,7 +48,7 @@ def test_data_in_its_envelope_is_the_event(event: Event) -> None:
 
 
 @pytest.mark.parametrize("event", one_of_each(), ids=lambda e: e.type)
-def test_the_json_form_reads_back_as_the_same_data(event: Event) -> None:
+def test_the_json_form_reads_back_as_the_same_data(event: CatalogueEvent) -> None:
     raw = data_json(event.data)
     assert raw == {
         k: datetime.fromisoformat(v).isoformat() if k in {"startedAt", "expiresAt"} and v else v
