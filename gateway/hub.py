@@ -14,10 +14,9 @@ import contextlib
 import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import asyncpg
-from engineio import packet as eio_packet
 
 from flowmaestro.events.channels import user_channel
 from flowmaestro.events.outbox import Availability
@@ -25,31 +24,39 @@ from flowmaestro.events.protocol import SubscribeAck
 from flowmaestro.gateway.errors import GatewayError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import AsyncIterator, Iterator, Sequence
 
-    from flowmaestro.events.outbox import OutboxReader, StoredEvent
+    from flowmaestro.events.outbox import ReadResult, StoredEvent
     from flowmaestro.gateway.config import GatewayConfig
     from flowmaestro.gateway.metrics import GatewayMetrics
-    from flowmaestro.gateway.transport import SocketServer
+    from flowmaestro.gateway.outlets import Frame, Outlet, Transport
 
 log = logging.getLogger(__name__)
-
-NAMESPACE = "/"
 
 
 _NAMES: dict[str, str] = {}
 """Event type -> its JSON string, once per type."""
 
 
-def encode(stored: StoredEvent) -> Any:
-    """The engine.io packet of one event: its type as the event name, the envelope as data.
-
-    The envelope text is the stored one (position spliced in), never decoded here; engine.io
-    caches a packet's encoding, so every socket shares this one string."""
+def arguments(stored: StoredEvent) -> str:
+    """The Socket.IO event arguments of one event: its type as the event name, the envelope
+    as data. The envelope text is the stored one (position spliced in), never decoded here."""
     name = _NAMES.get(stored.type)
     if name is None:
         name = _NAMES[stored.type] = json.dumps(stored.type)
-    return eio_packet.Packet(eio_packet.MESSAGE, f"2[{name},{stored.json}]")
+    return f"[{name},{stored.json}]"
+
+
+class EventLog(Protocol):
+    """The outbox as the hub reads it (an OutboxReader)."""
+
+    async def head(self) -> int: ...
+
+    def pages(self, after: int) -> AsyncIterator[list[StoredEvent]]: ...
+
+    async def replay(
+        self, position: int, channel: str | Sequence[str], limit: int
+    ) -> ReadResult: ...
 
 
 class Connection:
@@ -64,24 +71,24 @@ class Connection:
     __slots__ = (
         "batch",
         "closed",
-        "eio_sid",
         "held",
         "joined",
         "lock",
+        "outlet",
         "pending",
         "sid",
         "slow",
         "user_id",
     )
 
-    def __init__(self, sid: str, eio_sid: str, user_id: str, batch: int) -> None:
+    def __init__(self, sid: str, outlet: Outlet, user_id: str, batch: int) -> None:
         self.sid = sid
-        self.eio_sid = eio_sid
+        self.outlet = outlet
         self.user_id = user_id
         self.joined: dict[str, int] = {}
         """room -> position after which the socket has (or will get) every event of it."""
-        self.held: list[tuple[StoredEvent, Any]] | None = None
-        """Live events (and their packets) waiting for the running replay; None when none runs."""
+        self.held: list[tuple[StoredEvent, Frame]] | None = None
+        """Live events (and their frames) waiting for the running replay; None when none runs."""
         self.batch = batch
         """At most this many envelopes per `events` message; 0: one message per event."""
         self.pending: list[str] = []
@@ -104,12 +111,12 @@ class _Listener:
 class Hub:
     def __init__(
         self,
-        server: SocketServer,
-        reader: OutboxReader,
+        transport: Transport,
+        reader: EventLog,
         config: GatewayConfig,
         metrics: GatewayMetrics,
     ) -> None:
-        self._server = server
+        self._transport = transport
         self._reader = reader
         self._config = config
         self._metrics = metrics
@@ -152,19 +159,19 @@ class Hub:
             emitted = self._emitted[stored.type] = self._metrics.events_emitted.labels(stored.type)
         emitted.inc()
         self._metrics.commit_to_emit.observe(max(0.0, time.time() - stored.created_at))
-        packet = encode(stored)
+        frame = self._transport.frame(arguments(stored))
         sent = 0
-        for sid, _ in self._server.manager.get_participants(NAMESPACE, stored.channels):
+        for sid in self._transport.members(stored.channels):
             conn = self.connections.get(sid)
             if conn is None:
                 continue
             if conn.held is not None:
                 # The socket's replay is running: everything else it gets waits behind it.
-                conn.held.append((stored, packet))
+                conn.held.append((stored, frame))
                 if len(conn.held) > 10 * self._config.limits.socket_max_queue:
                     self._drop_slow(conn)
             else:
-                sent += self._send(conn, stored, packet)
+                sent += self._send(conn, stored, frame)
         self._metrics.deliveries.inc(sent)
         for channel in stored.channels:
             for listener in self._listeners.get(channel, ()):
@@ -182,9 +189,9 @@ class Hub:
         for conn in dirty:
             self._flush(conn)
 
-    def _send(self, conn: Connection, stored: StoredEvent, packet: Any) -> int:
+    def _send(self, conn: Connection, stored: StoredEvent, frame: Frame) -> int:
         if not conn.batch:
-            return self._put(conn, packet)
+            return self._put(conn, frame)
         if conn.slow or conn.closed:
             self._metrics.failed_deliveries.labels("closed").inc()
             return 0
@@ -199,17 +206,17 @@ class Hub:
         if conn.pending:
             body = ",".join(conn.pending)
             conn.pending.clear()
-            self._put(conn, eio_packet.Packet(eio_packet.MESSAGE, f'2["events",[{body}]]'))
+            self._put(conn, self._transport.frame(f'["events",[{body}]]'))
 
-    def _put(self, conn: Connection, packet: Any) -> int:
-        socket = self._server.eio.sockets.get(conn.eio_sid)
-        if conn.slow or socket is None or socket.closed:
+    def _put(self, conn: Connection, frame: Frame) -> int:
+        depth = None if conn.slow else conn.outlet.depth()
+        if depth is None:
             self._metrics.failed_deliveries.labels("closed").inc()
             return 0
-        if socket.queue.qsize() >= self._config.limits.socket_max_queue:
+        if depth >= self._config.limits.socket_max_queue:
             self._drop_slow(conn)
             return 0
-        socket.queue.put_nowait(packet)
+        conn.outlet.enqueue(frame)
         return 1
 
     def _drop_slow(self, conn: Connection) -> None:
@@ -218,26 +225,24 @@ class Hub:
         conn.slow = True
         self._metrics.failed_deliveries.labels("slow").inc()
         log.info("socket %s (user %s) cannot keep up: disconnecting", conn.sid, conn.user_id)
-        task = asyncio.ensure_future(self._disconnect_slow(conn.eio_sid))
+        task = asyncio.ensure_future(conn.outlet.sever("slow"))
         _tasks.add(task)
         task.add_done_callback(_tasks.discard)
-
-    async def _disconnect_slow(self, eio_sid: str) -> None:
-        await self._server.sever(eio_sid, "slow")
 
     # -- sockets ---------------------------------------------------------------------
 
     def connect(
-        self, sid: str, eio_sid: str, user_id: str, *, after: int | None = None, batch: bool = False
+        self, sid: str, user_id: str, *, after: int | None = None, batch: bool = False
     ) -> Connection:
         """Register a socket and join its user channel (call with no await after it).
 
         With `after` the connect is a resume: the user channel's events after it are replayed
         before any live event, so the socket's positions increase from its first event."""
-        conn = Connection(sid, eio_sid, user_id, self._config.batch_max if batch else 0)
+        outlet = self._transport.outlet(sid)
+        conn = Connection(sid, outlet, user_id, self._config.batch_max if batch else 0)
         self.connections[sid] = conn
         room = user_channel(user_id)
-        self._server.manager.basic_enter_room(sid, NAMESPACE, room)
+        self._transport.join(sid, room)
         conn.joined[room] = self.position
         if after is not None:
             conn.held = []  # from now: live events wait for the replay
@@ -286,7 +291,7 @@ class Hub:
                 )
             if after is None:
                 for channel in new:
-                    self._server.manager.basic_enter_room(conn.sid, NAMESPACE, channel)
+                    self._transport.join(conn.sid, channel)
                     conn.joined[channel] = self.position
                 # Whatever the socket was sent before leaves ahead of the ack.
                 self._flush(conn)
@@ -311,7 +316,7 @@ class Hub:
             conn.held = []
         for ch in channels:
             if ch not in previous:
-                self._server.manager.basic_enter_room(conn.sid, NAMESPACE, ch)
+                self._transport.join(conn.sid, ch)
         try:
             replayed, recovered = await self._replay(conn, channels, after, upto, covered)
         except BaseException:
@@ -320,10 +325,10 @@ class Hub:
                 if ch in previous:
                     conn.joined[ch] = previous[ch]
                 else:
-                    self._server.manager.basic_leave_room(conn.sid, NAMESPACE, ch)
-            for stored, packet in held:  # what the socket's other rooms still owe it
+                    self._transport.leave(conn.sid, ch)
+            for stored, frame in held:  # what the socket's other rooms still owe it
                 if any(ch in conn.joined for ch in stored.channels):
-                    self._send(conn, stored, packet)
+                    self._send(conn, stored, frame)
             self._flush(conn)
             raise
         # From here to the end: no await, so no live event can slip between.
@@ -345,16 +350,16 @@ class Hub:
     def _release(
         self,
         conn: Connection,
-        held: list[tuple[StoredEvent, Any]],
+        held: list[tuple[StoredEvent, Frame]],
         channels: tuple[str, ...],
         after: int,
     ) -> int:
         """Send the live events held during a replay, in order; those of the replayed channels
         up to `after` the client has already."""
         sent = 0
-        for stored, packet in held:
+        for stored, frame in held:
             if stored.position > after or not any(ch in channels for ch in stored.channels):
-                sent += self._send(conn, stored, packet)
+                sent += self._send(conn, stored, frame)
         return sent
 
     async def _replay(
@@ -383,7 +388,7 @@ class Hub:
                 cursor = stored.position
                 if any(covered.get(ch, upto) < stored.position for ch in stored.channels):
                     continue
-                replayed += self._send(conn, stored, encode(stored))
+                replayed += self._send(conn, stored, self._transport.frame(arguments(stored)))
             self._flush(conn)
             if len(page.events) < self._page:
                 break
@@ -391,18 +396,15 @@ class Hub:
         return replayed, recovered
 
     async def _drained(self, conn: Connection) -> None:
-        socket = self._server.eio.sockets.get(conn.eio_sid)
-        if socket is None or socket.queue.drained.is_set():
-            return
         try:
-            await asyncio.wait_for(socket.queue.drained.wait(), self._config.slow_timeout)
+            await asyncio.wait_for(conn.outlet.drained(), self._config.slow_timeout)
         except TimeoutError:
             self._drop_slow(conn)
 
     async def unsubscribe(self, conn: Connection, channel: str) -> None:
         async with conn.lock:
             if conn.joined.pop(channel, None) is not None:
-                self._server.manager.basic_leave_room(conn.sid, NAMESPACE, channel)
+                self._transport.leave(conn.sid, channel)
 
     # -- SSE -------------------------------------------------------------------------
 

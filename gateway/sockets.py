@@ -3,7 +3,6 @@ user_input:provide; every refusal is an ack (or an `error` event) with a code.""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -11,7 +10,6 @@ from urllib.parse import parse_qs
 
 import asyncpg
 from pydantic import BaseModel, ValidationError
-from socketio.exceptions import ConnectionRefusedError
 
 from flowmaestro.events.protocol import (
     AuthExpired,
@@ -31,6 +29,7 @@ from flowmaestro.gateway.expiry import TokenClock
 from flowmaestro.gateway.ownership import authorize_channel
 from flowmaestro.gateway.presence import has_presence
 from flowmaestro.gateway.relay import provide_input
+from flowmaestro.gateway.transport import Refused
 from flowmaestro.gateway.unavailable import as_unavailable
 from flowmaestro.security import unstorable_path
 
@@ -122,23 +121,18 @@ class SocketProtocol:
             principal = self._verifier.verify(token_of(environ, auth))
         except AuthError as exc:
             self._metrics.rejected.labels(exc.code).inc()
-            raise ConnectionRefusedError(
-                exc.message, {"code": exc.code, "message": exc.message}
-            ) from None
+            raise Refused(exc.code, exc.message) from None
         try:
             options = ConnectOptions.model_validate(auth if isinstance(auth, dict) else {})
         except ValidationError:
             message = "auth may carry after (a position) and batch (a boolean)"
             self._metrics.rejected.labels("bad_request").inc()
-            raise ConnectionRefusedError(
-                message, {"code": "bad_request", "message": message}
-            ) from None
-        eio_sid = self._server.manager.eio_sid_from_sid(sid, "/")
+            raise Refused("bad_request", message) from None
         self._metrics.connections.inc()
         self._clock.set(sid, principal.expires_at)
         # Last statement: python-socketio queues the CONNECT packet with no await in between,
         # so no event of the user channel can reach the client before its connect.
-        self._hub.connect(sid, eio_sid, principal.user_id, after=options.after, batch=options.batch)
+        self._hub.connect(sid, principal.user_id, after=options.after, batch=options.batch)
 
     async def _disconnect(self, sid: str, reason: str) -> None:
         self._clock.stop(sid)
@@ -171,13 +165,9 @@ class SocketProtocol:
         self._expired.add(sid)
         expired = AuthExpired(message="the token has expired: reconnect with a fresh one")
         await self._server.emit("auth:expired", expired.model_dump(mode="json"), to=sid)
-        await self._server.disconnect(sid)
-        try:
-            await asyncio.wait_for(self._server.eio.disconnect(conn.eio_sid), self._close_timeout)
-        except TimeoutError:
-            await self._server.sever(conn.eio_sid, "token_expired")
+        await self._server.close(sid, "token_expired", self._close_timeout)
 
-    async def _dispatch(self, sid: str, eio_sid: str, ack_id: int | None, args: list[Any]) -> None:
+    async def _dispatch(self, sid: str, ack_id: int | None, args: list[Any]) -> None:
         name, payloads = args[0], args[1:]
         conn = self._hub.connections.get(sid)
         if conn is None:
@@ -205,16 +195,15 @@ class SocketProtocol:
         if result.get("ok") is False:
             self._metrics.rejected.labels(result["error"]["code"]).inc()
         if ack_id is not None:
-            await self._server.answer(eio_sid, ack_id, result)
+            await self._server.answer(sid, ack_id, result)
         elif result.get("ok") is False:
             await self._server.emit("error", result, to=sid)
 
     async def _refuse(self, sid: str, ack_id: int | None, code: str, message: str) -> None:
         result = error_payload(code, message)  # type: ignore[arg-type]
         self._metrics.rejected.labels(code).inc()
-        eio_sid = self._server.manager.eio_sid_from_sid(sid, "/")
-        if ack_id is not None and eio_sid is not None:
-            await self._server.answer(eio_sid, ack_id, result)
+        if ack_id is not None:
+            await self._server.answer(sid, ack_id, result)
         else:
             await self._server.emit("error", result, to=sid)
 

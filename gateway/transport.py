@@ -1,10 +1,18 @@
-"""python-socketio/engineio, adapted: a bounded view of each socket's outgoing queue, inbound
-limits answered on the wire, and websockets the gateway can sever.
+"""python-socketio/engineio, adapted: the one module that imports them. It gives the hub its
+`Transport` (flowmaestro.gateway.outlets): each socket's outgoing queue, bounded by the hub and
+telling when it has drained, rooms, and websockets the gateway can sever; and it answers
+inbound limits on the wire.
 
-python-socketio has no hook for these, so two private methods are overridden (checked
-against python-socketio 5.18 / python-engineio 4.15): `AsyncServer._engineio_server_class`
-(to give each engine.io socket our queue) and `AsyncServer._handle_eio_message` (to see a
-message before it is decoded).
+python-socketio has no hook for these, so it relies on private behaviour, pinned in
+pyproject.toml and checked by tests/gateway/test_transport.py (python-socketio 5.18 /
+python-engineio 4.15):
+- `AsyncServer._engineio_server_class` is overridden to give each engine.io socket our queue,
+  and `AsyncServer._handle_eio_message` to see a message before it is decoded;
+- `asyncio.Queue._put/_get` are overridden to tell when a queue has drained;
+- a frame is an engine.io MESSAGE packet queued straight onto the socket's queue (engine.io
+  caches a packet's encoding, so every socket shares one string), bypassing `emit`;
+- rooms are joined and left synchronously (`basic_enter_room`/`basic_leave_room`) so the hub
+  decides what a socket gets with no await in between.
 """
 
 from __future__ import annotations
@@ -13,23 +21,33 @@ import asyncio
 import contextlib
 import re
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from typing import Any, Literal
 
 import engineio
 import socketio
+from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
 # scope keys under which each Socket.IO websocket keeps its Severance and its FrameBudget.
 SEVERANCE = "flowmaestro.severance"
 BUDGET = "flowmaestro.budget"
+NAMESPACE = "/"
 
+_EVENT = str(sio_packet.EVENT)
 # An EVENT packet's header: `2`, an optional `/namespace,`, an optional ack id.
 _EVENT_HEADER = re.compile(r"2(?:(/[^,]*),)?(\d*)")
 
 Verdict = Literal["ok", "refuse", "cut"]
 Refusal = Callable[[str, int | None, str, str], Awaitable[None]]
-Dispatch = Callable[[str, str, int | None, list[Any]], Awaitable[None]]
+Dispatch = Callable[[str, int | None, list[Any]], Awaitable[None]]
+
+
+class Refused(socketio.exceptions.ConnectionRefusedError):  # type: ignore[misc]
+    """Raised by a connect handler: the client's connect fails with this code and message."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message, {"code": code, "message": message})
 
 
 class OutgoingQueue(asyncio.Queue[Any]):
@@ -192,9 +210,51 @@ class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
         return OutgoingQueue(self._low_water)
 
 
+class _Outlet:
+    """An engine.io socket's queue, as the hub sees it (an `Outlet`)."""
+
+    __slots__ = ("_eio_sid", "_server", "_socket")
+
+    def __init__(self, server: SocketServer, eio_sid: str, socket: Any) -> None:
+        self._server = server
+        self._eio_sid = eio_sid
+        self._socket = socket
+
+    def depth(self) -> int | None:
+        # engine.io marks a socket closed before it forgets it.
+        return None if self._socket.closed else int(self._socket.queue.qsize())
+
+    def enqueue(self, frame: object) -> None:
+        self._socket.queue.put_nowait(frame)
+
+    async def drained(self) -> None:
+        queue: OutgoingQueue = self._socket.queue
+        if not self._socket.closed:
+            await queue.drained.wait()
+
+    async def sever(self, reason: str) -> None:
+        await self._server.sever(self._eio_sid, reason)
+
+
+class _Gone:
+    """The outlet of a socket that went before the hub saw it."""
+
+    def depth(self) -> int | None:
+        return None
+
+    def enqueue(self, frame: object) -> None:
+        pass
+
+    async def drained(self) -> None:
+        pass
+
+    async def sever(self, reason: str) -> None:
+        pass
+
+
 class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
     """An AsyncServer whose EVENT packets go to `dispatch` after size and rate checks;
-    anything malformed goes to `refuse` instead of raising."""
+    anything malformed goes to `refuse` instead of raising. It is the hub's `Transport`."""
 
     def __init__(
         self,
@@ -229,6 +289,39 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             budget = scope[BUDGET] = FrameBudget(self._rate, self._burst)
         return budget
 
+    # -- the hub's Transport -----------------------------------------------------------
+
+    def frame(self, event: str) -> Any:
+        return eio_packet.Packet(eio_packet.MESSAGE, _EVENT + event)
+
+    def outlet(self, sid: str) -> _Outlet | _Gone:
+        eio_sid = self.manager.eio_sid_from_sid(sid, NAMESPACE)
+        socket = self.eio.sockets.get(eio_sid)
+        return _Gone() if socket is None else _Outlet(self, eio_sid, socket)
+
+    def join(self, sid: str, room: str) -> None:
+        self.manager.basic_enter_room(sid, NAMESPACE, room)
+
+    def leave(self, sid: str, room: str) -> None:
+        self.manager.basic_leave_room(sid, NAMESPACE, room)
+
+    def members(self, rooms: Sequence[str]) -> Iterator[str]:
+        return (sid for sid, _ in self.manager.get_participants(NAMESPACE, rooms))
+
+    # -- the protocol's ---------------------------------------------------------------
+
+    async def close(self, sid: str, reason: str, timeout: float) -> None:
+        """Disconnect `sid` and close its websocket; severed if the client does not take the
+        close within `timeout` seconds."""
+        eio_sid = self.manager.eio_sid_from_sid(sid, NAMESPACE)
+        await self.disconnect(sid)
+        if eio_sid is None:
+            return
+        try:
+            await asyncio.wait_for(self.eio.disconnect(eio_sid), timeout)
+        except TimeoutError:
+            await self.sever(eio_sid, reason)
+
     async def sever(self, eio_sid: str, reason: str) -> None:
         """End one socket at once: engine.io drops it and its websocket is cut, even while a
         send waits on a client that stopped reading."""
@@ -242,7 +335,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         assert self.dispatch is not None and self.refuse is not None
-        sid = self.manager.sid_from_eio_sid(eio_sid, "/")
+        sid = self.manager.sid_from_eio_sid(eio_sid, NAMESPACE)
         kind = data[:1] if isinstance(data, str) else None
         scope = (self.environ.get(eio_sid) or {}).get("asgi.scope", {})
         verdict = self.budget(scope).spend()
@@ -258,7 +351,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
                 if sid is not None:
                     await self.refuse(sid, None, "bad_request", "malformed packet")
             return
-        if sid is None or not self.manager.is_connected(sid, "/"):
+        if sid is None or not self.manager.is_connected(sid, NAMESPACE):
             return  # nothing to answer on: the namespace is not connected
         header = _EVENT_HEADER.match(data) if kind == "2" else None
         ack_id = int(header[2]) if header and header[2] and len(header[2]) < 16 else None
@@ -268,7 +361,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         if header is None:
             await self.refuse(sid, None, "bad_request", "only JSON events are accepted")
             return
-        if header[1] not in (None, "/"):
+        if header[1] not in (None, NAMESPACE):
             await self.refuse(sid, ack_id, "bad_request", f"unknown namespace {header[1]}")
             return
         if len(data) > self._max_message_bytes:
@@ -285,14 +378,18 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         if not isinstance(args, list) or not args or not isinstance(args[0], str):
             await self.refuse(sid, ack_id, "bad_request", "an event needs a name")
             return
-        task = asyncio.ensure_future(self.dispatch(sid, eio_sid, decoded.id, args))
+        task = asyncio.ensure_future(self.dispatch(sid, decoded.id, args))
         _running.add(task)
         task.add_done_callback(_running.discard)
 
-    async def answer(self, eio_sid: str, ack_id: int, payload: Any) -> None:
-        await self._send_packet(
-            eio_sid, self.packet_class(sio_packet.ACK, namespace="/", id=ack_id, data=[payload])
-        )
+    async def answer(self, sid: str, ack_id: int, payload: Any) -> None:
+        """Acknowledge the client's message `ack_id` with `payload`."""
+        eio_sid = self.manager.eio_sid_from_sid(sid, NAMESPACE)
+        if eio_sid is not None:
+            await self._send_packet(
+                eio_sid,
+                self.packet_class(sio_packet.ACK, namespace=NAMESPACE, id=ack_id, data=[payload]),
+            )
 
 
 # Handler tasks are referenced until done (the event loop keeps only weak references).
