@@ -12,7 +12,9 @@ python-engineio 4.15):
 - a frame is an engine.io MESSAGE packet queued straight onto the socket's queue (engine.io
   caches a packet's encoding, so every socket shares one string), bypassing `emit`;
 - rooms are joined and left synchronously (`basic_enter_room`/`basic_leave_room`) so the hub
-  decides what a socket gets with no await in between.
+  decides what a socket gets with no await in between;
+- the manager's `basic_disconnect` is replaced by one that leaves only the socket's own rooms
+  (python-socketio's scans every room of the namespace: with N sockets, N disconnects cost N²).
 """
 
 from __future__ import annotations
@@ -210,6 +212,42 @@ class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
         return OutgoingQueue(self._low_water)
 
 
+class RoomManager(socketio.AsyncManager):  # type: ignore[misc]
+    """python-socketio's manager, knowing each socket's rooms so that a disconnect costs only
+    its own rooms."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rooms_of: dict[tuple[str, str], set[str | None]] = {}
+        """(namespace, sid) -> the rooms it is in (None: the namespace's room of all)."""
+
+    def basic_enter_room(
+        self, sid: str, namespace: str, room: str | None, eio_sid: str | None = None
+    ) -> None:
+        super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)
+        self.rooms_of.setdefault((namespace, sid), set()).add(room)
+
+    def basic_leave_room(self, sid: str, namespace: str, room: str | None) -> None:
+        super().basic_leave_room(sid, namespace, room)
+        rooms = self.rooms_of.get((namespace, sid))
+        if rooms is not None:
+            rooms.discard(room)
+            if not rooms:
+                del self.rooms_of[namespace, sid]
+
+    def basic_disconnect(self, sid: str, namespace: str, **kwargs: Any) -> None:
+        # BaseManager.basic_disconnect, but leaving the socket's rooms without a scan.
+        for room in list(self.rooms_of.get((namespace, sid), ())):
+            self.basic_leave_room(sid, namespace, room)
+        self.callbacks.pop(sid, None)
+        for pending in (self.pending_connect, self.pending_disconnect):
+            sids = pending.get(namespace)
+            if sids is not None and sid in sids:
+                sids.remove(sid)
+                if not sids:
+                    del pending[namespace]
+
+
 class _Outlet:
     """An engine.io socket's queue, as the hub sees it (an `Outlet`)."""
 
@@ -271,7 +309,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         self._burst = burst
         self.dispatch: Dispatch | None = None
         self.refuse: Refusal | None = None
-        super().__init__(**kwargs)
+        super().__init__(client_manager=RoomManager(), **kwargs)
 
     def _engineio_server_class(self) -> type[EngineServer]:
         low_water = self._low_water

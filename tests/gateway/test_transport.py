@@ -7,7 +7,9 @@ from __future__ import annotations
 import ast
 import asyncio
 import contextlib
+import itertools
 import os
+import random
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +17,13 @@ import engineio
 import socketio
 
 import flowmaestro
-from flowmaestro.gateway.transport import SEVERANCE, OutgoingQueue, Severance, SocketServer
+from flowmaestro.gateway.transport import (
+    SEVERANCE,
+    OutgoingQueue,
+    RoomManager,
+    Severance,
+    SocketServer,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -232,3 +240,69 @@ async def test_sever_ends_a_socket_whose_writer_waits_on_a_client_that_stopped_r
         await wire.ended()
         assert outlet.depth() is None
         await asyncio.wait_for(outlet.drained(), WAIT)  # a closed socket does not hold a replay
+
+
+class _Ids:
+    """Stands for the server a manager asks for sids."""
+
+    def __init__(self) -> None:
+        counter = itertools.count()
+        self.eio = type("Eio", (), {"generate_id": staticmethod(lambda: f"s{next(counter)}")})
+
+
+async def test_the_room_manager_keeps_the_same_state_as_python_socketios() -> None:
+    ours, theirs = RoomManager(), socketio.AsyncManager()
+    ours.server, theirs.server = _Ids(), _Ids()
+    rng = random.Random(22)
+    rooms = ["user:u1", "execution:ex1", "execution:ex2", "kb:k1"]
+    sids: list[str] = []
+    for step in range(2000):
+        roll = rng.random()
+        if roll < 0.2 or not sids:
+            sid = await ours.pre_connect(f"e{step}", "/")
+            assert await theirs.pre_connect(f"e{step}", "/") == sid
+            sids.append(sid)
+            if rng.random() < 0.7:  # else still connecting when it goes
+                await ours.connect(sid, "/")
+                await theirs.connect(sid, "/")
+        elif roll < 0.5:
+            sid, room = rng.choice(sids), rng.choice(rooms)
+            ours.basic_enter_room(sid, "/", room)
+            theirs.basic_enter_room(sid, "/", room)
+        elif roll < 0.75:
+            sid, room = rng.choice(sids), rng.choice(rooms)
+            ours.basic_leave_room(sid, "/", room)
+            theirs.basic_leave_room(sid, "/", room)
+        else:
+            sid = sids.pop(rng.randrange(len(sids)))
+            for manager in (ours, theirs):
+                manager.callbacks[sid] = {}
+                manager.pre_disconnect(sid, "/")
+                await manager.disconnect(sid, "/")
+        assert ours.rooms == theirs.rooms
+        assert (ours.callbacks, ours.pending_connect, ours.pending_disconnect) == (
+            theirs.callbacks,
+            theirs.pending_connect,
+            theirs.pending_disconnect,
+        )
+    assert set(ours.rooms_of) == {("/", sid) for sid in sids}
+
+
+class _Unscannable(dict[Any, Any]):
+    def copy(self) -> dict[Any, Any]:
+        raise AssertionError("a disconnect scanned every room of the namespace")
+
+    def items(self) -> Any:
+        raise AssertionError("a disconnect scanned every room of the namespace")
+
+
+async def test_a_disconnect_leaves_only_the_sockets_own_rooms() -> None:
+    manager = RoomManager()
+    manager.server = _Ids()
+    sids = [await manager.connect(f"e{i}", "/") for i in range(3)]
+    manager.basic_enter_room(sids[0], "/", "execution:ex1")
+    manager.basic_enter_room(sids[1], "/", "execution:ex1")
+    manager.rooms["/"] = _Unscannable(manager.rooms["/"])
+    await manager.disconnect(sids[0], "/")
+    assert set(manager.rooms["/"]) == {None, sids[1], sids[2], "execution:ex1"}
+    assert list(manager.rooms["/"]["execution:ex1"]) == [sids[1]]
