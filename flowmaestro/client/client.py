@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import socketio
 import socketio.exceptions
+from pydantic import ValidationError
 
 from flowmaestro.client.backoff import Backoff
 from flowmaestro.client.errors import ClientError, RefusedError, SubscribeError
@@ -33,6 +34,7 @@ from flowmaestro.events import (
     parse_event,
 )
 from flowmaestro.events.channels import channels_for
+from flowmaestro.events.protocol import ProvideInputRequest
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -195,12 +197,19 @@ class Client:
         `already_answered`, `expired`, ...) when it is refused. Waits up to `wait` seconds
         for a connection if there is none."""
         try:
+            request = ProvideInputRequest(execution_id=execution_id, input_id=input_id, value=value)
+        except ValidationError as exc:
+            # The gateway's answer to it, without the round trip; named as the caller did.
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ClientError("bad_request", f"invalid answer: {where}: {first['msg']}") from None
+        try:
             async with asyncio.timeout(wait):
                 await self._connected.wait()
         except TimeoutError:
             raise ClientError("internal", f"not connected to {self.url}") from None
         assert self._sio is not None
-        payload = {"executionId": execution_id, "inputId": input_id, "value": value}
+        payload = request.model_dump(mode="json")
         try:
             ack = await self._sio.call("user_input:provide", payload, timeout=self._call_timeout)
         except (socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError):

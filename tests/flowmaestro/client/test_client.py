@@ -211,6 +211,15 @@ async def test_a_refused_answer_carries_its_code(
     assert refused.value.code == "forbidden"
 
 
+async def test_a_malformed_answer_is_refused_before_it_is_sent() -> None:
+    # Never connected: the request is checked against the protocol's model first.
+    client = Client("http://127.0.0.1:9", "unused")
+    with pytest.raises(ClientError) as refused:
+        await client.provide_input(EXECUTION, "", True, wait=0)
+    assert refused.value.code == "bad_request"
+    assert str(refused.value) == "invalid answer: input_id: String should have at least 1 character"
+
+
 async def test_a_token_callback_keeps_the_socket_across_its_first_tokens_exp(
     pool: asyncpg.Pool, sequencer: Sequencer, temporal_env: WorkflowEnvironment
 ) -> None:
