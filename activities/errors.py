@@ -19,17 +19,3 @@ class NodeError(ActivitiesError):
         self.message = message
         self.type = type
         self.retryable = retryable
-
-
-class TemplateError(ActivitiesError):
-    """A template does not parse, refers to something it may not, or fails to render.
-
-    `type` is `template_error`, or `template_limit` when it went over its budget (time,
-    output, operations, size or nesting; see `security.Limits`)."""
-
-    def __init__(self, template: str, problem: str, *, type: str = "template_error") -> None:
-        shown = template if len(template) <= 200 else template[:200] + "..."
-        super().__init__(f"template {shown!r}: {problem}")
-        self.template = template
-        self.problem = problem
-        self.type = type

@@ -16,9 +16,10 @@ import asyncpg
 import httpx
 from pydantic import ValidationError
 
-from flowmaestro.activities.errors import NodeError, TemplateError
+from flowmaestro.activities.errors import NodeError
 from flowmaestro.events.catalogue.common import ErrorInfo
 from flowmaestro.events.catalogue.node import NodeFailedData
+from flowmaestro.flows.errors import TemplateError
 
 TRANSIENT: tuple[type[BaseException], ...] = (
     ConnectionError,

@@ -20,7 +20,6 @@ from pydantic import BaseModel, ConfigDict, JsonValue
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from flowmaestro.activities.errors import TemplateError
 from flowmaestro.activities.execution import ExecutionRef
 from flowmaestro.activities.failure import Failure
 from flowmaestro.activities.heartbeat import heartbeating
@@ -32,11 +31,12 @@ from flowmaestro.activities.nodes.base import (
     NodeServices,
 )
 from flowmaestro.activities.nodes.registry import NODE_TYPES
-from flowmaestro.activities.retry import RetrySpec
-from flowmaestro.activities.templating import LIMIT
 from flowmaestro.activities.write_retry import pausing
 from flowmaestro.events.catalogue.execution import ExecutionStatus, ExecutionUpdatedData
 from flowmaestro.events.catalogue.node import NodeCompletedData, NodeStartedData
+from flowmaestro.flows.errors import TemplateError
+from flowmaestro.flows.retry import RetrySpec
+from flowmaestro.flows.templates import LIMIT
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable

@@ -18,9 +18,9 @@ import struct
 import sys
 from typing import TYPE_CHECKING, Any, Protocol
 
-from flowmaestro.activities.errors import TemplateError
 from flowmaestro.activities.render_process import frame
-from flowmaestro.activities.templating import LIMIT, contains_template, first_template
+from flowmaestro.flows.errors import TemplateError
+from flowmaestro.flows.templates import LIMIT, contains_template, first_template
 
 if TYPE_CHECKING:
     from pydantic import JsonValue

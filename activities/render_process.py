@@ -14,8 +14,9 @@ import struct
 import sys
 from typing import Any, BinaryIO
 
-from flowmaestro.activities.errors import TemplateError
-from flowmaestro.activities.templating import LIMIT, render
+from flowmaestro.activities.templating import render
+from flowmaestro.flows.errors import TemplateError
+from flowmaestro.flows.templates import LIMIT
 from flowmaestro.security import Limits
 
 _HEADER = struct.Struct(">I")

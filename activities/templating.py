@@ -36,7 +36,8 @@ from jinja2 import nodes as ast
 from jinja2.compiler import CodeGenerator
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from flowmaestro.activities.errors import TemplateError
+from flowmaestro.flows.errors import TemplateError
+from flowmaestro.flows.templates import LIMIT, is_template, shape_problem, walk
 from flowmaestro.security import Limits
 
 if TYPE_CHECKING:
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
 
     from pydantic import JsonValue
 
-LIMIT = "template_limit"
 _MAX_INT_BITS = 1 << 16
 # A filter or call walks what it is given: one more operation per this many characters or
 # items of its arguments, so a loop of `big | wordcount` costs by what it reads.
@@ -53,8 +53,6 @@ _WEIGHT_PER_OPERATION = 100
 # attempt stops at the first character outside its classes.
 _WIDE_PRINTF = re.compile(r"%[-#0 +]*(\*|\d{5,})|%[-#0 +]*\d*\.(\*|\d{5,})")
 _WIDE_SPEC = re.compile(r"\d{5,}|\{")
-_OPENERS = {"(": ")", "[": "]", "{": "}"}
-_BLOCK = re.compile(r"\{%-?\s*(end)?(for|if|macro|call|filter|set|with|block|raw)\b")
 
 
 class _OverBudgetError(Exception):
@@ -229,20 +227,11 @@ class _NoFoldingCodeGenerator(CodeGenerator):
         self._charged(super().visit_Tuple, node, frame)
 
     def visit_Template(self, node: ast.Template, frame: Any = None) -> None:
-        for found in _walk(node):
+        for found in walk(node):
             if isinstance(found, ast.For):
                 call = ast.Call(ast.Name(_ITER, "load"), [found.iter], [], None, None)
                 found.iter = call.set_lineno(found.lineno).set_environment(self.environment)
         super().visit_Template(node, frame)
-
-
-def _walk(tree: ast.Node) -> Iterator[ast.Node]:
-    """Every node of `tree`, without recursion (a deep tree cannot overflow the stack)."""
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(node.iter_child_nodes())
 
 
 def _bounded_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
@@ -387,22 +376,6 @@ class _BudgetEnvironment(ImmutableSandboxedEnvironment):
 
 _ENV = _BudgetEnvironment()
 _ONE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}\s*$", re.DOTALL)
-ROOT_NAMES = frozenset({"inputs", "nodes"})
-# Names a template may use without declaring: the environment's globals and Jinja's own.
-_KNOWN_NAMES = frozenset(_ENV.globals) | {"loop", "caller", "varargs", "kwargs"}
-
-
-def is_template(text: str) -> bool:
-    return "{{" in text or "{%" in text
-
-
-def contains_template(value: JsonValue) -> bool:
-    return any(is_template(s) for s in _strings(value))
-
-
-def first_template(value: JsonValue) -> str:
-    """The first templated string in `value` ("" when none), to name in an error."""
-    return next((s for s in _strings(value) if is_template(s)), "")
 
 
 def render(value: JsonValue, context: Mapping[str, Any], limits: Limits) -> JsonValue:
@@ -439,7 +412,9 @@ def _compiled_expression(expr: str) -> Any:
 def _render_string(text: str, context: Mapping[str, Any]) -> JsonValue:
     budget = _budget()
     try:
-        _check_shape(text, budget.limits)
+        problem = shape_problem(text, budget.limits)
+        if problem is not None:
+            raise _OverBudgetError(problem)
         match = _ONE_EXPRESSION.match(text)
         if match is None:
             pieces: list[str] = []
@@ -465,122 +440,3 @@ def _render_string(text: str, context: Mapping[str, Any]) -> JsonValue:
         raise TemplateError(text, exc.message or type(exc).__name__) from exc
     except (TypeError, ValueError, OverflowError, ArithmeticError, LookupError) as exc:
         raise TemplateError(text, f"{type(exc).__name__}: {exc}") from exc
-
-
-def _check_shape(text: str, limits: Limits) -> None:
-    """Size and nesting, in one linear pass before the parser (which recurses) sees it."""
-    if len(text) > limits.max_template_bytes:
-        raise _OverBudgetError(
-            f"{len(text)} characters, over {limits.max_template_bytes} "
-            "(FLOWMAESTRO_LIMITS__MAX_TEMPLATE_BYTES)"
-        )
-    depth = 0
-    deepest = 0
-    for char in text:
-        if char in _OPENERS:
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in ")]}":
-            depth -= 1
-    blocks = 0
-    for match in _BLOCK.finditer(text):
-        if match[2] == "set" or match[2] == "raw":
-            continue
-        blocks += -1 if match[1] else 1
-        deepest = max(deepest, blocks)
-    if deepest > limits.max_template_nesting:
-        raise _OverBudgetError(
-            f"nested {deepest} deep, over {limits.max_template_nesting} "
-            "(FLOWMAESTRO_LIMITS__MAX_TEMPLATE_NESTING)"
-        )
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class References:
-    """What a template refers to: `nodes.<id>` and `inputs.<name>`."""
-
-    nodes: frozenset[str]
-    inputs: frozenset[str]
-
-
-def shape_problem(text: str, limits: Limits) -> str | None:
-    """What is wrong with a template's size or nesting (one linear pass), or None."""
-    try:
-        _check_shape(text, limits)
-    except _OverBudgetError as exc:
-        return exc.problem
-    return None
-
-
-def references(value: JsonValue) -> References:
-    """Every node and input the templates in `value` refer to, found by parsing alone
-    (nothing is compiled or evaluated; the tree is walked without recursion). Bound the
-    templates' size and nesting first (`shape_problem`), as a flow's check does.
-
-    Raises TemplateError for a syntax error, a template nested too deep to parse
-    (`template_limit`), a name other than `inputs`/`nodes` (or one the template declares),
-    or a reference that cannot be resolved statically (e.g. `nodes[some_variable]`).
-    """
-    node_refs: set[str] = set()
-    input_refs: set[str] = set()
-    for text in _strings(value):
-        if not is_template(text):
-            continue
-        try:
-            tree = _ENV.parse(text)
-        except RecursionError:
-            raise TemplateError(text, "nested too deep to parse", type=LIMIT) from None
-        except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(text, f"syntax error: {exc.message}") from exc
-        _collect(text, tree, node_refs, input_refs)
-    return References(frozenset(node_refs), frozenset(input_refs))
-
-
-def _collect(text: str, tree: ast.Template, node_refs: set[str], input_refs: set[str]) -> None:
-    loaded: set[str] = set()
-    declared: set[str] = set()
-    uses = {"nodes": 0, "inputs": 0}
-    children: dict[str, list[str]] = {"nodes": [], "inputs": []}
-    for node in _walk(tree):
-        if isinstance(node, ast.Name):
-            if node.ctx == "load":
-                loaded.add(node.name)
-                if node.name in uses:
-                    uses[node.name] += 1
-            else:
-                declared.add(node.name)
-        elif isinstance(node, ast.Macro | ast.CallBlock):
-            declared.update(arg.name for arg in node.args)
-            if isinstance(node, ast.Macro):
-                declared.add(node.name)
-        elif isinstance(node, ast.Getattr | ast.Getitem):
-            target = node.node
-            if isinstance(target, ast.Name) and target.name in children:
-                if isinstance(node, ast.Getattr):
-                    children[target.name].append(node.attr)
-                elif isinstance(node.arg, ast.Const) and isinstance(node.arg.value, str):
-                    children[target.name].append(node.arg.value)
-    unknown = loaded - declared - ROOT_NAMES - _KNOWN_NAMES
-    if unknown:
-        raise TemplateError(
-            text, f"unknown name {sorted(unknown)[0]!r} (use inputs.<name> or nodes.<id>)"
-        )
-    for root, found in (("nodes", node_refs), ("inputs", input_refs)):
-        if root in declared:
-            raise TemplateError(text, f"{root} cannot be assigned")
-        if uses[root] != len(children[root]):
-            raise TemplateError(text, f"refer to {root} as {root}.<name>")
-        found.update(children[root])
-
-
-def _strings(value: JsonValue) -> Iterator[str]:
-    """Every string in `value`, without recursion."""
-    stack: list[JsonValue] = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            yield item
-        elif isinstance(item, list):
-            stack.extend(reversed(item))
-        elif isinstance(item, dict):
-            stack.extend(reversed(list(item.values())))

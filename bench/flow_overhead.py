@@ -25,11 +25,11 @@ from flowmaestro.activities.group_commit import GroupCommitEmitter
 from flowmaestro.activities.nodes.base import NodeServices
 from flowmaestro.activities.render_pool import RenderPool
 from flowmaestro.events.outbox import Emitter, NullEmitter, PostgresEmitter
+from flowmaestro.flows.flow import Flow
+from flowmaestro.flows.start import start_execution
 from flowmaestro.security import Limits
 from flowmaestro.security.egress import EgressGuard
 from flowmaestro.temporal_connection import temporal_cli_path
-from flowmaestro.workflows.flow import Flow
-from flowmaestro.workflows.start import start_execution
 from flowmaestro.workflows.worker import build_worker
 
 NODES = 50

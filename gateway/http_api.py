@@ -14,6 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, m
 from flowmaestro.events.catalogue.execution import ExecutionStatus
 from flowmaestro.events.channels import execution_channel
 from flowmaestro.events.protocol import MAX_POSITION
+from flowmaestro.flows.errors import FlowError, FlowsError
+from flowmaestro.flows.flow import Flow, load_flow
+from flowmaestro.flows.kb.start import create_knowledge_base, ingest_document
+from flowmaestro.flows.start import start_execution
 from flowmaestro.gateway import sse
 from flowmaestro.gateway.auth import Principal
 from flowmaestro.gateway.errors import AuthError, GatewayError
@@ -29,10 +33,6 @@ from flowmaestro.gateway.relay import provide_input
 from flowmaestro.gateway.snapshot import execution_snapshot, read_snapshot
 from flowmaestro.gateway.uploads import OPENAPI_FILE_BODY, received_file
 from flowmaestro.security import unstorable_path
-from flowmaestro.workflows.errors import FlowError, WorkflowsError
-from flowmaestro.workflows.flow import Flow, load_flow
-from flowmaestro.workflows.kb_ingest import create_knowledge_base, ingest_document
-from flowmaestro.workflows.start import start_execution
 
 if TYPE_CHECKING:
     import asyncpg
@@ -132,7 +132,7 @@ def http_api(
                     pool=pool,
                     task_queue=config.task_queue,
                 )
-        except WorkflowsError as exc:
+        except FlowsError as exc:
             raise GatewayError("bad_request", str(exc)) from exc
         return {"executionId": execution_id}
 
@@ -314,5 +314,5 @@ def _flow(config: GatewayConfig, flow: str | dict[str, JsonValue]) -> Flow:
     except FlowError as exc:
         details: JsonValue = {"limit": exc.limit, "nodeId": exc.node_id} if exc.limit else None
         raise GatewayError("bad_request", f"invalid flow: {exc}", details) from exc
-    except (WorkflowsError, ValidationError) as exc:
+    except (FlowsError, ValidationError) as exc:
         raise GatewayError("bad_request", f"invalid flow: {exc}") from exc

@@ -11,15 +11,15 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from flowmaestro.events.channels import execution_channel
-from flowmaestro.gateway.errors import GatewayError, UnavailableError
-from flowmaestro.gateway.ownership import execution_owner, require_owner
-from flowmaestro.gateway.unavailable import as_unavailable
-from flowmaestro.workflows.messages import (
+from flowmaestro.flows.messages import (
     PROVIDE_INPUT,
     REJECTION_CODES,
     ProvideInput,
     ProvideInputResult,
 )
+from flowmaestro.gateway.errors import GatewayError, UnavailableError
+from flowmaestro.gateway.ownership import execution_owner, require_owner
+from flowmaestro.gateway.unavailable import as_unavailable
 
 if TYPE_CHECKING:
     import asyncpg

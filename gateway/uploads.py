@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from flowmaestro.flows.kb.store import Content
 from flowmaestro.gateway.errors import GatewayError
 from flowmaestro.security import storable
-from flowmaestro.workflows.kb_ingest import Content
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator

@@ -19,9 +19,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from flowmaestro.database import create_migrated_database, start_embedded_postgres, with_database
 from flowmaestro.events.outbox import Sequencer
+from flowmaestro.flows import search_attributes
 from flowmaestro.migrate import bundled_migrations
 from flowmaestro.temporal_connection import temporal_cli_path
-from flowmaestro.workflows import search_attributes
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from flowmaestro.workflows.start import start_execution
+from flowmaestro.flows.start import start_execution
 
 __all__ = ["start_execution"]

@@ -19,13 +19,11 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import JsonValue, ValidationError
 
     from flowmaestro.activities.emit import EmitActivities, EmitInput, EventSpec
-    from flowmaestro.activities.errors import TemplateError
     from flowmaestro.activities.execution import ExecutionRef
     from flowmaestro.activities.failure import Failure
     from flowmaestro.activities.node_activity import NodeActivities, NodeOutcome, RunNodeInput
     from flowmaestro.activities.nodes.base import InputRequest
-    from flowmaestro.activities.nodes.user_input import UserInputConfig
-    from flowmaestro.activities.retry import RetrySpec
+    from flowmaestro.activities.registration import RegistrationActivities
     from flowmaestro.activities.templating import render
     from flowmaestro.events import event_id
     from flowmaestro.events.catalogue.common import ErrorInfo
@@ -36,10 +34,10 @@ with workflow.unsafe.imports_passed_through():
         ExecutionStatus,
     )
     from flowmaestro.events.catalogue.node import NodeCompletedData
-    from flowmaestro.security import Limits
-    from flowmaestro.workflows import search_attributes
-    from flowmaestro.workflows.flow import Flow, NodeSpec
-    from flowmaestro.workflows.messages import (
+    from flowmaestro.flows import search_attributes
+    from flowmaestro.flows.errors import TemplateError
+    from flowmaestro.flows.flow import Flow, NodeSpec
+    from flowmaestro.flows.messages import (
         PENDING_INPUTS,
         PROVIDE_INPUT,
         ExecutionInput,
@@ -47,8 +45,11 @@ with workflow.unsafe.imports_passed_through():
         ProvideInput,
         ProvideInputResult,
     )
+    from flowmaestro.flows.nodes.user_input import UserInputConfig
+    from flowmaestro.flows.registration import Problem, RegisterInput
+    from flowmaestro.flows.retry import RetrySpec
+    from flowmaestro.security import Limits
     from flowmaestro.workflows.prompts import Prompt, Prompts, reject
-    from flowmaestro.workflows.registration import Problem, RegisterInput, RegistrationActivities
     from flowmaestro.workflows.timeouts import HEARTBEAT, WRITE_ROOM
 
 # The workflow.patched id of self-registration (the `register_execution` activity first):

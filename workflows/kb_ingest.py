@@ -1,50 +1,30 @@
 """`KnowledgeBaseIngestWorkflow`: one document through extraction, chunking and embedding.
 
 Each step is its own activity (retried alone; each reads what the previous one stored), and
-a failed step ends in `kb:upload_failed` naming it. For Temporal clients (the CLI, the
-gateway): `create_knowledge_base`, and `ingest_document`, which records the upload (the
-document row, in its owner's knowledge base) before the workflow starts.
+a failed step ends in `kb:upload_failed` naming it. Clients start it by name
+(flows/kb/start.py: `ingest_document`).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from flowmaestro.activities.kb import store
     from flowmaestro.activities.kb.activities import (
         CompleteInput,
-        CompleteResult,
         ExtractInput,
         FailInput,
         KbActivities,
         StepInput,
     )
-    from flowmaestro.activities.kb.document_ref import DocumentRef
-    from flowmaestro.activities.kb.errors import KbError
-    from flowmaestro.activities.kb.store import Content
     from flowmaestro.events.catalogue.kb import KbStep
-    from flowmaestro.workflows.errors import WorkflowsError
+    from flowmaestro.flows.kb.start import KB_INGEST_WORKFLOW, CompleteResult, KbIngestInput
     from flowmaestro.workflows.timeouts import HEARTBEAT, WRITE_ROOM
 
-__all__ = [
-    "Content",
-    "KbIngestInput",
-    "KnowledgeBaseIngestWorkflow",
-    "KnowledgeBaseNotFoundError",
-    "create_knowledge_base",
-    "ingest_document",
-]
-
-if TYPE_CHECKING:
-    import asyncpg
-    from temporalio.client import Client, WorkflowHandle
 
 # A step's own work, plus room for its database statements to wait out an outage (they do
 # so inside the activity, heartbeating: an outage does not spend the step's attempts).
@@ -61,23 +41,7 @@ _REPORT_RETRY = RetryPolicy(
 _REPORT_TIMEOUT = WRITE_ROOM
 
 
-class KnowledgeBaseNotFoundError(WorkflowsError):
-    """The user owns no knowledge base of that id (another user's does not exist for them)."""
-
-    def __init__(self, kb_id: str, user_id: str) -> None:
-        super().__init__(f"no knowledge base {kb_id!r} for user {user_id!r}")
-        self.kb_id = kb_id
-        self.user_id = user_id
-
-
-class KbIngestInput(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    doc: DocumentRef
-    max_bytes: int
-
-
-@workflow.defn(name="KnowledgeBaseIngestWorkflow")
+@workflow.defn(name=KB_INGEST_WORKFLOW)
 class KnowledgeBaseIngestWorkflow:
     @workflow.run
     async def run(self, inp: KbIngestInput) -> CompleteResult:
@@ -128,63 +92,3 @@ class KnowledgeBaseIngestWorkflow:
             heartbeat_timeout=HEARTBEAT,
             retry_policy=_REPORT_RETRY,
         )
-
-
-async def create_knowledge_base(
-    pool: asyncpg.Pool,
-    *,
-    owner_id: str,
-    name: str,
-    embedding_model: str = "hash-384",
-    chunk_size: int = 800,
-    chunk_overlap: int = 100,
-) -> str:
-    """Create a knowledge base owned by `owner_id`; its id. Needs 0 <= overlap < size."""
-    kb = await store.create_knowledge_base(
-        pool,
-        owner_id=owner_id,
-        name=name,
-        embedding_model=embedding_model,
-        chunk_size=chunk_size,
-        chunk_overlap=chunk_overlap,
-    )
-    return kb.id
-
-
-async def ingest_document(
-    client: Client,
-    pool: asyncpg.Pool,
-    *,
-    kb_id: str,
-    user_id: str,
-    file_name: str,
-    content: Content,
-    max_bytes: int,
-    task_queue: str = "flowmaestro",
-) -> WorkflowHandle[KnowledgeBaseIngestWorkflow, CompleteResult]:
-    """Record the upload in `user_id`'s knowledge base and start its ingestion.
-
-    The bytes stream into Postgres (see `store.copy_document`). A file over `max_bytes` is
-    recorded without its content and fails in extraction, so watchers see why. The workflow
-    id is `kb-ingest-{document id}`.
-    """
-    try:
-        kb = await store.load_knowledge_base(pool, kb_id, user_id)
-    except KbError as exc:
-        raise KnowledgeBaseNotFoundError(kb_id, user_id) from exc
-    document = await store.copy_document(
-        pool, kb, file_name=file_name, content=content, refused=content.size > max_bytes
-    )
-    doc = DocumentRef(
-        knowledge_base_id=kb.id,
-        document_id=document.id,
-        user_id=user_id,
-        file_name=file_name,
-        file_size=content.size,
-    )
-    return await client.start_workflow(
-        KnowledgeBaseIngestWorkflow.run,
-        KbIngestInput(doc=doc, max_bytes=max_bytes),
-        id=f"kb-ingest-{document.id}",
-        task_queue=task_queue,
-    )

@@ -20,11 +20,6 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import JsonValue
 
     from flowmaestro.activities.failure import Failure
-    from flowmaestro.activities.nodes.user_input import (
-        UserInputConfig,
-        answer_errors,
-        answer_schema,
-    )
     from flowmaestro.events.catalogue.node import NodeFailedData
     from flowmaestro.events.catalogue.user_input import (
         OnTimeout,
@@ -32,7 +27,12 @@ with workflow.unsafe.imports_passed_through():
         UserInputRequiredData,
         UserInputTimeoutData,
     )
-    from flowmaestro.workflows.messages import PendingInput, ProvideInput, ProvideInputResult
+    from flowmaestro.flows.messages import PendingInput, ProvideInput, ProvideInputResult
+    from flowmaestro.flows.nodes.user_input import (
+        UserInputConfig,
+        answer_errors,
+        answer_schema,
+    )
 
 
 def reject(code: str, message: str, *details: Any) -> ApplicationError:

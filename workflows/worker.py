@@ -16,10 +16,10 @@ from flowmaestro.activities.agent.services import AgentServices
 from flowmaestro.activities.emit import EmitActivities
 from flowmaestro.activities.kb.activities import KbActivities
 from flowmaestro.activities.node_activity import NodeActivities
+from flowmaestro.activities.registration import RegistrationActivities
 from flowmaestro.activities.write_retry import RetryingEmitter
 from flowmaestro.workflows.execution import ExecutionWorkflow
 from flowmaestro.workflows.kb_ingest import KnowledgeBaseIngestWorkflow
-from flowmaestro.workflows.registration import RegistrationActivities
 
 if TYPE_CHECKING:
     import asyncpg
@@ -32,7 +32,16 @@ WORKFLOWS: tuple[type, ...] = (ExecutionWorkflow, KnowledgeBaseIngestWorkflow)
 
 # Libraries the workflow calls deterministically (checking a flow's templates and answers'
 # schemas) but which import lazily and use locks internally: load them outside the sandbox.
-_PASSTHROUGH = ("jinja2", "markupsafe", "jsonschema", "jsonschema_specifications", "referencing")
+# And the flow model itself: pure, and one class per model, so that a flow the workflow
+# validates is made of the same classes as the activities' inputs that carry it.
+_PASSTHROUGH = (
+    "jinja2",
+    "markupsafe",
+    "jsonschema",
+    "jsonschema_specifications",
+    "referencing",
+    "flowmaestro.flows",
+)
 
 
 def sandbox_runner() -> SandboxedWorkflowRunner:

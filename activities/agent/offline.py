@@ -12,9 +12,8 @@ import json
 import re
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
-
 from flowmaestro.activities.agent.messages import Message, TextDelta, ToolCall, TurnEnd
+from flowmaestro.flows.nodes.agent import ScriptStep
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
@@ -22,22 +21,6 @@ if TYPE_CHECKING:
     from flowmaestro.activities.agent.messages import StreamItem, ToolSpec
 
 _PLACEHOLDER = re.compile(r"\{(\d+)\}")
-
-
-class ScriptedCall(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    tool: str
-    arguments: dict[str, JsonValue] = Field(default_factory=dict)
-
-
-class ScriptStep(BaseModel):
-    """One scripted turn of the offline model."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    say: str = ""
-    call: list[ScriptedCall] = Field(default_factory=list)
 
 
 class OfflineProvider:

@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from flowmaestro.activities.agent.offline import ScriptStep
     from flowmaestro.activities.agent.provider import ModelProvider
+    from flowmaestro.flows.nodes.agent import ScriptStep
 
 OFFLINE = "offline"
 

@@ -13,10 +13,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from flowmaestro.activities.heartbeat import heartbeating
-from flowmaestro.activities.kb.document_ref import DocumentRef
-from flowmaestro.activities.kb.errors import KbError
 from flowmaestro.activities.kb.pipeline import Ingestion
 from flowmaestro.events.catalogue.kb import KbStep
+from flowmaestro.flows.kb.document_ref import DocumentRef
+from flowmaestro.flows.kb.errors import KbError
+from flowmaestro.flows.kb.start import CompleteResult
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
@@ -47,13 +48,6 @@ class CompleteInput(BaseModel):
     doc: DocumentRef
     started_at: float
     """Unix time the workflow started (for `durationMs`)."""
-
-
-class CompleteResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    chunk_count: int
-    embedding_count: int
 
 
 class FailInput(BaseModel):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from flowmaestro.activities.kb.errors import KbError
 from flowmaestro.activities.kb.hashing_embedder import HashingEmbedder
 from flowmaestro.activities.kb.openai_embedder import OpenAICompatibleEmbedder
 from flowmaestro.activities.openai_endpoint import OpenAICompatibleEndpoint
+from flowmaestro.flows.kb.errors import KbError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

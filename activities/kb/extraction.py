@@ -16,7 +16,7 @@ from markdown_it import MarkdownIt
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
-from flowmaestro.activities.kb.errors import KbError
+from flowmaestro.flows.kb.errors import KbError
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable

@@ -12,7 +12,7 @@ import os
 import stat
 from typing import TYPE_CHECKING
 
-from flowmaestro.activities.kb.errors import KbError
+from flowmaestro.flows.kb.errors import KbError
 
 if TYPE_CHECKING:
     from pathlib import Path

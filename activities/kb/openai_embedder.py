@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from flowmaestro.activities.kb.errors import KbError
 from flowmaestro.activities.openai_endpoint import OpenAICompatibleEndpoint, retryable_status
+from flowmaestro.flows.kb.errors import KbError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

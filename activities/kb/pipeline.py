@@ -14,9 +14,7 @@ import functools
 import time
 from typing import TYPE_CHECKING, TypeVar
 
-from flowmaestro.activities.kb import store
 from flowmaestro.activities.kb.chunking import chunk_text
-from flowmaestro.activities.kb.errors import KbError
 from flowmaestro.activities.kb.extraction import extract_text
 from flowmaestro.events.catalogue.common import ErrorInfo
 from flowmaestro.events.catalogue.kb import (
@@ -27,17 +25,19 @@ from flowmaestro.events.catalogue.kb import (
     KbUploadStartedData,
 )
 from flowmaestro.events.outbox import write_events
+from flowmaestro.flows.kb import store
+from flowmaestro.flows.kb.errors import KbError
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     import asyncpg
 
-    from flowmaestro.activities.kb.document_ref import DocumentRef
     from flowmaestro.activities.kb.embedder import Embedders
     from flowmaestro.activities.write_retry import WriteRetry
     from flowmaestro.events import Event
     from flowmaestro.events.outbox import Emitter
+    from flowmaestro.flows.kb.document_ref import DocumentRef
 
 T = TypeVar("T")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from flowmaestro.activities.kb.store import load_knowledge_base
+from flowmaestro.flows.kb.store import load_knowledge_base
 
 if TYPE_CHECKING:
     import asyncpg

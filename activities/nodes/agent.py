@@ -6,12 +6,11 @@ The events carry `agentId` (config `agent_id`, default the node id), so they rea
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal, Self
+from typing import TYPE_CHECKING
 
-from pydantic import Field, JsonValue, model_validator
+from pydantic import JsonValue
 
 from flowmaestro.activities.agent.messages import Message
-from flowmaestro.activities.agent.offline import ScriptStep
 from flowmaestro.activities.agent.runner import AgentRunner, Coalescing
 from flowmaestro.activities.agent.services import AgentServices, OfflinePace
 from flowmaestro.activities.agent.stream_events import AgentEvents
@@ -19,47 +18,14 @@ from flowmaestro.activities.agent.tools.calculator import Calculator
 from flowmaestro.activities.agent.tools.http_get import HttpGet
 from flowmaestro.activities.agent.tools.kb_search import KbSearch
 from flowmaestro.activities.errors import NodeError
-from flowmaestro.activities.nodes.base import NodeConfig, NodeContext, NodeExecutor, NodeResult
+from flowmaestro.activities.nodes.base import NodeContext, NodeExecutor, NodeResult
+from flowmaestro.flows.nodes.agent import Agent, AgentConfig
 
 if TYPE_CHECKING:
     from flowmaestro.activities.agent.tools.base import Tool
 
-ToolName = Literal["calculator", "http_get", "kb_search"]
 
-
-class AgentConfig(NodeConfig):
-    prompt: str = Field(min_length=1)
-    system: str | None = None
-    agent_id: str | None = Field(default=None, min_length=1, max_length=200)
-    model: str | None = None
-    """`offline`, a model of the configured endpoint, or None for FLOWMAESTRO_MODEL."""
-    tools: list[ToolName] = Field(default_factory=list)
-    knowledge_base_id: str | None = None
-    """The knowledge base `kb_search` searches (the execution's user must own it)."""
-    max_steps: int = Field(default=8, ge=1, le=50)
-    script: list[ScriptStep] = Field(default_factory=list)
-    """The offline model's turns (see activities/agent/offline.py)."""
-    offline_chunk_chars: int = Field(default=4, ge=1)
-    offline_chunks_per_second: float = Field(default=0, ge=0)
-    flush_ms: float = Field(default=50, ge=0)
-    flush_chars: int = Field(default=2048, ge=1)
-    coalesce: bool = True
-    http_max_bytes: int = Field(default=64 * 1024, gt=0, le=8 << 20)
-    http_allowed_hosts: list[str] | None = None
-    """Host names (or `*.suffix`) `http_get` may reach; None: any the operator's egress
-    policy allows. It can only narrow that policy (private addresses stay closed)."""
-
-    @model_validator(mode="after")
-    def _kb_for_search(self) -> Self:
-        if "kb_search" in self.tools and not self.knowledge_base_id:
-            raise ValueError("the kb_search tool needs knowledge_base_id")
-        return self
-
-
-class AgentExecutor(NodeExecutor[AgentConfig]):
-    type_name: ClassVar[str] = "agent"
-    config_model = AgentConfig
-
+class AgentExecutor(Agent, NodeExecutor[AgentConfig]):
     async def execute(self, config: AgentConfig, ctx: NodeContext) -> NodeResult:
         services = ctx.services.agents or AgentServices.offline(ctx.services.http)
         agent_id = config.agent_id or ctx.node_id

@@ -21,15 +21,14 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
-from flowmaestro.activities.errors import ActivitiesError
 from flowmaestro.activities.write_retry import WriteRetry
 from flowmaestro.events.catalogue.node import NodeProgressData
+from flowmaestro.flows.nodes.base import NodeType, NodeTypes
 from flowmaestro.security import Limits
 
 if TYPE_CHECKING:
@@ -46,12 +45,6 @@ if TYPE_CHECKING:
     from flowmaestro.security.egress import EgressGuard
 
 C = TypeVar("C", bound=BaseModel)
-
-
-class NodeConfig(BaseModel):
-    """Base of every config model: unknown keys are errors, so typos fail at load."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -127,49 +120,13 @@ class NodeContext:
         await self.emit(self.event((index,), data))
 
 
-class NodeExecutor(ABC, Generic[C]):
-    """One node type. Subclasses set `type_name` and `config_model` and implement `execute`."""
-
-    type_name: ClassVar[str]
-    config_model: ClassVar[type[BaseModel]]
-    templated_fields: ClassVar[frozenset[str] | None] = None
-    """Config fields that may hold templates; None means every field may."""
-    waits_for_input: ClassVar[bool] = False
-    """True when the workflow, not the activity, completes the node (after an answer)."""
-
-    @classmethod
-    def branch_targets(cls, config: Mapping[str, JsonValue]) -> tuple[str, ...]:
-        """Nodes this node may skip (from its raw config); each must list it in `after`."""
-        return ()
+class NodeExecutor(NodeType[C], ABC):
+    """One node type's work. Subclasses extend the type's static half (flows/nodes/) and
+    implement `execute`: `class HttpExecutor(Http, NodeExecutor[HttpConfig])`."""
 
     @abstractmethod
     async def execute(self, config: C, ctx: NodeContext) -> NodeResult:
         """Run one attempt. Raise NodeError for failures the flow author should see."""
 
 
-class UnknownNodeTypeError(ActivitiesError):
-    def __init__(self, node_type: str, known: tuple[str, ...]) -> None:
-        super().__init__(f"unknown node type {node_type!r} (known: {', '.join(known)})")
-        self.node_type = node_type
-        self.known = known
-
-
-class NodeRegistry(Mapping[str, type[NodeExecutor[Any]]]):
-    """Node types by name."""
-
-    def __init__(self, *executors: type[NodeExecutor[Any]]) -> None:
-        self._by_name = {e.type_name: e for e in executors}
-        if len(self._by_name) != len(executors):
-            raise ValueError("two executors share a type_name")
-
-    def __getitem__(self, node_type: str) -> type[NodeExecutor[Any]]:
-        try:
-            return self._by_name[node_type]
-        except KeyError:
-            raise UnknownNodeTypeError(node_type, tuple(sorted(self._by_name))) from None
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._by_name)
-
-    def __len__(self) -> int:
-        return len(self._by_name)
+NodeRegistry = NodeTypes[NodeExecutor[Any]]

@@ -2,34 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import ClassVar
-
-from pydantic import Field, JsonValue
-
-from flowmaestro.activities.nodes.base import NodeConfig, NodeContext, NodeExecutor, NodeResult
+from flowmaestro.activities.nodes.base import NodeContext, NodeExecutor, NodeResult
+from flowmaestro.flows.nodes.condition import Condition, ConditionConfig
 
 
-class ConditionConfig(NodeConfig):
-    if_: bool = Field(alias="if")
-    then: tuple[str, ...] = ()
-    """Nodes that run only when `if` is true."""
-    else_: tuple[str, ...] = Field(default=(), alias="else")
-    """Nodes that run only when `if` is false."""
-
-
-class ConditionExecutor(NodeExecutor[ConditionConfig]):
-    type_name: ClassVar[str] = "condition"
-    config_model = ConditionConfig
-    templated_fields = frozenset({"if"})
-
-    @classmethod
-    def branch_targets(cls, config: Mapping[str, JsonValue]) -> tuple[str, ...]:
-        return tuple(
-            str(target)
-            for key in ("then", "else")
-            for target in (config.get(key) or [])  # type: ignore[union-attr]
-        )
-
+class ConditionExecutor(Condition, NodeExecutor[ConditionConfig]):
     async def execute(self, config: ConditionConfig, ctx: NodeContext) -> NodeResult:
         return NodeResult({"result": config.if_}, skip=config.else_ if config.if_ else config.then)

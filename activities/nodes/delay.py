@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from typing import ClassVar
 
-from pydantic import Field
-
-from flowmaestro.activities.nodes.base import NodeConfig, NodeContext, NodeExecutor, NodeResult
+from flowmaestro.activities.nodes.base import NodeContext, NodeExecutor, NodeResult
+from flowmaestro.flows.nodes.delay import Delay, DelayConfig
 
 
-class DelayConfig(NodeConfig):
-    seconds: float = Field(ge=0, le=7 * 24 * 3600)
-    reports: int = Field(default=4, ge=1, le=100)
-    """How many `node:progress` events the wait is split into."""
-
-
-class DelayExecutor(NodeExecutor[DelayConfig]):
-    type_name: ClassVar[str] = "delay"
-    config_model = DelayConfig
-
+class DelayExecutor(Delay, NodeExecutor[DelayConfig]):
     async def execute(self, config: DelayConfig, ctx: NodeContext) -> NodeResult:
         done = ctx.resumed_from if isinstance(ctx.resumed_from, int) else 0
         step = config.seconds / config.reports

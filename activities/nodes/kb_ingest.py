@@ -13,50 +13,23 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import PurePath
-from typing import TYPE_CHECKING, ClassVar, Self
-
-from pydantic import Field, model_validator
+from typing import TYPE_CHECKING
 
 from flowmaestro.activities.agent.services import AgentServices
 from flowmaestro.activities.errors import NodeError
-from flowmaestro.activities.kb import store
-from flowmaestro.activities.kb.document_ref import DocumentRef
-from flowmaestro.activities.kb.errors import KbError
 from flowmaestro.activities.kb.import_root import read_under
 from flowmaestro.activities.kb.pipeline import Ingestion
-from flowmaestro.activities.nodes.base import NodeConfig, NodeContext, NodeExecutor, NodeResult
+from flowmaestro.activities.nodes.base import NodeContext, NodeExecutor, NodeResult
+from flowmaestro.flows.kb import store
+from flowmaestro.flows.kb.document_ref import DocumentRef
+from flowmaestro.flows.kb.errors import KbError
+from flowmaestro.flows.nodes.kb_ingest import KbIngest, KbIngestConfig
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 
-class KbIngestConfig(NodeConfig):
-    knowledge_base_id: str | None = Field(default=None, min_length=1, max_length=200)
-    """An existing knowledge base of the user's; None: the user's knowledge base called
-    `knowledge_base_name` (created on first use, its id derived from both)."""
-    knowledge_base_name: str = Field(default="default", min_length=1, max_length=200)
-    path: str | None = Field(default=None, min_length=1, max_length=4096)
-    """A file under the operator's import root (FLOWMAESTRO_LIMITS__KB_IMPORT_ROOT); without
-    that setting no file is readable (give `text`, or upload through the API)."""
-    text: str | None = None
-    file_name: str | None = None
-    """The document's name (its extension picks the extractor); defaults to the path's name."""
-    max_bytes: int = Field(default=20 << 20, gt=0)
-    """Narrows FLOWMAESTRO_LIMITS__MAX_DOCUMENT_BYTES (never raises it)."""
-
-    @model_validator(mode="after")
-    def _one_source(self) -> Self:
-        if (self.path is None) == (self.text is None):
-            raise ValueError("give exactly one of path and text")
-        if self.text is not None and self.file_name is None:
-            raise ValueError("text needs a file_name (e.g. notes.md)")
-        return self
-
-
-class KbIngestExecutor(NodeExecutor[KbIngestConfig]):
-    type_name: ClassVar[str] = "kb_ingest"
-    config_model = KbIngestConfig
-
+class KbIngestExecutor(KbIngest, NodeExecutor[KbIngestConfig]):
     async def execute(self, config: KbIngestConfig, ctx: NodeContext) -> NodeResult:
         pool = ctx.services.pool
         if pool is None:

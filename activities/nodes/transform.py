@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from pydantic import JsonValue
-
-from flowmaestro.activities.nodes.base import NodeConfig, NodeContext, NodeExecutor, NodeResult
+from flowmaestro.activities.nodes.base import NodeContext, NodeExecutor, NodeResult
+from flowmaestro.flows.nodes.transform import Transform, TransformConfig
 
 
-class TransformConfig(NodeConfig):
-    output: JsonValue
-    """Any JSON; its templated strings are rendered before the node runs."""
-
-
-class TransformExecutor(NodeExecutor[TransformConfig]):
-    type_name: ClassVar[str] = "transform"
-    config_model = TransformConfig
-
+class TransformExecutor(Transform, NodeExecutor[TransformConfig]):
     async def execute(self, config: TransformConfig, ctx: NodeContext) -> NodeResult:
         return NodeResult(config.output)

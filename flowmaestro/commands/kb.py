@@ -13,15 +13,15 @@ from temporalio.client import WorkflowFailureError
 from flowmaestro.database import create_pool, resolve_dsn
 from flowmaestro.errors import FlowMaestroError
 from flowmaestro.events.outbox import OutboxReader
-from flowmaestro.runtime import run_async, settings_of
-from flowmaestro.temporal_connection import connect_temporal
-from flowmaestro.wording import plural
-from flowmaestro.workflows.kb_ingest import (
-    Content,
+from flowmaestro.flows.kb.start import (
     KnowledgeBaseNotFoundError,
     create_knowledge_base,
     ingest_document,
 )
+from flowmaestro.flows.kb.store import Content
+from flowmaestro.runtime import run_async, settings_of
+from flowmaestro.temporal_connection import connect_temporal
+from flowmaestro.wording import plural
 
 
 @click.group("kb")

@@ -12,12 +12,12 @@ from pydantic import JsonValue
 from flowmaestro.database import create_pool, resolve_dsn
 from flowmaestro.dev.postgres import stop_embedded_postgres
 from flowmaestro.errors import FlowMaestroError, NotMigratedError
+from flowmaestro.flows.errors import FlowsError
+from flowmaestro.flows.flow import Flow, load_flow
+from flowmaestro.flows.start import start_execution
 from flowmaestro.migrate import require_migrated
 from flowmaestro.runtime import run_async, settings_of
 from flowmaestro.temporal_connection import connect_temporal
-from flowmaestro.workflows.errors import WorkflowsError
-from flowmaestro.workflows.flow import Flow, load_flow
-from flowmaestro.workflows.start import start_execution
 
 
 def parse_inputs(flow: Flow, pairs: tuple[str, ...]) -> dict[str, JsonValue]:
@@ -52,7 +52,7 @@ def run_command(ctx: click.Context, flow_file: Path, user_id: str, pairs: tuple[
             flow = load_flow(flow_file, settings.limits)
             inputs = parse_inputs(flow, pairs)
             flow.resolve_inputs(inputs)
-        except WorkflowsError as exc:
+        except FlowsError as exc:
             raise FlowMaestroError(f"{flow_file}: {exc}") from exc
         pool = await create_pool(resolve_dsn(settings), max_size=1)
         try:

@@ -29,8 +29,8 @@ from flowmaestro.events.protocol import (
     SubscribeRequest,
     UnsubscribeRequest,
 )
+from flowmaestro.flows.contract import temporal_contract
 from flowmaestro.runtime import settings_of
-from flowmaestro.workflows.contract import temporal_contract
 
 # What clients send is described as the server validates it (defaults optional); what the
 # server sends, as it serialises it: every field is always present, so every field is required.

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flowmaestro.workflows.flow import load_flow
-from flowmaestro.workflows.start import start_execution
+from flowmaestro.flows.flow import load_flow
+from flowmaestro.flows.start import start_execution
 
 if TYPE_CHECKING:
     import asyncpg

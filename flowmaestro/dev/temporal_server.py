@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from flowmaestro.flows import search_attributes
 from flowmaestro.temporal_connection import temporal_cli_path
-from flowmaestro.workflows import search_attributes
 
 if TYPE_CHECKING:
     from pathlib import Path

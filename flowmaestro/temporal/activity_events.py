@@ -19,8 +19,8 @@ from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput
 
 from flowmaestro.activities.execution import ExecutionRef
 from flowmaestro.activities.failure import Failure
-from flowmaestro.activities.retry import RetrySpec
 from flowmaestro.events.catalogue.node import NodeCompletedData, NodeStartedData
+from flowmaestro.flows.retry import RetrySpec
 from flowmaestro.temporal.ownership import HEADER, RunIdentity
 from flowmaestro.temporal.scope import AttemptScope, enter, leave
 from flowmaestro.temporal.values import as_object, jsonable

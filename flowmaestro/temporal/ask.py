@@ -20,10 +20,10 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import JsonValue, ValidationError
 
     from flowmaestro.activities.emit import EventSpec
-    from flowmaestro.activities.nodes.user_input import UserInputConfig
     from flowmaestro.events import event_id
     from flowmaestro.events.catalogue.node import NodeCompletedData, NodeStartedData
     from flowmaestro.events.catalogue.user_input import InputType
+    from flowmaestro.flows.nodes.user_input import UserInputConfig
     from flowmaestro.temporal.errors import AskTimeoutError, PluginError
     from flowmaestro.temporal.run import current_run
     from flowmaestro.workflows.prompts import reject

@@ -18,7 +18,7 @@ from temporalio import activity
 from flowmaestro.activities.emit import EmitActivities, EmitInput
 from flowmaestro.activities.execution import ExecutionRef
 from flowmaestro.events.catalogue.execution import ExecutionStartedData
-from flowmaestro.workflows.registration import Registration, register
+from flowmaestro.flows.registration import Registration, register
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -16,8 +16,8 @@ from typing import Any, Final
 from temporalio.api.common.v1 import Payload
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
+from flowmaestro.flows.search_attributes import USER
 from flowmaestro.security import storable
-from flowmaestro.workflows.search_attributes import USER
 
 HEADER: Final = "flowmaestro-execution"
 """The activity header that carries a tracked run's identity (absent: untracked)."""

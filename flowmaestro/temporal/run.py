@@ -13,15 +13,15 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from flowmaestro.activities.emit import EmitInput, EventSpec
-    from flowmaestro.temporal.emissions import EMIT
-    from flowmaestro.temporal.ownership import RunIdentity
-    from flowmaestro.workflows.messages import (
+    from flowmaestro.flows.messages import (
         PENDING_INPUTS,
         PROVIDE_INPUT,
         PendingInput,
         ProvideInput,
         ProvideInputResult,
     )
+    from flowmaestro.temporal.emissions import EMIT
+    from flowmaestro.temporal.ownership import RunIdentity
     from flowmaestro.workflows.prompts import Prompts
 
 if TYPE_CHECKING:

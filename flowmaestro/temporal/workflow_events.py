@@ -38,11 +38,11 @@ with workflow.unsafe.imports_passed_through():
         ExecutionCompletedData,
         ExecutionFailedData,
     )
+    from flowmaestro.flows.search_attributes import USER
     from flowmaestro.temporal.emissions import NAMES, START, StartInput
     from flowmaestro.temporal.ownership import HEADER, owner_of
     from flowmaestro.temporal.run import EMIT_RETRY, EMIT_TIMEOUT, Run, bind
     from flowmaestro.temporal.values import jsonable
-    from flowmaestro.workflows.search_attributes import USER
 
 if TYPE_CHECKING:
     from temporalio.workflow import ActivityHandle, ChildWorkflowHandle

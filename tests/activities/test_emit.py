@@ -12,10 +12,10 @@ from flowmaestro.activities.emit import EventSpec
 from flowmaestro.activities.execution import ExecutionRef
 from flowmaestro.activities.failure import Failure
 from flowmaestro.activities.node_activity import RunNodeInput
-from flowmaestro.activities.retry import RetrySpec
 from flowmaestro.events.catalogue.common import ErrorInfo
 from flowmaestro.events.catalogue.execution import ExecutionFailedData
 from flowmaestro.events.catalogue.user_input import UserInputTimeoutData
+from flowmaestro.flows.retry import RetrySpec
 
 REQUEST = RunNodeInput(
     execution=ExecutionRef(execution_id="ex_1", user_id="u1", workflow_id="f"),

@@ -13,9 +13,9 @@ from temporalio.testing import ActivityEnvironment
 
 from flowmaestro.activities.execution import ExecutionRef
 from flowmaestro.activities.node_activity import NodeActivities, NodeOutcome, RunNodeInput
-from flowmaestro.activities.retry import RetrySpec
 from flowmaestro.events.catalogue.node import NodeCompletedData, NodeStartedData
 from flowmaestro.events.outbox import PostgresEmitter
+from flowmaestro.flows.retry import RetrySpec
 from tests.http_server import scripted_server
 from tests.node_services import node_services
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 import pytest
 from pydantic import JsonValue
 
-from flowmaestro.activities.errors import TemplateError
-from flowmaestro.activities.templating import references, render
+from flowmaestro.activities.templating import render
+from flowmaestro.flows.errors import TemplateError
+from flowmaestro.flows.templates import references
 from flowmaestro.security import Limits
 
 LIMITS = Limits()

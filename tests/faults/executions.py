@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
-from flowmaestro.workflows.messages import PROVIDE_INPUT, ProvideInput, ProvideInputResult
+from flowmaestro.flows.messages import PROVIDE_INPUT, ProvideInput, ProvideInputResult
 
 if TYPE_CHECKING:
     from tests.faults.stack import Stack

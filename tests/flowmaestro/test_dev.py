@@ -19,7 +19,7 @@ from temporalio.client import Client
 
 from flowmaestro.cli import main
 from flowmaestro.database import with_database
-from flowmaestro.workflows import search_attributes
+from flowmaestro.flows import search_attributes
 from tests.flowmaestro.devstack import (
     FLOWMAESTRO,
     alive,

@@ -11,7 +11,7 @@ import httpx
 
 from flowmaestro.events import NodeProgress
 from flowmaestro.events.outbox import OutboxReader, PostgresEmitter
-from flowmaestro.workflows.flow import load_flow
+from flowmaestro.flows.flow import load_flow
 from tests.flowmaestro.devstack import dev_env, run_cli
 from tests.gateway.harness import serve, token
 from tests.workflows.helpers import events_until, start, worker

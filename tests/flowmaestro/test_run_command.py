@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from flowmaestro.cli import main
 from flowmaestro.commands.run import parse_inputs
 from flowmaestro.database import with_database
-from flowmaestro.workflows.flow import load_flow
+from flowmaestro.flows.flow import load_flow
 from tests.workflows.helpers import EXAMPLES, events_until, worker
 
 if TYPE_CHECKING:

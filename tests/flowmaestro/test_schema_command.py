@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from flowmaestro.cli import main
-from flowmaestro.workflows.search_attributes import dev_server_args
+from flowmaestro.flows.search_attributes import dev_server_args
 from tests.gateway.test_temporal_clients import doc_input
 
 

@@ -21,9 +21,9 @@ import jsonschema
 import pytest
 from temporalio.client import Client
 
+from flowmaestro.flows.contract import temporal_contract
 from flowmaestro.gateway import GatewayConfig
 from flowmaestro.temporal_connection import temporal_cli_path
-from flowmaestro.workflows.contract import temporal_contract
 from tests.gateway.harness import SECRET, Recorder, serve, token
 from tests.workflows.helpers import worker
 

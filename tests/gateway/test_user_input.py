@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from flowmaestro.flows.start import start_execution
 from flowmaestro.gateway import GatewayConfig
-from flowmaestro.workflows.start import start_execution
 from tests.gateway.harness import SECRET, Recorder, serve, token
 from tests.workflows.helpers import EXAMPLES, example, worker
 

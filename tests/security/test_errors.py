@@ -12,12 +12,13 @@ from pydantic import JsonValue
 from pypdf.errors import LimitReachedError
 
 from flowmaestro.activities.agent.messages import Message, ToolSpec
-from flowmaestro.activities.agent.offline import OfflineProvider, ScriptedCall, ScriptStep
+from flowmaestro.activities.agent.offline import OfflineProvider
 from flowmaestro.activities.agent.runner import AgentRunner
 from flowmaestro.activities.agent.stream_events import AgentEvents
 from flowmaestro.activities.agent.tools.base import Tool
 from flowmaestro.activities.execution import ExecutionRef
 from flowmaestro.activities.failure import Failure
+from flowmaestro.flows.nodes.agent import ScriptedCall, ScriptStep
 from tests.activities.agent.test_runner import Collected
 
 

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
+from flowmaestro.flows.errors import FlowError
+from flowmaestro.flows.flow import load_flow
 from flowmaestro.security import Limits
-from flowmaestro.workflows.errors import FlowError
-from flowmaestro.workflows.flow import load_flow
 
 if TYPE_CHECKING:
     from tests.security.conftest import Stack

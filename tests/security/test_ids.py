@@ -11,7 +11,7 @@ import pytest
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
-from flowmaestro.activities.kb.store import named_knowledge_base_id
+from flowmaestro.flows.kb.store import named_knowledge_base_id
 from tests.gateway.harness import Recorder
 from tests.security.stack import TRIVIAL_FLOW, first_event, gateway_stack, still_serving
 

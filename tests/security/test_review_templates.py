@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from flowmaestro.activities.errors import TemplateError
 from flowmaestro.activities.templating import render
+from flowmaestro.flows.errors import TemplateError
 from flowmaestro.security import Limits
 from tests.security.conftest import node_failure
 from tests.security.test_templates import over_budget, templated

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from flowmaestro.activities.group_commit import GroupCommitEmitter
-from flowmaestro.workflows.flow import load_flow
-from flowmaestro.workflows.start import start_execution
+from flowmaestro.flows.flow import load_flow
+from flowmaestro.flows.start import start_execution
 from flowmaestro.workflows.worker import build_worker
 from tests.node_services import node_services
 from tests.security.conftest import node_failure

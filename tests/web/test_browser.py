@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from flowmaestro.gateway.auth import mint_token
-from flowmaestro.workflows.flow import load_flow
-from flowmaestro.workflows.messages import (
+from flowmaestro.flows.flow import load_flow
+from flowmaestro.flows.messages import (
     PENDING_INPUTS,
     PROVIDE_INPUT,
     PendingInput,
     ProvideInput,
     ProvideInputResult,
 )
+from flowmaestro.gateway.auth import mint_token
 from tests.http_server import scripted_server
 from tests.web.driver import ARTIFACTS, ROOT, drive, missing
 from tests.web.stack import Stack

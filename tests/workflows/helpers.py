@@ -15,8 +15,8 @@ from temporalio.worker import Replayer
 
 from flowmaestro.activities.group_commit import GroupCommitEmitter
 from flowmaestro.events.outbox import OutboxReader
-from flowmaestro.workflows.flow import Flow, load_flow
-from flowmaestro.workflows.start import start_execution
+from flowmaestro.flows.flow import Flow, load_flow
+from flowmaestro.flows.start import start_execution
 from flowmaestro.workflows.worker import WORKFLOWS, build_worker, sandbox_runner
 from tests.node_services import node_services
 

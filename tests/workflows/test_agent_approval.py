@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flowmaestro.workflows.messages import PROVIDE_INPUT, ProvideInput, ProvideInputResult
+from flowmaestro.flows.messages import PROVIDE_INPUT, ProvideInput, ProvideInputResult
 from tests.activities.agent.running import agent_shape, rebuilt_text
 from tests.workflows.helpers import events_until, example, replay_and_record, start, worker
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from flowmaestro.workflows.messages import PROVIDE_INPUT, ProvideInput, ProvideInputResult
+from flowmaestro.flows.messages import PROVIDE_INPUT, ProvideInput, ProvideInputResult
 from tests.http_server import scripted_server
 from tests.workflows.helpers import (
     events_until,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flowmaestro.workflows.flow import load_flow
+from flowmaestro.flows.flow import load_flow
 from tests.http_server import scripted_server
 from tests.workflows.helpers import events_until, shape, start, worker
 

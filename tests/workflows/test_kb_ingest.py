@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import pytest
 from temporalio.client import WorkflowFailureError
 
-from flowmaestro.activities.kb import store
 from flowmaestro.events.outbox import OutboxReader
-from flowmaestro.workflows.kb_ingest import (
+from flowmaestro.flows.kb import store
+from flowmaestro.flows.kb.start import (
     KnowledgeBaseNotFoundError,
     create_knowledge_base,
     ingest_document,

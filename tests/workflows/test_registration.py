@@ -11,7 +11,7 @@ import pytest
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
-from flowmaestro.workflows.search_attributes import FLOW, STATUS, USER
+from flowmaestro.flows.search_attributes import FLOW, STATUS, USER
 from tests.workflows.helpers import events_until, shape, worker
 
 if TYPE_CHECKING:

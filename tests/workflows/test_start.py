@@ -11,8 +11,8 @@ import pytest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from flowmaestro.flows.errors import FlowInputError
 from flowmaestro.workflows import start_execution
-from flowmaestro.workflows.errors import FlowInputError
 from tests.workflows.helpers import example
 
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from flowmaestro.workflows.flow import load_flow
-from flowmaestro.workflows.messages import (
+from flowmaestro.flows.flow import load_flow
+from flowmaestro.flows.messages import (
     PENDING_INPUTS,
     PROVIDE_INPUT,
     PendingInput,

@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flowmaestro.workflows.flow import load_flow
+from flowmaestro.flows.flow import load_flow
 from tests.workflows.helpers import events_until, shape, start, worker
 from tests.workflows.test_examples import assert_each_once
 

@@ -8,8 +8,8 @@ from pydantic import JsonValue
 
 from flowmaestro.activities.agent.errors import ToolError
 from flowmaestro.activities.agent.messages import ToolSpec
-from flowmaestro.activities.kb.errors import KbError
 from flowmaestro.activities.kb.search import search
+from flowmaestro.flows.kb.errors import KbError
 
 if TYPE_CHECKING:
     import asyncpg

@@ -8,7 +8,8 @@ import pytest
 
 from flowmaestro.activities.agent.coalescer import Token, TokenCoalescer
 from flowmaestro.activities.agent.messages import Message, TextDelta
-from flowmaestro.activities.agent.offline import OfflineProvider, ScriptStep
+from flowmaestro.activities.agent.offline import OfflineProvider
+from flowmaestro.flows.nodes.agent import ScriptStep
 
 
 def rebuilt(tokens: list[Token]) -> str:

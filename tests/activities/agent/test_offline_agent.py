@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from flowmaestro.workflows.flow import load_flow
+from flowmaestro.flows.flow import load_flow
 from tests.activities.agent.running import agent_shape, agent_worker, rebuilt_text
 from tests.workflows.helpers import events_until, shape, start
 

@@ -9,7 +9,7 @@ import httpx
 
 from flowmaestro.activities.agent.services import AgentServices, Models
 from flowmaestro.activities.kb.embedder import Embedders
-from flowmaestro.workflows.flow import load_flow
+from flowmaestro.flows.flow import load_flow
 from tests.activities.agent.openai_server import Status, Stream, openai_server
 from tests.activities.agent.running import agent_shape, agent_worker, rebuilt_text
 from tests.workflows.helpers import events_until, shape, start

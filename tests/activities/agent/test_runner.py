@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flowmaestro.activities.agent.messages import Message, ToolCall, TurnEnd
-from flowmaestro.activities.agent.offline import OfflineProvider, ScriptedCall, ScriptStep
+from flowmaestro.activities.agent.offline import OfflineProvider
 from flowmaestro.activities.agent.runner import AgentRunner
 from flowmaestro.activities.agent.stream_events import AgentEvents
 from flowmaestro.activities.agent.tools.calculator import Calculator
 from flowmaestro.activities.execution import ExecutionRef
 from flowmaestro.events import AgentStreamingEnd, AgentToolCall
+from flowmaestro.flows.nodes.agent import ScriptedCall, ScriptStep
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence

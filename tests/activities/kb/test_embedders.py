@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from flowmaestro.activities.kb.embedder import Embedders
-from flowmaestro.activities.kb.errors import KbError
 from flowmaestro.activities.kb.hashing_embedder import HashingEmbedder
+from flowmaestro.flows.kb.errors import KbError
 from tests.http_server import scripted_server
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from flowmaestro.activities.kb.errors import KbError
 from flowmaestro.activities.kb.extraction import extract_text
+from flowmaestro.flows.kb.errors import KbError
 from tests.activities.kb.documents import HTML, MARKDOWN, PHRASE, pdf_bytes
 
 

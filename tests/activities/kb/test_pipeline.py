@@ -7,12 +7,12 @@ import asyncpg
 import httpx
 import pytest
 
-from flowmaestro.activities.kb import store
-from flowmaestro.activities.kb.document_ref import DocumentRef
 from flowmaestro.activities.kb.embedder import Embedders
 from flowmaestro.activities.kb.pipeline import Ingestion
 from flowmaestro.activities.write_retry import WriteRetry
 from flowmaestro.events.outbox import PostgresEmitter
+from flowmaestro.flows.kb import store
+from flowmaestro.flows.kb.document_ref import DocumentRef
 
 # Rejects the next final event, as a failure between the status and its event would.
 _REJECT_FINAL_EVENTS = """

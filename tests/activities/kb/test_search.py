@@ -14,14 +14,14 @@ import pytest
 
 from flowmaestro.activities.agent.errors import ToolError
 from flowmaestro.activities.agent.tools.kb_search import KbSearch
-from flowmaestro.activities.kb import store
-from flowmaestro.activities.kb.document_ref import DocumentRef
 from flowmaestro.activities.kb.embedder import Embedders
 from flowmaestro.activities.kb.pipeline import Ingestion
 from flowmaestro.activities.kb.search import search, uses_pgvector
 from flowmaestro.activities.write_retry import WriteRetry
 from flowmaestro.database import create_migrated_database, embedded_server
 from flowmaestro.events.outbox import PostgresEmitter
+from flowmaestro.flows.kb import store
+from flowmaestro.flows.kb.document_ref import DocumentRef
 from tests.activities.kb.documents import MARKDOWN, PHRASE
 
 if TYPE_CHECKING:

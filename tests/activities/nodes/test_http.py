@@ -7,8 +7,9 @@ import pytest
 from flowmaestro.activities.errors import NodeError
 from flowmaestro.activities.execution import ExecutionRef
 from flowmaestro.activities.nodes.base import NodeContext
-from flowmaestro.activities.nodes.http import HttpConfig, HttpExecutor
+from flowmaestro.activities.nodes.http import HttpExecutor
 from flowmaestro.events.outbox import NullEmitter
+from flowmaestro.flows.nodes.http import HttpConfig
 from tests.http_server import scripted_server
 from tests.node_services import node_services
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flowmaestro.activities.kb import store
-from flowmaestro.workflows.flow import load_flow
+from flowmaestro.flows.flow import load_flow
+from flowmaestro.flows.kb import store
 from tests.workflows.helpers import events_until, start, worker
 
 if TYPE_CHECKING:

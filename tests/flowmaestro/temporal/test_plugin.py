@@ -15,14 +15,14 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
-from flowmaestro.settings import Settings
-from flowmaestro.temporal import FlowMaestroPlugin, start_options
-from flowmaestro.workflows.messages import (
+from flowmaestro.flows.messages import (
     PENDING_INPUTS,
     PROVIDE_INPUT,
     PendingInput,
     ProvideInput,
 )
+from flowmaestro.settings import Settings
+from flowmaestro.temporal import FlowMaestroPlugin, start_options
 from tests.flowmaestro.temporal.own import ACTIVITIES, OrderWorkflow
 from tests.flowmaestro.temporal.plain import PlainWorkflow, double
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flowmaestro.activities.retry import RetrySpec
+from flowmaestro.flows.retry import RetrySpec
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,8 @@ from typing import Any, Final
 from pydantic import TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
-from flowmaestro.workflows.flow import Flow
-from flowmaestro.workflows.messages import (
+from flowmaestro.flows.flow import Flow
+from flowmaestro.flows.messages import (
     PENDING_INPUTS,
     PROVIDE_INPUT,
     REJECTION_CODES,
@@ -22,7 +22,7 @@ from flowmaestro.workflows.messages import (
     ProvideInput,
     ProvideInputResult,
 )
-from flowmaestro.workflows.search_attributes import SEARCH_ATTRIBUTES
+from flowmaestro.flows.search_attributes import SEARCH_ATTRIBUTES
 
 WORKFLOW_TYPE: Final = "ExecutionWorkflow"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from flowmaestro.activities.nodes.registry import NODE_TYPES
-from flowmaestro.workflows.errors import FlowError, FlowInputError
-from flowmaestro.workflows.flow import load_flow
-from flowmaestro.workflows.messages import ExecutionInput
+from flowmaestro.flows.errors import FlowError, FlowInputError
+from flowmaestro.flows.flow import load_flow
+from flowmaestro.flows.messages import ExecutionInput
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -21,11 +21,11 @@ from pydantic import (
     model_validator,
 )
 
-from flowmaestro.activities.retry import RetrySpec
+from flowmaestro.flows.errors import FlowError, FlowInputError
+from flowmaestro.flows.graph import Precedence, check_branches, check_node, topological_order
+from flowmaestro.flows.limits import check_document, parse_text
+from flowmaestro.flows.retry import RetrySpec
 from flowmaestro.security import Limits
-from flowmaestro.workflows.errors import FlowError, FlowInputError
-from flowmaestro.workflows.flow_limits import check_document, parse_text
-from flowmaestro.workflows.graph import Precedence, check_branches, check_node, topological_order
 
 InputKind = Literal["string", "number", "integer", "boolean", "object", "array"]
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import yaml
 
-from flowmaestro.activities.templating import is_template, shape_problem
+from flowmaestro.flows.errors import FlowError
+from flowmaestro.flows.templates import is_template, shape_problem
 from flowmaestro.security import Limits
-from flowmaestro.workflows.errors import FlowError
 
 
 def _setting(name: str) -> str:

@@ -6,16 +6,15 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from flowmaestro.activities.errors import TemplateError
-from flowmaestro.activities.nodes.base import UnknownNodeTypeError
-from flowmaestro.activities.nodes.registry import NODE_TYPES
-from flowmaestro.activities.templating import contains_template, references
-from flowmaestro.workflows.errors import FlowError
+from flowmaestro.flows.errors import FlowError, TemplateError
+from flowmaestro.flows.nodes import NODE_TYPES
+from flowmaestro.flows.nodes.base import UnknownNodeTypeError
+from flowmaestro.flows.templates import contains_template, references
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from flowmaestro.workflows.flow import NodeSpec
+    from flowmaestro.flows.flow import NodeSpec
 
 
 def topological_order(nodes: Sequence[NodeSpec]) -> list[str]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flowmaestro.activities.errors import ActivitiesError
+from flowmaestro.flows.errors import FlowsError
 
 if TYPE_CHECKING:
     from flowmaestro.events.catalogue.kb import KbStep
 
 
-class KbError(ActivitiesError):
+class KbError(FlowsError):
     """A document cannot be ingested (or a knowledge base used) as asked.
 
     `retryable` is False for the document's own faults (unreadable, empty, too large).

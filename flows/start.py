@@ -1,6 +1,6 @@
 """Starting an execution from Python: a convenience over any Temporal client's start.
 
-The workflow registers its own execution (workflows/registration.py), so a plain
+The workflow registers its own execution (activities/registration.py), so a plain
 `client.start_workflow("ExecutionWorkflow", ...)` is enough. This helper adds what a
 gateway caller wants: the inputs checked before anything starts (FlowInputError), a fresh
 execution id, and the registration done before it returns, so the caller can subscribe to
@@ -12,16 +12,16 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from flowmaestro.workflows.execution import ExecutionWorkflow
-from flowmaestro.workflows.messages import ExecutionInput
-from flowmaestro.workflows.registration import Registration, register
+from flowmaestro.flows.contract import WORKFLOW_TYPE
+from flowmaestro.flows.messages import ExecutionInput
+from flowmaestro.flows.registration import Registration, register
 
 if TYPE_CHECKING:
     import asyncpg
     from pydantic import JsonValue
     from temporalio.client import Client
 
-    from flowmaestro.workflows.flow import Flow
+    from flowmaestro.flows.flow import Flow
 
 TASK_QUEUE = "flowmaestro"
 
@@ -42,8 +42,9 @@ async def start_execution(
     """Start `flow` for `user_id`, register it, and return the execution id."""
     resolved = flow.resolve_inputs(inputs)
     execution_id = new_execution_id()
+    # By type name: a starter never loads the workflow's code (nor, through it, the worker's).
     handle = await client.start_workflow(
-        ExecutionWorkflow.run,
+        WORKFLOW_TYPE,
         ExecutionInput(
             user_id=user_id, flow=flow.model_dump(mode="json", exclude_unset=True), inputs=resolved
         ),

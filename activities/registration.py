@@ -12,19 +12,26 @@ Idempotent by the execution id and the Temporal run: a retry or a second caller 
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import JsonValue
 from temporalio import activity
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.service import RPCError
 
 from flowmaestro.activities.heartbeat import heartbeating
+from flowmaestro.flows.errors import FlowError, FlowsError
+from flowmaestro.flows.flow import Flow, load_flow
+from flowmaestro.flows.registration import (
+    UNNAMED,
+    Problem,
+    Registered,
+    RegisterInput,
+    Registration,
+    register,
+)
+from flowmaestro.flows.search_attributes import SEARCH_ATTRIBUTES
 from flowmaestro.security import unstorable_path
-from flowmaestro.workflows.errors import FlowError, WorkflowsError
-from flowmaestro.workflows.flow import Flow, load_flow
-from flowmaestro.workflows.search_attributes import SEARCH_ATTRIBUTES
 
 if TYPE_CHECKING:
     import asyncpg
@@ -32,78 +39,6 @@ if TYPE_CHECKING:
 
     from flowmaestro.activities.write_retry import WriteRetry
     from flowmaestro.security import Limits
-
-# The flow name listed for a start whose flow has none (the flow is malformed).
-UNNAMED = "(invalid flow)"
-
-_REGISTER = """
-INSERT INTO executions (id, user_id, workflow_id, inputs, run_id, graph)
-VALUES ($1, $2, $3, $4::jsonb, $5, $6::jsonb)
-ON CONFLICT (id) DO UPDATE SET run_id = EXCLUDED.run_id
-WHERE executions.user_id = EXCLUDED.user_id
-  AND executions.workflow_id = EXCLUDED.workflow_id
-  AND executions.run_id IS NOT DISTINCT FROM EXCLUDED.run_id
-RETURNING 1
-"""
-
-
-class Registration(BaseModel):
-    """Who owns the execution, of which flow, in which Temporal run (its first run)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    execution_id: str
-    run_id: str
-    user_id: str
-    flow_name: str
-    inputs: dict[str, JsonValue]
-    graph: dict[str, JsonValue] | None
-    """The flow's graph for drawing it (None: the flow is malformed)."""
-
-
-async def register(pool: asyncpg.Pool, registration: Registration) -> bool:
-    """Record the execution; False when its id is taken by another owner, flow or run."""
-    row = await pool.fetchval(
-        _REGISTER,
-        registration.execution_id,
-        registration.user_id,
-        registration.flow_name,
-        json.dumps(registration.inputs),
-        registration.run_id,
-        None if registration.graph is None else json.dumps(registration.graph),
-    )
-    return row is not None
-
-
-class RegisterInput(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    execution_id: str
-    run_id: str
-    user_id: str
-    flow: JsonValue
-    inputs: JsonValue
-
-
-class Problem(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    type: str
-    message: str
-
-
-class Registered(BaseModel):
-    """The outcome: a refused id, or a registered execution with its checked flow (or what
-    is wrong with it), and whether the namespace knows FlowMaestro's search attributes."""
-
-    model_config = ConfigDict(frozen=True)
-
-    refused: bool = False
-    flow_name: str = UNNAMED
-    flow: Flow | None = None
-    inputs: dict[str, JsonValue] = Field(default_factory=dict)
-    problem: Problem | None = None
-    search_attributes: bool = False
 
 
 class RegistrationActivities:
@@ -172,7 +107,7 @@ class RegistrationActivities:
             return flow, {}, Problem(type="invalid_inputs", message="the inputs are not an object")
         try:
             return flow, flow.resolve_inputs(raw_inputs), None
-        except WorkflowsError as exc:
+        except FlowsError as exc:
             return flow, {}, Problem(type="invalid_inputs", message=f"invalid inputs: {exc}")
 
     async def _search_attributes_known(self) -> bool:

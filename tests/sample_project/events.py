@@ -1,0 +1,3 @@
+"""The user's own events module (no relation to flowmaestro.events)."""
+
+OWNER = "sample project"
