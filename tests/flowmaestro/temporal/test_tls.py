@@ -1,0 +1,116 @@
+"""Temporal behind TLS: the gateway, the CLI's connection and the plugin's worker connect to a
+TLS frontend the test starts, with the CA from the settings, and refuse a wrong CA."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from flowmaestro.errors import UnreachableError
+from flowmaestro.settings import Settings
+from flowmaestro.temporal import FlowMaestroPlugin, start_options
+from flowmaestro.temporal_connection import connect_temporal
+from tests.flowmaestro.temporal.own import ACTIVITIES, OrderWorkflow
+from tests.flowmaestro.temporal.test_plugin import prompts
+from tests.flowmaestro.temporal.tls_proxy import certificates, tls_frontend
+from tests.gateway.harness import SECRET, token
+from tests.gateway.process import FLOWMAESTRO, GatewayProcess, free_port
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from temporalio.testing import WorkflowEnvironment
+
+
+@pytest.mark.slow
+async def test_everything_connects_through_tls_with_the_configured_ca(
+    temporal_env: WorkflowEnvironment, database_dsn: str, tmp_path: Path
+) -> None:
+    ca, cert, key = certificates(tmp_path, "temporal.test")
+    target = temporal_env.client.service_client.config.target_host
+    queue = f"tls-{uuid.uuid4().hex[:8]}"
+    async with tls_frontend(target, cert, key) as address:
+        settings = Settings(database_url=database_dsn, temporal_address=address, temporal_tls_ca=ca)
+        # The CLI's, the worker's and the gateway's one connection function.
+        cli = await connect_temporal(settings)
+        info = await cli.workflow_service.get_system_info(GetSystemInfoRequest())
+        assert info.server_version
+        # The plugin fills in the TLS of a client the application connects plainly.
+        client = await Client.connect(address, plugins=[FlowMaestroPlugin(settings)])
+        env = {
+            "FLOWMAESTRO_DATABASE_URL": database_dsn,
+            "FLOWMAESTRO_TEMPORAL_ADDRESS": address,
+            "FLOWMAESTRO_TEMPORAL_TLS_CA": str(ca),
+            "FLOWMAESTRO_JWT_SECRET": SECRET,
+            "FLOWMAESTRO_RUN_SEQUENCER": "false",
+        }
+        async with (
+            Worker(client, task_queue=queue, workflows=[OrderWorkflow], activities=ACTIVITIES),
+            GatewayProcess(env) as gateway,
+            httpx.AsyncClient(base_url=gateway.url) as http,
+        ):
+            handle = await client.start_workflow(
+                OrderWorkflow.run,
+                "o-tls",
+                id=f"order-{uuid.uuid4().hex[:8]}",
+                task_queue=queue,
+                **start_options("alice"),
+            )
+            [prompt] = await prompts(handle)
+            # The gateway hands the answer to Temporal over TLS.
+            answered = await http.post(
+                f"/api/executions/{handle.id}/inputs/{prompt.input_id}",
+                json={"value": True},
+                headers={"Authorization": f"Bearer {token('alice')}"},
+            )
+            assert answered.status_code == 200, answered.text
+            assert (await handle.result())["approved"] is True
+
+
+@pytest.mark.slow
+async def test_a_wrong_ca_is_refused(
+    temporal_env: WorkflowEnvironment, database_dsn: str, tmp_path: Path
+) -> None:
+    _, cert, key = certificates(tmp_path, "temporal.test")
+    other, _, _ = certificates(tmp_path, "someone.else")
+    target = temporal_env.client.service_client.config.target_host
+    async with tls_frontend(target, cert, key) as address:
+        wrong = Settings(database_url=database_dsn, temporal_address=address, temporal_tls_ca=other)
+        with pytest.raises(UnreachableError, match="cannot reach Temporal"):
+            await connect_temporal(wrong)
+        with pytest.raises(RuntimeError):
+            await Client.connect(address, plugins=[FlowMaestroPlugin(wrong)])
+        # Nor plaintext to a TLS frontend.
+        with pytest.raises(UnreachableError):
+            await connect_temporal(Settings(database_url=database_dsn, temporal_address=address))
+        # The gateway does not start.
+        gateway = await asyncio.create_subprocess_exec(
+            FLOWMAESTRO,
+            "gateway",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(free_port()),
+            env={
+                **os.environ,
+                "FLOWMAESTRO_DATABASE_URL": database_dsn,
+                "FLOWMAESTRO_TEMPORAL_ADDRESS": address,
+                "FLOWMAESTRO_TEMPORAL_TLS_CA": str(other),
+                "FLOWMAESTRO_JWT_SECRET": SECRET,
+            },
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        async with asyncio.timeout(60):
+            _, err = await gateway.communicate()
+        assert gateway.returncode == UnreachableError.exit_code
+        assert b"cannot reach Temporal" in err
