@@ -23,10 +23,10 @@ from temporalio.worker import Worker
 from bench._own_workflows import ACTIVITIES, ChainWorkflow, step
 from bench.harness import Row, Stats
 from bench.support import bench_database, sequencer_process
+from flowmaestro.flows.search_attributes import dev_server_args
 from flowmaestro.settings import Settings
 from flowmaestro.temporal import FlowMaestroPlugin, start_options
 from flowmaestro.temporal_connection import temporal_cli_path
-from flowmaestro.workflows.search_attributes import dev_server_args
 
 TRACKED = "plugin, tracked"
 UNTRACKED = "plugin, untracked"
