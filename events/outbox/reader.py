@@ -128,6 +128,10 @@ class OutboxReader:
         """The highest position assigned so far (0 before the first event)."""
         return int(await self._pool.fetchval("SELECT last_position FROM outbox_sequencer"))
 
+    async def token(self) -> str:
+        """The state row's secret: a carried batch (a NOTIFY, a broker message) shows it."""
+        return str(await self._pool.fetchval(_TOKEN))
+
     async def read_after(
         self, position: int, channel: str | Sequence[str] | None = None, limit: int = 1000
     ) -> list[StoredEvent]:
@@ -182,8 +186,8 @@ class OutboxReader:
             notes.append(str(payload))
             wake.set()
 
-        await listener.add_listener(SEQUENCED, on_sequenced)
-        try:
+        try:  # from here: a tail cancelled mid-LISTEN releases its connection too
+            await listener.add_listener(SEQUENCED, on_sequenced)
             last, read, token = after, True, None
             while True:
                 wake.clear()
@@ -200,7 +204,7 @@ class OutboxReader:
                     # Every notification delivered so far is of a batch this read sees.
                     notes.clear()
                     if token is None:  # set once by the migration: read it with the first page
-                        token = await self._pool.fetchval(_TOKEN)
+                        token = await self.token()
                     page = await self.read_after(last, None, batch)
                     if page:
                         last = page[-1].position
@@ -245,21 +249,26 @@ class Sequenced:
 
 def sequenced(payload: str) -> Sequenced | None:
     """Parse the sequencer's notification (migration 0021); None when it is not one."""
+    first, _, lines = payload.partition("\n")
+    head, _, token = first.partition("\t")
     try:
-        first, *lines = payload.split("\n")
-        head, _, token = first.partition("\t")
-        rows = []
-        for line in lines:
-            position, created_at, type, channels, envelope = line.split("\t", 4)
-            at = int(position)
-            rows.append(
-                StoredEvent(
-                    at, type, tuple(orjson.loads(channels)), splice(at, envelope), float(created_at)
-                )
-            )
-        return Sequenced(int(head), token or None, rows)
+        return Sequenced(int(head), token or None, parse_lines(lines))
     except ValueError:  # orjson's errors are ValueErrors too
         return None
+
+
+def parse_lines(lines: str) -> list[StoredEvent]:
+    """A batch's rows from their lines (migration 0021's format: position, created_at, type,
+    channels, envelope, tab-separated; one per line). ValueError when malformed."""
+    rows = []
+    for line in lines.split("\n") if lines else ():
+        position, created_at, type, channels, envelope = line.split("\t", 4)
+        at = int(position)
+        names = orjson.loads(channels)
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ValueError(f"channels of position {at} are not a list of names")
+        rows.append(StoredEvent(at, type, tuple(names), splice(at, envelope), float(created_at)))
+    return rows
 
 
 async def channel_rows(

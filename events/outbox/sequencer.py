@@ -25,6 +25,7 @@ from flowmaestro.events.outbox.lag import read_lag
 
 if TYPE_CHECKING:
     from flowmaestro.events.outbox.connection import Connection
+    from flowmaestro.events.outbox.sink import BatchSink
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,40 @@ async def sequence_once(
     )
 
 
+class Published(NamedTuple):
+    """A batch as `sequence_published` returns it: the batch, the new head, and its rows as
+    lines (None when empty or over the limit)."""
+
+    batch: Batch
+    head: int
+    lines: str | None
+
+
+async def sequence_published(
+    con: Connection,
+    publish_bytes: int,
+    batch_size: int = 5000,
+    *,
+    payload_bytes: int = PAYLOAD_BYTES,
+    awake_at: int = AWAKE_AT,
+) -> Published:
+    """`sequence_once`, also returning the batch's rows for a broker, in the same round trip
+    and transaction (migration 0022)."""
+    row = await con.fetchrow(
+        "SELECT * FROM outbox_sequence_published($1, $2, $3, $4, $5)",
+        batch_size,
+        SEQUENCED,
+        payload_bytes,
+        awake_at,
+        publish_bytes,
+    )
+    assert row is not None
+    batch = Batch(
+        int(row["numbered"]), bool(row["pending"]), bool(row["awake"]), bool(row["settling"])
+    )
+    return Published(batch, int(row["head"]), row["lines"])
+
+
 class Sequencer:
     """Runs the sequencing loop on a dedicated connection until `stop()` or cancellation.
 
@@ -88,6 +123,9 @@ class Sequencer:
     awake and calls again at once, and emitters skip the NOTIFY (migration 0021). Polls every
     `poll_interval` seconds as a fallback, and sooner (backing off from 2 ms) while rows wait
     behind an open transaction or while it falls asleep.
+
+    With a `sink` (a broker publisher), each batch is also handed to it after its commit:
+    the process that numbers a batch publishes it, with no NOTIFY and no read between.
     """
 
     def __init__(
@@ -99,8 +137,11 @@ class Sequencer:
         stall_warning_after: float = 10.0,
         payload_bytes: int = PAYLOAD_BYTES,
         awake_at: int = AWAKE_AT,
+        sink: BatchSink | None = None,
     ) -> None:
         self._dsn = dsn
+        self._sink = sink
+        self._token = ""
         self._batch_size = batch_size
         self._batching = {"payload_bytes": payload_bytes, "awake_at": awake_at}
         self._poll_interval = poll_interval
@@ -149,6 +190,7 @@ class Sequencer:
             # is renumbered identically (emitters commit synchronously, so its rows survive):
             # waiting for this commit's flush would buy nothing but latency.
             await con.execute("SET synchronous_commit = off")
+            self._token = str(await con.fetchval("SELECT notify_token FROM outbox_sequencer"))
             await con.add_listener(WRITTEN, self._on_written)
             self.active.set()
             log.info("sequencer active (backend pid %s)", self.backend_pid)
@@ -168,9 +210,9 @@ class Sequencer:
         warned_at = 0.0
         while not self._stopping.is_set():
             self._wake.clear()
-            batch = await sequence_once(con, self._batch_size, **self._batching)
+            batch = await self._sequence(con)
             while batch.numbered == self._batch_size:
-                batch = await sequence_once(con, self._batch_size, **self._batching)
+                batch = await self._sequence(con)
             if batch.awake:
                 backoff, stalled_since = 0.0, None
                 continue
@@ -195,6 +237,16 @@ class Sequencer:
                 settle_backoff = 0.0
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _sequence(self, con: asyncpg.Connection) -> Batch:
+        if self._sink is None:
+            return await sequence_once(con, self._batch_size, **self._batching)
+        published = await sequence_published(
+            con, self._sink.publish_bytes, self._batch_size, **self._batching
+        )
+        if published.batch.numbered:
+            await self._sink.sequenced(published.head, self._token, published.lines)
+        return published.batch
 
     async def _warn_stalled(self, con: asyncpg.Connection) -> None:
         lag = await read_lag(con)

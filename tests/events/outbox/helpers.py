@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
+
+    import asyncpg
 
     from flowmaestro.events.outbox import OutboxReader, StoredEvent
 
@@ -44,3 +46,24 @@ async def arrival(reader: OutboxReader, event_id: str, *, after: int, timeout: f
                 return
 
     await asyncio.wait_for(run(), timeout)
+
+
+class CountingPool:
+    """The pool a reader sees, counting its reads (the tail's notification path makes none)."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self.reads = 0
+
+    async def fetch(self, *args: Any) -> list[asyncpg.Record]:
+        self.reads += 1
+        return await self._pool.fetch(*args)
+
+    async def fetchval(self, *args: Any) -> Any:
+        return await self._pool.fetchval(*args)  # the notify token, not an outbox read
+
+    def acquire(self) -> Any:
+        return self._pool.acquire()
+
+    async def release(self, con: Any) -> None:
+        await self._pool.release(con)

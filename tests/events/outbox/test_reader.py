@@ -16,7 +16,7 @@ from flowmaestro.events.outbox import OutboxReader, PostgresEmitter, prune_befor
 from flowmaestro.events.outbox.channels import SEQUENCED
 from flowmaestro.events.outbox.reader import Sequenced, sequenced
 from flowmaestro.events.outbox.sequencer import sequence_once
-from tests.events.outbox.helpers import collect
+from tests.events.outbox.helpers import CountingPool, collect
 from tests.samples import one_of_each
 
 if TYPE_CHECKING:
@@ -77,27 +77,6 @@ async def test_replay_from_before_pruned_history_is_not_recovered(
     current = await reader.replay(38, "execution:ex_a", 100)
     assert current.recovered
     assert await pool.fetchval("SELECT count(*) FROM event_channel_positions") == 0
-
-
-class CountingPool:
-    """The pool a reader sees, counting its reads (the tail's notification path makes none)."""
-
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
-        self.reads = 0
-
-    async def fetch(self, *args: Any) -> list[asyncpg.Record]:
-        self.reads += 1
-        return await self._pool.fetch(*args)
-
-    async def fetchval(self, *args: Any) -> Any:
-        return await self._pool.fetchval(*args)  # the notify token, not an outbox read
-
-    def acquire(self) -> Any:
-        return self._pool.acquire()
-
-    async def release(self, con: Any) -> None:
-        await self._pool.release(con)
 
 
 @contextlib.asynccontextmanager

@@ -1,0 +1,23 @@
+"""Fan-out of sequenced batches over a broker (NATS or Redis pub/sub), Postgres staying the
+truth: the sequencer publishes each batch once (`BrokerPublisher`); gateways receive them
+(`BrokeredFeed`), read from Postgres whatever the broker lost, and tail Postgres while the
+broker is away. Selected by `FLOWMAESTRO_BROKER_URL`; without it nothing here runs."""
+
+from __future__ import annotations
+
+from flowmaestro.broker.errors import BrokerError, BrokerUnavailable
+from flowmaestro.broker.feed import BrokeredFeed
+from flowmaestro.broker.link import Link, open_link
+from flowmaestro.broker.message import decode, encode
+from flowmaestro.broker.publisher import BrokerPublisher
+
+__all__ = [
+    "BrokerError",
+    "BrokerPublisher",
+    "BrokerUnavailable",
+    "BrokeredFeed",
+    "Link",
+    "decode",
+    "encode",
+    "open_link",
+]

@@ -1,0 +1,51 @@
+"""One connection to a broker's pub/sub on one channel, behind a Protocol; the URL's scheme
+picks the broker."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urlsplit
+
+from flowmaestro.broker.errors import BrokerError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+class Link(Protocol):
+    """`run` connects, subscribes when given `on_message`, and stays connected (reconnecting)
+    until cancelled, reporting each change through `on_state(up, reason)`: up once the
+    subscription is live, down with the reason when the connection is lost. At-most-once:
+    a message published while a subscriber is away is lost to it."""
+
+    name: str
+    max_payload: int
+    """The largest message it carries (bytes)."""
+
+    async def run(
+        self,
+        on_message: Callable[[bytes], None] | None,
+        on_state: Callable[[bool, str | None], None],
+    ) -> None: ...
+
+    async def publish(self, data: bytes) -> None:
+        """Send one message; BrokerUnavailable while not connected."""
+        ...
+
+
+def open_link(url: str, channel: str, *, retry: float = 1.0, keepalive: float = 1.0) -> Link:
+    """A link to the broker at `url` (nats://, tls:// for NATS; redis://, rediss://, unix://
+    for Redis) on `channel`. `retry`: seconds between connection attempts; `keepalive`: how
+    often an idle connection is checked (a link dead for about three of these is lost)."""
+    scheme = urlsplit(url).scheme
+    if scheme in ("nats", "tls"):
+        from flowmaestro.broker.nats_link import NatsLink
+
+        return NatsLink(url, channel, retry=retry, keepalive=keepalive)
+    if scheme in ("redis", "rediss", "unix"):
+        from flowmaestro.broker.redis_link import RedisLink
+
+        return RedisLink(url, channel, retry=retry, keepalive=keepalive)
+    raise BrokerError(
+        f"unsupported broker URL scheme {scheme!r}: use nats://host:4222 or redis://host:6379/0"
+    )
