@@ -9,7 +9,7 @@ from flowmaestro.broker.errors import BrokerError, BrokerUnavailable
 from flowmaestro.broker.feed import BrokeredFeed
 from flowmaestro.broker.link import Link, open_link
 from flowmaestro.broker.message import decode, encode
-from flowmaestro.broker.publisher import BrokerPublisher
+from flowmaestro.broker.publisher import BrokerPublisher, publishing
 
 __all__ = [
     "BrokerError",
@@ -20,4 +20,5 @@ __all__ = [
     "decode",
     "encode",
     "open_link",
+    "publishing",
 ]

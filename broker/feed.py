@@ -23,10 +23,10 @@ from flowmaestro.broker.message import decode
 from flowmaestro.events.outbox import Availability
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Callable
+    from collections.abc import AsyncGenerator, Callable, Sequence
 
     from flowmaestro.broker.link import Link
-    from flowmaestro.events.outbox import OutboxReader, StoredEvent
+    from flowmaestro.events.outbox import OutboxReader, ReadResult, StoredEvent
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,15 @@ class BrokeredFeed:
 
     async def run(self) -> None:
         await self._link.run(self._received, self._on_state)
+
+    # The rest of the hub's EventLog: heads and replays read Postgres, as without a broker.
+    async def head(self) -> int:
+        return await self._reader.head()
+
+    async def replay(
+        self, position: int, channel: str | Sequence[str] | None, limit: int
+    ) -> ReadResult:
+        return await self._reader.replay(position, channel, limit)
 
     def _received(self, data: bytes) -> None:
         if len(self._inbox) >= self._held:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from typing import TYPE_CHECKING
+
 from flowmaestro.broker.errors import BrokerUnavailable
-from flowmaestro.broker.link import Link
+from flowmaestro.broker.link import Link, open_link
 from flowmaestro.broker.message import encode
 from flowmaestro.events.outbox import Availability
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 # Room for the head and the signature in front of the lines.
 _HEADER_BYTES = 128
@@ -50,3 +57,18 @@ class BrokerPublisher:
             self.state.lost(exc)
         else:
             self.published += 1
+
+
+@contextlib.asynccontextmanager
+async def publishing(url: str | None, channel: str) -> AsyncIterator[BrokerPublisher | None]:
+    """A publisher connected for the block (a sequencer's `sink`); None without a broker."""
+    if url is None:
+        yield None
+        return
+    publisher = BrokerPublisher(open_link(url, channel))
+    task = asyncio.create_task(publisher.run())
+    try:
+        yield publisher
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -90,6 +90,16 @@ class Settings(BaseSettings):
     run_sequencer: bool = Field(
         default=True, description="run an outbox sequencer in this process (one is active)"
     )
+    broker_url: SecretStr | None = Field(
+        default=None,
+        description="fan out sequenced batches over this broker: nats://host:4222 (measured "
+        "first choice) or redis://host:6379/0; unset: every gateway process tails Postgres",
+    )
+    broker_channel: str = Field(
+        default="flowmaestro.sequenced",
+        pattern=r"^[A-Za-z0-9_.-]{1,200}$",
+        description="the broker subject (NATS) or channel (Redis): one per database",
+    )
     jwt_secret: SecretStr | None = None
     jwt_audience: str | None = None
     jwt_issuer: str | None = None

@@ -17,13 +17,14 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from flowmaestro.broker import BrokeredFeed, open_link, publishing
 from flowmaestro.events.outbox import Availability, OutboxReader, Sequencer, read_lag
 from flowmaestro.gateway.auth import TokenVerifier
 from flowmaestro.gateway.bodies import bounded_receive, is_upload
 from flowmaestro.gateway.http_api import http_api
 from flowmaestro.gateway.http_errors import error_json, install_error_handlers
 from flowmaestro.gateway.hub import Hub
-from flowmaestro.gateway.metrics import AvailabilityCollector, GatewayMetrics
+from flowmaestro.gateway.metrics import AvailabilityCollector, BrokerCollector, GatewayMetrics
 from flowmaestro.gateway.presence import Presence
 from flowmaestro.gateway.quotas import Quotas
 from flowmaestro.gateway.sockets import SocketProtocol
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.client import Client
 
+    from flowmaestro.broker import BrokerPublisher
     from flowmaestro.gateway.config import GatewayConfig
 
 log = logging.getLogger(__name__)
@@ -69,10 +71,19 @@ class Gateway:
             burst=limits.socket_message_burst,
             low_water=limits.socket_max_queue // 4,
         )
-        self.hub = Hub(self.sio, self.reader, config, self.metrics)
+        self.broker: BrokeredFeed | None = None
+        """With a broker configured: the hub's batches come through it."""
+        if config.broker_url is not None:
+            link = open_link(config.broker_url, config.broker_channel)
+            self.broker = BrokeredFeed(self.reader, link)
+        self.hub = Hub(self.sio, self.broker or self.reader, config, self.metrics)
         self.postgres = self.hub.postgres
         self.temporal = Availability("temporal")
-        self.metrics.registry.register(AvailabilityCollector(self.postgres, self.temporal))
+        dependencies = [self.postgres, self.temporal]
+        if self.broker is not None:
+            dependencies.append(self.broker.state)
+            self.metrics.registry.register(BrokerCollector(self.broker))
+        self.metrics.registry.register(AvailabilityCollector(*dependencies))
         verifier = TokenVerifier(config)
         quotas = Quotas(pool, limits)
         self.presence = Presence(
@@ -147,11 +158,20 @@ class Gateway:
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        # The process that numbers a batch publishes it: a publisher only beside a sequencer.
+        url = self.config.broker_url if self.config.sequencer_dsn is not None else None
+        async with publishing(url, self.config.broker_channel) as sink, self._running(sink):
+            yield
+
+    @contextlib.asynccontextmanager
+    async def _running(self, sink: BrokerPublisher | None) -> AsyncIterator[None]:
         tasks: list[asyncio.Task[None]] = []
         sequencer = None
         if self.config.sequencer_dsn is not None:
-            sequencer = Sequencer(self.config.sequencer_dsn)
+            sequencer = Sequencer(self.config.sequencer_dsn, sink=sink)
             tasks.append(asyncio.create_task(sequencer.run()))
+        if self.broker is not None:
+            tasks.append(asyncio.create_task(self.broker.run()))
         self._tail = asyncio.create_task(self.hub.run())
         tasks += [
             self._tail,
@@ -197,7 +217,8 @@ class Gateway:
         @self.http.get("/readyz")
         async def readyz() -> Response:
             """Postgres and Temporal reachable, the outbox tail running; 503 with the reasons
-            while one is not."""
+            while one is not. With a broker, `fanout` says where batches come from now, and
+            a reason says why not the broker (the gateway stays ready)."""
             checks = {
                 "postgres": await self.postgres.probe(lambda: self._pool.fetchval("SELECT 1")),
                 "temporal": await self.temporal.probe(self._temporal.service_client.check_health),
@@ -216,6 +237,12 @@ class Gateway:
             }
             ready = all(checks.values())
             body: dict[str, Any] = {"status": "ready" if ready else "unavailable", "checks": checks}
+            if self.broker is not None:
+                # Not a check: without the broker the gateway tails Postgres and serves on (a
+                # broker blip must not take every gateway out of the load balancer at once).
+                body["fanout"] = "broker" if self.broker.via_broker else "postgres"
+                if not self.broker.state.up:
+                    reasons["broker"] = f"{self.broker.state.reason}; tailing Postgres meanwhile"
             if reasons:
                 body["reasons"] = reasons
             return JSONResponse(body, status_code=200 if ready else 503)

@@ -27,6 +27,10 @@ class GatewayConfig:
     """The built UI served at `/` (web/dist)."""
     sequencer_dsn: str | None = None
     """When set, the app runs an outbox sequencer (the advisory lock keeps one active)."""
+    broker_url: str | None = None
+    """When set, sequenced batches arrive over this broker (NATS or Redis) instead of each
+    process tailing Postgres; an in-process sequencer publishes to it."""
+    broker_channel: str = "flowmaestro.sequenced"
     admin_token: str | None = None
     """When set, /metrics, /docs and /openapi.json need `Authorization: Bearer <it>`."""
     limits: Limits = field(default_factory=Limits)

@@ -10,6 +10,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from flowmaestro.broker import BrokeredFeed
     from flowmaestro.events.outbox import Availability
 
 
@@ -102,3 +103,32 @@ class AvailabilityCollector:
             outages.add_metric([dependency.name], dependency.outages)
         yield up
         yield outages
+
+
+class BrokerCollector:
+    """The broker feed's figures, read at scrape time."""
+
+    def __init__(self, feed: BrokeredFeed) -> None:
+        self._feed = feed
+
+    def collect(self) -> Iterator[Any]:
+        delivering = GaugeMetricFamily(
+            "flowmaestro_gateway_broker_delivering",
+            "1 while batches come from the broker, 0 while this gateway tails Postgres",
+        )
+        delivering.add_metric([], 1 if self._feed.via_broker else 0)
+        repairs = CounterMetricFamily(
+            "flowmaestro_gateway_broker_repairs",
+            "Ranges read from Postgres because the broker missed them, by reason",
+            labels=["reason"],
+        )
+        for reason in ("gap", "large", "overflow", "catch-up"):
+            repairs.add_metric([reason], self._feed.repairs[reason])
+        rejected = CounterMetricFamily(
+            "flowmaestro_gateway_broker_rejected",
+            "Broker messages ignored as forged or malformed",
+        )
+        rejected.add_metric([], self._feed.rejected)
+        yield delivering
+        yield repairs
+        yield rejected

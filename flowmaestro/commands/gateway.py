@@ -44,6 +44,8 @@ def gateway_config(settings: Settings, dsn: str) -> GatewayConfig:
         flows_dir=settings.flows_dir or _ROOT / "examples",
         static_dir=ui_dir(settings),
         sequencer_dsn=dsn if settings.run_sequencer else None,
+        broker_url=settings.broker_url.get_secret_value() if settings.broker_url else None,
+        broker_channel=settings.broker_channel,
         admin_token=settings.admin_token.get_secret_value() if settings.admin_token else None,
         limits=settings.limits,
         presence_heartbeat=settings.presence_heartbeat_seconds,

@@ -17,6 +17,7 @@ from flowmaestro.activities.nodes.base import NodeServices
 from flowmaestro.activities.render_pool import RenderPool
 from flowmaestro.activities.write_retry import WriteRetry
 from flowmaestro.agents import agent_services
+from flowmaestro.broker import publishing
 from flowmaestro.database import create_pool, resolve_dsn
 from flowmaestro.events.outbox import Sequencer
 from flowmaestro.health import WorkerHealth
@@ -56,7 +57,7 @@ def worker_command(ctx: click.Context) -> None:
             httpx.AsyncClient() as http,
             EgressGuard(settings.limits) as egress,
             RenderPool(settings.limits) as renderer,
-            _sequencing(dsn, settings.run_sequencer),
+            _sequencing(dsn, settings),
             _watching(health, settings),
         ):
             services = NodeServices(
@@ -83,18 +84,21 @@ def worker_command(ctx: click.Context) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _sequencing(dsn: str, enabled: bool) -> AsyncIterator[None]:
-    """A background sequencer for the block (the advisory lock keeps one active overall)."""
-    if not enabled:
+async def _sequencing(dsn: str, settings: Settings) -> AsyncIterator[None]:
+    """A background sequencer for the block (the advisory lock keeps one active overall),
+    publishing each batch to the broker when one is configured."""
+    if not settings.run_sequencer:
         yield
         return
-    sequencer = Sequencer(dsn)
-    task = asyncio.create_task(sequencer.run())
-    try:
-        yield
-    finally:
-        sequencer.stop()
-        await asyncio.wait_for(task, 10)
+    url = settings.broker_url.get_secret_value() if settings.broker_url else None
+    async with publishing(url, settings.broker_channel) as sink:
+        sequencer = Sequencer(dsn, sink=sink)
+        task = asyncio.create_task(sequencer.run())
+        try:
+            yield
+        finally:
+            sequencer.stop()
+            await asyncio.wait_for(task, 10)
 
 
 @contextlib.asynccontextmanager
