@@ -1,6 +1,6 @@
 """The static half of templating: what a flow's templates are and refer to, found without
 rendering anything. A flow is checked with this at submission (flows/graph.py, limits.py);
-rendering, with its budget and sandbox, is the worker's (activities/templating.py).
+rendering, with its budget and sandbox, is the worker's (activities/templating/).
 
 Every string in a node's config may be a Jinja template over `inputs` and `nodes`.
 """

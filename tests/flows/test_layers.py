@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from flowmaestro.activities.templating import _ENV, _ITER
+from flowmaestro.activities.templating.codegen import ITER
+from flowmaestro.activities.templating.sandbox import ENV
 from flowmaestro.flows.templates import GLOBALS
 
 
@@ -48,7 +49,7 @@ def test_flows_load_neither_activities_nor_workflows() -> None:
 def test_the_static_check_knows_exactly_the_globals_a_render_offers() -> None:
     # A template the check accepts must not fail to render for an unknown global, and one it
     # refuses must not be renderable (the counted-iteration helper is the code generator's).
-    assert frozenset(_ENV.globals) - {_ITER} == GLOBALS
+    assert frozenset(ENV.globals) - {ITER} == GLOBALS
 
 
 def test_every_node_type_has_an_executor_and_no_executor_lacks_a_type() -> None:

@@ -5,7 +5,6 @@ from pydantic import JsonValue
 
 from flowmaestro.activities.templating import render
 from flowmaestro.flows.errors import TemplateError
-from flowmaestro.flows.templates import references
 from flowmaestro.security import Limits
 
 LIMITS = Limits()
@@ -38,6 +37,8 @@ def test_mixed_text_renders_to_a_string_and_nesting_is_walked() -> None:
     ],
 )
 def test_missing_names_and_unsafe_access_are_errors(template: str, problem: str) -> None:
+    # A lone expression's Undefined fails through Jinja's private
+    # `Undefined._fail_with_undefined_error` (rendering.py): this is its test.
     with pytest.raises(TemplateError, match=problem):
         render(template, CONTEXT, LIMITS)
 
@@ -45,26 +46,6 @@ def test_missing_names_and_unsafe_access_are_errors(template: str, problem: str)
 def test_non_json_results_are_refused() -> None:
     with pytest.raises(TemplateError, match="not a JSON value"):
         render("{{ range }}", {"range": range}, LIMITS)
-
-
-def test_references_are_found_statically() -> None:
-    refs = references({"x": "{{ nodes.a.b + nodes['c'] }}", "y": ["{{ inputs.k }}", "plain"]})
-    assert refs.nodes == {"a", "c"}
-    assert refs.inputs == {"k"}
-
-
-@pytest.mark.parametrize(
-    ("template", "problem"),
-    [
-        ("{{ nodes[inputs.which] }}", "refer to nodes as nodes.<name>"),
-        ("{{ nodes }}", "refer to nodes as nodes.<name>"),
-        ("{{ secrets.key }}", "unknown name 'secrets'"),
-        ("{% for x in %}", "syntax error"),
-    ],
-)
-def test_unresolvable_references_are_errors(template: str, problem: str) -> None:
-    with pytest.raises(TemplateError, match=problem):
-        references(template)
 
 
 @pytest.mark.parametrize(
