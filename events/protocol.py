@@ -48,11 +48,18 @@ class OkAck(WireModel):
 Channel = Annotated[str, Field(min_length=1, max_length=500)]
 
 
+class ClientMessage(WireModel):
+    """What a client sends: strict, so a value of the wrong type is refused, never converted
+    (`true` is no position, `"0"` no number, `"yes"` no boolean)."""
+
+    model_config = ConfigDict(strict=True)
+
+
 # Positions are Postgres bigints: a larger one is a bad request, not a failed query.
 MAX_POSITION = (1 << 63) - 1
 
 
-class SubscribeRequest(WireModel):
+class SubscribeRequest(ClientMessage):
     """`channel`, or several `channels` resumed with one cursor `after` (their events after
     it arrive once each, in position order). `batch` asks for `events` messages."""
 
@@ -72,7 +79,7 @@ class SubscribeRequest(WireModel):
         return [self.channel] if self.channel is not None else list(self.channels or ())
 
 
-class ConnectOptions(WireModel):
+class ConnectOptions(ClientMessage):
     """What the `auth` payload of a connect may carry besides the token. With `after`, the
     connect resumes: the user channel's events after it come before any live one. `batch`
     asks for `events` messages."""
@@ -102,11 +109,11 @@ class SubscribeAck(WireModel):
     """The same for a subscribe of several channels, by channel."""
 
 
-class UnsubscribeRequest(WireModel):
+class UnsubscribeRequest(ClientMessage):
     channel: str = Field(min_length=1, max_length=500)
 
 
-class ProvideInputRequest(WireModel):
+class ProvideInputRequest(ClientMessage):
     execution_id: str = Field(min_length=1, max_length=200)
     input_id: str = Field(min_length=1, max_length=200)
     value: JsonValue
@@ -127,7 +134,7 @@ class ConnectErrorData(WireModel):
     message: str
 
 
-class AuthRefreshRequest(WireModel):
+class AuthRefreshRequest(ClientMessage):
     """`auth:refresh`: a fresh token for the same `sub`, before the current one expires."""
 
     token: str = Field(min_length=1, max_length=16384)

@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 
 from flowmaestro.broker import BrokeredFeed, open_link, publishing
 from flowmaestro.events.outbox import Availability, OutboxReader, Sequencer, read_lag
+from flowmaestro.gateway import http_errors, hub, presence, sockets
 from flowmaestro.gateway.auth import TokenVerifier
 from flowmaestro.gateway.bodies import bounded_receive, is_upload
 from flowmaestro.gateway.http_api import http_api
@@ -30,6 +31,7 @@ from flowmaestro.gateway.quotas import Quotas
 from flowmaestro.gateway.sockets import SocketProtocol
 from flowmaestro.gateway.transport import SEVERANCE, Severance, SocketServer
 from flowmaestro.security import storable
+from flowmaestro.security.log_budget import LogBudget
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -50,6 +52,9 @@ _UNSTORABLE_TARGET = error_json(
     "bad_request", "the path or query holds a NUL character or text that is not UTF-8"
 )
 LAG_INTERVAL = 5.0
+# The loggers whose records clients can cause (failed requests and messages, sockets that
+# cannot keep up): each kind of record is logged at most `log_records_per_minute`.
+CLIENT_LOGGERS = (http_errors.log, sockets.log, hub.log, presence.log)
 
 
 class Gateway:
@@ -121,6 +126,7 @@ class Gateway:
         else:
             self.http.get("/", include_in_schema=False)(_no_ui)
         self._tail: asyncio.Task[None] | None = None
+        self.log_budget = LogBudget(limits.log_records_per_minute)
         self._too_large = error_json(
             "too_large",
             f"request bodies are limited to {limits.http_max_body_bytes} bytes",
@@ -184,7 +190,8 @@ class Gateway:
             running.cancel()
             self._tail.result()  # the tail could not start: fail startup with its error
         try:
-            yield
+            with self.log_budget.attached(*CLIENT_LOGGERS):
+                yield
         finally:
             if sequencer is not None:
                 sequencer.stop()

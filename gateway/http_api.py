@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
@@ -13,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, m
 
 from flowmaestro.events.catalogue.execution import ExecutionStatus
 from flowmaestro.events.channels import execution_channel
-from flowmaestro.events.protocol import MAX_POSITION
 from flowmaestro.flows.errors import FlowError, FlowsError
 from flowmaestro.flows.flow import Flow, load_flow
 from flowmaestro.flows.kb.start import create_knowledge_base, ingest_document
@@ -29,6 +27,7 @@ from flowmaestro.gateway.ownership import (
     knowledge_base_owner,
     require_owner,
 )
+from flowmaestro.gateway.query import Digits, Instant, Position
 from flowmaestro.gateway.relay import provide_input
 from flowmaestro.gateway.snapshot import execution_snapshot, read_snapshot
 from flowmaestro.gateway.uploads import OPENAPI_FILE_BODY, received_file
@@ -139,17 +138,14 @@ def http_api(
     @router.get("/executions")
     async def list_executions(
         user: User,
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        limit: Annotated[int, Query(ge=1, le=500), Digits] = 100,
         cursor: Annotated[str | None, Query(max_length=500)] = None,
         status: ExecutionStatus | None = None,
         flow: Annotated[str | None, Query(max_length=200)] = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        since: Instant | None = None,
+        until: Instant | None = None,
     ) -> dict[str, Any]:
         """The caller's executions, newest first; pass `nextCursor` back as `cursor`."""
-        for name, stamp in (("since", since), ("until", until)):
-            if stamp is not None and stamp.tzinfo is None:
-                raise GatewayError("bad_request", f"{name} needs a time zone (e.g. Z)")
         filters = Filters(status=status, flow=flow, since=since, until=until)
         page_after = Cursor.decode(cursor) if cursor is not None else None
         return await list_page(pool, user.user_id, filters, page_after, limit)
@@ -168,8 +164,8 @@ def http_api(
     async def events(
         execution_id: str,
         user: User,
-        after: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
-        limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+        after: Position = 0,
+        limit: Annotated[int, Query(ge=1, le=5000), Digits] = 1000,
     ) -> dict[str, Any]:
         """Catch-up: the execution's events after a position, in order."""
         await owned(execution_id, user)
@@ -185,7 +181,7 @@ def http_api(
         execution_id: str,
         user: User,
         last_event_id: Annotated[str | None, Header()] = None,
-        after: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None,
+        after: Position | None = None,
     ) -> StreamingResponse:
         """Server-sent events; each `id` is a position, so `Last-Event-ID` resumes."""
         await owned(execution_id, user)
@@ -210,7 +206,7 @@ def http_api(
         user: User,
         channel: Annotated[list[str], Query(min_length=1)],
         last_event_id: Annotated[str | None, Header()] = None,
-        after: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None,
+        after: Position | None = None,
     ) -> StreamingResponse:
         """Server-sent events of every given channel (`?channel=...&channel=...`, each
         authorized as a subscribe is), one position for all: `Last-Event-ID` resumes them all
@@ -247,7 +243,7 @@ def http_api(
 
     @router.get("/knowledge-bases")
     async def list_knowledge_bases(
-        user: User, limit: Annotated[int, Query(ge=1, le=500)] = 200
+        user: User, limit: Annotated[int, Query(ge=1, le=500), Digits] = 200
     ) -> dict[str, Any]:
         """The caller's knowledge bases, newest first, with their document counts."""
         rows = await pool.fetch(_KNOWLEDGE_BASES, user.user_id, limit)

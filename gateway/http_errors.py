@@ -7,6 +7,7 @@ a method a path does not take) or from a bug. `/docs` documents the same shape.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
     from fastapi import FastAPI, Request
     from starlette.responses import Response
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from flowmaestro.events.protocol import ErrorCode
 
@@ -120,10 +122,44 @@ async def _outage(request: Request, exc: Exception) -> Response:
     return await _gateway_error(request, unavailable)
 
 
+_INTERNAL = error_json("internal", "the gateway failed to handle this request")
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     # Logged here with its traceback; the client learns only that it failed.
     log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
-    return error_json("internal", "the gateway failed to handle this request")
+    return _INTERNAL
+
+
+class LoggedOnce:
+    """ASGI middleware around the routes: an exception no handler took is answered 500
+    `internal` and logged here, once. (Starlette runs an `Exception` handler in its outermost
+    middleware, which raises the exception again after answering, and uvicorn then logged a
+    second traceback.) After the answer started (a stream), the answer is ended instead."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._app(scope, receive, sending)
+        except Exception as exc:
+            log.error("%s %s failed", scope["method"], scope["path"], exc_info=exc)
+            if not started:
+                await _INTERNAL(scope, receive, send)
+                return
+            with contextlib.suppress(Exception):  # the client may be gone
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -133,4 +169,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     for outage_type in OUTAGE_TYPES:
         app.add_exception_handler(outage_type, _outage)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_middleware(LoggedOnce)

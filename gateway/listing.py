@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flowmaestro.gateway.errors import GatewayError
+from flowmaestro.gateway.query import in_utc
 from flowmaestro.gateway.snapshot import summary
 from flowmaestro.security import storable
 
@@ -37,10 +38,10 @@ class Cursor:
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
             stamp, _, execution_id = raw.partition("|")
-            created_at = datetime.fromisoformat(stamp)
+            created_at = in_utc(datetime.fromisoformat(stamp))
         except (binascii.Error, UnicodeDecodeError, ValueError):
             raise GatewayError("bad_request", "cursor is not one this API gave out") from None
-        if not execution_id or not storable(execution_id) or created_at.tzinfo is None:
+        if not execution_id or not storable(execution_id):
             raise GatewayError("bad_request", "cursor is not one this API gave out")
         return cls(created_at, execution_id)
 

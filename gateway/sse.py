@@ -13,8 +13,8 @@ import math
 import time
 from typing import TYPE_CHECKING
 
-from flowmaestro.events.protocol import MAX_POSITION
 from flowmaestro.gateway.errors import GatewayError
+from flowmaestro.gateway.query import position_of
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
@@ -36,12 +36,9 @@ def start_position(last_event_id: str | None, after: int | None) -> int | None:
     if last_event_id is None:
         return after
     try:
-        position = int(last_event_id)
+        return position_of(last_event_id)
     except ValueError:
-        raise GatewayError("bad_request", "Last-Event-ID must be a position") from None
-    if not 0 <= position <= MAX_POSITION:
-        raise GatewayError("bad_request", "Last-Event-ID must be a position")
-    return position
+        raise GatewayError("bad_request", "Last-Event-ID must be a position (digits)") from None
 
 
 def frame(stored: StoredEvent) -> bytes:

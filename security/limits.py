@@ -123,6 +123,14 @@ class Limits(BaseModel):
         default=2 << 20, gt=0, description="a request body, uploads excepted (413 too_large)"
     )
 
+    # --- Logs (per gateway process) ---
+    log_records_per_minute: int = Field(
+        default=20,
+        gt=0,
+        description="records of one kind (one failure, or one message at one place) logged"
+        " per minute; the rest are counted, and the count is logged with the next one",
+    )
+
     # --- HTTP writes (per user, per gateway process) ---
     user_writes_per_second: float = Field(
         default=2.0,

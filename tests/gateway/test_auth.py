@@ -44,8 +44,10 @@ def claims(**extra: Any) -> dict[str, Any]:
     return {"sub": "u1", "exp": int(time.time()) + 600, **extra}
 
 
-async def refusal(url: str, *, auth: Any = None, query: str = "") -> dict[str, Any]:
-    """The data of the connect_error the gateway answers with."""
+async def refusal(
+    url: str, *, auth: Any = None, query: str = "", code: str = "unauthorized"
+) -> dict[str, Any]:
+    """The data of the connect_error the gateway answers with (whose code is `code`)."""
     client = socketio.AsyncClient(reconnection=False)
     errors: list[Any] = []
     client.on("connect_error", errors.append)
@@ -53,7 +55,7 @@ async def refusal(url: str, *, auth: Any = None, query: str = "") -> dict[str, A
         await client.connect(url + query, auth=auth, transports=["websocket"], wait_timeout=10)
     assert len(errors) == 1
     data = errors[0]["data"]
-    assert data["code"] == "unauthorized"
+    assert data["code"] == code
     assert data["message"] == errors[0]["message"]
     return dict(data)
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pytest
+from fastapi.responses import StreamingResponse
 
 from flowmaestro.gateway import GatewayConfig
 from tests.gateway.harness import SECRET, serve, token
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
     from pathlib import Path
 
     import asyncpg
@@ -97,3 +101,42 @@ async def test_openapi_documents_the_error_shape(gateway: Running) -> None:
         for operation in operations.values():
             refused = operation["responses"]["4XX"]["content"]["application/json"]["schema"]
             assert refused == {"$ref": "#/components/schemas/ErrorResponse"}, path
+
+
+async def test_an_unexpected_failure_is_answered_internal_and_logged_once(
+    gateway: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Starlette re-raises what an `Exception` handler answered, and uvicorn logged it a
+    second time: a failure is logged once, by the gateway, with its traceback; a stream that
+    fails after its start is ended."""
+
+    async def broken() -> None:
+        raise RuntimeError("broken route")
+
+    async def broken_stream() -> StreamingResponse:
+        async def body() -> AsyncIterator[bytes]:
+            yield b"first\n"
+            raise RuntimeError("broken stream")
+
+        return StreamingResponse(body())
+
+    gateway.app.http.add_api_route("/test/broken", broken)
+    gateway.app.http.add_api_route("/test/broken-stream", broken_stream)
+    server = logging.getLogger("uvicorn.error")  # uvicorn's, which does not propagate
+    server.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.ERROR):
+            async with httpx.AsyncClient(base_url=gateway.url) as http:
+                answer = await http.get("/test/broken")
+                assert answer.status_code == 500
+                assert error_of(answer)["code"] == "internal"
+                assert "broken" not in answer.text
+                streamed = await http.get("/test/broken-stream")
+                assert (streamed.status_code, streamed.text) == (200, "first\n")
+    finally:
+        server.removeHandler(caplog.handler)
+    failures = [r for r in caplog.records if r.exc_info is not None]
+    assert [(r.name, str(r.exc_info[1])) for r in failures if r.exc_info] == [
+        ("flowmaestro.gateway.http_errors", "broken route"),
+        ("flowmaestro.gateway.http_errors", "broken stream"),
+    ]
