@@ -20,10 +20,16 @@ class OrderWorkflow:
     @workflow.run
     async def run(self, order: Order) -> dict[str, str]:
         await workflow.execute_activity(
-            reserve_stock, order, start_to_close_timeout=timedelta(seconds=30)
+            reserve_stock,
+            order,
+            start_to_close_timeout=timedelta(seconds=30),
+            activity_id="reserve_stock",  # the node's id in the UI (default: a sequence number)
         )
         summary = await workflow.execute_activity(
-            write_summary, order, start_to_close_timeout=timedelta(seconds=30)
+            write_summary,
+            order,
+            start_to_close_timeout=timedelta(seconds=30),
+            activity_id="write_summary",
         )
         try:
             approved = await ask(
@@ -41,5 +47,6 @@ class OrderWorkflow:
             order,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3),
+            activity_id="charge_payment",
         )
         return {"status": charged, "summary": summary}

@@ -42,7 +42,7 @@ class AgentStream:
         self._text: list[str] = []
         self.token_count = 0
         self._calls = 0
-        self._open: dict[str, tuple[int, str]] = {}
+        self._open: dict[str, tuple[int, str, dict[str, Any]]] = {}
 
     @property
     def response(self) -> str:
@@ -69,16 +69,18 @@ class AgentStream:
         call_id: str | None = None,
     ) -> str:
         """Report a tool call: `started`, then `completed` (with `result`) or `failed` (with
-        `error`). A completion without `call_id` ends the last started call of `name`.
-        Returns the call's id."""
+        `error`). A completion without `call_id` ends the last started call of `name` (with
+        its arguments, when given none). Returns the call's id."""
         if status == "started":
             number = self._calls
             self._calls += 1
             call_id = call_id or f"call_{number}"
-            self._open[name] = (number, call_id)
+            self._open[name] = (number, call_id, arguments)
         else:
-            number, known = self._open.pop(name, (self._calls, call_id or f"call_{self._calls}"))
+            fresh = (self._calls, call_id or f"call_{self._calls}", arguments)
+            number, known, started = self._open.pop(name, fresh)
             call_id = call_id or known
+            arguments = arguments or started
             if number == self._calls:
                 self._calls += 1
         if self._events is None or self._coalescer is None or self._scope is None:

@@ -3,7 +3,7 @@ import type { FlowEvent } from "../sdk/events";
 import { event } from "../testing/events";
 import { layoutFlow } from "../ui/graph/layout";
 import { applyEvent, emptyExecution } from "./execution";
-import { type FlowGraph, displayStatuses, nodeCounts, nodeHistories, skippedNodes } from "./flow";
+import { type FlowGraph, displayStatuses, nodeCounts, nodeHistories, observedGraph, skippedNodes } from "./flow";
 
 const at = (e: FlowEvent, seconds: number): FlowEvent => ({ ...e, timestamp: new Date(Date.UTC(2026, 10, 25, 19, 0, seconds)).toISOString() });
 
@@ -103,5 +103,25 @@ describe("the layout", () => {
     expect(x["approve"]).toBe(x["auto_approve"]);
     expect(x["approve"]!).toBeLessThan(x["decide"]!);
     expect(layoutFlow(approval)).toEqual(a);
+  });
+});
+
+describe("the graph of an execution with none in advance", () => {
+  it("grows as nodes start, each after the node that ended before it started", () => {
+    const events = [
+      at(event("node:started", 1, { nodeId: "reserve", nodeType: "reserve", attempt: 1, inputs: {} }), 0),
+      at(event("node:completed", 2, { nodeId: "reserve", nodeType: "reserve", outputs: 1, durationMs: 1000 }), 1),
+      at(event("node:started", 3, { nodeId: "a", nodeType: "fan", attempt: 1, inputs: {} }), 2),
+      at(event("node:started", 4, { nodeId: "b", nodeType: "fan", attempt: 1, inputs: {} }), 2),
+      at(event("node:completed", 5, { nodeId: "a", nodeType: "fan", outputs: 1, durationMs: 1000 }), 3),
+    ];
+    const first = observedGraph(fold(events.slice(0, 2)), nodeHistories(events.slice(0, 2)));
+    expect(first.nodes).toEqual([{ id: "reserve", type: "reserve", after: [] }]);
+    const later = observedGraph(fold(events), nodeHistories(events));
+    expect(later.nodes).toEqual([
+      { id: "reserve", type: "reserve", after: [] },
+      { id: "a", type: "fan", after: ["reserve"] },
+      { id: "b", type: "fan", after: ["reserve"] },
+    ]);
   });
 });

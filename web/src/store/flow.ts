@@ -162,3 +162,25 @@ export function nodeCounts(graph: FlowGraph | null, view: ExecutionView, skipped
   const done = Object.values(view.nodes).filter((n) => n.status === "completed").length;
   return { total, done, skipped: skipped.size };
 }
+
+/**
+ * The graph of an execution that has none in advance (a workflow of your own): its nodes in
+ * the order they started, each after the node that last ended before it first started (its
+ * observed predecessor; nodes started together share one).
+ */
+export function observedGraph(view: ExecutionView, histories: Record<string, NodeHistory>): FlowGraph {
+  const ends: { id: string; at: number }[] = [];
+  for (const id of view.nodeOrder) {
+    const attempts = histories[id]?.attempts ?? [];
+    const last = attempts.at(-1);
+    if (last?.endedAt != null && last.outcome === "completed") ends.push({ id, at: last.endedAt });
+  }
+  return {
+    nodes: view.nodeOrder.map((id) => {
+      const start = histories[id]?.attempts[0]?.startedAt;
+      let before: { id: string; at: number } | undefined;
+      for (const end of ends) if (end.id !== id && start !== undefined && end.at <= start && (!before || end.at > before.at)) before = end;
+      return { id, type: view.nodes[id]?.nodeType ?? "", after: before ? [before.id] : [] };
+    }),
+  };
+}

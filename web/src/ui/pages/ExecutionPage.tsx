@@ -2,7 +2,8 @@ import { useMemo, useState } from "react";
 import { useExecutionEvents, useFlowState, useUserInput } from "../../react";
 import type { FlowGraph as Graph } from "../../sdk/api";
 import { executionChannel } from "../../sdk/channels";
-import { displayStatuses, nodeCounts, nodeHistories, skippedNodes } from "../../store/flow";
+import { isAppEventType } from "../../sdk/events";
+import { displayStatuses, nodeCounts, nodeHistories, observedGraph, skippedNodes } from "../../store/flow";
 import { AgentPanel } from "../components/AgentPanel";
 import { AlsoWatching } from "../components/AlsoWatching";
 import { FlowGraph } from "../components/FlowGraph";
@@ -25,15 +26,15 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
   const [selected, setSelected] = useState<string | null>(null);
 
   // Until the snapshot is there the graph is unknown (drawing the nodes seen so far would
-  // flicker); executions recorded before graphs were get those nodes, without edges.
+  // flicker); an execution with no graph in advance (a workflow of your own, or one recorded
+  // before graphs were) grows one from its nodes as they start.
   const loaded = snapshot !== null || loadError !== null;
-  const graph: Graph = useMemo(
-    () =>
-      snapshot?.graph ??
-      (loaded ? { nodes: view.nodeOrder.map((id) => ({ id, type: view.nodes[id]?.nodeType ?? "", after: [] })) } : { nodes: [] }),
-    [snapshot, loaded, view.nodeOrder, view.nodes],
-  );
   const histories = useMemo(() => nodeHistories(events), [events]);
+  const graph: Graph = useMemo(
+    () => snapshot?.graph ?? (loaded ? observedGraph(view, histories) : { nodes: [] }),
+    [snapshot, loaded, view, histories],
+  );
+  const appEvents = useMemo(() => events.filter((e) => isAppEventType(e.type)), [events]);
   const skipped = useMemo(() => skippedNodes(graph, view, histories), [graph, view, histories]);
   const statuses = useMemo(() => displayStatuses(graph, view, skipped), [graph, view, skipped]);
   const counts = nodeCounts(snapshot?.graph ?? null, view, skipped);
@@ -146,6 +147,19 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
       {agentIds.map((agentId) => (
         <AgentPanel key={agentId} agentId={agentId} executionId={executionId} />
       ))}
+      {appEvents.length > 0 && (
+        <section className="card" data-testid="app-events">
+          <h2>Events from your code</h2>
+          <ol className="events">
+            {appEvents.map((e) => (
+              <li key={e.id} data-testid="app-event" data-type={e.type}>
+                <strong>{e.type.slice("app:".length)}</strong>{" "}
+                <span className="mono small">{JSON.stringify(e.data)}</span>
+              </li>
+            ))}
+          </ol>
+        </section>
+      )}
       {view.outputs && (
         <section className="card">
           <h2>Outputs</h2>
