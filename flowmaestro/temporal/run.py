@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
         ProvideInput,
         ProvideInputResult,
     )
+    from flowmaestro.temporal.children import ChildNodes
     from flowmaestro.temporal.emissions import EMIT
     from flowmaestro.temporal.ownership import RunIdentity
     from flowmaestro.workflows.prompts import Prompts
@@ -44,6 +45,7 @@ class Run:
         self.identity: RunIdentity | None = None
         self.prompts = Prompts()
         self.asked = 0
+        self.children = ChildNodes(self)
 
     def serve_prompts(self) -> None:
         """Answer the `provide_input` Update and the `pending_inputs` Query from this run's

@@ -118,8 +118,10 @@ class WorkflowEvents(WorkflowInboundInterceptor):
         except FailureError as exc:
             # Only a FailureError fails the workflow; anything else fails the workflow task,
             # which Temporal retries: the execution has not ended.
+            await self.run.children.settle()
             await self.run.emit(_failed(*_failure(exc)))
             raise
+        await self.run.children.settle()
         duration = workflow.now() - started_at
         await self.run.emit(
             EventSpec.of(
@@ -164,7 +166,13 @@ class _Outbound(WorkflowOutboundInterceptor):
             base = attributes or TypedSearchAttributes.empty
             if base.get(USER) is None:
                 input.search_attributes = base.updated(SearchAttributePair(USER, execution.user_id))
-        return await super().start_child_workflow(input)
+        if execution is None:
+            return await super().start_child_workflow(input)
+        # And a node of this run.
+        await self._run.children.started(input.id, input.workflow, list(input.args))
+        handle = await super().start_child_workflow(input)
+        self._run.children.watch(handle, input.workflow)
+        return handle
 
 
 def _failed(message: str, type: str, node_id: str | None) -> EventSpec:

@@ -75,3 +75,23 @@ class OrderWorkflow:
             activity_id="charge",
         )
         return {"approved": True, "items": count, "summary": text, "charged": charged}
+
+
+@workflow.defn
+class PackWorkflow:
+    """A child of `ShipWorkflow`."""
+
+    @workflow.run
+    async def run(self, items: list[str]) -> int:
+        return await workflow.execute_activity(
+            reserve, items, start_to_close_timeout=timedelta(seconds=30), activity_id="pack"
+        )
+
+
+@workflow.defn
+class ShipWorkflow:
+    @workflow.run
+    async def run(self, order_id: str) -> int:
+        return await workflow.execute_child_workflow(
+            PackWorkflow.run, ["x", "y", "z"], id=f"{order_id}-pack"
+        )

@@ -23,7 +23,7 @@ from flowmaestro.flows.messages import (
 )
 from flowmaestro.settings import Settings
 from flowmaestro.temporal import FlowMaestroPlugin, start_options
-from tests.flowmaestro.temporal.own import ACTIVITIES, OrderWorkflow
+from tests.flowmaestro.temporal.own import ACTIVITIES, OrderWorkflow, PackWorkflow, ShipWorkflow
 from tests.flowmaestro.temporal.plain import PlainWorkflow, double
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-WORKFLOWS = [OrderWorkflow, PlainWorkflow]
+WORKFLOWS = [OrderWorkflow, PlainWorkflow, ShipWorkflow, PackWorkflow]
 
 
 @contextlib.asynccontextmanager
@@ -191,3 +191,40 @@ async def test_a_run_without_its_owner_emits_nothing_and_is_logged_once_per_type
     lines = [r.getMessage() for r in caplog.records if "runs untracked" in r.getMessage()]
     assert len(lines) == 2
     assert "PlainWorkflow" in lines[0] and "OrderWorkflow" in lines[1]
+
+
+async def test_a_child_workflow_is_a_node_of_its_parent_and_an_execution_of_its_own(
+    temporal_env: WorkflowEnvironment, database_dsn: str, pool: asyncpg.Pool
+) -> None:
+    queue = f"own-{uuid.uuid4().hex[:8]}"
+    parent = f"ship-{uuid.uuid4().hex[:8]}"
+    async with plugin_worker(temporal_env, database_dsn, queue) as client:
+        assert (
+            await client.execute_workflow(
+                ShipWorkflow.run, parent, id=parent, task_queue=queue, **start_options("alice")
+            )
+            == 3
+        )
+    child = f"{parent}-pack"
+    assert [(e["type"], e["data"].get("nodeId")) for e in await events_of(pool, parent)] == [
+        ("execution:started", None),
+        ("node:started", child),
+        ("node:completed", child),
+        ("execution:completed", None),
+    ]
+    node = (await events_of(pool, parent))[2]["data"]
+    assert node["nodeType"] == "PackWorkflow" and node["outputs"] == 3
+    owners = await pool.fetch("SELECT id, user_id, workflow_id FROM executions ORDER BY id")
+    assert [tuple(r) for r in owners] == [
+        (parent, "alice", "ShipWorkflow"),
+        (child, "alice", "PackWorkflow"),
+    ]
+    assert [e["type"] for e in await events_of(pool, child)] == [
+        "execution:started",
+        "node:started",
+        "node:progress",
+        "node:progress",
+        "node:progress",
+        "node:completed",
+        "execution:completed",
+    ]

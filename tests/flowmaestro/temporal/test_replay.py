@@ -22,7 +22,7 @@ from temporalio.worker import Replayer, Worker
 
 from flowmaestro.settings import Settings
 from flowmaestro.temporal import FlowMaestroPlugin, start_options
-from tests.flowmaestro.temporal.own import ACTIVITIES, OrderWorkflow
+from tests.flowmaestro.temporal.own import ACTIVITIES, OrderWorkflow, PackWorkflow, ShipWorkflow
 from tests.flowmaestro.temporal.plain import PlainWorkflow, double
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ RECORDED = {path.stem: json.loads(path.read_text()) for path in sorted(HISTORIES
 
 def replayer(dsn: str) -> Replayer:
     return Replayer(
-        workflows=[OrderWorkflow, PlainWorkflow],
+        workflows=[OrderWorkflow, PlainWorkflow, ShipWorkflow, PackWorkflow],
         plugins=[FlowMaestroPlugin(Settings(database_url=dsn))],
     )
 
@@ -74,28 +74,39 @@ async def test_a_run_from_before_the_plugin_replays_with_it(name: str, database_
     assert result.replay_failure is None
 
 
-async def test_a_run_with_the_plugin_replays_with_it(
+async def test_runs_with_the_plugin_replay_with_it(
     temporal_env: WorkflowEnvironment, database_dsn: str
 ) -> None:
+    """A plain run, and a parent whose child is a node of it (a workflow task reports the
+    child's end)."""
     queue = f"replay-{uuid.uuid4().hex[:8]}"
     client = Client(
         temporal_env.client.service_client,
         namespace=temporal_env.client.namespace,
         plugins=[FlowMaestroPlugin(Settings(database_url=database_dsn))],
     )
+    ship = f"ship-{uuid.uuid4().hex[:8]}"
     async with Worker(
-        client, task_queue=queue, workflows=[PlainWorkflow], activities=[*ACTIVITIES, double]
+        client,
+        task_queue=queue,
+        workflows=[PlainWorkflow, ShipWorkflow, PackWorkflow],
+        activities=[*ACTIVITIES, double],
     ):
-        handle = await client.start_workflow(
+        plain = await client.start_workflow(
             PlainWorkflow.run,
             1,
             id=f"plain-{uuid.uuid4().hex[:8]}",
             task_queue=queue,
             **start_options("alice"),
         )
-        assert await handle.result() == 4
-    history = await handle.fetch_history()
-    markers = [e for e in history.events if e.HasField("marker_recorded_event_attributes")]
-    assert markers, "the plugin's patch and local activities are in the history"
-    result = await replayer(database_dsn).replay_workflow(history, raise_on_replay_failure=True)
-    assert result.replay_failure is None
+        parent = await client.start_workflow(
+            ShipWorkflow.run, ship, id=ship, task_queue=queue, **start_options("alice")
+        )
+        assert await plain.result() == 4
+        assert await parent.result() == 3
+    for handle in (plain, parent):
+        history = await handle.fetch_history()
+        markers = [e for e in history.events if e.HasField("marker_recorded_event_attributes")]
+        assert markers, "the plugin's patch and local activities are in the history"
+        result = await replayer(database_dsn).replay_workflow(history, raise_on_replay_failure=True)
+        assert result.replay_failure is None
