@@ -184,7 +184,12 @@ class Presence:
 
     async def _listen(self) -> Any:
         listener = await self._pool.acquire()
-        await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
+        try:
+            await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
+        except BaseException:
+            # Cancelled (a shutdown) or failed before the caller holds it: given back here.
+            await self._dropped(listener)
+            raise
         # Missed while not listening: read every followed channel again.
         self._mark_stale(*self._members)
         return listener
