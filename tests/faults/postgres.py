@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from flowmaestro.database import create_migrated_database
-from tests.flowmaestro.devstack import free_port
+from tests.support.ports import free_port
 
 StopMode = Literal["fast", "immediate"]
 

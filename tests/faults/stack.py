@@ -7,13 +7,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import signal
-import subprocess
-import sys
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -25,50 +20,16 @@ from flowmaestro.events.outbox import is_outage
 from flowmaestro.gateway import mint_token
 from flowmaestro.temporal_connection import temporal_cli_path
 from tests.faults.postgres import Cluster, started_cluster
-from tests.flowmaestro.devstack import dev_env, free_port
+from tests.support.ports import free_port
+from tests.support.processes import FLOWMAESTRO, Child, child_env, ready
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
+    from pathlib import Path
 
-FLOWMAESTRO = str(Path(sys.executable).with_name("flowmaestro"))
 SECRET = "fault-tests-secret-of-enough-length-for-hs256"
 USER = "fault-user"
 TERMINAL = ("execution:completed", "execution:failed")
-
-
-class Process:
-    """A child process with its output in a log file; stopped or SIGKILLed on demand."""
-
-    def __init__(self, name: str, args: list[str], env: dict[str, str], root: Path) -> None:
-        self.name = name
-        self.args = args
-        self.env = env
-        self.log = root / f"{name}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                self.args, env=self.env, stdout=out, stderr=out, stdin=subprocess.DEVNULL
-            )
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> int | None:
-        if self.proc is None or self.proc.poll() is not None:
-            return None if self.proc is None else self.proc.returncode
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait(10)
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
 @dataclass
@@ -78,12 +39,12 @@ class Stack:
     dsn: str
     pool: asyncpg.Pool
     temporal_port: int
-    temporal_server: Process
+    temporal_server: Child
     client: Client
     task_queue: str
     worker_health_port: int
-    worker: Process | None = None
-    gateways: list[Process] = field(default_factory=list)
+    worker: Child | None = None
+    gateways: list[Child] = field(default_factory=list)
     gateway_ports: list[int] = field(default_factory=list)
 
     @property
@@ -99,7 +60,7 @@ class Stack:
 
     def env(self, role: str, **extra: str) -> dict[str, str]:
         """A process's environment: this stack's settings, its role as application_name."""
-        return dev_env(
+        return child_env(
             FLOWMAESTRO_DATABASE_URL=f"{self.dsn}?application_name={role}",
             FLOWMAESTRO_TEMPORAL_ADDRESS=f"127.0.0.1:{self.temporal_port}",
             FLOWMAESTRO_TASK_QUEUE=self.task_queue,
@@ -109,57 +70,44 @@ class Stack:
             **extra,
         )
 
-    def start_worker(self, name: str = "worker", *, sequencer: bool = True) -> Process:
+    async def start_worker(self, name: str = "worker", *, sequencer: bool = True) -> Child:
         """A new worker process (the stack's `worker` from now on)."""
-        self.worker = Process(
+        self.worker = await self._child(
             name,
-            [FLOWMAESTRO, "worker"],
-            self.env(
+            FLOWMAESTRO,
+            "worker",
+            env=self.env(
                 name,
                 FLOWMAESTRO_RUN_SEQUENCER=str(sequencer).lower(),
                 FLOWMAESTRO_WORKER_HEALTH_PORT=str(self.worker_health_port),
             ),
-            self.root,
         )
-        self.worker.start()
         return self.worker
+
+    async def _child(self, name: str, *args: str, env: dict[str, str]) -> Child:
+        return await Child(*args, env=env, log=self.root / f"{name}.log", name=name).start()
 
     async def worker_ready(self) -> None:
         assert self.worker is not None
-        await self.ready(f"http://127.0.0.1:{self.worker_health_port}", self.worker)
+        await ready(f"http://127.0.0.1:{self.worker_health_port}", self.worker)
 
-    async def add_gateway(self, sequencer: bool = True) -> Process:
+    async def add_gateway(self, sequencer: bool = True) -> Child:
         port = free_port()
         name = f"gateway{len(self.gateways)}"
-        gateway = Process(
+        gateway = await self._child(
             name,
             # One process per gateway: each log is one process's (one line per outage).
-            [FLOWMAESTRO, "gateway", "--port", str(port), "--workers", "1"],
-            self.env(name, FLOWMAESTRO_RUN_SEQUENCER=str(sequencer).lower()),
-            self.root,
+            *(FLOWMAESTRO, "gateway", "--port", str(port), "--workers", "1"),
+            env=self.env(name, FLOWMAESTRO_RUN_SEQUENCER=str(sequencer).lower()),
         )
-        gateway.start()
         self.gateways.append(gateway)
         self.gateway_ports.append(port)
-        await self.ready(self.url(len(self.gateways) - 1), gateway)
+        await ready(self.url(len(self.gateways) - 1), gateway)
         return gateway
 
     async def restart_gateway(self, index: int) -> None:
-        old = self.gateways[index]
-        gateway = Process(old.name, old.args, old.env, self.root)
-        gateway.start()
-        self.gateways[index] = gateway
-        await self.ready(self.url(index), gateway)
-
-    async def ready(self, url: str, process: Process, timeout: float = 60) -> None:
-        """Until `url`/readyz answers 200: a separate process offers nothing else to await."""
-        async with httpx.AsyncClient(timeout=5) as http, asyncio.timeout(timeout):
-            while True:
-                assert process.proc is not None and process.proc.poll() is None, process.text()
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await http.get(f"{url}/readyz")).status_code == 200:
-                        return
-                await asyncio.sleep(0.1)
+        await self.gateways[index].start()
+        await ready(self.url(index), self.gateways[index])
 
     async def temporal_ready(self, timeout: float = 60) -> None:
         async with asyncio.timeout(timeout):
@@ -274,7 +222,7 @@ class Stack:
 
     def logs(self) -> str:
         parts = [self.worker, self.temporal_server, *self.gateways]
-        return "\n".join(f"--- {p.name}\n{p.text()[-4000:]}" for p in parts if p is not None)
+        return "\n".join(f"--- {p.name}\n{p.output[-4000:]}" for p in parts if p is not None)
 
 
 async def _answers(client: Client) -> bool:
@@ -296,9 +244,8 @@ async def running_stack(
     try:
         dsn = await cluster.create_database("flowmaestro")
         temporal_port = free_port()
-        temporal_server = Process(
-            "temporal",
-            [
+        temporal_server = await Child(
+            *[
                 temporal_cli_path(),
                 "server",
                 "start-dev",
@@ -314,10 +261,9 @@ async def running_stack(
                 "--dynamic-config-value",
                 "frontend.enableUpdateWorkflowExecution=true",
             ],
-            dict(os.environ),
-            root,
-        )
-        temporal_server.start()
+            log=root / "temporal.log",
+            name="temporal",
+        ).start()
         client = await _connect(temporal_port)
         pool = await asyncpg.create_pool(dsn, min_size=1, max_size=5)
         assert pool is not None
@@ -332,7 +278,7 @@ async def running_stack(
             task_queue=f"faults-{uuid.uuid4().hex[:8]}",
             worker_health_port=free_port(),
         )
-        stack.start_worker(sequencer=worker_sequencer)
+        await stack.start_worker(sequencer=worker_sequencer)
         for _ in range(gateways):
             await stack.add_gateway()
         await stack.worker_ready()
@@ -341,8 +287,8 @@ async def running_stack(
         if stack is not None:
             for process in (stack.worker, *stack.gateways):
                 if process is not None:
-                    process.stop()
-            stack.temporal_server.stop()
+                    await process.stop()
+            await stack.temporal_server.stop()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(stack.pool.close(), 10)
         cluster.destroy()

@@ -15,6 +15,7 @@ import pytest
 from tests.faults.executions import check_all, start_all
 from tests.faults.postgres import UNAVAILABLE
 from tests.faults.stack import running_stack
+from tests.support.processes import ready
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -58,7 +59,7 @@ async def test_a_restart(tmp_path: Path) -> None:
         # The ingestion's chunk write at least was waiting when the server went.
         assert await stack.worker_metric("flowmaestro_write_retries_total") > 0
         assert stack.worker is not None
-        assert "Traceback" not in stack.worker.text(), stack.worker.text()[-5000:]
+        assert "Traceback" not in stack.worker.output, stack.worker.output[-5000:]
 
 
 @pytest.mark.parametrize("downtime", [5, pytest.param(60, marks=pytest.mark.slow)])
@@ -80,10 +81,10 @@ async def test_a_crash(tmp_path: Path, downtime: float) -> None:
         await check_all(stack, executions)
         assert await stack.worker_metric("flowmaestro_write_retries_total") > 0
         assert await stack.worker_metric("flowmaestro_write_deadline_exceeded_total") == 0
-        await stack.ready(stack.url(), stack.gateways[0])
+        await ready(stack.url(), stack.gateways[0])
         assert stack.worker is not None
         # One line when it went, one when it came back: not a line (or traceback) per retry.
-        for log in (stack.worker.text(), stack.gateways[0].text()):
+        for log in (stack.worker.output, stack.gateways[0].output):
             assert log.count("postgres lost:") == 1, log[-5000:]
             assert log.count("postgres back after") == 1, log[-5000:]
             assert "Traceback" not in log, log[-5000:]

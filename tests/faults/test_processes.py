@@ -36,10 +36,10 @@ MANY_EVENTS: dict[str, Any] = {
 @pytest.mark.timeout(150)
 async def test_the_temporal_server_restarts(tmp_path: Path) -> None:
     async with running_stack(tmp_path) as stack:
-        assert stack.worker is not None and stack.worker.proc is not None
-        worker_pid = stack.worker.proc.pid
+        assert stack.worker is not None
+        worker_pid = stack.worker.pid
         executions = await start_all(stack)
-        stack.temporal_server.stop()
+        await stack.temporal_server.stop()
         async with httpx.AsyncClient(timeout=10) as http:
             for url in (stack.url(), f"http://127.0.0.1:{stack.worker_health_port}"):
                 ready = await http.get(f"{url}/readyz")
@@ -47,18 +47,18 @@ async def test_the_temporal_server_restarts(tmp_path: Path) -> None:
                 assert list(ready.json()["reasons"]) == ["temporal"], ready.text
                 metrics = (await http.get(f"{url}/metrics")).text
                 assert 'flowmaestro_dependency_up{dependency="temporal"} 0.0' in metrics
-        stack.temporal_server.start()  # the same database file and port
+        await stack.temporal_server.start()  # the same database file and port
         await stack.temporal_ready()
         await executions.answer(stack)
         await check_all(stack, executions)
         # The same worker process reconnected by itself, and logged each change of state
         # (a slow probe on a loaded machine may be one more outage), ending with "back".
-        assert stack.worker.proc.pid == worker_pid and stack.worker.proc.poll() is None
+        assert stack.worker.pid == worker_pid and stack.worker.returncode is None
         async with httpx.AsyncClient(timeout=10) as http:
             # A probe now, so the worker has seen Temporal back (its watch runs every 5 s).
             ready = await http.get(f"http://127.0.0.1:{stack.worker_health_port}/readyz")
         assert ready.status_code == 200, ready.text
-        log = stack.worker.text()
+        log = stack.worker.output
         changes = re.findall(r"temporal (lost|back)", log)
         assert changes[:1] == ["lost"] and changes[-1:] == ["back"], log
         assert changes == ["lost", "back"] * (len(changes) // 2), log
@@ -84,8 +84,8 @@ async def test_the_worker_is_killed(tmp_path: Path) -> None:
         execution_id = await stack.start(flow)
         await stack.wait_event(execution_id, ("node:progress",), "wait")
         assert stack.worker is not None
-        stack.worker.kill()
-        stack.start_worker("worker2")
+        await stack.worker.kill()
+        await stack.start_worker("worker2")
         events = await stack.finished(execution_id)
         assert events[-1]["type"] == "execution:completed", stack.logs()
         wait = [e for e in events if e["data"].get("nodeId") == "wait"]
@@ -120,7 +120,7 @@ async def test_the_sequencer_leader_is_killed(tmp_path: Path) -> None:
             )
         )
         index = [g.name for g in stack.gateways].index(leader)
-        stack.gateways[index].kill()
+        await stack.gateways[index].kill()
         survivor = 1 - index
         events = await stack.finished(execution_id)
         assert events[-1]["type"] == "execution:completed", stack.logs()
@@ -144,7 +144,7 @@ async def test_a_gateway_is_killed_during_a_replay(tmp_path: Path) -> None:
                 if len(got) == 200:
                     break
             # The replay is half-read (the rest waits in the gateway): kill it now.
-            stack.gateways[0].kill()
+            await stack.gateways[0].kill()
         await stack.restart_gateway(0)
         async with _sse(stack, execution_id, {}, last_event_id=got[-1][0]) as lines:
             async for frame in _frames(lines):

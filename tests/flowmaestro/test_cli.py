@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from flowmaestro.cli import main
+from tests.support.ports import free_port
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -46,10 +47,7 @@ def test_every_command_has_help(path: tuple[str, ...]) -> None:
 def closed_port() -> int:
     """A port nothing listens on (bound and released: the kernel will not hand it out again
     at once)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
+    return free_port()
 
 
 def test_unreachable_postgres_exits_4_naming_the_address(closed_port: int) -> None:
@@ -110,10 +108,7 @@ def test_dev_with_an_unreachable_temporal_exits_4_at_once(
         "FLOWMAESTRO_DATABASE_URL": database_dsn,
         "FLOWMAESTRO_TEMPORAL_ADDRESS": f"127.0.0.1:{closed_port}",
     }
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    args = ["dev", "--data-dir", str(tmp_path), "--port", str(port), "--no-demo"]
+    args = ["dev", "--data-dir", str(tmp_path), "--port", str(free_port()), "--no-demo"]
     result = CliRunner().invoke(main, args, env=env)
     assert result.exit_code == 4, result.output
     assert f"cannot reach Temporal at 127.0.0.1:{closed_port}" in result.output

@@ -20,14 +20,9 @@ from temporalio.client import Client
 from flowmaestro.cli import main
 from flowmaestro.database import with_database
 from flowmaestro.flows import search_attributes
-from tests.flowmaestro.devstack import (
-    FLOWMAESTRO,
-    alive,
-    dev_env,
-    free_port,
-    run_cli,
-    running_dev,
-)
+from tests.flowmaestro.devstack import alive, running_dev
+from tests.support.ports import free_port
+from tests.support.processes import FLOWMAESTRO, child_env, run
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -127,7 +122,7 @@ async def test_dev_runs_the_demo_end_to_end_and_ctrl_c_leaves_nothing(
     empty_database: str, tmp_path: Path
 ) -> None:
     port, temporal_port, ui_port = free_port(), free_port(), free_port()
-    env = dev_env(
+    env = child_env(
         FLOWMAESTRO_DATABASE_URL=empty_database,
         FLOWMAESTRO_TASK_QUEUE=f"dev-{uuid.uuid4().hex[:8]}",
     )
@@ -147,7 +142,7 @@ async def test_dev_runs_the_demo_end_to_end_and_ctrl_c_leaves_nothing(
         assert ui == f"http://127.0.0.1:{port}/"
         assert dev.banner["Temporal UI"] == f"http://127.0.0.1:{ui_port}"
         for part in ("temporal", "worker", "gateway"):
-            assert any(line.startswith(f"{part} ") for line in dev.output), dev.log
+            assert any(line.startswith(f"{part} ") for line in dev.lines), dev.output
 
         watcher = Watcher(answer=True)
         await watcher.client.connect(
@@ -176,13 +171,13 @@ async def test_dev_runs_the_demo_end_to_end_and_ctrl_c_leaves_nothing(
             )
 
             # A second `dev` on the same data dir says so instead of fighting for the ports.
-            code, _, err = await run_cli("dev", *args, env=env)
+            code, _, err = await run(FLOWMAESTRO, "dev", *args, env=env)
             assert code == 5, err
             assert "already running" in err
 
             # `watch --json` on a finished execution: its whole history, then exit 0.
-            code, out, err = await run_cli(
-                "watch", demo, "--json", "--url", ui, "--token", token, env=env
+            code, out, err = await run(
+                FLOWMAESTRO, "watch", demo, "--json", "--url", ui, "--token", token, env=env
             )
             assert code == 0, err
             replayed = [json.loads(line) for line in out.splitlines()]
@@ -199,11 +194,11 @@ async def test_dev_runs_the_demo_end_to_end_and_ctrl_c_leaves_nothing(
                 "--input",
                 "amount=500",
             )
-            code, out, err = await run_cli(*start_approval, env=live_env)
+            code, out, err = await run(FLOWMAESTRO, *start_approval, env=live_env)
             assert code == 0, err
             live = out.strip()
             watching = asyncio.create_task(
-                run_cli("watch", live, "--json", "--url", ui, "--token", token, env=env)
+                run(FLOWMAESTRO, "watch", live, "--json", "--url", ui, "--token", token, env=env)
             )
             await watcher.follow(live)
             followed = await watcher.until_ended(live)
@@ -214,10 +209,11 @@ async def test_dev_runs_the_demo_end_to_end_and_ctrl_c_leaves_nothing(
             assert "user_input:received" in [e["type"] for e in lines]
 
             # The terminal view answers a prompt typed in (a wrong answer first).
-            code, out, err = await run_cli(*start_approval, env=live_env)
+            code, out, err = await run(FLOWMAESTRO, *start_approval, env=live_env)
             assert code == 0, err
             asked = out.strip()
-            code, out, err = await run_cli(
+            code, out, err = await run(
+                FLOWMAESTRO,
                 "watch",
                 asked,
                 "--interactive",
@@ -233,7 +229,7 @@ async def test_dev_runs_the_demo_end_to_end_and_ctrl_c_leaves_nothing(
             assert '"approved": false' in out
 
             # A prompt answered elsewhere closes in the terminal too.
-            code, out, err = await run_cli(*start_approval, env=live_env)
+            code, out, err = await run(FLOWMAESTRO, *start_approval, env=live_env)
             assert code == 0, err
             elsewhere = out.strip()
             terminal = await asyncio.create_subprocess_exec(
@@ -269,10 +265,10 @@ async def test_dev_runs_the_demo_end_to_end_and_ctrl_c_leaves_nothing(
         tree = dev.tree()
         assert len(tree) >= 3, tree
         code = await dev.interrupt()
-        assert code == 0, dev.log
+        assert code == 0, dev.output
         psutil.wait_procs(tree, timeout=10)
-        assert alive(tree) == [], dev.log
-        assert "stopped; nothing left running" in dev.log
+        assert alive(tree) == [], dev.output
+        assert "stopped; nothing left running" in dev.output
 
 
 async def test_dev_on_the_embedded_postgres_stops_it_too(tmp_path: Path) -> None:
@@ -288,16 +284,16 @@ async def test_dev_on_the_embedded_postgres_stops_it_too(tmp_path: Path) -> None
         "0",
         "--no-demo",
     ]
-    async with running_dev(args, dev_env()) as dev:
+    async with running_dev(args, child_env()) as dev:
         await dev.wait_ready()
         assert "Temporal UI" not in dev.banner
         postmaster = psutil.Process(
             int((state / "pgdata" / "postmaster.pid").read_text().split()[0])
         )
         tree = [*dev.tree(), postmaster]
-        assert await dev.interrupt() == 0, dev.log
+        assert await dev.interrupt() == 0, dev.output
         psutil.wait_procs(tree, timeout=10)
-        assert alive(tree) == [], dev.log
+        assert alive(tree) == [], dev.output
 
 
 async def test_ctrl_c_while_the_embedded_postgres_starts_leaves_nothing(tmp_path: Path) -> None:
@@ -310,10 +306,10 @@ async def test_ctrl_c_while_the_embedded_postgres_starts_leaves_nothing(tmp_path
         "--temporal-port",
         str(free_port()),
     ]
-    async with running_dev(args, dev_env()) as dev:
-        await dev.wait_output("postgres: starting the embedded server")
-        assert await dev.interrupt() == 0, dev.log
-    assert "started temporal" not in dev.log
+    async with running_dev(args, child_env()) as dev:
+        await dev.wait_output("postgres: starting the embedded server", timeout=120)
+        assert await dev.interrupt() == 0, dev.output
+    assert "started temporal" not in dev.output
     assert alive(with_data_dir(state)) == []
 
 
@@ -330,7 +326,7 @@ async def test_a_part_that_dies_stops_everything(
 ) -> None:
     queue = f"dev-{uuid.uuid4().hex[:8]}"
     # The gateway cannot read its key file: it exits during start-up.
-    env = dev_env(
+    env = child_env(
         FLOWMAESTRO_DATABASE_URL=database_dsn,
         FLOWMAESTRO_TEMPORAL_ADDRESS=temporal_env.client.service_client.config.target_host,
         FLOWMAESTRO_TASK_QUEUE=queue,
@@ -340,10 +336,10 @@ async def test_a_part_that_dies_stops_everything(
     async with running_dev(args, env) as dev:
         async with asyncio.timeout(120):
             code = await dev.proc.wait()
-    assert code == 1, dev.log
-    assert "error: gateway exited with status 1" in dev.log
-    assert "FlowMaestro is running" not in dev.log
-    assert "started worker" in dev.log
+    assert code == 1, dev.output
+    assert "error: gateway exited with status 1" in dev.output
+    assert "FlowMaestro is running" not in dev.output
+    assert "started worker" in dev.output
     # The worker it had started (found by its environment) is gone too.
     assert alive(with_task_queue(queue)) == []
 

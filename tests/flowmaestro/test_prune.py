@@ -12,8 +12,8 @@ import httpx
 from flowmaestro.events import NodeProgress
 from flowmaestro.events.outbox import OutboxReader, PostgresEmitter
 from flowmaestro.flows.flow import load_flow
-from tests.flowmaestro.devstack import dev_env, run_cli
 from tests.gateway.harness import serve, token
+from tests.support.processes import FLOWMAESTRO, child_env, run
 from tests.workflows.helpers import events_until, start, worker
 
 if TYPE_CHECKING:
@@ -41,16 +41,16 @@ async def test_prune_deletes_what_is_older_and_records_the_horizon(
 ) -> None:
     await PostgresEmitter(pool).emit([progress(n) for n in range(5)])
     await sequenced(pool, 5)
-    env = dev_env(FLOWMAESTRO_DATABASE_URL=database_dsn)
+    env = child_env(FLOWMAESTRO_DATABASE_URL=database_dsn)
 
-    code, out, err = await run_cli("prune", "--older-than", "1h", env=env)
+    code, out, err = await run(FLOWMAESTRO, "prune", "--older-than", "1h", env=env)
     assert (code, out.strip()) == (0, "deleted 0 event(s); history is kept after position 0"), err
 
     # Made to look two hours old; one more event stays young.
     await pool.execute("UPDATE event_outbox SET sequenced_at = now() - interval '2 hours'")
     await PostgresEmitter(pool).emit([progress(5)])
     await sequenced(pool, 6)
-    code, out, err = await run_cli("prune", "--older-than", "1h", env=env)
+    code, out, err = await run(FLOWMAESTRO, "prune", "--older-than", "1h", env=env)
     assert (code, out.strip()) == (0, "deleted 5 event(s); history is kept after position 5"), err
 
     page = await OutboxReader(pool).replay(0, "execution:ex_p", limit=10)
@@ -60,8 +60,8 @@ async def test_prune_deletes_what_is_older_and_records_the_horizon(
 
 
 async def test_prune_refuses_an_age_it_cannot_read(database_dsn: str) -> None:
-    env = dev_env(FLOWMAESTRO_DATABASE_URL=database_dsn)
-    code, _, err = await run_cli("prune", "--older-than", "a week", env=env)
+    env = child_env(FLOWMAESTRO_DATABASE_URL=database_dsn)
+    code, _, err = await run(FLOWMAESTRO, "prune", "--older-than", "a week", env=env)
     assert code == 2
     assert "is not an age like 90s, 30m, 12h or 7d" in err
 
@@ -95,7 +95,7 @@ async def test_snapshots_are_the_same_after_a_prune(
     """A running, a waiting and a finished execution: every event pruned, every snapshot
     (nodes, prompts with their rendered text, outputs, position) as it was."""
     client = temporal_env.client
-    env = dev_env(FLOWMAESTRO_DATABASE_URL=database_dsn)
+    env = child_env(FLOWMAESTRO_DATABASE_URL=database_dsn)
     async with worker(client, pool) as queue, serve(pool, client) as running:
         running_id = await start(client, pool, queue, load_flow(RUNNING))
         waiting_id = await start(client, pool, queue, load_flow(WAITING), who="ada")
@@ -116,7 +116,7 @@ async def test_snapshots_are_the_same_after_a_prune(
             before = await snapshots()
             await pool.execute("UPDATE event_outbox SET sequenced_at = now() - interval '2 hours'")
             written = await pool.fetchval("SELECT count(*) FROM event_outbox")
-            code, out, err = await run_cli("prune", "--older-than", "1h", env=env)
+            code, out, err = await run(FLOWMAESTRO, "prune", "--older-than", "1h", env=env)
             assert (code, out.split(" event(s)")[0]) == (0, f"deleted {written}"), err
             assert await pool.fetchval("SELECT count(*) FROM event_outbox") == 0
             after = await snapshots()

@@ -3,9 +3,7 @@ flows and inputs before anything starts."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import sys
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +15,7 @@ from flowmaestro.cli import main
 from flowmaestro.commands.run import parse_inputs
 from flowmaestro.database import with_database
 from flowmaestro.flows.flow import load_flow
+from tests.support.processes import FLOWMAESTRO, run
 from tests.workflows.helpers import EXAMPLES, events_until, worker
 
 if TYPE_CHECKING:
@@ -36,9 +35,8 @@ async def test_run_starts_the_flow_and_prints_its_id(
             "FLOWMAESTRO_TEMPORAL_ADDRESS": client.service_client.config.target_host,
             "FLOWMAESTRO_TASK_QUEUE": queue,
         }
-        flowmaestro = Path(sys.executable).parent / "flowmaestro"
-        process = await asyncio.create_subprocess_exec(
-            str(flowmaestro),
+        code, out, err = await run(
+            FLOWMAESTRO,
             "run",
             str(EXAMPLES / "approval.yaml"),
             "--user",
@@ -48,12 +46,9 @@ async def test_run_starts_the_flow_and_prints_its_id(
             "--input",
             "requester=0042",
             env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
         )
-        out, err = await asyncio.wait_for(process.communicate(), 60)
-        assert process.returncode == 0, err.decode()
-        execution_id = out.decode().strip()
+        assert code == 0, err
+        execution_id = out.strip()
         assert execution_id.startswith("ex_") and len(execution_id) == 35
         events = await events_until(pool, execution_id)
     row = await pool.fetchrow(
@@ -89,21 +84,9 @@ def test_inputs_parse_as_json_unless_declared_strings() -> None:
 
 
 async def _run_approval(env: dict[str, str]) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "flowmaestro"),
-        "run",
-        str(EXAMPLES / "approval.yaml"),
-        "--user",
-        "u7",
-        "--input",
-        "amount=20",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, err = await asyncio.wait_for(process.communicate(), 120)
-    assert process.returncode is not None
-    return process.returncode, err.decode()
+    args = ("run", EXAMPLES / "approval.yaml", "--user", "u7", "--input", "amount=20")
+    code, _, err = await run(FLOWMAESTRO, *args, env=env, timeout=120)
+    return code, err
 
 
 async def test_run_on_an_unmigrated_database_says_to_migrate(server_dsn: str) -> None:

@@ -3,30 +3,26 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import jwt
 
-FLOWMAESTRO = str(Path(sys.executable).parent / "flowmaestro")
+from tests.support.processes import FLOWMAESTRO, Finished, run
+
 SECRET = "a-development-secret-of-enough-length"
 
 
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+async def cli(env: dict[str, str], *args: str) -> Finished:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("FLOWMAESTRO_JWT")}
-    return subprocess.run(
-        [FLOWMAESTRO, *args], env={**clean, **env}, capture_output=True, text=True, timeout=60
-    )
+    return await run(FLOWMAESTRO, *args, env={**clean, **env})
 
 
-def test_token_is_signed_with_the_configured_secret_audience_and_issuer() -> None:
+async def test_token_is_signed_with_the_configured_secret_audience_and_issuer() -> None:
     env = {
         "FLOWMAESTRO_JWT_SECRET": SECRET,
         "FLOWMAESTRO_JWT_AUDIENCE": "fm",
         "FLOWMAESTRO_JWT_ISSUER": "dev",
     }
-    done = run(env, "token", "--user", "alice", "--ttl", "120")
+    done = await cli(env, "token", "--user", "alice", "--ttl", "120")
     assert done.returncode == 0, done.stderr
     claims = jwt.decode(
         done.stdout.strip(), SECRET, algorithms=["HS256"], audience="fm", issuer="dev"
@@ -34,8 +30,8 @@ def test_token_is_signed_with_the_configured_secret_audience_and_issuer() -> Non
     assert claims["sub"] == "alice" and claims["exp"] - claims["iat"] == 120
 
 
-def test_token_and_gateway_refuse_without_a_key() -> None:
-    token = run({}, "token", "--user", "alice")
+async def test_token_and_gateway_refuse_without_a_key() -> None:
+    token = await cli({}, "token", "--user", "alice")
     assert token.returncode == 1 and "FLOWMAESTRO_JWT_SECRET" in token.stderr
-    gateway = run({"FLOWMAESTRO_DATABASE_URL": "postgresql://127.0.0.1:1/none"}, "gateway")
+    gateway = await cli({"FLOWMAESTRO_DATABASE_URL": "postgresql://127.0.0.1:1/none"}, "gateway")
     assert gateway.returncode == 1 and "no JWT key configured" in gateway.stderr

@@ -21,7 +21,7 @@ from flowmaestro.events import ExecutionCompleted, UserInputRequired
 from tests.flowmaestro.topology import NGINX, nginx
 from tests.gateway.harness import token
 from tests.gateway.process import GatewayProcess, gateway_env
-from tests.web.stack import Process
+from tests.support.processes import FLOWMAESTRO, Child
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -152,7 +152,8 @@ async def test_the_compose_topology_survives_a_gateway_and_a_worker_killed(
     queue = f"topology-{tmp_path.name[-8:]}"
     env = gateway_env(database_dsn, temporal_env.client, queue)
     workers = [
-        Process("worker", {**os.environ, **env}, tmp_path / f"worker-{i}.log") for i in (1, 2)
+        Child(FLOWMAESTRO, "worker", env={**os.environ, **env}, log=tmp_path / f"worker-{i}.log")
+        for i in (1, 2)
     ]
     for worker in workers:
         await worker.start()
@@ -215,9 +216,7 @@ async def test_the_compose_topology_survives_a_gateway_and_a_worker_killed(
                 await streams[0].wait_for(lambda e: prompted(e) and delaying(e), 60)
                 # Mid-run: one gateway and one worker die without a word.
                 await gateway_1.kill()
-                assert workers[0].proc is not None
-                workers[0].proc.kill()
-                await workers[0].proc.wait()
+                await workers[0].kill()
 
                 # One prompt answered over the WebSocket, the other over HTTP (the fallback).
                 prompts = {

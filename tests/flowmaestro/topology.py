@@ -4,15 +4,13 @@ gateway processes on this machine."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
-
-from tests.gateway.process import free_port
+from tests.support.ports import free_port
+from tests.support.processes import Child, ready
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -63,31 +61,8 @@ async def nginx(gateways: list[int], prefix: Path) -> AsyncIterator[str]:
     assert NGINX is not None
     port = free_port()
     conf = write_config(gateways, port, prefix)
-    proc = await asyncio.create_subprocess_exec(
-        NGINX,
-        "-p",
-        str(prefix),
-        "-e",
-        str(prefix / "error.log"),
-        "-c",
-        str(conf),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        # A process of its own offers nothing to await but its port.
-        async with asyncio.timeout(30), httpx.AsyncClient() as http:
-            while True:
-                assert proc.returncode is None, f"nginx exited; see {prefix / 'error.log'}"
-                with contextlib.suppress(httpx.TransportError):
-                    if (await http.get(f"{url}/healthz")).status_code == 200:
-                        break
-                await asyncio.sleep(0.1)
+    args = (NGINX, "-p", prefix, "-e", prefix / "error.log", "-c", conf)
+    async with Child(*args, name="nginx") as proc:
+        await ready(url, proc, path="/healthz", timeout=30)
         yield url
-    finally:
-        if proc.returncode is None:
-            proc.terminate()
-            async with asyncio.timeout(15):
-                await proc.wait()

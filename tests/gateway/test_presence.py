@@ -77,6 +77,6 @@ async def test_presence_across_gateways_and_a_gateway_killed(
 
     # A stopped cleanly (tab1 still subscribed): it released its lease and rows.
     leases = await pool.fetch("SELECT gateway_id, expires_at > now() FROM gateway_leases")
-    assert leases == [], "\n".join(a.log)
+    assert leases == [], a.output
     assert await pool.fetchval("SELECT count(*) FROM presence") == 0
     await tab1.close()

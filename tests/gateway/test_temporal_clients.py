@@ -25,6 +25,7 @@ from flowmaestro.flows.contract import temporal_contract
 from flowmaestro.gateway import GatewayConfig
 from flowmaestro.temporal_connection import temporal_cli_path
 from tests.gateway.harness import SECRET, Recorder, serve, token
+from tests.support.processes import run
 from tests.workflows.helpers import worker
 
 if TYPE_CHECKING:
@@ -68,21 +69,14 @@ def shell_env(env: WorkflowEnvironment, **extra: str) -> dict[str, str]:
     return {**os.environ, "PATH": path, "TEMPORAL_ADDRESS": address(env), **extra}
 
 
-async def run(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> str:
-    proc = await asyncio.create_subprocess_exec(
-        *argv,
-        env=env,
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 120)
-    assert proc.returncode == 0, f"{argv[0]} exited {proc.returncode}: {err.decode()}"
-    return out.decode()
+async def run_ok(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> str:
+    done = await run(*argv, env=env, cwd=cwd, timeout=120)
+    assert done.returncode == 0, f"{argv[0]} exited {done.returncode}: {done.stderr}"
+    return done.stdout
 
 
 async def run_doc_block(name: str, env: dict[str, str]) -> str:
-    return await run(["bash", "-euo", "pipefail", "-c", doc_block(name)], env)
+    return await run_ok(["bash", "-euo", "pipefail", "-c", doc_block(name)], env)
 
 
 @contextlib.asynccontextmanager
@@ -201,13 +195,15 @@ async def node_snippet(tmp_path: Path) -> Path:
     if npm is None or shutil.which("node") is None:
         pytest.skip("node/npm is not installed: cannot run the @temporalio/client snippet")
     if not (NODE_CLIENT / "node_modules" / "@temporalio" / "client").is_dir():
-        await run([npm, "ci", "--no-audit", "--no-fund", "--silent"], dict(os.environ), NODE_CLIENT)
+        await run_ok(
+            [npm, "ci", "--no-audit", "--no-fund", "--silent"], dict(os.environ), NODE_CLIENT
+        )
     for name in ("package.json", "tsconfig.json"):
         shutil.copy(NODE_CLIENT / name, tmp_path / name)
     (tmp_path / "node_modules").symlink_to(NODE_CLIENT / "node_modules")
     (tmp_path / "snippet.ts").write_text(doc_block("typescript"))
     tsc = NODE_CLIENT / "node_modules" / ".bin" / "tsc"
-    await run([str(tsc), "-p", str(tmp_path)], dict(os.environ), tmp_path)
+    await run_ok([str(tsc), "-p", str(tmp_path)], dict(os.environ), tmp_path)
     return tmp_path / "build" / "snippet.js"
 
 
@@ -220,7 +216,7 @@ async def test_started_by_a_node_script_with_temporalio_client(
     printed: list[str] = []
 
     async def start() -> None:
-        printed.append(await run(["node", str(script)], env, tmp_path))
+        printed.append(await run_ok(["node", str(script)], env, tmp_path))
 
     async with stack(pool, temporal_env) as running:
         await drive(running, pool, execution_id, start)

@@ -10,14 +10,15 @@ import contextlib
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from tests.flowmaestro.devstack import FLOWMAESTRO, dev_env, free_port
 from tests.gateway.harness import SECRET, token
+from tests.support.ports import free_port
+from tests.support.processes import FLOWMAESTRO, Child, child_env
 from tests.workflows.helpers import worker
 
 if TYPE_CHECKING:
@@ -38,33 +39,18 @@ BYSTANDER = "carol"
 class Stack:
     url: str
     queue: str
-    proc: asyncio.subprocess.Process
-    output: list[str] = field(default_factory=list)
-    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    gateway: Child
 
     @property
     def log(self) -> str:
         """Everything the gateway process has written (uvicorn's access log included)."""
-        return "\n".join(self.output)
+        return self.gateway.output
 
     def auth(self, user: str, ttl: int = 600) -> dict[str, str]:
         return {"Authorization": f"Bearer {token(user, ttl)}"}
 
     async def wait_output(self, text: str, timeout: float = 30) -> None:
-        async with asyncio.timeout(timeout), self._changed:
-            await self._changed.wait_for(
-                lambda: text in self.log or self.proc.returncode is not None
-            )
-        assert text in self.log, self.log
-
-    async def _pump(self) -> None:
-        assert self.proc.stdout is not None
-        async for raw in self.proc.stdout:
-            self.output.append(raw.decode(errors="replace").rstrip())
-            async with self._changed:
-                self._changed.notify_all()
-        async with self._changed:
-            self._changed.notify_all()
+        await self.gateway.wait_output(text, timeout)
 
 
 @contextlib.asynccontextmanager
@@ -75,7 +61,7 @@ async def gateway_stack(
     FLOWMAESTRO_LIMITS__<NAME> variables."""
     async with worker(client, pool) as queue:
         port = free_port()
-        env = dev_env(
+        env = child_env(
             FLOWMAESTRO_DATABASE_URL=database_dsn,
             FLOWMAESTRO_TEMPORAL_ADDRESS=client.service_client.config.target_host,
             FLOWMAESTRO_JWT_SECRET=SECRET,
@@ -84,33 +70,12 @@ async def gateway_stack(
             TMPDIR=os.environ.get("TMPDIR"),
             **{f"FLOWMAESTRO_LIMITS__{k.upper()}": str(v) for k, v in limits.items()},
         )
-        proc = await asyncio.create_subprocess_exec(
-            FLOWMAESTRO,
-            "gateway",
-            "--port",
-            str(port),
-            # One process: per-user write quotas are kept per gateway process.
-            "--workers",
-            "1",
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        stack = Stack(f"http://127.0.0.1:{port}", queue, proc)
-        pump = asyncio.create_task(stack._pump())
-        try:
-            await stack.wait_output("Uvicorn running on", timeout=60)
+        # One process: per-user write quotas are kept per gateway process.
+        args = (FLOWMAESTRO, "gateway", "--port", str(port), "--workers", "1")
+        async with Child(*args, env=env, name="gateway") as gateway:
+            stack = Stack(f"http://127.0.0.1:{port}", queue, gateway)
+            await gateway.wait_output("Uvicorn running on", timeout=60)
             yield stack
-        finally:
-            if proc.returncode is None:
-                proc.terminate()
-                try:
-                    await asyncio.wait_for(proc.wait(), 15)
-                except TimeoutError:
-                    proc.kill()
-                    await proc.wait()
-            await asyncio.wait_for(pump, 15)
         # Whatever the test did, the gateway's log holds no token and no secret.
         assert _JWT.search(stack.log) is None, _JWT.search(stack.log)
         assert SECRET not in stack.log

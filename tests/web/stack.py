@@ -4,68 +4,15 @@ and the session's Temporal dev server."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import socket
-import sys
-from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
-import httpx
+from tests.support.ports import free_port
+from tests.support.processes import FLOWMAESTRO, Child, ready
 
 if TYPE_CHECKING:
+    from pathlib import Path
     from types import TracebackType
-
-FLOWMAESTRO = Path(sys.executable).with_name("flowmaestro")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-class StackError(Exception):
-    """A process of the stack did not come up (its log is in the artifacts)."""
-
-
-class Process:
-    """One `flowmaestro` subcommand, its output appended to a log file."""
-
-    def __init__(self, command: str, env: dict[str, str], log: Path) -> None:
-        self.command = command
-        self.env = env
-        self.log = log
-        self.proc: asyncio.subprocess.Process | None = None
-        self._log_file: IO[bytes] | None = None
-
-    async def start(self) -> None:
-        self._log_file = self.log.open("ab")
-        self.proc = await asyncio.create_subprocess_exec(
-            str(FLOWMAESTRO),
-            self.command,
-            env=self.env,
-            stdout=self._log_file,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-
-    async def stop(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.terminate()
-            try:
-                async with asyncio.timeout(15):
-                    await self.proc.wait()
-            except TimeoutError:
-                self.proc.kill()
-                await self.proc.wait()
-        self.proc = None
-        if self._log_file is not None:
-            self._log_file.close()
-            self._log_file = None
-
-    def exited(self) -> int | None:
-        return None if self.proc is None else self.proc.returncode
 
 
 class Stack:
@@ -90,8 +37,12 @@ class Stack:
             "FLOWMAESTRO_LIMITS__EGRESS_ALLOW": '["127.0.0.1/32"]',
         }
         artifacts.mkdir(parents=True, exist_ok=True)
-        self.worker = Process("worker", env, artifacts / "worker.log")
-        self.gateway = Process("gateway", env, artifacts / "gateway.log")
+        self.worker = Child(
+            FLOWMAESTRO, "worker", env=env, log=artifacts / "worker.log", name="worker"
+        )
+        self.gateway = Child(
+            FLOWMAESTRO, "gateway", env=env, log=artifacts / "gateway.log", name="gateway"
+        )
 
     async def __aenter__(self) -> Stack:
         await self.worker.start()
@@ -109,24 +60,7 @@ class Stack:
 
     async def start_gateway(self) -> None:
         await self.gateway.start()
-        await self._wait_ready()
+        await ready(self.base_url, self.gateway, self.worker)
 
     async def stop_gateway(self) -> None:
         await self.gateway.stop()
-
-    async def _wait_ready(self) -> None:
-        """Poll /readyz: a separate process offers nothing to await but its port."""
-        try:
-            async with asyncio.timeout(60), httpx.AsyncClient() as http:
-                while True:
-                    for process in (self.gateway, self.worker):
-                        if process.exited() is not None:
-                            raise StackError(f"{process.command} exited; see {process.log}")
-                    try:
-                        if (await http.get(f"{self.base_url}/readyz")).status_code == 200:
-                            return
-                    except httpx.TransportError:
-                        pass
-                    await asyncio.sleep(0.2)
-        except TimeoutError as exc:
-            raise StackError(f"gateway not ready in 60 s; see {self.gateway.log}") from exc

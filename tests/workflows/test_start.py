@@ -4,7 +4,6 @@ when Temporal refuses; inputs are checked before either."""
 from __future__ import annotations
 
 import json
-import socket
 from typing import TYPE_CHECKING
 
 import pytest
@@ -13,6 +12,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from flowmaestro.flows.errors import FlowInputError
 from flowmaestro.workflows import start_execution
+from tests.support.ports import free_port
 from tests.workflows.helpers import example
 
 if TYPE_CHECKING:
@@ -59,11 +59,8 @@ async def test_the_owner_row_exists_with_the_resolved_inputs(
 
 
 async def test_a_refused_start_leaves_no_execution(pool: asyncpg.Pool) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     client = await Client.connect(
-        f"127.0.0.1:{port}", lazy=True, data_converter=pydantic_data_converter
+        f"127.0.0.1:{free_port()}", lazy=True, data_converter=pydantic_data_converter
     )
     with pytest.raises(Exception):  # noqa: B017 - whatever the transport raises
         await start_execution(client, example("approval.yaml"), "u9", {"amount": 5}, pool=pool)

@@ -4,7 +4,6 @@ dead) holder leaves nothing that blocks the next start."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from flowmaestro.dev.lock import (
     point_elsewhere,
     read_running,
 )
+from tests.support.ports import free_port
 
 
 def test_a_second_holder_is_refused_with_what_runs(tmp_path: Path) -> None:
@@ -90,9 +90,7 @@ def test_watch_finds_a_dev_started_with_another_data_dir(tmp_path: Path) -> None
 
 def test_watch_uses_that_dev_and_says_when_its_gateway_is_unreachable(tmp_path: Path) -> None:
     home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # closed again: nothing listens there
+    port = free_port()  # nothing listens there
     lock = DevLock(elsewhere)
     lock.acquire()
     try:
