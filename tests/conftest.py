@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 import pytest
+from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -98,6 +99,13 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         yield env
     finally:
         await env.shutdown()
+
+
+@pytest.fixture
+async def no_temporal() -> Client:
+    """A Temporal client that never reaches a server (lazy, to a port nothing listens on):
+    for a gateway whose test does not touch Temporal, so no dev server starts for it."""
+    return await Client.connect("127.0.0.1:1", lazy=True, data_converter=pydantic_data_converter)
 
 
 @contextlib.asynccontextmanager

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +15,8 @@ import uvicorn
 from flowmaestro.events import NodeProgress, is_event_type
 from flowmaestro.events.outbox import PostgresEmitter
 from flowmaestro.gateway import Gateway, GatewayConfig, create_app, mint_token
+from tests.support.asgi import asgi_client
+from tests.support.ports import listening_socket
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -49,11 +50,7 @@ async def serve(
     kernel send buffer of accepted connections (as on a slow link; loopback's grows to MBs)."""
     config = config or GatewayConfig(jwt_secret=SECRET)
     app = create_app(config, pool, temporal)
-    sock = socket.socket()
-    if send_buffer is not None:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(512)
+    sock = listening_socket(send_buffer)
     port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
@@ -73,6 +70,17 @@ async def serve(
         server.should_exit = True
         await asyncio.wait_for(task, 15)
         sock.close()
+
+
+@contextlib.asynccontextmanager
+async def in_process(
+    pool: asyncpg.Pool, temporal: Client, config: GatewayConfig | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The gateway's HTTP API in this process: its lifespan runs, requests go through httpx's
+    ASGI transport (no uvicorn, no port). Streams and sockets need `serve`."""
+    app = create_app(config or GatewayConfig(jwt_secret=SECRET), pool, temporal)
+    async with asgi_client(app) as http:
+        yield http
 
 
 class Recorder:

@@ -1,4 +1,5 @@
-"""Every HTTP error, validation and routing included, is `{error: {code, message, details}}`."""
+"""Every HTTP error, validation and routing included, is `{error: {code, message, details}}`
+(in process: no server, no Temporal)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,14 @@ import pytest
 from fastapi.responses import StreamingResponse
 
 from flowmaestro.gateway import GatewayConfig
-from tests.gateway.harness import SECRET, serve, token
+from tests.gateway.harness import SECRET, in_process, token
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from pathlib import Path
 
     import asyncpg
-    from temporalio.testing import WorkflowEnvironment
-
-    from tests.gateway.harness import Running
+    from temporalio.client import Client
 
 
 def auth() -> dict[str, str]:
@@ -36,61 +35,58 @@ def error_of(response: httpx.Response) -> dict[str, Any]:
     return error
 
 
-async def test_a_validation_error_is_bad_request_with_locations(gateway: Running) -> None:
-    async with httpx.AsyncClient(base_url=gateway.url, headers=auth()) as http:
-        extra = await http.post("/api/executions", json={"flow": "approval", "colour": "red"})
-        assert extra.status_code == 400
-        error = error_of(extra)
-        assert error["code"] == "bad_request"
-        assert error["details"] == [
-            {"loc": ["body", "colour"], "message": "Extra inputs are not permitted"}
-        ]
-        assert "colour" in error["message"]
-        limit = await http.get("/api/executions", params={"limit": 0})
-        assert limit.status_code == 400
-        assert error_of(limit)["details"][0]["loc"] == ["query", "limit"]
-        not_json = await http.post(
-            "/api/knowledge-bases", content=b"{", headers={"Content-Type": "application/json"}
-        )
-        assert not_json.status_code == 400 and error_of(not_json)["code"] == "bad_request"
+async def test_a_validation_error_is_bad_request_with_locations(api: httpx.AsyncClient) -> None:
+    extra = await api.post(
+        "/api/executions", json={"flow": "approval", "colour": "red"}, headers=auth()
+    )
+    assert extra.status_code == 400
+    error = error_of(extra)
+    assert error["code"] == "bad_request"
+    assert error["details"] == [
+        {"loc": ["body", "colour"], "message": "Extra inputs are not permitted"}
+    ]
+    assert "colour" in error["message"]
+    limit = await api.get("/api/executions", params={"limit": 0}, headers=auth())
+    assert limit.status_code == 400
+    assert error_of(limit)["details"][0]["loc"] == ["query", "limit"]
+    not_json = await api.post(
+        "/api/knowledge-bases",
+        content=b"{",
+        headers={**auth(), "Content-Type": "application/json"},
+    )
+    assert not_json.status_code == 400 and error_of(not_json)["code"] == "bad_request"
 
 
-async def test_an_unknown_route_is_not_found(gateway: Running) -> None:
-    async with httpx.AsyncClient(base_url=gateway.url, headers=auth()) as http:
-        for path in ("/api/nope", "/api/executions/ex_1/nope", "/nothing-here"):
-            response = await http.get(path)
-            assert response.status_code == 404
-            error = error_of(response)
-            assert error["code"] == "not_found" and path in error["message"]
+async def test_an_unknown_route_is_not_found(api: httpx.AsyncClient) -> None:
+    for path in ("/api/nope", "/api/executions/ex_1/nope", "/nothing-here"):
+        response = await api.get(path, headers=auth())
+        assert response.status_code == 404
+        error = error_of(response)
+        assert error["code"] == "not_found" and path in error["message"]
 
 
 async def test_an_unknown_api_route_is_not_found_beside_the_ui(
-    pool: asyncpg.Pool, temporal_env: WorkflowEnvironment, tmp_path: Path
+    pool: asyncpg.Pool, no_temporal: Client, tmp_path: Path
 ) -> None:
     (tmp_path / "index.html").write_text("<!doctype html><title>FlowMaestro</title>")
     config = GatewayConfig(jwt_secret=SECRET, static_dir=tmp_path)
-    async with (
-        serve(pool, temporal_env.client, config) as running,
-        httpx.AsyncClient(base_url=running.url, headers=auth()) as http,
-    ):
-        response = await http.get("/api/nope")
+    async with in_process(pool, no_temporal, config) as http:
+        response = await http.get("/api/nope", headers=auth())
         assert response.status_code == 404 and error_of(response)["code"] == "not_found"
-        assert (await http.delete("/api/executions")).status_code == 405
+        assert (await http.delete("/api/executions", headers=auth())).status_code == 405
 
 
-async def test_a_bad_method_is_refused_with_405(gateway: Running) -> None:
-    async with httpx.AsyncClient(base_url=gateway.url, headers=auth()) as http:
-        response = await http.delete("/api/executions")
-        assert response.status_code == 405
-        error = error_of(response)
-        assert error["code"] == "bad_request" and "DELETE" in error["message"]
-        # Starlette names the methods of the first route on that path.
-        assert response.headers["allow"] in ("GET", "POST")
+async def test_a_bad_method_is_refused_with_405(api: httpx.AsyncClient) -> None:
+    response = await api.delete("/api/executions", headers=auth())
+    assert response.status_code == 405
+    error = error_of(response)
+    assert error["code"] == "bad_request" and "DELETE" in error["message"]
+    # Starlette names the methods of the first route on that path.
+    assert response.headers["allow"] in ("GET", "POST")
 
 
-async def test_openapi_documents_the_error_shape(gateway: Running) -> None:
-    async with httpx.AsyncClient(base_url=gateway.url) as http:
-        spec = (await http.get("/openapi.json")).json()
+async def test_openapi_documents_the_error_shape(api: httpx.AsyncClient) -> None:
+    spec = (await api.get("/openapi.json")).json()
     schemas = spec["components"]["schemas"]
     assert "HTTPValidationError" not in schemas
     assert set(schemas["ErrorResponse"]["properties"]) == {"error"}
