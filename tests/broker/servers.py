@@ -3,14 +3,14 @@ free loopback ports), to stop and start again; the machine's own brokers are nev
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import shutil
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tests.flowmaestro.devstack import free_port
+from tests.support.ports import free_port
+from tests.support.processes import Child, accepting
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -38,7 +38,7 @@ class BrokerServer:
                 "--appendonly", "no",
                 "--dir", str(self._dir),
             ]  # fmt: skip
-        self._proc: asyncio.subprocess.Process | None = None
+        self._child = Child(*self._argv, name=kind)
 
     @property
     def url(self) -> str:
@@ -49,24 +49,11 @@ class BrokerServer:
         )
 
     async def start(self) -> None:
-        self._proc = await asyncio.create_subprocess_exec(
-            *self._argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
-        )
-        async with asyncio.timeout(10):
-            while True:
-                try:
-                    _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-                except OSError:
-                    await asyncio.sleep(0.02)
-                    continue
-                writer.close()
-                return
+        await self._child.start()
+        await accepting(self.port, self._child, timeout=10)
 
     async def stop(self) -> None:
-        if self._proc is not None and self._proc.returncode is None:
-            self._proc.kill()
-            await self._proc.wait()
-        self._proc = None
+        await self._child.kill()
 
 
 @contextlib.asynccontextmanager

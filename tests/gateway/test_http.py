@@ -1,4 +1,5 @@
-"""The HTTP API: bearer auth, catch-up, SSE with Last-Event-ID, health, metrics, OpenAPI."""
+"""The HTTP API: bearer auth, catch-up, SSE with Last-Event-ID, health, metrics, OpenAPI (in
+process where no stream is read, and without Temporal where none is needed)."""
 
 from __future__ import annotations
 
@@ -12,18 +13,18 @@ from tests.gateway.harness import (
     SECRET,
     emit,
     frames,
+    in_process,
     own_execution,
     progress,
     read,
-    serve,
     token,
 )
 
 if TYPE_CHECKING:
     import asyncpg
+    from temporalio.client import Client
     from temporalio.testing import WorkflowEnvironment
 
-    from flowmaestro.events.outbox import Sequencer
     from tests.gateway.harness import Running
 
 
@@ -86,39 +87,37 @@ async def test_sse_streams_and_resumes_with_last_event_id(
         ]
 
 
-async def test_http_refusals_have_codes(gateway: Running, pool: asyncpg.Pool) -> None:
+async def test_http_refusals_have_codes(api: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
     await own_execution(pool, "ex_theirs", "u2")
-    async with httpx.AsyncClient(base_url=gateway.url) as http:
-        assert (await http.get("/api/executions")).status_code == 401
-        bad = await http.get("/api/executions", headers={"Authorization": "Bearer nope"})
-        assert bad.status_code == 401 and bad.json()["error"]["code"] == "unauthorized"
-        auth = {"Authorization": f"Bearer {token('u1')}"}
-        for path in (
-            "/api/executions/ex_theirs",
-            "/api/executions/ex_theirs/events",
-            "/api/executions/ex_theirs/stream",
-        ):
-            refused = await http.get(path, headers=auth)
-            assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
-        missing = await http.get("/api/executions/ex_nope", headers=auth)
-        assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
-        answer = await http.post(
-            "/api/executions/ex_theirs/inputs/in_1", json={"value": 1}, headers=auth
-        )
-        assert answer.status_code == 403
-        unknown_flow = await http.post("/api/executions", json={"flow": "nope"}, headers=auth)
-        assert unknown_flow.status_code == 404
-        invalid_flow = await http.post(
-            "/api/executions", json={"flow": {"name": "x", "nodes": []}}, headers=auth
-        )
-        assert (
-            invalid_flow.status_code == 400
-            and invalid_flow.json()["error"]["code"] == "bad_request"
-        )
+    assert (await api.get("/api/executions")).status_code == 401
+    bad = await api.get("/api/executions", headers={"Authorization": "Bearer nope"})
+    assert bad.status_code == 401 and bad.json()["error"]["code"] == "unauthorized"
+    auth = {"Authorization": f"Bearer {token('u1')}"}
+    for path in (
+        "/api/executions/ex_theirs",
+        "/api/executions/ex_theirs/events",
+        "/api/executions/ex_theirs/stream",
+    ):
+        refused = await api.get(path, headers=auth)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    missing = await api.get("/api/executions/ex_nope", headers=auth)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    answer = await api.post(
+        "/api/executions/ex_theirs/inputs/in_1", json={"value": 1}, headers=auth
+    )
+    assert answer.status_code == 403
+    unknown_flow = await api.post("/api/executions", json={"flow": "nope"}, headers=auth)
+    assert unknown_flow.status_code == 404
+    invalid_flow = await api.post(
+        "/api/executions", json={"flow": {"name": "x", "nodes": []}}, headers=auth
+    )
+    assert invalid_flow.status_code == 400 and invalid_flow.json()["error"]["code"] == "bad_request"
 
 
-async def test_health_metrics_and_openapi(gateway: Running) -> None:
-    async with httpx.AsyncClient(base_url=gateway.url) as http:
+async def test_health_metrics_and_openapi(
+    pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
+) -> None:
+    async with in_process(pool, temporal_env.client) as http:
         assert (await http.get("/healthz")).json() == {"status": "ok"}
         ready = await http.get("/readyz")
         assert ready.status_code == 200
@@ -137,16 +136,13 @@ async def test_health_metrics_and_openapi(gateway: Running) -> None:
 
 
 async def test_the_built_ui_is_served_at_the_root(
-    pool: asyncpg.Pool, temporal_env: WorkflowEnvironment, tmp_path: Path
+    pool: asyncpg.Pool, no_temporal: Client, tmp_path: Path
 ) -> None:
     (tmp_path / "index.html").write_text("<!doctype html><title>FlowMaestro</title>")
     (tmp_path / "assets").mkdir()
     (tmp_path / "assets" / "app.js").write_text("console.log('ui')")
     config = GatewayConfig(jwt_secret=SECRET, static_dir=tmp_path)
-    async with (
-        serve(pool, temporal_env.client, config) as running,
-        httpx.AsyncClient(base_url=running.url) as http,
-    ):
+    async with in_process(pool, no_temporal, config) as http:
         index = await http.get("/")
         assert index.status_code == 200 and "<title>FlowMaestro</title>" in index.text
         assert (await http.get("/assets/app.js")).text == "console.log('ui')"
@@ -160,13 +156,10 @@ async def test_the_snapshot_has_the_flows_graph(
     # No worker polls this queue: the execution waits; its graph is there from the start.
     config = GatewayConfig(jwt_secret=SECRET, flows_dir=EXAMPLES, task_queue="nobody")
     auth = {"Authorization": f"Bearer {token('u1')}"}
-    async with (
-        serve(pool, temporal_env.client, config) as running,
-        httpx.AsyncClient(base_url=running.url, headers=auth) as http,
-    ):
-        started = await http.post("/api/executions", json={"flow": "parallel"})
+    async with in_process(pool, temporal_env.client, config) as http:
+        started = await http.post("/api/executions", json={"flow": "parallel"}, headers=auth)
         execution_id = started.json()["executionId"]
-        snapshot = (await http.get(f"/api/executions/{execution_id}")).json()
+        snapshot = (await http.get(f"/api/executions/{execution_id}", headers=auth)).json()
         await temporal_env.client.get_workflow_handle(execution_id).terminate()
     edges = {(d, n["id"]) for n in snapshot["graph"]["nodes"] for d in n["after"]}
     assert [n["id"] for n in snapshot["graph"]["nodes"]] == [
@@ -187,13 +180,10 @@ async def test_the_snapshot_has_the_flows_graph(
 
 
 async def test_an_admin_token_closes_metrics_and_docs(
-    pool: asyncpg.Pool, sequencer: Sequencer, temporal_env: WorkflowEnvironment
+    pool: asyncpg.Pool, no_temporal: Client
 ) -> None:
     config = GatewayConfig(jwt_secret=SECRET, admin_token="operator-only")
-    async with (
-        serve(pool, temporal_env.client, config) as running,
-        httpx.AsyncClient(base_url=running.url) as http,
-    ):
+    async with in_process(pool, no_temporal, config) as http:
         for path in ("/metrics", "/docs", "/openapi.json", "/redoc"):
             refused = await http.get(path)
             assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized"
@@ -205,13 +195,10 @@ async def test_an_admin_token_closes_metrics_and_docs(
 
 
 async def test_without_a_built_ui_the_root_explains_how_to_build_it(
-    pool: asyncpg.Pool, temporal_env: WorkflowEnvironment, tmp_path: Path
+    pool: asyncpg.Pool, no_temporal: Client, tmp_path: Path
 ) -> None:
     config = GatewayConfig(jwt_secret=SECRET, static_dir=tmp_path)  # no index.html there
-    async with (
-        serve(pool, temporal_env.client, config) as running,
-        httpx.AsyncClient(base_url=running.url) as http,
-    ):
+    async with in_process(pool, no_temporal, config) as http:
         root = await http.get("/")
         assert root.status_code == 200
         assert root.headers["content-type"].startswith("text/html")

@@ -1,5 +1,5 @@
 """Every HTTP error, validation and routing included, is `{error: {code, message, details}}`
-(in process: no server, no Temporal)."""
+(in process, no server and no Temporal, except where uvicorn's own logging is the point)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
     import asyncpg
     from temporalio.client import Client
+
+    from tests.gateway.harness import Running
 
 
 def auth() -> dict[str, str]:

@@ -18,8 +18,6 @@ from tests.gateway.harness import token
 if TYPE_CHECKING:
     import asyncpg
 
-    from tests.gateway.harness import Running
-
 
 def plan_nodes(plan: dict[str, Any]) -> list[str]:
     return [plan["Node Type"]] + [n for child in plan.get("Plans", []) for n in plan_nodes(child)]
@@ -59,7 +57,7 @@ async def test_first_and_deep_pages_use_an_index_over_100k(
 
 
 async def test_pages_walk_every_execution_once_in_order(
-    gateway: Running, pool: asyncpg.Pool
+    api: httpx.AsyncClient, pool: asyncpg.Pool
 ) -> None:
     await generate_executions(pool, 3_000)
     expected = [
@@ -69,25 +67,24 @@ async def test_pages_walk_every_execution_once_in_order(
             "ORDER BY created_at DESC, id DESC"
         )
     ]
-    headers = {"Authorization": f"Bearer {token('user8')}"}
+    api.headers["Authorization"] = f"Bearer {token('user8')}"
     seen: list[str] = []
-    async with httpx.AsyncClient(base_url=gateway.url, headers=headers) as http:
-        params: dict[str, Any] = {"status": "completed", "limit": 3}
-        while True:
-            page = (await http.get("/api/executions", params=params)).json()
-            seen += [e["executionId"] for e in page["executions"]]
-            assert all(e["status"] == "completed" for e in page["executions"])
-            if page["nextCursor"] is None:
-                break
-            params["cursor"] = page["nextCursor"]
-        assert seen == expected and len(expected) > 3
+    params: dict[str, Any] = {"status": "completed", "limit": 3}
+    while True:
+        page = (await api.get("/api/executions", params=params)).json()
+        seen += [e["executionId"] for e in page["executions"]]
+        assert all(e["status"] == "completed" for e in page["executions"])
+        if page["nextCursor"] is None:
+            break
+        params["cursor"] = page["nextCursor"]
+    assert seen == expected and len(expected) > 3
 
-        window = {"since": (EPOCH + timedelta(hours=2)).isoformat(), "flow": "flow3"}
-        windowed = (await http.get("/api/executions", params=window)).json()["executions"]
-        assert windowed and all(
-            e["flowName"] == "flow3" and e["createdAt"] >= window["since"] for e in windowed
-        )
-        bad = await http.get("/api/executions", params={"cursor": "not-a-cursor"})
-        assert (bad.status_code, bad.json()["error"]["code"]) == (400, "bad_request")
-        naive = await http.get("/api/executions", params={"since": "2026-01-01T00:00:00"})
-        assert naive.status_code == 400
+    window = {"since": (EPOCH + timedelta(hours=2)).isoformat(), "flow": "flow3"}
+    windowed = (await api.get("/api/executions", params=window)).json()["executions"]
+    assert windowed and all(
+        e["flowName"] == "flow3" and e["createdAt"] >= window["since"] for e in windowed
+    )
+    bad = await api.get("/api/executions", params={"cursor": "not-a-cursor"})
+    assert (bad.status_code, bad.json()["error"]["code"]) == (400, "bad_request")
+    naive = await api.get("/api/executions", params={"since": "2026-01-01T00:00:00"})
+    assert naive.status_code == 400

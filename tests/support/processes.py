@@ -1,6 +1,6 @@
 """The tests' child processes: `Child` runs one (its output kept line by line and awaitable;
 stopped, interrupted or killed on demand; started again with the same command), `run` runs
-one to its end, `ready` waits for a child's HTTP readiness."""
+one to its end, `ready` waits for a child's HTTP readiness and `accepting` for its port."""
 
 from __future__ import annotations
 
@@ -237,3 +237,19 @@ async def ready(url: str, *children: Child, path: str = "/readyz", timeout: floa
                 if (await http.get(url + path)).status_code == 200:
                     return
             await asyncio.sleep(0.1)
+
+
+async def accepting(port: int, *children: Child, timeout: float = 60) -> None:
+    """Until a loopback `port` accepts connections (a server that speaks no HTTP). Fails at
+    once, with its output, when one of `children` has ended."""
+    async with asyncio.timeout(timeout):
+        while True:
+            for child in children:
+                assert child.returncode is None, f"{child.name} exited:\n{child.output[-8000:]}"
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                await asyncio.sleep(0.02)
+                continue
+            writer.close()
+            return

@@ -3,7 +3,6 @@ TLS frontend the test starts, with the CA from the settings, and refuse a wrong 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from typing import TYPE_CHECKING
@@ -22,7 +21,9 @@ from tests.flowmaestro.temporal.own import ACTIVITIES, OrderWorkflow
 from tests.flowmaestro.temporal.test_plugin import prompts
 from tests.flowmaestro.temporal.tls_proxy import certificates, tls_frontend
 from tests.gateway.harness import SECRET, token
-from tests.gateway.process import FLOWMAESTRO, GatewayProcess, free_port
+from tests.gateway.process import GatewayProcess
+from tests.support.ports import free_port
+from tests.support.processes import FLOWMAESTRO, run
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -92,7 +93,7 @@ async def test_a_wrong_ca_is_refused(
         with pytest.raises(UnreachableError):
             await connect_temporal(Settings(database_url=database_dsn, temporal_address=address))
         # The gateway does not start.
-        gateway = await asyncio.create_subprocess_exec(
+        code, _, err = await run(
             FLOWMAESTRO,
             "gateway",
             "--host",
@@ -106,11 +107,6 @@ async def test_a_wrong_ca_is_refused(
                 "FLOWMAESTRO_TEMPORAL_TLS_CA": str(other),
                 "FLOWMAESTRO_JWT_SECRET": SECRET,
             },
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
         )
-        async with asyncio.timeout(60):
-            _, err = await gateway.communicate()
-        assert gateway.returncode == UnreachableError.exit_code
-        assert b"cannot reach Temporal" in err
+        assert code == UnreachableError.exit_code
+        assert "cannot reach Temporal" in err
