@@ -8,9 +8,6 @@ python-socketio's AsyncRedisManager (the seed's multi-server design): run two on
 All print `ready` on stdout once they listen, on a SO_REUSEPORT socket (so that two processes
 of one kind share the port, as `flowmaestro gateway --workers 2` does).
 
-`python -m bench._delivery_servers tail DSN`: one outbox tail that reads every event and
-prints the last position of each page and the wall clock time it arrived (`bench tails`).
-
 `python -m bench._delivery_servers emit DSN SECONDS USERS`: the latency load, 1,000 events/s
 each committed in its own transaction, round-robin over USERS users; prints `{event id: wall
 clock time its COMMIT returned}` as JSON at the end. It runs apart so that the clients'
@@ -35,7 +32,7 @@ from temporalio.client import Client
 
 from bench.outbox_latency import paced
 from flowmaestro.events import NodeProgress
-from flowmaestro.events.outbox import OutboxReader, PostgresEmitter
+from flowmaestro.events.outbox import PostgresEmitter
 from flowmaestro.gateway import GatewayConfig, create_app
 from flowmaestro.security import Limits
 
@@ -123,16 +120,6 @@ async def redis(payloads: list[dict[str, Any]], port: int, url: str, channel: st
     await _serve(RawApp(payloads, socketio.AsyncRedisManager(url, channel=channel)).app, port)
 
 
-async def tail(dsn: str) -> None:
-    """Print the last position of every page and when it arrived (so the bench knows when all
-    caught up, and each event's commit-to-tail latency)."""
-    async with asyncpg.create_pool(dsn, min_size=1, max_size=2) as pool:
-        reader = OutboxReader(pool)
-        print("ready", flush=True)
-        async for page in reader.pages(await reader.head()):
-            print(page[-1].position, time.time(), flush=True)
-
-
 async def emit(dsn: str, seconds: float, users: int) -> None:
     committed: dict[str, float] = {}
     sent = iter(range(10**9))
@@ -163,7 +150,5 @@ if __name__ == "__main__":
     elif sys.argv[1] == "redis":
         payloads = json.loads(Path(sys.argv[2]).read_text())
         asyncio.run(redis(payloads, int(sys.argv[3]), sys.argv[4], sys.argv[5]))
-    elif sys.argv[1] == "tail":
-        asyncio.run(tail(sys.argv[2]))
     else:
         asyncio.run(raw(json.loads(Path(sys.argv[2]).read_text()), int(sys.argv[3])))

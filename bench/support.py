@@ -33,17 +33,24 @@ async def bench_database() -> AsyncIterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def sequencer_process(dsn: str, *, previous: bool = False) -> AsyncIterator[None]:
+async def sequencer_process(
+    dsn: str, *, previous: bool = False, broker: tuple[str, str] | None = None
+) -> AsyncIterator[None]:
     """A sequencer in its own process, as in production (the worker or the gateway runs it).
-    `previous`: with the previous release's wake-ups (never awake, no rows in its NOTIFY)."""
+    `previous`: with the previous release's wake-ups (never awake, no rows in its NOTIFY).
+    `broker`: (URL, channel) it publishes each batch to."""
     code = (
         "import asyncio, sys\n"
-        "from events.outbox import Sequencer\n"
+        "from flowmaestro.broker import publishing\n"
+        "from flowmaestro.events.outbox import Sequencer\n"
         "knobs = {'payload_bytes': 0, 'awake_at': 0} if sys.argv[2] == 'previous' else {}\n"
-        "asyncio.run(Sequencer(sys.argv[1], **knobs).run())\n"
+        "async def main():\n"
+        "    async with publishing(*(sys.argv[3:5] or (None, ''))) as sink:\n"
+        "        await Sequencer(sys.argv[1], sink=sink, **knobs).run()\n"
+        "asyncio.run(main())\n"
     )
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", code, dsn, "previous" if previous else "now"
+        sys.executable, "-c", code, dsn, "previous" if previous else "now", *(broker or ())
     )
     try:
         con = await asyncpg.connect(dsn)

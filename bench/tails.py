@@ -68,14 +68,17 @@ class Tail:
 
 
 @contextlib.asynccontextmanager
-async def tails(dsn: str, n: int) -> AsyncIterator[list[Tail]]:
+async def tails(
+    dsn: str, n: int, broker: tuple[str, str] | None = None
+) -> AsyncIterator[list[Tail]]:
+    """`n` tail processes (with `broker`: (URL, channel), gateways' brokered feeds)."""
     procs = [
         await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bench._delivery_servers",
-            "tail",
+            "bench._follower",
             dsn,
+            *(broker or ()),
             stdout=asyncio.subprocess.PIPE,
         )
         for _ in range(n)
@@ -84,7 +87,7 @@ async def tails(dsn: str, n: int) -> AsyncIterator[list[Tail]]:
     try:
         for proc in procs:
             assert proc.stdout is not None
-            if (await asyncio.wait_for(proc.stdout.readline(), 60)).strip() != b"ready":
+            if (await asyncio.wait_for(proc.stdout.readline(), 300)).strip() != b"ready":
                 raise RuntimeError("a tail did not start")
             started.append(Tail(proc))
         followers = [asyncio.create_task(t.follow()) for t in started]

@@ -52,6 +52,11 @@ class BrokerServer:
         await self._child.start()
         await accepting(self.port, self._child, timeout=10)
 
+    @property
+    def pid(self) -> int:
+        assert self._proc is not None
+        return self._proc.pid
+
     async def stop(self) -> None:
         await self._child.kill()
 
