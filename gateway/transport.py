@@ -251,24 +251,24 @@ class RoomManager(socketio.AsyncManager):  # type: ignore[misc]
 class _Outlet:
     """An engine.io socket's queue, as the hub sees it (an `Outlet`)."""
 
-    __slots__ = ("_eio_sid", "_server", "_socket")
+    __slots__ = ("_eio_sid", "_queue", "_server", "_socket")
 
     def __init__(self, server: SocketServer, eio_sid: str, socket: Any) -> None:
         self._server = server
         self._eio_sid = eio_sid
         self._socket = socket
+        self._queue: OutgoingQueue = socket.queue
 
     def depth(self) -> int | None:
         # engine.io marks a socket closed before it forgets it.
-        return None if self._socket.closed else int(self._socket.queue.qsize())
+        return None if self._socket.closed else self._queue.qsize()
 
     def enqueue(self, frame: object) -> None:
-        self._socket.queue.put_nowait(frame)
+        self._queue.put_nowait(frame)
 
     async def drained(self) -> None:
-        queue: OutgoingQueue = self._socket.queue
         if not self._socket.closed:
-            await queue.drained.wait()
+            await self._queue.drained.wait()
 
     async def sever(self, reason: str) -> None:
         await self._server.sever(self._eio_sid, reason)
