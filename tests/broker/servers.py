@@ -54,8 +54,7 @@ class BrokerServer:
 
     @property
     def pid(self) -> int:
-        assert self._proc is not None
-        return self._proc.pid
+        return self._child.pid
 
     async def stop(self) -> None:
         await self._child.kill()
