@@ -6,7 +6,10 @@ both and fails when they drift from the Python models.
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
+import sys
 from typing import Any
 
 import click
@@ -31,6 +34,7 @@ from flowmaestro.events.protocol import (
 )
 from flowmaestro.flows.contract import temporal_contract
 from flowmaestro.runtime import settings_of
+from flowmaestro.temporal.custom_events import REGISTRY
 
 # What clients send is described as the server validates it (defaults optional); what the
 # server sends, as it serialises it: every field is always present, so every field is required.
@@ -119,9 +123,26 @@ def wire_schema_text() -> str:
     help="print the contract for Temporal clients instead: workflow type, task queue, the "
     "schema of the input, result, provide_input update and pending_inputs query",
 )
+@click.option(
+    "--app-events",
+    "modules",
+    multiple=True,
+    metavar="MODULE",
+    help="print the schema of the custom events MODULE (importable from the current "
+    "directory) registers with register_event instead, for typed clients; repeatable",
+)
 @click.pass_context
-def schema_command(ctx: click.Context, temporal: bool) -> None:
+def schema_command(ctx: click.Context, temporal: bool, modules: tuple[str, ...]) -> None:
     """Print the JSON Schema of every event and protocol message (for the TypeScript SDK)."""
+    if modules:
+        # As `python -m` would: the application's modules are found from where it runs.
+        sys.path.insert(0, os.getcwd())
+        for module in modules:
+            importlib.import_module(module)
+        schema = REGISTRY.json_schema()
+        schema["$defs"] = {k: _without_property_titles(v) for k, v in schema["$defs"].items()}
+        click.echo(json.dumps(schema, indent=2))
+        return
     if temporal:
         contract = temporal_contract(settings_of(ctx).task_queue)
         click.echo(json.dumps(contract, indent=2))

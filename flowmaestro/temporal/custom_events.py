@@ -8,11 +8,12 @@ They reach the execution's and the owner's channels, as every event of an execut
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, JsonValue, TypeAdapter, ValidationError
 
-from flowmaestro.events.catalogue.app import APP_PREFIX, is_app_type
+from flowmaestro.events.catalogue.app import APP_PREFIX, AppEvent, is_app_type
 from flowmaestro.temporal.errors import EventDataError, EventNameError, EventTooLargeError
 from flowmaestro.temporal.scope import current_attempt
 from flowmaestro.temporal.values import json_size
@@ -37,6 +38,38 @@ class EventRegistry:
 
     def models(self) -> dict[str, type[BaseModel]]:
         return dict(self._models)
+
+    def json_schema(self) -> dict[str, Any]:
+        """The registered events as JSON Schema, for typed clients: each `app:<name>` an
+        envelope (`AppEvent`'s) whose `type` is that name and whose `data` is its model;
+        `AppEvents` their union. json-schema-to-typescript turns it into TypeScript."""
+        names = sorted(self._models)
+        adapters = [(name, "serialization", TypeAdapter(self._models[name])) for name in names]
+        keyed, defs = TypeAdapter.json_schemas(adapters, by_alias=True)  # type: ignore[arg-type]
+        envelope = AppEvent.model_json_schema(by_alias=True, mode="serialization")
+        definitions: dict[str, Any] = dict(defs.get("$defs", {}))
+        events = []
+        for name in names:
+            title = "App" + "".join(p.title() for p in re.split(r"[_.\-]", name) if p)
+            properties = {
+                **envelope["properties"],
+                "type": {"const": APP_PREFIX + name},
+                "data": keyed[(name, "serialization")],
+            }
+            definitions[title] = {
+                "title": title,
+                "type": "object",
+                "properties": properties,
+                "required": list(properties),
+                "additionalProperties": False,
+            }
+            events.append({"$ref": f"#/$defs/{title}"})
+        return {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "AppEvents",
+            "oneOf": events,
+            "$defs": definitions,
+        }
 
     def data(self, name: str, data: BaseModel | dict[str, Any]) -> dict[str, JsonValue]:
         """`data` as the event carries it: validated by the name's model when it has one."""
