@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from flowmaestro.events.envelopes import app_envelope
-from tests.gateway.process import FLOWMAESTRO
+from tests.support.processes import FLOWMAESTRO
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "own_workflow"
 
