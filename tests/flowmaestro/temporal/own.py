@@ -3,6 +3,7 @@ code in them but the public `flowmaestro.temporal` calls)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -11,7 +12,14 @@ from pydantic import BaseModel
 from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
 
-from flowmaestro.temporal import agent_stream, ask, emit_event, progress, register_event
+from flowmaestro.temporal import (
+    AskTimeoutError,
+    agent_stream,
+    ask,
+    emit_event,
+    progress,
+    register_event,
+)
 
 
 class Shipped(BaseModel):
@@ -95,3 +103,20 @@ class ShipWorkflow:
         return await workflow.execute_child_workflow(
             PackWorkflow.run, ["x", "y", "z"], id=f"{order_id}-pack"
         )
+
+
+@workflow.defn
+class QuestionsWorkflow:
+    """Two prompts open at once, then one that times out."""
+
+    @workflow.run
+    async def run(self) -> list[object]:
+        first, second = await asyncio.gather(
+            ask("First?", node_id="first"),
+            ask("Pick one", input_type="choice", choices=["x", "y"], node_id="second"),
+        )
+        try:
+            await ask("Too late?", timeout=timedelta(seconds=1), node_id="late")
+        except AskTimeoutError as timed_out:
+            return [first, second, timed_out.type]
+        return [first, second, "answered"]

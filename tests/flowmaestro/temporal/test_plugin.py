@@ -23,7 +23,13 @@ from flowmaestro.flows.messages import (
 )
 from flowmaestro.settings import Settings
 from flowmaestro.temporal import FlowMaestroPlugin, start_options
-from tests.flowmaestro.temporal.own import ACTIVITIES, OrderWorkflow, PackWorkflow, ShipWorkflow
+from tests.flowmaestro.temporal.own import (
+    ACTIVITIES,
+    OrderWorkflow,
+    PackWorkflow,
+    QuestionsWorkflow,
+    ShipWorkflow,
+)
 from tests.flowmaestro.temporal.plain import PlainWorkflow, double
 
 if TYPE_CHECKING:
@@ -32,7 +38,7 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-WORKFLOWS = [OrderWorkflow, PlainWorkflow, ShipWorkflow, PackWorkflow]
+WORKFLOWS = [OrderWorkflow, PlainWorkflow, ShipWorkflow, PackWorkflow, QuestionsWorkflow]
 
 
 @contextlib.asynccontextmanager
@@ -66,15 +72,15 @@ async def events_of(pool: asyncpg.Pool, execution_id: str) -> list[dict[str, Any
     return [json.loads(r["envelope"]) for r in rows]
 
 
-async def prompts(handle: WorkflowHandle[Any, Any]) -> list[PendingInput]:
-    """The open prompts once there is one (the query answers at once; the prompt comes
-    after the activities before it)."""
+async def prompts(handle: WorkflowHandle[Any, Any], count: int = 1) -> list[PendingInput]:
+    """The open prompts once there are `count` (the query answers at once; a prompt comes
+    after the activities before it, and nothing announces it to a Temporal client)."""
     async with asyncio.timeout(30):
         while True:
             found: list[PendingInput] = await handle.query(
                 PENDING_INPUTS, result_type=list[PendingInput]
             )
-            if found:
+            if len(found) >= count:
                 return found
             await asyncio.sleep(0.05)
 
@@ -228,3 +234,28 @@ async def test_a_child_workflow_is_a_node_of_its_parent_and_an_execution_of_its_
         "node:completed",
         "execution:completed",
     ]
+
+
+async def test_prompts_open_at_once_are_answered_in_any_order_and_one_times_out(
+    temporal_env: WorkflowEnvironment, database_dsn: str, pool: asyncpg.Pool
+) -> None:
+    queue = f"own-{uuid.uuid4().hex[:8]}"
+    async with plugin_worker(temporal_env, database_dsn, queue) as client:
+        handle = await client.start_workflow(
+            QuestionsWorkflow.run,
+            id=f"questions-{uuid.uuid4().hex[:8]}",
+            task_queue=queue,
+            **start_options("alice"),
+        )
+        by_node = {p.node_id: p for p in await prompts(handle, 2)}
+        assert by_node["second"].choices == ["x", "y"]
+        assert await refused(handle, by_node["second"].input_id, "z") == "invalid_input"
+        for node, value in (("second", "y"), ("first", "hello")):
+            await handle.execute_update(
+                PROVIDE_INPUT, ProvideInput(input_id=by_node[node].input_id, value=value)
+            )
+        assert await handle.result() == ["hello", "y", "input_timeout"]
+    events = [(e["type"], e["data"].get("nodeId")) for e in await events_of(pool, handle.id)]
+    assert events.count(("user_input:required", "first")) == 1
+    assert ("user_input:timeout", "late") in events and ("node:failed", "late") in events
+    assert events[-1] == ("execution:completed", None)
