@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
 
 from flowmaestro.temporal import (
     AskTimeoutError,
@@ -55,7 +56,6 @@ async def charge(order_id: str) -> str:
     return f"charged {order_id}"
 
 
-ACTIVITIES: list[Callable[..., Any]] = [reserve, summarize, charge]
 _FAST = RetryPolicy(initial_interval=timedelta(milliseconds=100), maximum_attempts=3)
 
 
@@ -120,3 +120,20 @@ class QuestionsWorkflow:
         except AskTimeoutError as timed_out:
             return [first, second, timed_out.type]
         return [first, second, "answered"]
+
+
+@activity.defn
+async def refuse(order_id: str) -> None:
+    raise ApplicationError(f"{order_id} is out of stock", type="out_of_stock", non_retryable=True)
+
+
+@workflow.defn
+class RefusedWorkflow:
+    @workflow.run
+    async def run(self, order_id: str) -> None:
+        await workflow.execute_activity(
+            refuse, order_id, start_to_close_timeout=timedelta(seconds=30), activity_id="stock"
+        )
+
+
+ACTIVITIES: list[Callable[..., Any]] = [reserve, summarize, charge, refuse]

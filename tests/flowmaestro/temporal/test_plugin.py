@@ -11,7 +11,12 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
@@ -28,6 +33,7 @@ from tests.flowmaestro.temporal.own import (
     OrderWorkflow,
     PackWorkflow,
     QuestionsWorkflow,
+    RefusedWorkflow,
     ShipWorkflow,
 )
 from tests.flowmaestro.temporal.plain import PlainWorkflow, double
@@ -38,7 +44,14 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-WORKFLOWS = [OrderWorkflow, PlainWorkflow, ShipWorkflow, PackWorkflow, QuestionsWorkflow]
+WORKFLOWS = [
+    OrderWorkflow,
+    PlainWorkflow,
+    ShipWorkflow,
+    PackWorkflow,
+    QuestionsWorkflow,
+    RefusedWorkflow,
+]
 
 
 @contextlib.asynccontextmanager
@@ -259,3 +272,33 @@ async def test_prompts_open_at_once_are_answered_in_any_order_and_one_times_out(
     assert events.count(("user_input:required", "first")) == 1
     assert ("user_input:timeout", "late") in events and ("node:failed", "late") in events
     assert events[-1] == ("execution:completed", None)
+
+
+async def test_a_failed_run_says_which_node_failed_it(
+    temporal_env: WorkflowEnvironment, database_dsn: str, pool: asyncpg.Pool
+) -> None:
+    queue = f"own-{uuid.uuid4().hex[:8]}"
+    async with plugin_worker(temporal_env, database_dsn, queue) as client:
+        handle = await client.start_workflow(
+            RefusedWorkflow.run,
+            "o-9",
+            id=f"refused-{uuid.uuid4().hex[:8]}",
+            task_queue=queue,
+            **start_options("alice"),
+        )
+        with pytest.raises(WorkflowFailureError):
+            await handle.result()
+    events = await events_of(pool, handle.id)
+    assert [e["type"] for e in events] == [
+        "execution:started",
+        "node:started",
+        "node:failed",
+        "execution:failed",
+    ]
+    assert events[2]["data"]["willRetry"] is False and events[2]["data"]["nextRetryInMs"] is None
+    assert events[3]["data"] == {
+        "error": {"message": "o-9 is out of stock", "type": "out_of_stock"},
+        "failedNodeId": "stock",
+    }
+    state = await pool.fetchval("SELECT status FROM executions WHERE id = $1", handle.id)
+    assert state == "failed"

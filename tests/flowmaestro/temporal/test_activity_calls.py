@@ -1,0 +1,114 @@
+"""What `emit_event`, `register_event`, `progress` and `agent_stream` do inside an attempt and
+outside one, with an in-memory emitter (the real path is in test_plugin.py)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from pydantic import BaseModel
+
+from flowmaestro.activities.execution import ExecutionRef
+from flowmaestro.events import AgentStreamingEnd, AgentToken, AppEvent, NodeProgress
+from flowmaestro.security import Limits
+from flowmaestro.temporal import (
+    EventDataError,
+    EventNameError,
+    EventTooLargeError,
+    agent_stream,
+    emit_event,
+    progress,
+)
+from flowmaestro.temporal.custom_events import EventRegistry
+from flowmaestro.temporal.scope import AttemptScope, enter, leave
+from flowmaestro.temporal.values import jsonable
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from flowmaestro.events import Event
+
+
+class Memory:
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    async def emit(self, events: Sequence[Event]) -> int:
+        self.events.extend(events)
+        return len(events)
+
+
+@pytest.fixture
+def written() -> Iterator[Memory]:
+    memory = Memory()
+    scope = AttemptScope(
+        execution=ExecutionRef(execution_id="order-1", user_id="alice", workflow_id="Order"),
+        run_id="run-1",
+        node_id="charge",
+        node_type="charge",
+        attempt=2,
+        emitter=memory,
+        limits=Limits(max_event_data_bytes=100),
+    )
+    token = enter(scope)
+    yield memory
+    leave(token)
+
+
+class Shipped(BaseModel):
+    carrier: str
+
+
+def test_names_and_data_are_checked() -> None:
+    registry = EventRegistry()
+    registry.register("order.shipped", Shipped)
+    for bad in ("", "Order", "a b", "x" * 65, "-x"):
+        with pytest.raises(EventNameError):
+            registry.data(bad, {})
+    with pytest.raises(EventDataError, match="carrier"):
+        registry.data("order.shipped", {"carrier": 3})
+    assert registry.data("order.shipped", Shipped(carrier="ups")) == {"carrier": "ups"}
+    assert registry.data("anything", {"a": [1, None]}) == {"a": [1, None]}
+    with pytest.raises(EventDataError):
+        registry.data("anything", {"a": object()})
+
+    class Other(BaseModel):
+        carrier: str
+
+    with pytest.raises(EventNameError, match="registered"):
+        registry.register("order.shipped", Other)
+
+
+async def test_outside_an_attempt_nothing_is_written_and_nothing_fails() -> None:
+    await progress(50, "half")
+    await emit_event("order.packed", {"boxes": 2})
+    async with agent_stream("writer") as stream:
+        await stream.token("hi")
+    assert stream.response == "hi"
+
+
+async def test_in_an_attempt_the_calls_emit_for_its_node(written: Memory) -> None:
+    await progress(150, "over")
+    await emit_event("order.packed", {"boxes": 2})
+    await emit_event("order.packed", {"boxes": 3})
+    with pytest.raises(EventTooLargeError):
+        await emit_event("order.packed", {"notes": "x" * 200})
+    async with agent_stream("writer", model="m") as stream:
+        await stream.token("Hello ")
+        await stream.token("world")
+    progressed, packed, again, *agent = written.events
+    assert isinstance(progressed, NodeProgress) and progressed.data.progress == 100
+    assert isinstance(packed, AppEvent) and packed.type == "app:order.packed"
+    assert packed.execution_id == "order-1" and packed.user_id == "alice"
+    assert packed.id != again.id
+    tokens = [e for e in agent if isinstance(e, AgentToken)]
+    assert "".join(t.data.token for t in tokens) == "Hello world"
+    assert all(t.data.attempt == 2 and t.agent_id == "writer" for t in tokens)
+    [end] = [e for e in agent if isinstance(e, AgentStreamingEnd)]
+    assert end.data.response == "Hello world" and end.data.finish_reason == "stop"
+
+
+def test_values_over_the_limit_are_noted_not_written() -> None:
+    assert jsonable({"a": 1}, 100) == {"a": 1}
+    assert jsonable("x" * 200, 100) == {"truncated": True, "bytes": 202}
+    assert jsonable(object(), 100) == {"unserializable": "object"}
