@@ -22,6 +22,7 @@ from flowmaestro.events.outbox import Availability, OutboxReader, Sequencer, rea
 from flowmaestro.gateway import http_errors, hub, presence, sockets
 from flowmaestro.gateway.auth import TokenVerifier
 from flowmaestro.gateway.bodies import bounded_receive, is_upload
+from flowmaestro.gateway.clock import SystemClock
 from flowmaestro.gateway.http_api import http_api
 from flowmaestro.gateway.http_errors import error_json, install_error_handlers
 from flowmaestro.gateway.hub import Hub
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from temporalio.client import Client
 
     from flowmaestro.broker import BrokerPublisher
+    from flowmaestro.gateway.clock import Clock
     from flowmaestro.gateway.config import GatewayConfig
 
 log = logging.getLogger(__name__)
@@ -60,8 +62,15 @@ CLIENT_LOGGERS = (http_errors.log, sockets.log, hub.log, presence.log)
 class Gateway:
     """The ASGI callable: Socket.IO traffic to python-socketio, the rest to FastAPI."""
 
-    def __init__(self, config: GatewayConfig, pool: asyncpg.Pool, temporal: Client) -> None:
+    def __init__(
+        self,
+        config: GatewayConfig,
+        pool: asyncpg.Pool,
+        temporal: Client,
+        clock: Clock | None = None,
+    ) -> None:
         self.config = config
+        clock = clock or SystemClock()
         self.metrics = GatewayMetrics()
         limits = config.limits
         self.reader = OutboxReader(pool)
@@ -89,7 +98,7 @@ class Gateway:
             dependencies.append(self.broker.state)
             self.metrics.registry.register(BrokerCollector(self.broker))
         self.metrics.registry.register(AvailabilityCollector(*dependencies))
-        verifier = TokenVerifier(config)
+        verifier = TokenVerifier(config, clock)
         quotas = Quotas(pool, limits)
         self.presence = Presence(
             pool,
@@ -110,6 +119,7 @@ class Gateway:
             refresh_warning=limits.token_refresh_warning_seconds,
             close_timeout=config.slow_timeout,
             presence=self.presence,
+            clock=clock,
         )
         self._pool = pool
         self._temporal = temporal
@@ -119,7 +129,7 @@ class Gateway:
             lifespan=self._lifespan,
         )
         install_error_handlers(self.http)
-        http_api(self.http, config, self.hub, self.reader, verifier, pool, temporal, quotas)
+        http_api(self.http, config, self.hub, self.reader, verifier, pool, temporal, quotas, clock)
         self._health_routes()
         if config.static_dir is not None and (config.static_dir / "index.html").is_file():
             self.http.mount("/", StaticFiles(directory=config.static_dir, html=True), name="ui")
@@ -290,6 +300,9 @@ def _storable_target(scope: dict[str, Any]) -> bool:
     return storable(scope["path"]) and storable(query)
 
 
-def create_app(config: GatewayConfig, pool: asyncpg.Pool, temporal: Client) -> Gateway:
-    """The gateway ASGI app; run it with uvicorn (its lifespan starts the outbox tail)."""
-    return Gateway(config, pool, temporal)
+def create_app(
+    config: GatewayConfig, pool: asyncpg.Pool, temporal: Client, clock: Clock | None = None
+) -> Gateway:
+    """The gateway ASGI app; run it with uvicorn (its lifespan starts the outbox tail). Token
+    expiry runs on `clock` (the machine's by default)."""
+    return Gateway(config, pool, temporal, clock)

@@ -3,7 +3,8 @@
 The algorithm is pinned by configuration, never read from the token, so `alg: none` and
 HS/RS key confusion are refused. `exp` and `sub` are required; `aud`/`iss` when configured.
 A token may live at most `Limits.token_max_lifetime_seconds` (exp - iat, or exp - now
-without `iat`), so a leaked long-lived token is worthless here.
+without `iat`), so a leaked long-lived token is worthless here. `exp` is checked on the
+gateway's clock, the one its sockets and streams expire on.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from flowmaestro.gateway.errors import AuthError
 from flowmaestro.security import storable
 
 if TYPE_CHECKING:
+    from flowmaestro.gateway.clock import Clock
     from flowmaestro.gateway.config import GatewayConfig
 
 
@@ -49,7 +51,8 @@ def mint_token(
 class TokenVerifier:
     """Verifies tokens with the one configured key and algorithm."""
 
-    def __init__(self, config: GatewayConfig) -> None:
+    def __init__(self, config: GatewayConfig, clock: Clock) -> None:
+        self._clock = clock
         self._max_lifetime = config.limits.token_max_lifetime_seconds
         self._audience = config.jwt_audience
         self._issuer = config.jwt_issuer
@@ -80,8 +83,16 @@ class TokenVerifier:
                 algorithms=[self._algorithm],
                 audience=self._audience,
                 issuer=self._issuer,
-                options={"require": ["exp", "sub"]},
+                # exp on our clock, below (PyJWT reads the machine's).
+                options={"require": ["exp", "sub"], "verify_exp": False},
             )
+            now = self._clock.time()
+            try:
+                expiry = int(claims["exp"])
+            except (TypeError, ValueError):
+                raise jwt.DecodeError("Expiration Time claim (exp) must be an integer.") from None
+            if expiry <= now:
+                raise jwt.ExpiredSignatureError("Signature has expired")
         except jwt.PyJWTError as exc:
             raise AuthError(f"invalid token: {exc}") from exc
         sub = claims["sub"]
@@ -89,7 +100,7 @@ class TokenVerifier:
             raise AuthError("invalid token: sub must be 1-200 characters of storable text")
         exp = float(claims["exp"])
         issued = claims.get("iat")
-        start = float(issued) if isinstance(issued, int | float) else time.time()
+        start = float(issued) if isinstance(issued, int | float) else now
         if exp - start > self._max_lifetime:
             raise AuthError(
                 f"token lifetime exceeds the maximum of {self._max_lifetime} s; ask for a"

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from flowmaestro.events.outbox import OutboxReader
     from flowmaestro.gateway.auth import TokenVerifier
+    from flowmaestro.gateway.clock import Clock
     from flowmaestro.gateway.config import GatewayConfig
     from flowmaestro.gateway.hub import Hub
     from flowmaestro.gateway.quotas import Quotas
@@ -104,6 +105,7 @@ def http_api(
     pool: asyncpg.Pool,
     temporal: Client,
     quotas: Quotas,
+    clock: Clock,
 ) -> None:
     """Add the `/api` routes to `app`; every write first spends its user's quota."""
 
@@ -196,6 +198,7 @@ def http_api(
                 config.replay_page,
                 announce=False,
                 expires_at=user.expires_at,
+                clock=clock,
             ),
             media_type="text/event-stream",
             headers=sse.HEADERS,
@@ -224,7 +227,13 @@ def http_api(
         start = sse.start_position(last_event_id, after)
         return StreamingResponse(
             sse.stream(
-                hub, reader, channels, start, config.replay_page, expires_at=user.expires_at
+                hub,
+                reader,
+                channels,
+                start,
+                config.replay_page,
+                expires_at=user.expires_at,
+                clock=clock,
             ),
             media_type="text/event-stream",
             headers=sse.HEADERS,

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from flowmaestro.events.protocol import ErrorCode
     from flowmaestro.gateway.auth import TokenVerifier
+    from flowmaestro.gateway.clock import Clock
     from flowmaestro.gateway.hub import Connection, Hub
     from flowmaestro.gateway.metrics import GatewayMetrics
     from flowmaestro.gateway.presence import Presence
@@ -92,12 +93,13 @@ class SocketProtocol:
         refresh_warning: float,
         close_timeout: float,
         presence: Presence,
+        clock: Clock,
     ) -> None:
         self._presence = presence
         self._input_timeout = input_timeout
         self._quotas = quotas
         self._close_timeout = close_timeout
-        self._clock = TokenClock(refresh_warning, self._warn_expiring, self._expire)
+        self._clock = TokenClock(clock, refresh_warning, self._warn_expiring, self._expire)
         self._expired: set[str] = set()
         self._server = server
         self._hub = hub

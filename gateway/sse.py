@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
-import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flowmaestro.gateway.errors import GatewayError
 from flowmaestro.gateway.query import position_of
@@ -20,6 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
     from flowmaestro.events.outbox import OutboxReader, StoredEvent
+    from flowmaestro.gateway.clock import Clock
     from flowmaestro.gateway.hub import Hub
 
 KEEPALIVE_SECONDS = 15.0
@@ -66,12 +65,13 @@ async def stream(
     announce: bool = True,
     keepalive: float = KEEPALIVE_SECONDS,
     expires_at: float | None = None,
+    clock: Clock,
 ) -> AsyncIterator[bytes]:
     """Replay the channels' events in (after, live position] from Postgres, then follow the
     live feed: every event of any of them once, in position order. With `announce`, a `ready`
     event follows the replay; without it, only a pruned history is said (`recovered`).
-    At `expires_at` (the token's `exp`) the stream says `auth:expired` and ends: reconnect
-    with a fresh token and `Last-Event-ID`."""
+    At `expires_at` (the token's `exp`, on `clock`) the stream says `auth:expired` and ends:
+    reconnect with a fresh token and `Last-Event-ID`."""
     selection: str | Sequence[str] = channels[0] if len(channels) == 1 else channels
     with hub.listen(*channels) as (upto, listener):
         last = upto if after is None else after
@@ -92,17 +92,30 @@ async def stream(
             last = max(last, upto)
         if announce:
             yield ready_frame(channels, last, recovered)
-        while not listener.overflowed:
-            left = math.inf if expires_at is None else expires_at - time.time()
-            if left <= 0:
-                yield EXPIRED_FRAME
-                return
-            try:
-                stored = await asyncio.wait_for(listener.queue.get(), min(keepalive, left))
-            except TimeoutError:
-                if left > keepalive:
-                    yield b": keep-alive\n\n"
-                continue
-            if stored.position > last:
-                last = stored.position
-                yield frame(stored)
+        expiry = asyncio.Event()
+        timer = None if expires_at is None else clock.call_at(expires_at, expiry.set)
+        expired = asyncio.ensure_future(expiry.wait())
+        got: asyncio.Future[StoredEvent] | None = None
+        try:
+            while not listener.overflowed:
+                if expiry.is_set():
+                    yield EXPIRED_FRAME
+                    return
+                got = asyncio.ensure_future(listener.queue.get())
+                waited: set[asyncio.Future[Any]] = {got, expired}
+                await asyncio.wait(waited, timeout=keepalive, return_when=asyncio.FIRST_COMPLETED)
+                if not got.done():
+                    got.cancel()  # an event not taken yet stays in the queue
+                    if not expiry.is_set():
+                        yield b": keep-alive\n\n"
+                    continue
+                stored = got.result()
+                if stored.position > last:
+                    last = stored.position
+                    yield frame(stored)
+        finally:
+            expired.cancel()
+            if got is not None and not got.done():
+                got.cancel()
+            if timer is not None:
+                timer.cancel()

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.client import Client
 
+    from flowmaestro.gateway.clock import Clock
+
 SECRET = "test-secret-of-enough-length-for-hs256!"
 
 
@@ -44,12 +46,13 @@ async def serve(
     config: GatewayConfig | None = None,
     *,
     send_buffer: int | None = None,
+    clock: Clock | None = None,
 ) -> AsyncIterator[Running]:
     """The gateway app under uvicorn; its socket listens before uvicorn starts, so clients can
     connect at once (they wait in the backlog until startup has run). `send_buffer` fixes the
     kernel send buffer of accepted connections (as on a slow link; loopback's grows to MBs)."""
     config = config or GatewayConfig(jwt_secret=SECRET)
-    app = create_app(config, pool, temporal)
+    app = create_app(config, pool, temporal, clock)
     sock = listening_socket(send_buffer)
     port = sock.getsockname()[1]
     server = uvicorn.Server(
@@ -74,11 +77,15 @@ async def serve(
 
 @contextlib.asynccontextmanager
 async def in_process(
-    pool: asyncpg.Pool, temporal: Client, config: GatewayConfig | None = None
+    pool: asyncpg.Pool,
+    temporal: Client,
+    config: GatewayConfig | None = None,
+    *,
+    clock: Clock | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The gateway's HTTP API in this process: its lifespan runs, requests go through httpx's
     ASGI transport (no uvicorn, no port). Streams and sockets need `serve`."""
-    app = create_app(config or GatewayConfig(jwt_secret=SECRET), pool, temporal)
+    app = create_app(config or GatewayConfig(jwt_secret=SECRET), pool, temporal, clock)
     async with asgi_client(app) as http:
         yield http
 

@@ -11,7 +11,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -47,7 +47,7 @@ class Stack:
         return self.gateway.output
 
     def auth(self, user: str, ttl: int = 600) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token(user, ttl)}"}
+        return auth(user, ttl)
 
     async def wait_output(self, text: str, timeout: float = 30) -> None:
         await self.gateway.wait_output(text, timeout)
@@ -81,8 +81,24 @@ async def gateway_stack(
         assert SECRET not in stack.log
 
 
+class Served(Protocol):
+    """A gateway the tests reach at `url` (a process of its own, or one under uvicorn here)."""
+
+    @property
+    def url(self) -> str: ...
+
+
+def auth(user: str, ttl: int = 600) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(user, ttl)}"}
+
+
 async def first_event(
-    stack: Stack, user: str, execution_id: str, kinds: set[str], timeout: float = 30
+    stack: Served,
+    user: str,
+    execution_id: str,
+    kinds: set[str],
+    timeout: float = 30,
+    ttl: int = 600,
 ) -> dict[str, Any]:
     """The first envelope of one of `kinds` in the execution's SSE stream (from the start)."""
     async with (
@@ -92,7 +108,7 @@ async def first_event(
             "GET",
             f"/api/executions/{execution_id}/stream",
             params={"after": 0},
-            headers=stack.auth(user),
+            headers=auth(user, ttl),
         ) as events,
     ):
         async for line in events.aiter_lines():
@@ -103,18 +119,22 @@ async def first_event(
     raise AssertionError(f"the stream of {execution_id} ended before any of {kinds}")
 
 
-async def still_serving(stack: Stack) -> None:
+async def still_serving(stack: Served) -> None:
     """Another user is served while an attack runs: /healthz answers within a second and
     their trivial flow completes (its SSE stream, from the start, reaches the end)."""
+    # An hour's token: valid still on a gateway clock a test has moved on by minutes.
+    bystander = auth(BYSTANDER, 3600)
     async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
         health = await asyncio.wait_for(http.get("/healthz"), 1)
         assert health.status_code == 200
-        started = await http.post(
-            "/api/executions", json={"flow": TRIVIAL_FLOW}, headers=stack.auth(BYSTANDER)
-        )
+        started = await http.post("/api/executions", json={"flow": TRIVIAL_FLOW}, headers=bystander)
         assert started.status_code == 201, started.text
     end = await first_event(
-        stack, BYSTANDER, started.json()["executionId"], {"execution:completed", "execution:failed"}
+        stack,
+        BYSTANDER,
+        started.json()["executionId"],
+        {"execution:completed", "execution:failed"},
+        ttl=3600,
     )
     assert end["type"] == "execution:completed", end
 

@@ -1,4 +1,5 @@
-"""Tokens: never written to a log, never accepted beyond the configured lifetime."""
+"""Tokens: never written to a log, never accepted beyond the configured lifetime; their
+expiry runs on the gateway's clock, which these tests move on instead of waiting."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import httpx
 import jwt
 import socketio
 
-from flowmaestro.gateway import mint_token
+from flowmaestro.gateway import GatewayConfig, mint_token
 from tests.gateway.harness import (
     SECRET,
     Recorder,
@@ -20,12 +21,15 @@ from tests.gateway.harness import (
     own_execution,
     progress,
     serve,
+    token,
 )
 from tests.gateway.test_auth import refusal
 from tests.security.stack import gateway_stack, still_serving
+from tests.support.clock import FakeClock
+from tests.workflows.helpers import worker
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import AsyncIterator, Callable
 
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
@@ -88,61 +92,85 @@ def told(kind: str) -> Callable[[Recorder], bool]:
 
 
 async def test_a_refreshed_socket_keeps_its_subscriptions_and_an_unrefreshed_one_is_cut(
-    database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
+    pool: asyncpg.Pool, sequencer: Sequencer, temporal_env: WorkflowEnvironment
 ) -> None:
-    async with gateway_stack(
-        database_dsn, pool, temporal_env.client, token_refresh_warning_seconds=2
-    ) as stack:
-        await own_execution(pool, "ex_alice", "alice")
-        await own_execution(pool, "ex_bob", "bob")
-        # Both tokens expire in the same second: bob's cut shows alice's original exp passed.
-        alice = await Recorder().connect(stack.url, auth={"token": mint_token(SECRET, "alice", 4)})
-        bob = await Recorder().connect(stack.url, auth={"token": mint_token(SECRET, "bob", 4)})
-        for who, execution_id in ((alice, "ex_alice"), (bob, "ex_bob")):
-            assert (await who.call("subscribe", {"channel": f"execution:{execution_id}"}))["ok"]
-        await alice.wait_until(told("auth:expiring"), timeout=10)
-        refreshed = await alice.call("auth:refresh", {"token": mint_token(SECRET, "alice", 600)})
-        assert refreshed["ok"] is True and refreshed["exp"] > time.time() + 500
-        # Refusals: another user's token, an over-long one, garbage; none moves bob's exp.
-        for attempt, code in (
-            (mint_token(SECRET, "carol", 600), "forbidden"),
-            (mint_token(SECRET, "bob", 10 * 24 * 3600), "unauthorized"),
-            ("not-a-token", "unauthorized"),
-        ):
-            refused = await bob.call("auth:refresh", {"token": attempt})
-            assert refused["ok"] is False and refused["error"]["code"] == code, refused
-        assert (await bob.call("auth:refresh", {}))["error"]["code"] == "bad_request"
-        await asyncio.gather(
-            bob.wait_until(lambda r: bool(r.disconnects), timeout=15), still_serving(stack)
-        )
-        assert told("auth:expired")(bob)
-        assert dict(bob.auth)["auth:expired"]["reason"] == "token_expired"
-        # Past the original exp: alice is still connected and still gets her events.
-        await emit(pool, progress("alice", "ex_alice", 1), progress("bob", "ex_bob", 1))
-        await alice.wait_until(has_events(1), timeout=15)
-        assert alice.client.connected and not told("auth:expired")(alice)
-        assert alice.events[0]["executionId"] == "ex_alice" and bob.events == []
-        await alice.close()
+    clock = FakeClock()  # the gateway's: time passes when the test says so
+    await own_execution(pool, "ex_alice", "alice")
+    await own_execution(pool, "ex_bob", "bob")
+    async with worker(temporal_env.client, pool) as queue:
+        config = GatewayConfig(jwt_secret=SECRET, task_queue=queue)
+        async with serve(pool, temporal_env.client, config, clock=clock) as gateway:
+            warning = config.limits.token_refresh_warning_seconds
+            alice = await Recorder().connect(gateway.url, auth={"token": token("alice", 600)})
+            bob = await Recorder().connect(gateway.url, auth={"token": token("bob", 600)})
+            for who, execution_id in ((alice, "ex_alice"), (bob, "ex_bob")):
+                ack = await who.call("subscribe", {"channel": f"execution:{execution_id}"})
+                assert ack["ok"]
+            assert not told("auth:expiring")(alice)
+            clock.advance(600 - warning + 1)
+            await alice.wait_until(told("auth:expiring"))
+            refreshed = await alice.call("auth:refresh", {"token": token("alice", 3600)})
+            assert refreshed["ok"] is True and refreshed["exp"] > clock.time() + 500
+            # Refusals: another user's token, an over-long one, garbage; none moves bob's exp.
+            for attempt, code in (
+                (token("carol", 600), "forbidden"),
+                (token("bob", 10 * 24 * 3600), "unauthorized"),
+                ("not-a-token", "unauthorized"),
+            ):
+                refused = await bob.call("auth:refresh", {"token": attempt})
+                assert refused["ok"] is False and refused["error"]["code"] == code, refused
+            assert (await bob.call("auth:refresh", {}))["error"]["code"] == "bad_request"
+            assert not bob.disconnects
+            # Past both original exps (a minute to spare for a slow start).
+            clock.advance(warning + 60)
+            await asyncio.gather(
+                bob.wait_until(lambda r: bool(r.disconnects)), still_serving(gateway)
+            )
+            assert told("auth:expired")(bob)
+            assert dict(bob.auth)["auth:expired"]["reason"] == "token_expired"
+            # Past the original exp: alice is still connected and still gets her events.
+            await emit(pool, progress("alice", "ex_alice", 1), progress("bob", "ex_bob", 1))
+            await alice.wait_until(has_events(1))
+            assert alice.client.connected and not told("auth:expired")(alice)
+            assert alice.events[0]["executionId"] == "ex_alice" and bob.events == []
+            await alice.close()
 
 
 async def test_an_sse_stream_ends_at_its_tokens_exp(
     pool: asyncpg.Pool, sequencer: Sequencer, temporal_env: WorkflowEnvironment
 ) -> None:
+    clock = FakeClock()
     await own_execution(pool, "ex_sse", "mallory")
+    await emit(pool, progress("mallory", "ex_sse", 0))  # a first frame for each stream
     async with (
-        serve(pool, temporal_env.client) as gateway,
+        serve(pool, temporal_env.client, clock=clock) as gateway,
         httpx.AsyncClient(base_url=gateway.url, timeout=30) as http,
     ):
-        for path, params in (
-            ("/api/executions/ex_sse/stream", {}),
-            ("/api/stream", {"channel": "execution:ex_sse"}),
-        ):
-            auth = {"Authorization": f"Bearer {mint_token(SECRET, 'mallory', 3)}"}
+        streams: list[tuple[str, dict[str, str | int]]] = [
+            ("/api/executions/ex_sse/stream", {"after": 0}),
+            ("/api/stream", {"channel": "execution:ex_sse", "after": 0}),
+        ]
+        for path, params in streams:
+            # 600 s on the gateway's clock (which earlier rounds have moved on).
+            ttl = round(clock.time() - time.time()) + 600
+            auth = {"Authorization": f"Bearer {token('mallory', ttl)}"}
             async with (
                 asyncio.timeout(20),
                 http.stream("GET", path, params=params, headers=auth) as stream,
             ):
-                lines = [line async for line in stream.aiter_lines()]
-            assert "event: auth:expired" in lines, lines
-            data = json.loads(lines[lines.index("event: auth:expired") + 1].removeprefix("data: "))
+                lines = stream.aiter_lines()
+                seen = [line async for line in until_data(lines)]
+                assert "event: auth:expired" not in seen
+                clock.advance(600)
+                rest = [line async for line in lines]
+            assert "event: auth:expired" in rest, rest
+            data = json.loads(rest[rest.index("event: auth:expired") + 1].removeprefix("data: "))
             assert data["reason"] == "token_expired"
+
+
+async def until_data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
+    """The stream's lines up to its first `data:` line (the stream is running)."""
+    async for line in lines:
+        yield line
+        if line.startswith("data: "):
+            return

@@ -20,6 +20,7 @@ from flowmaestro.security import Limits
 from tests.flowmaestro.watch.proxy import CuttableProxy
 from tests.gateway.harness import SECRET, emit, own_execution, serve, token
 from tests.gateway.process import GatewayProcess, gateway_env
+from tests.support.clock import FakeClock
 
 if TYPE_CHECKING:
     from typing import Any
@@ -224,27 +225,35 @@ async def test_a_token_callback_keeps_the_socket_across_its_first_tokens_exp(
     pool: asyncpg.Pool, sequencer: Sequencer, temporal_env: WorkflowEnvironment
 ) -> None:
     await own_execution(pool, EXECUTION, "u1")
-    minted: list[float] = []
-    fourth = asyncio.Event()
+    clock = FakeClock()  # the gateway's: time passes when the test says so
+    exps: list[int] = []
+    minted = asyncio.Event()
 
     def fresh() -> str:
-        minted.append(time.time())
-        if len(minted) >= 4:
-            fourth.set()
-        return mint_token(SECRET, "u1", 4)
+        # A token of 600 s on the gateway's clock.
+        exps.append(int(clock.time()) + 600)
+        minted.set()
+        return mint_token(SECRET, "u1", exps[-1] - int(time.time()))
 
-    config = GatewayConfig(jwt_secret=SECRET, limits=Limits(token_refresh_warning_seconds=2))
+    warning = 2
+    config = GatewayConfig(jwt_secret=SECRET, limits=Limits(token_refresh_warning_seconds=warning))
     async with (
-        serve(pool, temporal_env.client, config) as gateway,
+        serve(pool, temporal_env.client, config, clock=clock) as gateway,
         Client(gateway.url, fresh) as client,
     ):
         events = client.envelopes(EXECUTION, after=0)
         await emit(pool, step(1))
         async with asyncio.timeout(30):
             assert (await anext(events))["data"]["step"] == "1"
-            # Each refresh comes 2 s before the token's exp; the fourth token is asked for
-            # about 2 s after the first one's exp.
-            await fourth.wait()
+            # Each time just past a token's warning, and before its exp, the client hands in
+            # a fresh one; three refreshes take it past the first token's exp.
+            for _ in range(3):
+                await clock.scheduled(exps[-1] - warning)  # the gateway holds the newest
+                minted.clear()
+                clock.advance(exps[-1] - warning - clock.time() + 1)
+                await minted.wait()
+            await clock.scheduled(exps[-1] - warning)
+            assert clock.time() > exps[0]
             await emit(pool, step(2))
             assert (await anext(events))["data"]["step"] == "2"
         assert client.connections == 1 and client.connected
@@ -254,13 +263,16 @@ async def test_a_fixed_token_that_expires_ends_the_follow_with_a_refusal(
     pool: asyncpg.Pool, sequencer: Sequencer, temporal_env: WorkflowEnvironment
 ) -> None:
     await own_execution(pool, EXECUTION, "u1")
+    clock = FakeClock()
     config = GatewayConfig(jwt_secret=SECRET, limits=Limits(token_refresh_warning_seconds=1))
     async with (
-        serve(pool, temporal_env.client, config) as gateway,
-        Client(gateway.url, token("u1", ttl=3)) as client,
+        serve(pool, temporal_env.client, config, clock=clock) as gateway,
+        Client(gateway.url, token("u1", ttl=600)) as client,
     ):
+        await emit(pool, step(1))
         with pytest.raises(RefusedError) as refused:
             async with asyncio.timeout(30):
-                async for _ in client.envelopes(EXECUTION, after=0):
-                    pass
+                async for envelope in client.envelopes(EXECUTION, after=0):
+                    assert envelope["data"]["step"] == "1"
+                    clock.advance(600)  # the follow has begun; now its token expires
     assert refused.value.code == "unauthorized"
