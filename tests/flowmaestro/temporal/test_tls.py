@@ -1,5 +1,6 @@
-"""Temporal behind TLS: the gateway, the CLI's connection and the plugin's worker connect to a
-TLS frontend the test starts, with the CA from the settings, and refuse a wrong CA."""
+"""Temporal behind TLS: the gateway, `flowmaestro worker`, `flowmaestro run` and a worker with
+the plugin connect to a TLS frontend the test starts, with the CA from the settings, and
+refuse a wrong CA."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import uuid
 from typing import TYPE_CHECKING
 
+import asyncpg
 import httpx
 import pytest
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
@@ -23,7 +25,8 @@ from tests.flowmaestro.temporal.tls_proxy import certificates, tls_frontend
 from tests.gateway.harness import SECRET, token
 from tests.gateway.process import GatewayProcess
 from tests.support.ports import free_port
-from tests.support.processes import FLOWMAESTRO, run
+from tests.support.processes import FLOWMAESTRO, Child, run
+from tests.workflows.helpers import EXAMPLES, events_until
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -75,6 +78,34 @@ async def test_everything_connects_through_tls_with_the_configured_ca(
             assert answered.status_code == 200, answered.text
             assert (await handle.result())["approved"] is True
 
+        # `flowmaestro worker` serves, and `flowmaestro run` starts a flow it runs.
+        cli_env = {
+            **os.environ,
+            **env,
+            "FLOWMAESTRO_TASK_QUEUE": f"tls-flows-{uuid.uuid4().hex[:8]}",
+            "FLOWMAESTRO_RUN_SEQUENCER": "true",
+        }
+        async with (
+            Child(FLOWMAESTRO, "worker", env=cli_env) as flow_worker,
+            asyncpg.create_pool(database_dsn, min_size=1, max_size=2) as pool,
+        ):
+            await flow_worker.wait_output("worker running on task queue")
+            code, out, err = await run(
+                FLOWMAESTRO,
+                "run",
+                EXAMPLES / "approval.yaml",
+                "--user",
+                "alice",
+                "--input",
+                "amount=20",
+                "--input",
+                "requester=tls",
+                env=cli_env,
+            )
+            assert code == 0, err
+            events = await events_until(pool, out.strip())
+            assert events[-1].envelope["type"] == "execution:completed"
+
 
 @pytest.mark.slow
 async def test_a_wrong_ca_is_refused(
@@ -106,6 +137,19 @@ async def test_a_wrong_ca_is_refused(
                 "FLOWMAESTRO_TEMPORAL_ADDRESS": address,
                 "FLOWMAESTRO_TEMPORAL_TLS_CA": str(other),
                 "FLOWMAESTRO_JWT_SECRET": SECRET,
+            },
+        )
+        assert code == UnreachableError.exit_code
+        assert "cannot reach Temporal" in err
+        # Nor does the worker.
+        code, _, err = await run(
+            FLOWMAESTRO,
+            "worker",
+            env={
+                **os.environ,
+                "FLOWMAESTRO_DATABASE_URL": database_dsn,
+                "FLOWMAESTRO_TEMPORAL_ADDRESS": address,
+                "FLOWMAESTRO_TEMPORAL_TLS_CA": str(other),
             },
         )
         assert code == UnreachableError.exit_code
