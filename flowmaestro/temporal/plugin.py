@@ -11,11 +11,12 @@ on that client; given to `Worker(..., plugins=[...])`, that worker alone. It add
   workflow may import `flowmaestro.temporal` at the top of its module;
 - the Temporal TLS, API key and namespace of `FLOWMAESTRO_TEMPORAL_*`, for a client the
   application connects without its own;
-- the Postgres pool, open while a worker (or replayer) built with it runs.
+- the Postgres pool, open while a worker built with it runs (a replayer needs none).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from typing import TYPE_CHECKING
 
@@ -34,10 +35,12 @@ from flowmaestro.temporal.workflow_events import WorkflowEvents
 from flowmaestro.temporal_connection import temporal_api_key, temporal_tls
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable
+    from contextlib import AbstractAsyncContextManager
 
+    from temporalio.client import WorkflowHistory
     from temporalio.service import ConnectConfig, ServiceClient
-    from temporalio.worker import WorkerConfig, WorkflowRunner
+    from temporalio.worker import Replayer, WorkerConfig, WorkflowReplayResult, WorkflowRunner
 
     from flowmaestro.security import Limits
 
@@ -131,6 +134,20 @@ class FlowMaestroPlugin(SimplePlugin):
         if config.api_key is None:
             config = dataclasses.replace(config, api_key=temporal_api_key(self.settings))
         return await next(config)
+
+    @contextlib.asynccontextmanager
+    async def run_replayer(
+        self,
+        replayer: Replayer,
+        histories: AsyncIterator[WorkflowHistory],
+        next: Callable[
+            [Replayer, AsyncIterator[WorkflowHistory]],
+            AbstractAsyncContextManager[AsyncIterator[WorkflowReplayResult]],
+        ],
+    ) -> AsyncIterator[AsyncIterator[WorkflowReplayResult]]:
+        # A replay runs no activity (their results are in the history): no pool, no database.
+        async with next(replayer, histories) as results:
+            yield results
 
     def configure_worker(self, config: WorkerConfig) -> WorkerConfig:
         config = super().configure_worker(config)
