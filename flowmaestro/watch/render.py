@@ -1,5 +1,5 @@
 """The terminal view of an execution: a header with overall progress, the node table, agent
-text as it streams, knowledge-base documents and open prompts."""
+text as it streams, knowledge-base documents, custom events and open prompts."""
 
 from __future__ import annotations
 
@@ -49,6 +49,8 @@ def render(state: ExecutionState, asking: tuple[str, str] | None = None) -> Rend
         parts.append(Panel(body, title=title, title_align="left"))
     for document in state.documents.values():
         parts.append(Text(f"knowledge base  {document}", style="blue"))
+    for line in state.custom:
+        parts.append(Text(f"event  {line}", style="blue"))
     for input_id, prompt in state.prompts.items():
         if asking is not None and asking[0] == input_id:
             parts.append(Text(f"{asking[1]}▏", style="bold magenta"))

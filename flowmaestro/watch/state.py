@@ -9,6 +9,9 @@ from typing import Any
 
 from flowmaestro.wording import plural
 
+CUSTOM_KEPT = 5
+"""Custom events the view keeps: the latest ones."""
+
 
 @dataclass(slots=True)
 class NodeRow:
@@ -44,6 +47,8 @@ class ExecutionState:
     """Open prompts by input id (`user_input:required` data)."""
     outputs: Any = None
     error: str = ""
+    custom: list[str] = field(default_factory=list)
+    """The latest custom `app:<name>` events, as `name data` lines (at most `CUSTOM_KEPT`)."""
 
     def apply(self, envelope: dict[str, Any]) -> None:
         kind: str = envelope["type"]
@@ -71,6 +76,10 @@ class ExecutionState:
             self.node(data["nodeId"]).status = "waiting for input"
         elif kind in ("user_input:received", "user_input:timeout"):
             self.prompts.pop(data["inputId"], None)
+        elif kind.startswith("app:"):
+            self.custom = [*self.custom, f"{kind.removeprefix('app:')} {_compact(data)}"][
+                -CUSTOM_KEPT:
+            ]
 
     def node(self, node_id: str) -> NodeRow:
         return self.nodes.setdefault(node_id, NodeRow(node_id))

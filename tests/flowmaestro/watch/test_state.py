@@ -116,3 +116,13 @@ def test_the_prompt_being_answered_shows_once_with_what_is_typed() -> None:
     assert shown.count("Approve 250?") == 1
     assert "Approve 250? [y/n] ye" in shown
     assert "approve" in shown and "waiting for input: " not in shown
+
+
+def test_custom_events_show_the_latest_few() -> None:
+    state = ExecutionState("ex_1")
+    for n in range(7):
+        state.apply(event("app:order.packed", n + 1, boxes=n))
+    assert state.custom == [f'order.packed {{"boxes":{n}}}' for n in range(2, 7)]
+    console = Console(width=100, record=True)
+    console.print(render(state))
+    assert 'event  order.packed {"boxes":6}' in console.export_text()
