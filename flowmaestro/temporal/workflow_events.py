@@ -11,7 +11,7 @@ plugin replays exactly as it was recorded, untracked.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
@@ -38,6 +38,8 @@ with workflow.unsafe.imports_passed_through():
         ExecutionCompletedData,
         ExecutionFailedData,
     )
+    from flowmaestro.flows.contract import WORKFLOW_TYPE
+    from flowmaestro.flows.kb.start import KB_INGEST_WORKFLOW
     from flowmaestro.flows.search_attributes import USER
     from flowmaestro.temporal.emissions import NAMES, START, StartInput
     from flowmaestro.temporal.ownership import HEADER, owner_of
@@ -48,6 +50,9 @@ if TYPE_CHECKING:
     from temporalio.workflow import ActivityHandle, ChildWorkflowHandle
 
     from flowmaestro.security import Limits
+
+SELF_REPORTING: Final = frozenset({WORKFLOW_TYPE, KB_INGEST_WORKFLOW})
+"""Workflow types the plugin leaves alone on a worker that also runs them."""
 
 PATCH = "flowmaestro-plugin"
 """The workflow.patched id: histories recorded before the plugin replay without it."""
@@ -72,8 +77,11 @@ class WorkflowEvents(WorkflowInboundInterceptor):
 
     async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
         bind(self.run)
-        self.run.serve_prompts()
         info = workflow.info()
+        if info.workflow_type in SELF_REPORTING:
+            # FlowMaestro's own workflows emit their events themselves.
+            return await super().execute_workflow(input)
+        self.run.serve_prompts()
         user = owner_of(info.typed_search_attributes)
         if user is None:
             if info.workflow_type not in self.untracked:

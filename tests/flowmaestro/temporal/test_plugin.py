@@ -20,9 +20,12 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
+from flowmaestro.flows.contract import WORKFLOW_TYPE
+from flowmaestro.flows.flow import load_flow
 from flowmaestro.flows.messages import (
     PENDING_INPUTS,
     PROVIDE_INPUT,
+    ExecutionInput,
     PendingInput,
     ProvideInput,
 )
@@ -37,12 +40,15 @@ from tests.flowmaestro.temporal.own import (
     ShipWorkflow,
 )
 from tests.flowmaestro.temporal.plain import PlainWorkflow, double
+from tests.workflows.helpers import EXAMPLES, events_until, worker
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
+
+    from flowmaestro.events.outbox import Sequencer
 
 WORKFLOWS = [
     OrderWorkflow,
@@ -302,3 +308,36 @@ async def test_a_failed_run_says_which_node_failed_it(
     }
     state = await pool.fetchval("SELECT status FROM executions WHERE id = $1", handle.id)
     assert state == "failed"
+
+
+async def test_flowmaestros_own_workflows_are_left_to_report_themselves(
+    temporal_env: WorkflowEnvironment, database_dsn: str, pool: asyncpg.Pool, sequencer: Sequencer
+) -> None:
+    """A worker that runs ExecutionWorkflow beside the plugin: a flow started with the owner's
+    attribute is reported once, by the workflow itself."""
+    client = Client(
+        temporal_env.client.service_client,
+        namespace=temporal_env.client.namespace,
+        data_converter=temporal_env.client.data_converter,
+        plugins=[FlowMaestroPlugin(Settings(database_url=database_dsn))],
+    )
+    flow = load_flow(EXAMPLES / "parallel.yaml")
+    execution_id = f"ex_{uuid.uuid4().hex}"
+    async with worker(client, pool) as queue:
+        await client.start_workflow(
+            WORKFLOW_TYPE,
+            ExecutionInput(
+                user_id="alice",
+                flow=flow.model_dump(mode="json", exclude_unset=True),
+                inputs={"topic": "plugins"},
+            ),
+            id=execution_id,
+            task_queue=queue,
+            **start_options("alice"),
+        )
+        events = await events_until(pool, execution_id)
+    assert events[-1].envelope["type"] == "execution:completed"
+    assert [e.envelope["type"] for e in events].count("execution:started") == 1
+    assert await pool.fetchval(
+        "SELECT workflow_id FROM executions WHERE id = $1", execution_id
+    ) == (flow.name)
