@@ -37,6 +37,7 @@ from flowmaestro.events.channels import channels_for
 from flowmaestro.events.protocol import ProvideInputRequest
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import AsyncIterator
     from types import TracebackType
 
@@ -64,8 +65,10 @@ class Client:
         backoff: Backoff | None = None,
         connect_timeout: float = 10.0,
         call_timeout: float = 30.0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.url = url.rstrip("/")
+        self._tls = tls
         self._token = token
         self._status = on_status or (lambda message: log.info("%s", message))
         self._backoff = backoff or Backoff()
@@ -86,7 +89,9 @@ class Client:
 
     async def __aenter__(self) -> Client:
         # One HTTP session for every connection, so none is left open by a failed attempt.
-        self._http = aiohttp.ClientSession()
+        # `tls` (for a private CA) applies to every connection made through this session.
+        connector = aiohttp.TCPConnector(ssl=self._tls) if self._tls is not None else None
+        self._http = aiohttp.ClientSession(connector=connector)
         try:
             await self._open()
         except BaseException as exc:

@@ -48,7 +48,7 @@ def test_only_the_proxy_is_published_beyond_localhost(services: dict[str, Any]) 
         for port in service.get("ports", []) if name != "nginx" else ():
             assert str(port).startswith("127.0.0.1:"), (name, port)
     assert "ports" not in services["temporal"] and "ports" not in services["postgres"]
-    assert services["nginx"]["ports"] == ["8000:80"]
+    assert services["nginx"]["ports"] == ["8000:80", "8443:443"]
 
 
 def test_whatever_others_wait_for_has_a_healthcheck(services: dict[str, Any]) -> None:
@@ -107,6 +107,14 @@ def test_nginx_proxies_websockets_to_both_gateways() -> None:
     assert "server gateway-1:8000" in conf and "server gateway-2:8000" in conf
     assert "proxy_set_header Upgrade $http_upgrade" in conf
     assert 'if ($arg_transport != "websocket")' in conf
+    assert "listen 443 ssl;" in conf and "return 308 https://" in conf
+
+
+def test_the_gateways_close_metrics_and_docs(services: dict[str, Any]) -> None:
+    """/metrics and /docs are behind the admin token, which the operator must give."""
+    for name in ("gateway-1", "gateway-2"):
+        token = services[name]["environment"]["FLOWMAESTRO_ADMIN_TOKEN"]
+        assert token.startswith("${FLOWMAESTRO_ADMIN_TOKEN:?"), name
 
 
 def compose_cli() -> list[str] | None:
@@ -126,7 +134,11 @@ COMPOSE = compose_cli()
 @pytest.mark.skipif(COMPOSE is None, reason="neither docker compose nor docker-compose is here")
 def test_docker_compose_accepts_the_file() -> None:
     assert COMPOSE is not None
-    env = {**os.environ, "FLOWMAESTRO_JWT_SECRET": "compose-config-check"}
+    env = {
+        **os.environ,
+        "FLOWMAESTRO_JWT_SECRET": "compose-config-check",
+        "FLOWMAESTRO_ADMIN_TOKEN": "compose-config-check",
+    }
     result = subprocess.run(
         [*COMPOSE, "config", "--quiet"],
         cwd=ROOT,

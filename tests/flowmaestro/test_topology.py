@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import os
+import ssl
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -67,8 +68,9 @@ FLOW = {
 class StreamFollower:
     """The SSE fallback as a client: `GET /api/stream`, resumed with Last-Event-ID."""
 
-    def __init__(self, url: str, user: str) -> None:
+    def __init__(self, url: str, user: str, tls: ssl.SSLContext) -> None:
         self._url = url
+        self._tls = tls
         self._headers = {"Authorization": f"Bearer {token(user)}"}
         self._channel = f"user:{user}"
         self.events: list[dict[str, Any]] = []
@@ -78,7 +80,7 @@ class StreamFollower:
         self._last: str | None = None
 
     async def run(self) -> None:
-        async with httpx.AsyncClient(timeout=httpx.Timeout(30, read=60)) as http:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(30, read=60), verify=self._tls) as http:
             while True:
                 headers = dict(self._headers)
                 params: dict[str, Any] = {"channel": self._channel}
@@ -162,21 +164,25 @@ async def test_the_compose_topology_survives_a_gateway_and_a_worker_killed(
         async with (
             GatewayProcess(env) as gateway_1,
             GatewayProcess(env) as gateway_2,
-            nginx([gateway_1.port, gateway_2.port], tmp_path / "nginx") as url,
+            nginx([gateway_1.port, gateway_2.port], tmp_path / "nginx") as edge,
         ):
             # Two of each kind, opened back to back: round robin puts one on each gateway.
-            sockets = [SocketFollower(Client(url, token("u1")), "u1") for _ in range(2)]
+            sockets = [
+                SocketFollower(Client(edge.url, token("u1"), tls=edge.tls), "u1") for _ in range(2)
+            ]
             for socket in sockets:
                 await socket.client.__aenter__()
                 followers.append(asyncio.create_task(socket.run()))
                 await asyncio.wait_for(socket.subscribed.wait(), 30)
-            streams = [StreamFollower(url, "u1") for _ in range(2)]
+            streams = [StreamFollower(edge.url, "u1", edge.tls) for _ in range(2)]
             for stream in streams:
                 followers.append(asyncio.create_task(stream.run()))
                 await asyncio.wait_for(stream.ready.wait(), 30)
 
             headers = {"Authorization": f"Bearer {token('u1')}"}
-            async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
+            async with httpx.AsyncClient(
+                base_url=edge.url, headers=headers, timeout=30, verify=edge.tls
+            ) as http:
                 ids = set()
                 for n in range(4):
                     started = await http.post(
