@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily
 
 from flowmaestro.events.outbox import Availability
-from flowmaestro.gateway.metrics import AvailabilityCollector
+from flowmaestro.gateway.metrics import DependencyMetrics
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -55,8 +55,13 @@ class WorkerHealth:
         self.postgres = writes.postgres
         self.temporal = Availability("temporal")
         self.registry = CollectorRegistry()
-        self.registry.register(AvailabilityCollector(self.postgres, self.temporal))
-        self.registry.register(_WriteCollector(writes))
+        self.dependencies = self.register_collectors(self.registry, writes)
+
+    @staticmethod
+    def register_collectors(registry: CollectorRegistry, writes: WriteRetry) -> DependencyMetrics:
+        """The worker's metrics: its dependencies' state and its writes' retries."""
+        registry.register(_WriteCollector(writes))
+        return DependencyMetrics(registry)
 
     async def check(self) -> dict[str, bool]:
         return {
@@ -96,6 +101,7 @@ class WorkerHealth:
                 body["reasons"] = reasons
             return 200 if ready else 503, "application/json", json.dumps(body).encode()
         if path == "/metrics":
+            self.dependencies.record(self.postgres, self.temporal)
             return 200, "text/plain; version=0.0.4", generate_latest(self.registry)
         return (
             404,

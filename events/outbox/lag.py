@@ -24,7 +24,10 @@ SELECT pending.n,
        coalesce(extract(epoch FROM clock_timestamp() - pending.oldest), 0),
        pending.min_txid IS NOT NULL
            AND pending.min_txid >= pg_snapshot_xmin(pg_current_snapshot()),
-       (SELECT pid FROM blocker), (SELECT age FROM blocker)
+       (SELECT pid FROM blocker), (SELECT age FROM blocker),
+       -- The oldest retained row by its primary key (an index read, not a scan).
+       coalesce((SELECT extract(epoch FROM clock_timestamp() - created_at)
+                 FROM event_outbox ORDER BY seq LIMIT 1), 0)
 FROM pending
 """
 
@@ -38,6 +41,8 @@ class OutboxLag:
     stalled: bool
     blocking_pid: int | None
     blocking_transaction_seconds: float | None
+    oldest_event_seconds: float = 0.0
+    """Age of the oldest retained row: past the retention, prune is not running."""
 
 
 async def read_lag(con: Connection | asyncpg.Pool) -> OutboxLag:
@@ -49,4 +54,5 @@ async def read_lag(con: Connection | asyncpg.Pool) -> OutboxLag:
         stalled=bool(row[2]),
         blocking_pid=row[3] if row[2] else None,
         blocking_transaction_seconds=float(row[4]) if row[2] and row[4] is not None else None,
+        oldest_event_seconds=float(row[5]),
     )

@@ -32,7 +32,7 @@ async def wait_started(gateway: Child, count: int, timeout: float = 90) -> None:
 
 @contextlib.asynccontextmanager
 async def supervisor(
-    database_dsn: str, temporal_env: WorkflowEnvironment, port: int
+    database_dsn: str, temporal_env: WorkflowEnvironment, port: int, count: int = 2
 ) -> AsyncIterator[Child]:
     env = child_env(
         FLOWMAESTRO_DATABASE_URL=database_dsn,
@@ -41,10 +41,10 @@ async def supervisor(
         FLOWMAESTRO_RUN_SEQUENCER="false",  # the test's sequencer
         FLOWMAESTRO_LOG_LEVEL="INFO",
     )
-    args = ("gateway", "--workers", "2", "--host", "127.0.0.1", "--port", str(port))
+    args = ("gateway", "--workers", str(count), "--host", "127.0.0.1", "--port", str(port))
     gateway = await Child(FLOWMAESTRO, *args, env=env, name="gateway").start()
     try:
-        await wait_started(gateway, 2)
+        await wait_started(gateway, count)
         yield gateway
     finally:
         await gateway.kill()
