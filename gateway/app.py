@@ -23,10 +23,11 @@ from flowmaestro.gateway import http_errors, hub, presence, sockets
 from flowmaestro.gateway.auth import TokenVerifier
 from flowmaestro.gateway.bodies import bounded_receive, is_upload
 from flowmaestro.gateway.clock import SystemClock
+from flowmaestro.gateway.drain import spread
 from flowmaestro.gateway.http_api import http_api
 from flowmaestro.gateway.http_errors import error_json, install_error_handlers
 from flowmaestro.gateway.hub import Hub
-from flowmaestro.gateway.metrics import AvailabilityCollector, BrokerCollector, GatewayMetrics
+from flowmaestro.gateway.metrics import BrokerCollector, GatewayMetrics
 from flowmaestro.gateway.presence import Presence
 from flowmaestro.gateway.quotas import Quotas
 from flowmaestro.gateway.sockets import SocketProtocol
@@ -71,7 +72,7 @@ class Gateway:
     ) -> None:
         self.config = config
         clock = clock or SystemClock()
-        self.metrics = GatewayMetrics()
+        self.metrics = GatewayMetrics(config.metrics_dir)
         limits = config.limits
         self.reader = OutboxReader(pool)
         self.sio = SocketServer(
@@ -93,11 +94,11 @@ class Gateway:
         self.hub = Hub(self.sio, self.broker or self.reader, config, self.metrics)
         self.postgres = self.hub.postgres
         self.temporal = Availability("temporal")
-        dependencies = [self.postgres, self.temporal]
+        self.dependencies = [self.postgres, self.temporal]
+        """What this gateway relies on, in `flowmaestro_dependency_up` and its outages."""
         if self.broker is not None:
-            dependencies.append(self.broker.state)
-            self.metrics.registry.register(BrokerCollector(self.broker))
-        self.metrics.registry.register(AvailabilityCollector(*dependencies))
+            self.dependencies.append(self.broker.state)
+            self.metrics.register_live(BrokerCollector(self.broker))
         verifier = TokenVerifier(config, clock)
         quotas = Quotas(pool, limits)
         self.presence = Presence(
@@ -137,6 +138,7 @@ class Gateway:
             self.http.get("/", include_in_schema=False)(_no_ui)
         self._tail: asyncio.Task[None] | None = None
         self.log_budget = LogBudget(limits.log_records_per_minute)
+        self.draining = False
         self._too_large = error_json(
             "too_large",
             f"request bodies are limited to {limits.http_max_body_bytes} bytes",
@@ -210,12 +212,21 @@ class Gateway:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
+    async def drain(self) -> None:
+        """Hand every socket to the other gateways, spread over `drain_seconds` (a SIGTERM
+        in `flowmaestro gateway`): /readyz says draining, and each socket is disconnected at
+        its own moment, so its client reconnects through the proxy to another gateway and
+        resumes by position, and the clients do not all come back at once."""
+        self.draining = True
+        await spread(list(self.hub.connections), self.sio.disconnect, self.config.drain_seconds)
+
     async def _watch_lag(self) -> None:
         """The outbox's lag and the dependencies' state, every few seconds (an outage is
         logged once when it starts and once when it ends, and shows in the metrics)."""
         while True:
             await self.postgres.probe(self._read_lag)
             await self.temporal.probe(self._temporal.service_client.check_health)
+            self.metrics.dependencies.record(*self.dependencies)
             await asyncio.sleep(LAG_INTERVAL)
 
     async def _read_lag(self) -> None:
@@ -224,6 +235,7 @@ class Gateway:
         self.metrics.tail_lag.set(max(0, head - self.hub.position))
         self.metrics.unsequenced_age.set(lag.oldest_unsequenced_seconds)
         self.metrics.outbox_stalled.set(1 if lag.stalled else 0)
+        self.metrics.oldest_event.set(lag.oldest_event_seconds)
 
     def _health_routes(self) -> None:
         @self.http.get("/healthz")
@@ -233,9 +245,11 @@ class Gateway:
 
         @self.http.get("/readyz")
         async def readyz() -> Response:
-            """Postgres and Temporal reachable, the outbox tail running; 503 with the reasons
-            while one is not. With a broker, `fanout` says where batches come from now, and
-            a reason says why not the broker (the gateway stays ready)."""
+            """Ready to take clients: Postgres answers and the outbox tail runs (503 with the
+            reasons otherwise, and while draining). Temporal away only degrades the gateway
+            (200, `status: degraded`): every event still flows from Postgres; starts and
+            answers fail until it is back. With a broker, `fanout` says where batches come
+            from now, and a reason says why not the broker (the gateway stays ready)."""
             checks = {
                 "postgres": await self.postgres.probe(lambda: self._pool.fetchval("SELECT 1")),
                 "temporal": await self.temporal.probe(self._temporal.service_client.check_health),
@@ -252,8 +266,13 @@ class Gateway:
                 )
                 if reason is not None and not checks[name]
             }
-            ready = all(checks.values())
-            body: dict[str, Any] = {"status": "ready" if ready else "unavailable", "checks": checks}
+            if self.draining:
+                status = "draining"
+            elif not (checks["postgres"] and checks["tail"]):
+                status = "unavailable"
+            else:
+                status = "degraded" if not checks["temporal"] else "ready"
+            body: dict[str, Any] = {"status": status, "checks": checks}
             if self.broker is not None:
                 # Not a check: without the broker the gateway tails Postgres and serves on (a
                 # broker blip must not take every gateway out of the load balancer at once).
@@ -262,11 +281,13 @@ class Gateway:
                     reasons["broker"] = f"{self.broker.state.reason}; tailing Postgres meanwhile"
             if reasons:
                 body["reasons"] = reasons
+            ready = status in ("ready", "degraded")
             return JSONResponse(body, status_code=200 if ready else 503)
 
         @self.http.get("/metrics")
         async def metrics() -> Response:
             """Prometheus exposition."""
+            self.metrics.dependencies.record(*self.dependencies)
             return Response(self.metrics.exposition(), media_type="text/plain; version=0.0.4")
 
 

@@ -49,3 +49,7 @@ class GatewayConfig:
     """How often the gateway renews its presence lease and sweeps expired ones."""
     presence_ttl: float = 15.0
     """How long a presence lease lasts unrenewed: a dead gateway's watchers leave after it."""
+    drain_seconds: float = 20.0
+    """On SIGTERM, the window over which the sockets are handed to other gateways."""
+    metrics_dir: Path | None = None
+    """prometheus_client's multiprocess directory, shared by the processes on one port."""

@@ -16,4 +16,4 @@ class Backoff:
     def delay(self, attempt: int) -> float:
         """Seconds to wait before reconnect attempt `attempt` (0 for the first)."""
         ceiling = min(self.most, self.first * self.factor ** min(attempt, 32))
-        return random.uniform(ceiling / 2, ceiling)
+        return random.uniform(0, ceiling)

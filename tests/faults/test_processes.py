@@ -41,9 +41,15 @@ async def test_the_temporal_server_restarts(tmp_path: Path) -> None:
         executions = await start_all(stack)
         await stack.temporal_server.stop()
         async with httpx.AsyncClient(timeout=10) as http:
-            for url in (stack.url(), f"http://127.0.0.1:{stack.worker_health_port}"):
+            # The gateway stays in service, degraded (events still flow from Postgres); the
+            # worker, which cannot work without Temporal, is not ready.
+            for url, code, status in (
+                (stack.url(), 200, "degraded"),
+                (f"http://127.0.0.1:{stack.worker_health_port}", 503, "unavailable"),
+            ):
                 ready = await http.get(f"{url}/readyz")
-                assert ready.status_code == 503, ready.text
+                assert ready.status_code == code, ready.text
+                assert ready.json()["status"] == status, ready.text
                 assert list(ready.json()["reasons"]) == ["temporal"], ready.text
                 metrics = (await http.get(f"{url}/metrics")).text
                 assert 'flowmaestro_dependency_up{dependency="temporal"} 0.0' in metrics

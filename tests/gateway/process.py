@@ -21,6 +21,8 @@ def gateway_env(database_dsn: str, temporal: Client, task_queue: str) -> dict[st
         "FLOWMAESTRO_JWT_SECRET": SECRET,
         "FLOWMAESTRO_TASK_QUEUE": task_queue,
         "FLOWMAESTRO_LOG_LEVEL": "INFO",
+        # Stopped with SIGTERM at the end of a test: no drain (test_drain sets its own).
+        "FLOWMAESTRO_DRAIN_SECONDS": "0",
     }
 
 

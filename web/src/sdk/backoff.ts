@@ -1,5 +1,6 @@
-// Reconnection delays: exponential growth, capped, with "equal jitter" so that clients
-// dropped together (a gateway restart) do not all come back in the same instant.
+// Reconnection delays: exponential growth, capped, with "full jitter" (anywhere from 0 to the
+// ceiling) so that clients dropped together (a gateway restart or drain) spread their
+// returns over the whole window instead of its upper half.
 export interface BackoffOptions {
   baseMs: number;
   maxMs: number;
@@ -14,5 +15,5 @@ export function backoffDelay(
   random: () => number = Math.random,
 ): number {
   const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.max(0, attempt - 1));
-  return ceiling / 2 + random() * (ceiling / 2);
+  return random() * ceiling;
 }

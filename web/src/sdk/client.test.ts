@@ -290,12 +290,12 @@ describe("FlowMaestroClient", () => {
 });
 
 describe("backoffDelay", () => {
-  it("grows exponentially to a cap, with jitter in the upper half", () => {
+  it("grows exponentially to a cap, with full jitter", () => {
     const opts = { baseMs: 100, maxMs: 1000 };
-    expect(backoffDelay(1, opts, () => 0)).toBe(50);
-    expect(backoffDelay(1, opts, () => 0.999)).toBeCloseTo(99.95);
-    expect(backoffDelay(3, opts, () => 0)).toBe(200);
-    expect(backoffDelay(10, opts, () => 0)).toBe(500);
+    expect(backoffDelay(1, opts, () => 0)).toBe(0);
+    expect(backoffDelay(1, opts, () => 0.999)).toBeCloseTo(99.9);
+    expect(backoffDelay(3, opts, () => 0.5)).toBe(200);
+    expect(backoffDelay(10, opts, () => 0.5)).toBe(500);
     expect(backoffDelay(10, opts, () => 0.999)).toBeLessThan(1000);
   });
 });
