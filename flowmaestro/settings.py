@@ -104,6 +104,19 @@ class Settings(BaseSettings):
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
     jwt_public_key: Path | None = None
+    jwks_url: str | None = Field(
+        default=None,
+        description="a JWKS URL (RS256) fetched through the egress guard, refreshed with no "
+        "restart; wins over jwt_public_key",
+    )
+    jwks_max_age_seconds: float = Field(
+        default=300.0, gt=0, description="how long fetched JWKS keys are used before a refetch"
+    )
+    jwks_min_refresh_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="a token with an unknown kid refetches the JWKS at most this often",
+    )
     state_dir: Path = Field(default_factory=_default_state_dir)
     model_base_url: str | None = None
     model_api_key: SecretStr | None = None

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from flowmaestro.broker import BrokerPublisher
     from flowmaestro.gateway.clock import Clock
     from flowmaestro.gateway.config import GatewayConfig
+    from flowmaestro.security.egress import EgressGuard
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class Gateway:
         pool: asyncpg.Pool,
         temporal: Client,
         clock: Clock | None = None,
+        egress: EgressGuard | None = None,
     ) -> None:
         self.config = config
         clock = clock or SystemClock()
@@ -99,7 +101,7 @@ class Gateway:
         if self.broker is not None:
             self.dependencies.append(self.broker.state)
             self.metrics.register_live(BrokerCollector(self.broker))
-        verifier = TokenVerifier(config, clock)
+        verifier = TokenVerifier(config, clock, egress)
         quotas = Quotas(pool, limits)
         self.presence = Presence(
             pool,
@@ -322,8 +324,13 @@ def _storable_target(scope: dict[str, Any]) -> bool:
 
 
 def create_app(
-    config: GatewayConfig, pool: asyncpg.Pool, temporal: Client, clock: Clock | None = None
+    config: GatewayConfig,
+    pool: asyncpg.Pool,
+    temporal: Client,
+    clock: Clock | None = None,
+    egress: EgressGuard | None = None,
 ) -> Gateway:
     """The gateway ASGI app; run it with uvicorn (its lifespan starts the outbox tail). Token
-    expiry runs on `clock` (the machine's by default)."""
-    return Gateway(config, pool, temporal, clock)
+    expiry runs on `clock` (the machine's by default); `egress` fetches a configured JWKS
+    URL."""
+    return Gateway(config, pool, temporal, clock, egress)

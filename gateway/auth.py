@@ -1,4 +1,5 @@
-"""JWT auth: HS256 with a shared secret, or RS256 with a PEM public key or a JWKS file.
+"""JWT auth: HS256 with a shared secret, or RS256 with a PEM public key, a JWKS file or a
+JWKS URL (rotated keys are fetched with no restart, flowmaestro.gateway.jwks).
 
 The algorithm is pinned by configuration, never read from the token, so `alg: none` and
 HS/RS key confusion are refused. `exp` and `sub` are required; `aud`/`iss` when configured.
@@ -17,11 +18,13 @@ from typing import TYPE_CHECKING, Any
 import jwt
 
 from flowmaestro.gateway.errors import AuthError
+from flowmaestro.gateway.jwks import KeySet, RemoteKeys, StaticKeys
 from flowmaestro.security import storable
 
 if TYPE_CHECKING:
     from flowmaestro.gateway.clock import Clock
     from flowmaestro.gateway.config import GatewayConfig
+    from flowmaestro.security.egress import EgressGuard
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,18 +54,31 @@ def mint_token(
 class TokenVerifier:
     """Verifies tokens with the one configured key and algorithm."""
 
-    def __init__(self, config: GatewayConfig, clock: Clock) -> None:
+    def __init__(
+        self, config: GatewayConfig, clock: Clock, egress: EgressGuard | None = None
+    ) -> None:
         self._clock = clock
         self._max_lifetime = config.limits.token_max_lifetime_seconds
         self._audience = config.jwt_audience
         self._issuer = config.jwt_issuer
-        self._jwks: jwt.PyJWKSet | None = None
+        self._jwks: KeySet | None = None
         self._key: Any = None
-        if config.jwt_public_key is not None:
+        if config.jwks_url is not None:
+            if egress is None:
+                raise ValueError("a JWKS URL is fetched through the egress guard: pass one")
+            self._algorithm = "RS256"
+            self._jwks = RemoteKeys(
+                config.jwks_url,
+                egress,
+                max_age=config.jwks_max_age,
+                min_interval=config.jwks_min_refresh_interval,
+                clock=clock.time,
+            )
+        elif config.jwt_public_key is not None:
             self._algorithm = "RS256"
             text = config.jwt_public_key.read_text()
             if text.lstrip().startswith("{"):
-                self._jwks = jwt.PyJWKSet.from_dict(json.loads(text))
+                self._jwks = StaticKeys(json.loads(text))
             else:
                 self._key = text
         elif config.jwt_secret:
@@ -71,12 +87,14 @@ class TokenVerifier:
         else:
             raise ValueError("configure a JWT secret or a public key")
 
-    def verify(self, token: object) -> Principal:
+    async def verify(self, token: object) -> Principal:
         """The token's subject, or AuthError saying why it was refused."""
         if not isinstance(token, str) or not token:
             raise AuthError("a token is required (auth.token or ?token=)")
         try:
-            key = self._key if self._jwks is None else self._jwks_key(token)
+            key = self._key
+            if self._jwks is not None:
+                key = await self._jwks.key(jwt.get_unverified_header(token).get("kid"))
             claims = jwt.decode(
                 token,
                 key,
@@ -107,11 +125,3 @@ class TokenVerifier:
                 " shorter-lived token"
             )
         return Principal(sub, exp)
-
-    def _jwks_key(self, token: str) -> Any:
-        assert self._jwks is not None
-        kid = jwt.get_unverified_header(token).get("kid")
-        for key in self._jwks.keys:
-            if kid is None or key.key_id == kid:
-                return key.key
-        raise AuthError(f"invalid token: no key {kid!r} in the JWKS")

@@ -18,6 +18,13 @@ class GatewayConfig:
     jwt_secret: str | None = None
     jwt_public_key: Path | None = None
     """A PEM public key or a JWKS (JSON) file: RS256 instead of HS256."""
+    jwks_url: str | None = None
+    """A JWKS URL (RS256), fetched through the egress guard and refreshed: wins over
+    `jwt_public_key`."""
+    jwks_max_age: float = 300.0
+    """How long fetched keys are used before they are fetched again."""
+    jwks_min_refresh_interval: float = 30.0
+    """An unknown `kid` fetches the JWKS again at most this often."""
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
     task_queue: str = "flowmaestro"

@@ -83,14 +83,14 @@ class AnswerRequest(_Body):
     value: JsonValue
 
 
-def _principal(
+async def _principal(
     request: Request, authorization: Annotated[str | None, Header()] = None
 ) -> Principal:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer":
         raise AuthError("send Authorization: Bearer <token>")
     verifier: TokenVerifier = request.app.state.verifier
-    return verifier.verify(token.strip())
+    return await verifier.verify(token.strip())
 
 
 User = Annotated[Principal, Depends(_principal)]

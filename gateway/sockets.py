@@ -120,7 +120,7 @@ class SocketProtocol:
 
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         try:
-            principal = self._verifier.verify(token_of(environ, auth))
+            principal = await self._verifier.verify(token_of(environ, auth))
         except AuthError as exc:
             self._metrics.rejected.labels(exc.code).inc()
             raise Refused(exc.code, exc.message) from None
@@ -244,7 +244,7 @@ class SocketProtocol:
     async def _refresh(self, conn: Connection, payload: Any) -> dict[str, Any]:
         """A fresh token for the same user moves the socket's expiry on."""
         request = _parse(AuthRefreshRequest, payload)
-        principal = self._verifier.verify(request.token)
+        principal = await self._verifier.verify(request.token)
         if principal.user_id != conn.user_id:
             raise GatewayError("forbidden", "the new token is for another user")
         self._clock.set(conn.sid, principal.expires_at)

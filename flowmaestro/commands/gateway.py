@@ -24,6 +24,7 @@ from flowmaestro.gateway import GatewayConfig, create_app, uvicorn_log_config
 from flowmaestro.logs import JsonFormatter
 from flowmaestro.reuseport import Supervisor, listening_socket
 from flowmaestro.runtime import run_async, settings_of
+from flowmaestro.security.egress import EgressGuard
 from flowmaestro.temporal_connection import connect_temporal
 from flowmaestro.webui import ui_dir
 
@@ -39,7 +40,7 @@ _ROOT = Path(__file__).resolve().parents[2]
 
 def gateway_config(settings: Settings, dsn: str) -> GatewayConfig:
     """The gateway's configuration from the settings (the sequencer on `dsn` if enabled)."""
-    if settings.jwt_secret is None and settings.jwt_public_key is None:
+    if settings.jwt_secret is None and settings.jwt_public_key is None and not settings.jwks_url:
         raise FlowMaestroError(
             "no JWT key configured",
             hint="set FLOWMAESTRO_JWT_SECRET (or FLOWMAESTRO_JWT_PUBLIC_KEY), or use `flowmaestro dev`",
@@ -47,6 +48,9 @@ def gateway_config(settings: Settings, dsn: str) -> GatewayConfig:
     return GatewayConfig(
         jwt_secret=settings.jwt_secret.get_secret_value() if settings.jwt_secret else None,
         jwt_public_key=settings.jwt_public_key,
+        jwks_url=settings.jwks_url,
+        jwks_max_age=settings.jwks_max_age_seconds,
+        jwks_min_refresh_interval=settings.jwks_min_refresh_seconds,
         jwt_audience=settings.jwt_audience,
         jwt_issuer=settings.jwt_issuer,
         task_queue=settings.task_queue,
@@ -208,8 +212,8 @@ async def _preflight(settings: Settings, host: str, port: int) -> str:
     dsn = resolve_dsn(settings)
     config = gateway_config(settings, dsn)
     client = await connect_temporal(settings)
-    async with await create_pool(dsn, max_size=1) as pool:
-        create_app(config, pool, client)  # reads the key files, the UI directory
+    async with EgressGuard(settings.limits) as egress, await create_pool(dsn, max_size=1) as pool:
+        create_app(config, pool, client, egress=egress)  # reads the key files, the UI directory
     return dsn
 
 
@@ -219,8 +223,11 @@ async def serve(settings: Settings, host: str, port: int, reuse_port: bool, pool
     dsn = resolve_dsn(settings)
     config = gateway_config(settings, dsn)
     client = await connect_temporal(settings)
-    async with await create_pool(dsn, max_size=pool_size) as pool:
-        app = create_app(config, pool, client)
+    async with (
+        EgressGuard(settings.limits) as egress,
+        await create_pool(dsn, max_size=pool_size) as pool,
+    ):
+        app = create_app(config, pool, client, egress=egress)
         server = _Server(
             uvicorn.Config(
                 app,

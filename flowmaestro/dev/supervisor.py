@@ -165,6 +165,8 @@ class Supervisor:
             "FLOWMAESTRO_TEMPORAL_ADDRESS": address,
             "FLOWMAESTRO_JWT_SECRET": secret,
             "FLOWMAESTRO_STATE_DIR": str(settings.state_dir),
+            # One gateway: there is no other to hand its sockets to on a stop.
+            "FLOWMAESTRO_DRAIN_SECONDS": "0",
         }
         worker = Child("worker", _flowmaestro("worker"), env, self._console)
         gateway = Child(

@@ -65,6 +65,7 @@ class Stack:
             FLOWMAESTRO_TEMPORAL_ADDRESS=f"127.0.0.1:{self.temporal_port}",
             FLOWMAESTRO_TASK_QUEUE=self.task_queue,
             FLOWMAESTRO_JWT_SECRET=SECRET,
+            FLOWMAESTRO_DRAIN_SECONDS="0",  # stopped with SIGTERM: no one to hand sockets to
             FLOWMAESTRO_STATE_DIR=str(self.root / "state"),
             FLOWMAESTRO_LOG_LEVEL="INFO",
             **extra,

@@ -65,6 +65,7 @@ async def gateway_stack(
             FLOWMAESTRO_DATABASE_URL=database_dsn,
             FLOWMAESTRO_TEMPORAL_ADDRESS=client.service_client.config.target_host,
             FLOWMAESTRO_JWT_SECRET=SECRET,
+            FLOWMAESTRO_DRAIN_SECONDS="0",  # stopped with SIGTERM: no one to hand sockets to
             FLOWMAESTRO_TASK_QUEUE=queue,
             FLOWMAESTRO_LOG_LEVEL="info",
             TMPDIR=os.environ.get("TMPDIR"),

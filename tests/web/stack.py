@@ -30,6 +30,7 @@ class Stack:
             "FLOWMAESTRO_TEMPORAL_ADDRESS": temporal_address,
             "FLOWMAESTRO_TASK_QUEUE": self.task_queue,
             "FLOWMAESTRO_JWT_SECRET": secret,
+            "FLOWMAESTRO_DRAIN_SECONDS": "0",  # stopped with SIGTERM: no one to hand sockets to
             "FLOWMAESTRO_GATEWAY_HOST": "127.0.0.1",
             "FLOWMAESTRO_GATEWAY_PORT": str(self.port),
             # The retry example calls a local test server, which the egress guard refuses
