@@ -1,6 +1,10 @@
 """The migration runner: numbered SQL files, one transaction each, recorded with checksums.
 
 Concurrent runners serialise on an advisory lock; an applied file whose text changed is refused.
+A file whose first line is `-- migrate: no-transaction` runs outside a transaction (for
+`CREATE INDEX CONCURRENTLY`, which cannot run in one); the migration policy
+(docs/migrations.md) has it hold one such statement, so a failure leaves at most an invalid
+index (drop it, then rerun).
 """
 
 from __future__ import annotations
@@ -32,6 +36,13 @@ class Migration:
     @property
     def checksum(self) -> str:
         return hashlib.sha256(self.sql.encode()).hexdigest()
+
+    @property
+    def transactional(self) -> bool:
+        return not self.sql.startswith(NO_TRANSACTION)
+
+
+NO_TRANSACTION = "-- migrate: no-transaction"
 
 
 # The project's `migrations/` directory: numbered plain SQL files beside this package.
@@ -84,23 +95,42 @@ async def migrate(con: Connection, migrations: list[Migration] | None = None) ->
             if m.version in applied:
                 continue
             try:
-                async with con.transaction():
-                    await con.execute(m.sql)
-                    await con.execute(
-                        "INSERT INTO schema_migrations (version, name, checksum) "
-                        "VALUES ($1, $2, $3)",
-                        m.version,
-                        m.name,
-                        m.checksum,
-                    )
+                if m.transactional:
+                    async with con.transaction():
+                        await con.execute(m.sql)
+                        await _record(con, m)
+                else:
+                    # Each statement on its own (a simple query of several statements
+                    # would run in one implicit transaction).
+                    for statement in _statements(m.sql):
+                        await con.execute(statement)
+                    await _record(con, m)
             except asyncpg.PostgresError as exc:
+                done_here = "rolled back" if m.transactional else "stopped (rerun it)"
                 raise MigrationError(
-                    f"migration {m.name} failed and was rolled back: {exc}"
+                    f"migration {m.name} failed and was {done_here}: {exc}"
                 ) from exc
             done.append(m.name)
         return done
     finally:
         await con.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
+
+
+async def _record(con: Connection, m: Migration) -> None:
+    await con.execute(
+        "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+        m.version,
+        m.name,
+        m.checksum,
+    )
+
+
+def _statements(sql: str) -> list[str]:
+    """A no-transaction file's statements: split at semicolons ending a line (such a file
+    holds plain DDL, no function bodies)."""
+    lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
+    text = "\n".join(lines)
+    return [part.strip() for part in re.split(r";\s*$", text, flags=re.MULTILINE) if part.strip()]
 
 
 async def require_migrated(pool: asyncpg.Pool) -> None:

@@ -157,6 +157,11 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         default="text", description="json: one JSON object a line, with execution/trace ids"
     )
+    tracing: bool = Field(
+        default=False,
+        description="OpenTelemetry spans from the activity that writes an event to the socket "
+        "that sends it (needs a TracerProvider, e.g. opentelemetry-instrument)",
+    )
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",
         description="proxies whose X-Forwarded-For/-Proto the gateway believes (comma list, *)",

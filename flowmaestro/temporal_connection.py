@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from temporalio.client import Client
+from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import TLSConfig
 
@@ -75,6 +76,8 @@ async def connect_temporal(settings: Settings) -> Client:
             "FLOWMAESTRO_TEMPORAL_ADDRESS is not set",
             hint="point it at a Temporal frontend (host:port), or use `flowmaestro dev`",
         )
+    # Spans for workflows and activities, their context carried in Temporal's headers.
+    interceptors = [TracingInterceptor()] if settings.tracing else []
     try:
         return await Client.connect(
             settings.temporal_address,
@@ -82,6 +85,7 @@ async def connect_temporal(settings: Settings) -> Client:
             api_key=temporal_api_key(settings),
             tls=temporal_tls(settings),
             data_converter=pydantic_data_converter,
+            interceptors=interceptors,
         )
     except RuntimeError as exc:
         raise UnreachableError(

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     import asyncpg
+    from opentelemetry.trace import Tracer
     from temporalio.client import Client
 
     from flowmaestro.broker import BrokerPublisher
@@ -71,6 +72,7 @@ class Gateway:
         temporal: Client,
         clock: Clock | None = None,
         egress: EgressGuard | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self.config = config
         clock = clock or SystemClock()
@@ -93,7 +95,7 @@ class Gateway:
         if config.broker_url is not None:
             link = open_link(config.broker_url, config.broker_channel)
             self.broker = BrokeredFeed(self.reader, link)
-        self.hub = Hub(self.sio, self.broker or self.reader, config, self.metrics)
+        self.hub = Hub(self.sio, self.broker or self.reader, config, self.metrics, tracer)
         self.postgres = self.hub.postgres
         self.temporal = Availability("temporal")
         self.dependencies = [self.postgres, self.temporal]
@@ -329,8 +331,9 @@ def create_app(
     temporal: Client,
     clock: Clock | None = None,
     egress: EgressGuard | None = None,
+    tracer: Tracer | None = None,
 ) -> Gateway:
     """The gateway ASGI app; run it with uvicorn (its lifespan starts the outbox tail). Token
     expiry runs on `clock` (the machine's by default); `egress` fetches a configured JWKS
-    URL."""
-    return Gateway(config, pool, temporal, clock, egress)
+    URL; with `tracer`, events written under a span are fanned out in their trace."""
+    return Gateway(config, pool, temporal, clock, egress, tracer)

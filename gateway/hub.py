@@ -20,11 +20,14 @@ import asyncpg
 
 from flowmaestro.events.channels import user_channel
 from flowmaestro.events.outbox import Availability
+from flowmaestro.events.outbox.tracing import context_of
 from flowmaestro.events.protocol import SubscribeAck
 from flowmaestro.gateway.errors import GatewayError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator, Sequence
+
+    from opentelemetry.trace import Tracer
 
     from flowmaestro.events.outbox import ReadResult, StoredEvent
     from flowmaestro.gateway.config import GatewayConfig
@@ -57,6 +60,8 @@ class EventLog(Protocol):
     async def replay(
         self, position: int, channel: str | Sequence[str], limit: int
     ) -> ReadResult: ...
+
+    async def trace_contexts(self, positions: Sequence[int]) -> dict[int, str]: ...
 
 
 class Connection:
@@ -115,8 +120,13 @@ class Hub:
         reader: EventLog,
         config: GatewayConfig,
         metrics: GatewayMetrics,
+        tracer: Tracer | None = None,
     ) -> None:
         self._transport = transport
+        self._tracer = tracer
+        """With a tracer, each event written under a span is fanned out in that trace."""
+        self._tracing_sends = False
+        """Set while a traced event is fanned out: each socket it goes to gets a span."""
         self._reader = reader
         self._config = config
         self._metrics = metrics
@@ -141,8 +151,13 @@ class Hub:
             self.running.set()
             try:
                 async for page in self._reader.pages(self.position):
+                    traces = await self._traces(page)
                     for stored in page:
-                        self.publish(stored)
+                        traced = traces.get(stored.position)
+                        if traced is None:
+                            self.publish(stored)
+                        else:
+                            self._publish_traced(stored, traced)
                     self.flush()
             except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
                 # Logged once per outage (the retries are not), resuming after self.position.
@@ -150,6 +165,36 @@ class Hub:
             finally:
                 self.running.clear()
             await asyncio.sleep(retry_after)
+
+    async def _traces(self, page: list[StoredEvent]) -> dict[int, str]:
+        if self._tracer is None or not page:
+            return {}
+        return await self._reader.trace_contexts([stored.position for stored in page])
+
+    def _publish_traced(self, stored: StoredEvent, traceparent: str) -> None:
+        """`publish` continuing the writer's trace: `outbox.sequence` (from the row's
+        insert to this gateway reading it) and `gateway.fanout`, with a `socket.send` per
+        socket the event is queued to."""
+        assert self._tracer is not None
+        parent = context_of(traceparent)
+        attributes: dict[str, str | int] = {
+            "event.position": stored.position,
+            "event.type": stored.type,
+        }
+        self._tracer.start_span(
+            "outbox.sequence",
+            context=parent,
+            start_time=int(stored.created_at * 1e9),
+            attributes=attributes,
+        ).end()
+        with self._tracer.start_as_current_span(
+            "gateway.fanout", context=parent, attributes=attributes
+        ):
+            self._tracing_sends = True
+            try:
+                self.publish(stored)
+            finally:
+                self._tracing_sends = False
 
     def publish(self, stored: StoredEvent) -> None:
         """Fan one event out (call `flush` after a page of them)."""
@@ -190,6 +235,11 @@ class Hub:
             self._flush(conn)
 
     def _send(self, conn: Connection, stored: StoredEvent, frame: Frame) -> int:
+        if self._tracing_sends and self._tracer is not None:
+            # Queued to the socket now (or to its next batched frame).
+            self._tracer.start_span(
+                "socket.send", attributes={"socket.sid": conn.sid, "user.id": conn.user_id}
+            ).end()
         if not conn.batch:
             return self._put(conn, frame)
         if conn.slow or conn.closed:

@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Protocol
 
+from opentelemetry import trace
+
 from flowmaestro.events.channels import channels_for
 from flowmaestro.events.execution_state import composed, state_patch
 from flowmaestro.events.outbox.channels import WRITTEN
+from flowmaestro.events.outbox.tracing import TRACER, current_traceparent
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     import asyncpg
+    from opentelemetry.trace import Tracer
 
     from flowmaestro.events.catalogue import Event
     from flowmaestro.events.outbox.connection import Connection
@@ -25,27 +29,27 @@ BATCH_ROWS = 1000
 # only while the sequencer sleeps (`outbox_written`, migration 0021).
 _INSERTED = """
 WITH inserted AS (
-    INSERT INTO event_outbox (event_id, type, channels, envelope)
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[])
+    INSERT INTO event_outbox (event_id, type, channels, envelope, trace_context)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $6::text[])
     ON CONFLICT (event_id) DO NOTHING
     RETURNING event_id
 )"""
 _WRITTEN = "SELECT outbox_written($5, (SELECT count(*) FROM inserted))"
 _INSERT = f"{_INSERTED}\n{_WRITTEN}"
 # The same, folding the new events' state patches into their executions' rows in the same
-# statement. When every event is new (the usual case), the patches composed beforehand ($8,
-# $9); otherwise each inserted event's own patch, once per id, in order: a retried event,
+# statement. When every event is new (the usual case), the patches composed beforehand ($9,
+# $10); otherwise each inserted event's own patch, once per id, in order: a retried event,
 # skipped as a duplicate, is not folded twice.
 _INSERT_AND_FOLD = f"""{_INSERTED}, folds AS (
     SELECT DISTINCT ON (u.event_id) u.execution_id, u.patch, u.n
-    FROM unnest($1::uuid[], $6::text[], $7::jsonb[])
+    FROM unnest($1::uuid[], $7::text[], $8::jsonb[])
          WITH ORDINALITY AS u (event_id, execution_id, patch, n)
     JOIN inserted USING (event_id)
     ORDER BY u.event_id, u.n
 )
 {_WRITTEN},
        CASE WHEN (SELECT count(*) FROM inserted) = cardinality($1::uuid[])
-            THEN execution_fold($8::text[], $9::jsonb[])
+            THEN execution_fold($9::text[], $10::jsonb[])
             ELSE execution_fold(
                 ARRAY(SELECT execution_id FROM folds WHERE patch IS NOT NULL ORDER BY n),
                 ARRAY(SELECT patch FROM folds WHERE patch IS NOT NULL ORDER BY n)
@@ -62,8 +66,11 @@ class Emitter(Protocol):
         ...
 
 
-async def write_events(con: Connection, events: Sequence[Event]) -> int:
+async def write_events(
+    con: Connection, events: Sequence[Event], traces: Sequence[str | None] | None = None
+) -> int:
     """Insert `events` in the caller's open transaction; return how many rows were new.
+    `traces` holds each event's traceparent (default: the current span's, for all).
 
     Events are already validated (models are frozen and validated on construction); the
     position is left to the sequencer. The transaction must commit synchronously (the
@@ -74,6 +81,8 @@ async def write_events(con: Connection, events: Sequence[Event]) -> int:
     """
     if not events:
         return 0
+    if traces is None:
+        traces = [current_traceparent()] * len(events)
     inserted = 0
     for start in range(0, len(events), BATCH_ROWS):
         chunk = events[start : start + BATCH_ROWS]
@@ -83,6 +92,7 @@ async def write_events(con: Connection, events: Sequence[Event]) -> int:
             [json.dumps(channels_for(e)) for e in chunk],
             [e.model_dump_json(exclude={"position"}) for e in chunk],
             WRITTEN,
+            list(traces[start : start + BATCH_ROWS]),
         )
         patches = [state_patch(e) if e.execution_id is not None else None for e in chunk]
         if any(p is not None for p in patches):
@@ -107,12 +117,18 @@ async def write_events(con: Connection, events: Sequence[Event]) -> int:
 
 
 class PostgresEmitter:
-    """An Emitter that writes each call in its own transaction from a pool."""
+    """An Emitter that writes each call in its own transaction from a pool, in an
+    `outbox.emit` span (under the caller's, e.g. the activity's)."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, tracer: Tracer | None = None) -> None:
         self._pool = pool
+        self._tracer = tracer or trace.get_tracer(TRACER)
 
     async def emit(self, events: Sequence[Event]) -> int:
+        with self._tracer.start_as_current_span("outbox.emit", attributes={"events": len(events)}):
+            return await self._emit(events)
+
+    async def _emit(self, events: Sequence[Event]) -> int:
         async with self._pool.acquire() as con:
             if len(events) <= BATCH_ROWS:
                 # One statement is a transaction of its own; BEGIN and COMMIT would add two

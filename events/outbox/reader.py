@@ -132,6 +132,15 @@ class OutboxReader:
         """The state row's secret: a carried batch (a NOTIFY, a broker message) shows it."""
         return str(await self._pool.fetchval(_TOKEN))
 
+    async def trace_contexts(self, positions: Sequence[int]) -> dict[int, str]:
+        """The traceparents recorded with these events (those written under a span)."""
+        rows = await self._pool.fetch(
+            "SELECT position, trace_context FROM event_outbox"
+            " WHERE position = ANY($1::bigint[]) AND trace_context IS NOT NULL",
+            list(positions),
+        )
+        return {row[0]: row[1] for row in rows}
+
     async def read_after(
         self, position: int, channel: str | Sequence[str] | None = None, limit: int = 1000
     ) -> list[StoredEvent]:

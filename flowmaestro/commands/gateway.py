@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 import uvicorn
+from opentelemetry import trace
 from prometheus_client.multiprocess import mark_process_dead
 
 from flowmaestro.cpus import available_cpus
 from flowmaestro.database import create_pool, resolve_dsn
 from flowmaestro.errors import FlowMaestroError
+from flowmaestro.events.outbox.tracing import TRACER
 from flowmaestro.gateway import GatewayConfig, create_app, uvicorn_log_config
 from flowmaestro.logs import JsonFormatter
 from flowmaestro.reuseport import Supervisor, listening_socket
@@ -227,7 +229,8 @@ async def serve(settings: Settings, host: str, port: int, reuse_port: bool, pool
         EgressGuard(settings.limits) as egress,
         await create_pool(dsn, max_size=pool_size) as pool,
     ):
-        app = create_app(config, pool, client, egress=egress)
+        tracer = trace.get_tracer(TRACER) if settings.tracing else None
+        app = create_app(config, pool, client, egress=egress, tracer=tracer)
         server = _Server(
             uvicorn.Config(
                 app,

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
     import asyncpg
+    from opentelemetry.trace import Tracer
     from temporalio.client import Client
 
     from flowmaestro.gateway.clock import Clock
@@ -47,12 +48,13 @@ async def serve(
     *,
     send_buffer: int | None = None,
     clock: Clock | None = None,
+    tracer: Tracer | None = None,
 ) -> AsyncIterator[Running]:
     """The gateway app under uvicorn; its socket listens before uvicorn starts, so clients can
     connect at once (they wait in the backlog until startup has run). `send_buffer` fixes the
     kernel send buffer of accepted connections (as on a slow link; loopback's grows to MBs)."""
     config = config or GatewayConfig(jwt_secret=SECRET)
-    app = create_app(config, pool, temporal, clock)
+    app = create_app(config, pool, temporal, clock, tracer=tracer)
     sock = listening_socket(send_buffer)
     port = sock.getsockname()[1]
     server = uvicorn.Server(
