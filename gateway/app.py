@@ -104,7 +104,7 @@ class Gateway:
             self.dependencies.append(self.broker.state)
             self.metrics.register_live(BrokerCollector(self.broker))
         verifier = TokenVerifier(config, clock, egress)
-        quotas = Quotas(pool, limits)
+        quotas = Quotas(pool, limits, temporal, clock.time)
         self.presence = Presence(
             pool,
             self.sio,

@@ -5,22 +5,27 @@ creations (429 `rate_limited` with Retry-After), and a cap on a user's unfinishe
 The buckets live in this gateway process: behind N gateways a user may write N times the
 rate (each process protects itself; a shared Postgres counter would cost a write per
 request). The running cap is counted in Postgres (the `executions` status), so it holds
-across gateways, up to starts that race each other on different gateways.
+across gateways, up to starts that race each other on different gateways. A user at the cap
+first has the ends of executions closed outside our code written (gateway/closed_outside.py),
+at most every RECHECK seconds, so a workflow terminated with the Temporal CLI frees its slot.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import TYPE_CHECKING
 
+from flowmaestro.gateway.closed_outside import end_closed_outside
 from flowmaestro.gateway.errors import GatewayError, RateLimitedError
 from flowmaestro.gateway.transport import TokenBucket
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
 
     import asyncpg
+    from temporalio.client import Client
 
     from flowmaestro.security import Limits
 
@@ -28,13 +33,24 @@ _UNFINISHED = """
 SELECT count(*) FROM executions
 WHERE user_id = $1 AND status IN ('pending', 'running', 'waiting')
 """
+# A capped user's starts ask Temporal about their executions at most this often.
+RECHECK = 2.0
 # Past this many users' buckets, the full ones (idle users) are dropped.
 _SWEEP_AT = 10_000
 
 
 class Quotas:
-    def __init__(self, pool: asyncpg.Pool, limits: Limits) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        limits: Limits,
+        temporal: Client,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._pool = pool
+        self._temporal = temporal
+        self._clock = clock
+        self._rechecked: dict[str, float] = {}
         self._rate = limits.user_writes_per_second
         self._burst = limits.user_write_burst
         self._max_running = limits.max_running_executions
@@ -65,6 +81,8 @@ class Quotas:
         try:
             async with lock:
                 running: int = await self._pool.fetchval(_UNFINISHED, user_id)
+                if running >= self._max_running and await self._recheck(user_id):
+                    running = await self._pool.fetchval(_UNFINISHED, user_id)
                 if running >= self._max_running:
                     raise GatewayError(
                         "quota_exceeded",
@@ -80,3 +98,14 @@ class Quotas:
         finally:
             if not lock.locked() and self._starting.get(user_id) is lock:
                 del self._starting[user_id]
+
+    async def _recheck(self, user_id: str) -> bool:
+        """Whether executions of `user_id` closed outside our code were found ended."""
+        now = self._clock()
+        if now - self._rechecked.get(user_id, -RECHECK) < RECHECK:
+            return False
+        if len(self._rechecked) >= _SWEEP_AT:
+            self._rechecked = {u: t for u, t in self._rechecked.items() if now - t < RECHECK}
+        self._rechecked[user_id] = now
+        ended = await end_closed_outside(self._pool, self._temporal, user_id, self._max_running)
+        return ended > 0

@@ -119,6 +119,9 @@ class FakeLog:
     async def head(self) -> int:
         return len(self.events)
 
+    async def trace_contexts(self, positions: Sequence[int]) -> dict[int, str]:
+        return {}
+
     async def pages(self, after: int) -> AsyncIterator[list[StoredEvent]]:
         yield self.events[after:]
 

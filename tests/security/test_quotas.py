@@ -91,3 +91,39 @@ async def test_a_users_unfinished_executions_are_capped(
         assert again.status_code == 201, again.text
         for execution_id in waiting[1:]:
             await temporal_env.client.get_workflow_handle(execution_id).terminate()
+
+
+async def test_an_execution_terminated_outside_leaves_the_running_cap(
+    database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
+) -> None:
+    async with (
+        gateway_stack(database_dsn, pool, temporal_env.client, max_running_executions=2) as stack,
+        httpx.AsyncClient(base_url=stack.url, timeout=30) as http,
+    ):
+        auth = stack.auth("mallory")
+        waiting = []
+        for _ in range(2):
+            started = await http.post("/api/executions", json={"flow": WAITING_FLOW}, headers=auth)
+            assert started.status_code == 201, started.text
+            waiting.append(started.json()["executionId"])
+        full = await http.post("/api/executions", json={"flow": WAITING_FLOW}, headers=auth)
+        assert full.status_code == 429, full.text
+        # Terminated with Temporal's own tools: nothing of ours writes its end...
+        await first_event(stack, "mallory", waiting[0], {"user_input:required"})
+        await temporal_env.client.get_workflow_handle(waiting[0]).terminate("by an operator")
+        # ...until the cap is reached again, and its slot is free (rechecked after a while).
+        for _ in range(60):
+            again = await http.post("/api/executions", json={"flow": WAITING_FLOW}, headers=auth)
+            if again.status_code != 429:
+                break
+            # A user's recheck runs at most every RECHECK seconds: nothing to await here.
+            await asyncio.sleep(0.5)
+        assert again.status_code == 201, again.text
+        waiting.append(again.json()["executionId"])
+        ended = await first_event(stack, "mallory", waiting[0], {"execution:failed"})
+        assert ended["data"]["error"]["type"] == "closed_outside"
+        assert "terminated" in ended["data"]["error"]["message"]
+        status = await pool.fetchval("SELECT status FROM executions WHERE id = $1", waiting[0])
+        assert status == "failed"
+        for execution_id in waiting[1:]:
+            await temporal_env.client.get_workflow_handle(execution_id).terminate()
