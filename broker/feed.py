@@ -82,6 +82,9 @@ class BrokeredFeed:
     ) -> ReadResult:
         return await self._reader.replay(position, channel, limit)
 
+    async def trace_contexts(self, positions: Sequence[int]) -> dict[int, str]:
+        return await self._reader.trace_contexts(positions)
+
     def _received(self, data: bytes) -> None:
         if len(self._inbox) >= self._held:
             # Far behind: one read covers what is dropped here.
