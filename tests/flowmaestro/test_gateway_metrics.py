@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.flowmaestro.test_gateway_workers import supervisor, workers
+from tests.flowmaestro.test_gateway_workers import supervisor, wait_started, workers
 from tests.gateway.harness import Recorder, emit, has_events, progress
-from tests.gateway.process import free_port
+from tests.support.ports import free_port
 
 if TYPE_CHECKING:
     import asyncpg
@@ -55,7 +55,7 @@ async def test_one_scrape_sums_every_process(
 ) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    async with supervisor(database_dsn, temporal_env, port, PROCESSES) as supervised:
+    async with supervisor(database_dsn, temporal_env, port, PROCESSES) as gateway:
         clients = [await Recorder().connect(url, "u1") for _ in range(CLIENTS)]
         sent = 0
         for batch in (10, 5):
@@ -70,9 +70,9 @@ async def test_one_scrape_sums_every_process(
                 assert answer[CONNECTIONS] == CLIENTS
 
         # A killed process's counts stay in the totals; its sockets leave the gauge.
-        victim = workers(supervised.proc)[0]
+        victim = workers(gateway)[0]
         victim.send_signal(signal.SIGKILL)
-        await supervised.wait_started(PROCESSES + 1)
+        await wait_started(gateway, PROCESSES + 1)
         for answer in await scrape(url):
             assert answer[DELIVERIES] == CLIENTS * sent
             assert answer[EMITTED] == PROCESSES * sent

@@ -23,7 +23,7 @@ from flowmaestro.database import with_database
 from flowmaestro.migrate import migrate
 from tests.gateway.harness import token
 from tests.gateway.process import GatewayProcess, gateway_env
-from tests.web.stack import FLOWMAESTRO, Process
+from tests.support.processes import FLOWMAESTRO, Child
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -107,8 +107,9 @@ async def test_the_previous_release_runs_on_while_the_new_migrations_apply(
         "PYTHONPATH": str(previous),
         "FLOWMAESTRO_GATEWAY_WORKERS": "1",
     }
-    worker = Process("worker", {**os.environ, **old_env}, tmp_path / "old-worker.log")
-    await worker.start()
+    worker = await Child(
+        FLOWMAESTRO, "worker", env={**os.environ, **old_env}, name="old worker"
+    ).start()
     envelopes: list[dict[str, Any]] = []
     changed = asyncio.Condition()
     pool = await asyncpg.create_pool(old_database, min_size=1, max_size=4)
@@ -163,9 +164,8 @@ async def test_the_previous_release_runs_on_while_the_new_migrations_apply(
             )
         ]
         assert positions == expected, "an event lost, doubled or out of order"
-        assert not [line for line in gateway.log if "Traceback" in line], gateway.log
+        assert gateway.count("Traceback") == 0, gateway.output
     finally:
         await pool.close()
         await worker.stop()
-    log = (tmp_path / "old-worker.log").read_text(errors="replace")
-    assert "Traceback" not in log, log
+    assert worker.count("Traceback") == 0, worker.output
