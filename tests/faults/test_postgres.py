@@ -23,7 +23,10 @@ if TYPE_CHECKING:
     from tests.faults.stack import Stack
 
 
-pytestmark = pytest.mark.skipif(UNAVAILABLE is not None, reason=UNAVAILABLE or "")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(UNAVAILABLE is not None, reason=UNAVAILABLE or ""),
+]
 
 
 async def _unready(url: str) -> dict[str, str]:

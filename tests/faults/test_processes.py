@@ -22,7 +22,10 @@ if TYPE_CHECKING:
 
     from tests.faults.stack import Stack
 
-pytestmark = pytest.mark.skipif(UNAVAILABLE is not None, reason=UNAVAILABLE or "")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(UNAVAILABLE is not None, reason=UNAVAILABLE or ""),
+]
 
 MANY_EVENTS: dict[str, Any] = {
     "name": "many-events",

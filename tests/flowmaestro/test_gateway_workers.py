@@ -9,6 +9,7 @@ import signal
 from typing import TYPE_CHECKING
 
 import psutil
+import pytest
 
 from tests.gateway.harness import SECRET, Recorder, emit, progress
 from tests.support.ports import free_port
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
     from temporalio.testing import WorkflowEnvironment
 
     from flowmaestro.events.outbox import Sequencer
+
+
+pytestmark = pytest.mark.slow
 
 
 async def wait_started(gateway: Child, count: int, timeout: float = 90) -> None:

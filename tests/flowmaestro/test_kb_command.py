@@ -10,6 +10,8 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
+
 from tests.activities.kb.documents import MARKDOWN
 from tests.workflows.helpers import worker
 
@@ -33,6 +35,7 @@ async def flowmaestro(env: dict[str, str], *args: str) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
+@pytest.mark.slow
 async def test_create_then_ingest_a_file(
     temporal_env: WorkflowEnvironment,
     pool: asyncpg.Pool,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import asyncpg
+import pytest
 from click.testing import CliRunner
 
 from flowmaestro.cli import main
@@ -108,6 +109,7 @@ async def test_run_on_an_unmigrated_database_says_to_migrate(server_dsn: str) ->
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 async def test_run_on_an_unmigrated_embedded_database_leaves_nothing_running(
     tmp_path: Path,
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import jwt
+import pytest
 
 from tests.support.processes import FLOWMAESTRO, Finished, run
 
@@ -30,6 +31,7 @@ async def test_token_is_signed_with_the_configured_secret_audience_and_issuer() 
     assert claims["sub"] == "alice" and claims["exp"] - claims["iat"] == 120
 
 
+@pytest.mark.slow
 async def test_token_and_gateway_refuse_without_a_key() -> None:
     token = await cli({}, "token", "--user", "alice")
     assert token.returncode == 1 and "FLOWMAESTRO_JWT_SECRET" in token.stderr

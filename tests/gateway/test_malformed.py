@@ -6,6 +6,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -145,6 +146,7 @@ def examples(count: int) -> list[tuple[str, list[Any]]]:
     return drawn
 
 
+@pytest.mark.slow
 async def test_thousands_of_arbitrary_messages_crash_no_handler(
     pool: asyncpg.Pool,
     sequencer: Sequencer,

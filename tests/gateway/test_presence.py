@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
+
 from flowmaestro.gateway.presence import others
 from tests.gateway.harness import Recorder, own_execution
 from tests.gateway.process import GatewayProcess, gateway_env
@@ -23,6 +25,7 @@ def test_a_socket_sees_its_own_user_only_on_other_connections() -> None:
     assert others({"u1": 1, "u2": 3}, "u2") == ["u1", "u2"]
 
 
+@pytest.mark.slow
 async def test_presence_across_gateways_and_a_gateway_killed(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:

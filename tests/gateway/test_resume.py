@@ -8,6 +8,8 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+import pytest
+
 from flowmaestro.events.outbox import prune_before
 from flowmaestro.gateway import GatewayConfig
 from flowmaestro.security import Limits
@@ -41,6 +43,7 @@ async def emit_stream(pool: asyncpg.Pool) -> None:
         await emit(pool, *(progress("u1", "ex_r", b * BATCH + i) for i in range(BATCH)))
 
 
+@pytest.mark.slow
 async def test_reconnect_with_after_mid_stream_gets_every_event_once(
     pool: asyncpg.Pool, sequencer: Sequencer, temporal_env: WorkflowEnvironment
 ) -> None:

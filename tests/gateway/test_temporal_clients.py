@@ -207,6 +207,7 @@ async def node_snippet(tmp_path: Path) -> Path:
     return tmp_path / "build" / "snippet.js"
 
 
+@pytest.mark.slow
 async def test_started_by_a_node_script_with_temporalio_client(
     pool: asyncpg.Pool, sequencer: Sequencer, temporal_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pytest
 
 from tests.gateway.harness import Recorder, token
 from tests.gateway.process import GatewayProcess, gateway_env
@@ -14,6 +15,9 @@ from tests.workflows.helpers import worker
 if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
+
+
+pytestmark = pytest.mark.slow
 
 
 def of_type(kind: str) -> Any:

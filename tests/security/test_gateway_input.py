@@ -8,6 +8,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pytest
 
 from flowmaestro.gateway import mint_token
 from tests.gateway.harness import SECRET, Recorder, own_execution
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 BAD = ["\x00", "\ud800"]
 
 
+@pytest.mark.slow
 async def test_unstorable_text_in_socket_messages_is_a_bad_request(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:
@@ -57,6 +59,7 @@ async def test_unstorable_text_in_socket_messages_is_a_bad_request(
     assert "Traceback" not in stack.log and "ERROR" not in stack.log
 
 
+@pytest.mark.slow
 async def test_unstorable_text_in_http_requests_is_a_bad_request(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:
@@ -93,6 +96,7 @@ async def test_unstorable_text_in_http_requests_is_a_bad_request(
     assert "Traceback" not in stack.log and "ERROR" not in stack.log
 
 
+@pytest.mark.slow
 async def test_a_huge_json_body_is_refused_before_it_is_read(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:

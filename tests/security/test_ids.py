@@ -32,6 +32,7 @@ def test_no_two_owners_and_names_derive_the_same_id() -> None:
     assert named_knowledge_base_id("a%2Fb", "c") != named_knowledge_base_id("a/b", "c")
 
 
+@pytest.mark.slow
 async def test_alices_knowledge_base_cannot_be_squatted(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:
@@ -87,6 +88,7 @@ async def test_alices_knowledge_base_cannot_be_squatted(
         await watcher.close()
 
 
+@pytest.mark.slow
 async def test_an_execution_id_cannot_be_taken_by_another_start(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:

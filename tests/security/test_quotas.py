@@ -7,6 +7,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 import httpx
+import pytest
 
 from tests.security.stack import TRIVIAL_FLOW, first_event, gateway_stack, still_serving
 
@@ -26,6 +27,7 @@ WAITING_FLOW = {
 }
 
 
+@pytest.mark.slow
 async def test_a_burst_of_starts_is_rate_limited_with_retry_after(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:
@@ -57,6 +59,7 @@ async def test_a_burst_of_starts_is_rate_limited_with_retry_after(
     assert started == 5
 
 
+@pytest.mark.slow
 async def test_a_users_unfinished_executions_are_capped(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:

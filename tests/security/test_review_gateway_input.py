@@ -8,6 +8,7 @@ import base64
 from typing import TYPE_CHECKING
 
 import httpx
+import pytest
 
 from tests.gateway.harness import Recorder, own_execution
 from tests.security.stack import gateway_stack
@@ -23,6 +24,7 @@ def cursor(raw: str) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+@pytest.mark.slow
 async def test_out_of_range_positions_and_bad_cursors_are_bad_requests(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:

@@ -69,6 +69,7 @@ def test_literals_and_tuple_targets_still_render() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(AMPLIFIERS))
+@pytest.mark.slow
 async def test_an_amplifier_in_a_prompt_fails_its_node(stack: Stack, name: str) -> None:
     """The workflow's own render of the prompt is refused at once (before: seconds and a
     gigabyte per workflow task, a deadlock retried forever); the node fails without retry."""

@@ -8,6 +8,7 @@ import json
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -48,6 +49,7 @@ async def acks(ws: ClientConnection, count: int) -> dict[int, dict[str, object]]
     return got
 
 
+@pytest.mark.slow
 async def test_refused_messages_spend_the_budget_too(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:
@@ -65,6 +67,7 @@ async def test_refused_messages_spend_the_budget_too(
         await ws.close()
 
 
+@pytest.mark.slow
 async def test_a_ping_flood_gets_the_socket_cut(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:

@@ -10,6 +10,7 @@ import base64
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pytest
 
 from tests.gateway.harness import Recorder, own_execution, token
 from tests.gateway.test_auth import refusal
@@ -35,6 +36,7 @@ def refused(answer: httpx.Response, what: Any) -> None:
     assert answer.json()["error"]["code"] == "bad_request", (what, answer.text)
 
 
+@pytest.mark.slow
 async def test_dates_utc_cannot_hold_and_numbers_not_in_digits_are_bad_requests(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:
@@ -83,6 +85,7 @@ async def test_dates_utc_cannot_hold_and_numbers_not_in_digits_are_bad_requests(
     assert_no_traceback(stack)
 
 
+@pytest.mark.slow
 async def test_connect_and_subscribe_values_of_the_wrong_type_are_refused(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:

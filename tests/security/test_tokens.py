@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 import jwt
+import pytest
 import socketio
 
 from flowmaestro.gateway import GatewayConfig, mint_token
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from flowmaestro.events.outbox import Sequencer
 
 
+@pytest.mark.slow
 async def test_a_query_token_never_reaches_the_access_log(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:
@@ -60,6 +62,7 @@ async def test_a_query_token_never_reaches_the_access_log(
     assert signature not in stack.log and secret_token not in stack.log
 
 
+@pytest.mark.slow
 async def test_a_token_living_longer_than_the_limit_is_refused(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:

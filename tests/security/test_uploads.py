@@ -7,6 +7,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pytest
 
 from tests.security.stack import gateway_stack, huge_request, still_serving
 
@@ -36,6 +37,7 @@ async def _huge_upload(
     )
 
 
+@pytest.mark.slow
 async def test_an_oversized_upload_is_refused_while_it_is_read(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:
@@ -67,6 +69,7 @@ async def test_an_oversized_upload_is_refused_while_it_is_read(
     assert await pool.fetchval("SELECT count(*) FROM kb_documents") == 1
 
 
+@pytest.mark.slow
 async def test_uploads_without_a_file_part_are_bad_requests(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
+
 from flowmaestro.flows.flow import load_flow
 from tests.http_server import scripted_server
 from tests.workflows.helpers import events_until, shape, start, worker
@@ -15,6 +17,7 @@ if TYPE_CHECKING:
     from flowmaestro.events.outbox import Sequencer
 
 
+@pytest.mark.slow
 async def test_a_timed_out_node_is_retried_then_fails_the_execution(
     temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, sequencer: Sequencer
 ) -> None:
@@ -85,6 +88,7 @@ nodes:
     )
 
 
+@pytest.mark.slow
 async def test_cancelling_mid_node_ends_the_node_then_the_execution(
     temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, sequencer: Sequencer
 ) -> None:

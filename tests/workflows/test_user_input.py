@@ -76,6 +76,7 @@ async def prompt_of(pool: asyncpg.Pool, execution_id: str, node_id: str) -> dict
     return data
 
 
+@pytest.mark.slow
 async def test_answers_are_accepted_or_rejected_with_distinct_errors(
     temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, sequencer: Sequencer
 ) -> None:

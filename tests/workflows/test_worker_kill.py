@@ -12,6 +12,8 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
+
 from flowmaestro.flows.flow import load_flow
 from tests.workflows.helpers import events_until, shape, start, worker
 from tests.workflows.test_examples import assert_each_once
@@ -41,6 +43,9 @@ nodes:
     after: [wait]
     config: {output: "{{ nodes.before + 1 }}"}
 """)
+
+
+pytestmark = pytest.mark.slow
 
 
 @contextlib.contextmanager

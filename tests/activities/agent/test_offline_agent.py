@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import httpx
+import pytest
 
 from flowmaestro.flows.flow import load_flow
 from tests.activities.agent.running import agent_shape, agent_worker, rebuilt_text
@@ -35,6 +36,7 @@ nodes:
 """
 
 
+@pytest.mark.slow
 async def test_offline_agent_streams_calls_a_tool_and_ends(
     temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, sequencer: Sequencer
 ) -> None:

@@ -11,6 +11,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 import asyncpg
+import pytest
 
 from flowmaestro.events import NodeProgress
 from flowmaestro.events.outbox import (
@@ -478,6 +479,7 @@ async def test_a_previous_release_sequencer_taking_over_an_awake_one_strands_not
             await old.remove_listener(WRITTEN, on_written)
 
 
+@pytest.mark.slow
 async def test_under_load_the_sequencer_stays_awake_and_numbers_everything(
     pool: asyncpg.Pool, database_dsn: str
 ) -> None:

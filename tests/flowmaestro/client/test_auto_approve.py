@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
+import pytest
 
 from flowmaestro.gateway import GatewayConfig
 from tests.gateway.harness import SECRET, serve, token
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 SCRIPT = Path(__file__).resolve().parents[3] / "examples" / "auto_approve.py"
 
 
+@pytest.mark.slow
 async def test_approves_under_the_threshold_and_rejects_the_rest(
     pool: asyncpg.Pool, sequencer: Sequencer, temporal_env: WorkflowEnvironment
 ) -> None:

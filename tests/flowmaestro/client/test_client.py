@@ -153,6 +153,7 @@ async def test_another_users_execution_cannot_be_watched(
             await anext(client.events(EXECUTION))
 
 
+@pytest.mark.slow
 async def test_resumes_across_a_gateway_process_killed_and_restarted(
     database_dsn: str, pool: asyncpg.Pool, sequencer: Sequencer, temporal_env: WorkflowEnvironment
 ) -> None:

@@ -88,6 +88,7 @@ def test_watch_finds_a_dev_started_with_another_data_dir(tmp_path: Path) -> None
     assert find_running(home) is None, "a pointer to a stopped dev finds nothing"
 
 
+@pytest.mark.slow
 def test_watch_uses_that_dev_and_says_when_its_gateway_is_unreachable(tmp_path: Path) -> None:
     home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
     port = free_port()  # nothing listens there

@@ -17,6 +17,7 @@ from tests.support.processes import FLOWMAESTRO
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "own_workflow"
 
 
+@pytest.mark.slow
 def test_the_examples_custom_event_is_exported_typed() -> None:
     # As the docs run it: in the example's directory, a process of its own.
     result = subprocess.run(
