@@ -64,17 +64,24 @@ async def template_database(server_dsn: str) -> str:
     return name
 
 
-@pytest.fixture
-async def database_dsn(server_dsn: str, template_database: str) -> AsyncIterator[str]:
-    """A fresh migrated database for this test alone, dropped afterwards."""
+@contextlib.asynccontextmanager
+async def fresh_database(server_dsn: str, template: str) -> AsyncIterator[str]:
+    """A database cloned from `template` on the server, dropped afterwards; its DSN."""
     name = f"fm_test_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(server_dsn)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         yield with_database(server_dsn, name)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@pytest.fixture
+async def database_dsn(server_dsn: str, template_database: str) -> AsyncIterator[str]:
+    """A fresh migrated database for this test alone, dropped afterwards."""
+    async with fresh_database(server_dsn, template_database) as dsn:
+        yield dsn
 
 
 @pytest.fixture

@@ -415,14 +415,14 @@ async def test_a_settling_horizon_from_another_xid_space_is_not_trusted(
 
 
 async def test_an_unrelated_long_transaction_does_not_keep_the_sequencer_awake(
-    pool: asyncpg.Pool, server_dsn: str
+    pool: asyncpg.Pool, outbox_server_dsn: str
 ) -> None:
     """Found by review: any open transaction with an id, even in another database, holds
     xmin below the horizon, and the sequencer polled for as long as it lived. Only an
     emitter can have seen the flag down, and an emitter holds a lock on event_outbox here."""
     await PostgresEmitter(pool).emit([progress(1, 0)])
     await PostgresEmitter(pool).emit([progress(2, 0)])
-    other = await asyncpg.connect(server_dsn)
+    other = await asyncpg.connect(outbox_server_dsn)
     try:
         async with pool.acquire() as con:
             assert tuple(await sequence_once(con)) == (2, False, True, False)  # awake
