@@ -1,6 +1,7 @@
 """The two servers `bench.delivery` compares, each run in a process of its own:
 
-`python -m bench._delivery_servers ours DSN PORT SECRET`: the gateway app on DSN.
+`python -m bench._delivery_servers ours DSN PORT SECRET [BROKER_URL CHANNEL]`: the gateway app
+on DSN (fed by the broker when given).
 `python -m bench._delivery_servers raw PAYLOADS PORT`: a plain python-socketio AsyncServer that
 emits the payloads (the same envelopes) from memory when asked over HTTP.
 `python -m bench._delivery_servers redis PAYLOADS PORT REDIS_URL CHANNEL`: the same, with
@@ -57,11 +58,16 @@ async def _serve(app: Any, port: int) -> None:
     await server.serve(sockets=[sock])
 
 
-async def ours(dsn: str, port: int, secret: str) -> None:
+async def ours(dsn: str, port: int, secret: str, broker: list[str]) -> None:
     # Delivery never calls Temporal: a lazy client that is never used.
     temporal = await Client.connect("127.0.0.1:1", lazy=True)
     async with asyncpg.create_pool(dsn, min_size=2, max_size=10) as pool:
-        config = GatewayConfig(jwt_secret=secret, limits=Limits(socket_max_queue=100_000))
+        config = GatewayConfig(
+            jwt_secret=secret,
+            limits=Limits(socket_max_queue=100_000),
+            broker_url=broker[0] if broker else None,
+            broker_channel=broker[1] if broker else "flowmaestro.sequenced",
+        )
         await _serve(create_app(config, pool, temporal), port)
 
 
@@ -146,7 +152,7 @@ if __name__ == "__main__":
     if sys.argv[1] == "emit":
         asyncio.run(emit(sys.argv[2], float(sys.argv[3]), int(sys.argv[4])))
     elif sys.argv[1] == "ours":
-        asyncio.run(ours(sys.argv[2], int(sys.argv[3]), sys.argv[4]))
+        asyncio.run(ours(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:7]))
     elif sys.argv[1] == "redis":
         payloads = json.loads(Path(sys.argv[2]).read_text())
         asyncio.run(redis(payloads, int(sys.argv[3]), sys.argv[4], sys.argv[5]))

@@ -8,8 +8,9 @@
   `flowmaestro gateway --workers 2`) with batching clients, and python-socketio with
   `AsyncRedisManager` over the machine's Redis as two processes on one port;
 - latency at 1,000 events/s over 100 clients (the load from an emitter process of its own),
-  quiet and with both cores loaded by a CPU hog the benchmark starts, against raw
-  python-socketio under the same conditions;
+  quiet and with both cores loaded by a CPU hog the benchmark starts, for our gateway
+  tailing Postgres and for one fed by NATS (the sequencer publishes each batch to the
+  machine's NATS, BENCH_NATS_URL), against raw python-socketio under the same conditions;
 - memory per idle connection on one gateway process (10,000 connections; 2,000 quick).
 
 The clients all run in this one process: at 1,000 clients it may be what limits deliveries/s
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+NATS_URL = os.environ.get("BENCH_NATS_URL", "nats://127.0.0.1:4222")
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -144,9 +146,11 @@ async def run(quick: bool) -> list[Row]:
         channel = f"bench-{uuid.uuid4().hex[:8]}"
         async with (
             bench_database() as dsn,
-            sequencer_process(dsn),
+            # It also publishes to NATS, for the gateway fed by the broker.
+            sequencer_process(dsn, broker=(NATS_URL, channel)),
             asyncpg.create_pool(dsn, min_size=4, max_size=4) as pool,
             server("ours", dsn, SECRET) as (ours_port, ours_pid),
+            server("ours", dsn, SECRET, NATS_URL, channel) as (brokered_port, _),
             server("ours", dsn, SECRET) as (two_port, two_a),
             server("ours", dsn, SECRET, port=two_port) as (_, two_b),
             server("raw", str(payload_file)) as (raw_port, raw_pid),
@@ -226,21 +230,24 @@ async def run(quick: bool) -> list[Row]:
                 for _ in range(rounds):
                     async with cpu_hog() if hogged else contextlib.nullcontext():
                         from_commit, _ = await latency_ours(pool, dsn, ours_port, seconds)
+                        brokered, _ = await latency_ours(pool, dsn, brokered_port, seconds)
                         baseline = await latency_raw(raw_port, seconds)
                     for p in (50, 99):
                         samples.setdefault(f"p{p}", []).append(percentile(from_commit, p))
+                        samples.setdefault(f"p{p} nats", []).append(percentile(brokered, p))
                         samples.setdefault(f"p{p} raw", []).append(percentile(baseline, p))
                 for p in (50, 99):
-                    rows.append(
-                        Row(
-                            f"1k events/s over 100 clients{', CPU hog' if hogged else ''}",
-                            f"p{p} commit-to-client",
-                            "ms",
-                            Stats.of(samples[f"p{p}"]),
-                            Stats.of(samples[f"p{p} raw"]),
-                            "raw emit to client",
+                    for via, key in (("", f"p{p}"), (", via NATS", f"p{p} nats")):
+                        rows.append(
+                            Row(
+                                f"1k events/s over 100 clients{', CPU hog' if hogged else ''}{via}",
+                                f"p{p} commit-to-client",
+                                "ms",
+                                Stats.of(samples[key]),
+                                Stats.of(samples[f"p{p} raw"]),
+                                "raw emit to client",
+                            )
                         )
-                    )
 
             ours_kb = await memory_per_connection(ours_port, ours_pid, idle, token("idle"))
             raw_kb = await memory_per_connection(raw_port, raw_pid, idle, {})

@@ -122,51 +122,62 @@ class BrokeredFeed:
     ) -> AsyncGenerator[list[StoredEvent], None]:
         self.via_broker = True
         self.state.back()
-        # What was numbered before the subscription was live never reaches it: read it.
-        polled = await self._reader.head()
-        async for page in self._read(last, polled, batch, "catch-up"):
-            last = page[-1].position
-            yield page
-        deadline = self._clock() + self._silence
-        while self._connected:
-            self._changed.clear()
-            while self._inbox:
-                sequenced = decode(self._inbox.popleft(), token)
-                if sequenced is None:
-                    self._reject()
+        loop = asyncio.get_running_loop()
+        timer: asyncio.TimerHandle | None = None
+        try:
+            # What was numbered before the subscription was live never reaches it: read it.
+            polled = await self._reader.head()
+            async for page in self._read(last, polled, batch, "catch-up"):
+                last = page[-1].position
+                yield page
+            # The silence check's wake-up: one timer per interval, not a timeout per wait.
+            deadline = loop.time() + self._silence
+            timer = loop.call_at(deadline, self._changed.set)
+            while self._connected:
+                self._changed.clear()
+                while self._inbox:
+                    sequenced = decode(self._inbox.popleft(), token)
+                    if sequenced is None:
+                        self._reject()
+                        continue
+                    if sequenced.head <= last:
+                        continue  # late: read already
+                    if sequenced.follows(last, token, batch):
+                        last = sequenced.head
+                        yield sequenced.rows
+                        continue
+                    reason = "gap" if sequenced.rows else "large"
+                    async for page in self._read(last, sequenced.head, batch, reason):
+                        last = page[-1].position
+                        yield page
+                if self._overflowed:
+                    self._overflowed = False
+                    head = await self._reader.head()
+                    async for page in self._read(last, head, batch, "overflow"):
+                        last = page[-1].position
+                        yield page
                     continue
-                if sequenced.head <= last:
-                    continue  # late: read already
-                if sequenced.follows(last, token, batch):
-                    last = sequenced.head
-                    yield sequenced.rows
+                if loop.time() < deadline:
+                    await self._changed.wait()  # a message, a change of state, or the timer
                     continue
-                reason = "gap" if sequenced.rows else "large"
-                async for page in self._read(last, sequenced.head, batch, reason):
-                    last = page[-1].position
-                    yield page
-            if self._overflowed:
-                self._overflowed = False
-                async for page in self._read(last, await self._reader.head(), batch, "overflow"):
-                    last = page[-1].position
-                    yield page
-                continue
-            remaining = deadline - self._clock()
-            if remaining > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), remaining)
-                continue
-            deadline = self._clock() + self._silence
-            head = await self._reader.head()
-            if polled > last:
-                self._silent = (
-                    f"silent: position {polled} was numbered {self._silence:g}s ago and has "
-                    f"not arrived (last arrived: {last})"
-                )
-                self._silent_since = head
-                break
-            polled = head
-        self.via_broker = False
+                deadline = loop.time() + self._silence
+                timer = loop.call_at(deadline, self._changed.set)
+                try:
+                    head = await asyncio.wait_for(self._reader.head(), self._silence)
+                except TimeoutError:
+                    continue  # Postgres slow or cut off: batches still come; check again
+                if polled > last:
+                    self._silent = (
+                        f"silent: position {polled} was numbered {self._silence:g}s ago and "
+                        f"has not arrived (last arrived: {last})"
+                    )
+                    self._silent_since = head
+                    break
+                polled = head
+        finally:
+            if timer is not None:
+                timer.cancel()
+            self.via_broker = False
         self.state.lost(self._silent or self._lost_reason)
 
     async def _from_postgres(

@@ -36,8 +36,20 @@ class NatsLink:
         on_message: Callable[[bytes], None] | None,
         on_state: Callable[[bool, str | None], None],
     ) -> None:
+        while True:
+            await self._session(on_message, on_state)
+            await asyncio.sleep(self._retry)
+
+    async def _session(
+        self,
+        on_message: Callable[[bytes], None] | None,
+        on_state: Callable[[bool, str | None], None],
+    ) -> None:
+        """One client's life: it reconnects by itself; given up on (and replaced) when it
+        closes or stays disconnected for `give_up` seconds, whatever state it is stuck in."""
         client = Client()
         closing = False
+        give_up = max(10.0, 5 * (self._retry + self._keepalive))
 
         async def error(exc: Exception) -> None:
             # Each failed attempt; the state logs one line per change, not one per attempt.
@@ -57,20 +69,23 @@ class NatsLink:
             on_message(msg.data)
 
         try:
-            await client.connect(
-                self._url,
-                error_cb=error,
-                disconnected_cb=disconnected,
-                reconnected_cb=reconnected,
-                allow_reconnect=True,
-                max_reconnect_attempts=-1,
-                reconnect_time_wait=self._retry,  # type: ignore[arg-type]  # a float sleeps fine
-                connect_timeout=2,
-                # A link cut without a reset is noticed after a few missed pings.
-                ping_interval=self._keepalive,  # type: ignore[arg-type]
-                max_outstanding_pings=2,
-                # While reconnecting nothing is buffered: publish refuses instead.
-                pending_size=0,
+            await asyncio.wait_for(
+                client.connect(
+                    self._url,
+                    error_cb=error,
+                    disconnected_cb=disconnected,
+                    reconnected_cb=reconnected,
+                    allow_reconnect=True,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=self._retry,  # type: ignore[arg-type]  # a float sleeps fine
+                    connect_timeout=2,
+                    # A link cut without a reset is noticed after a few missed pings.
+                    ping_interval=self._keepalive,  # type: ignore[arg-type]
+                    max_outstanding_pings=2,
+                    # While reconnecting nothing is buffered: publish refuses instead.
+                    pending_size=0,
+                ),
+                give_up,
             )
             self.max_payload = client.max_payload or DEFAULT_MAX_PAYLOAD
             if on_message is not None:
@@ -78,7 +93,20 @@ class NatsLink:
                 await client.flush()
             self._client = client
             on_state(True, None)
-            await asyncio.Event().wait()  # until cancelled
+            down_since: float | None = None
+            loop = asyncio.get_running_loop()
+            while not client.is_closed:
+                await asyncio.sleep(self._keepalive)
+                if client.is_connected:
+                    down_since = None
+                elif down_since is None:
+                    down_since = loop.time()
+                elif loop.time() - down_since > give_up:
+                    on_state(False, "reconnecting took too long: starting a new connection")
+                    return
+            on_state(False, "the connection closed")
+        except (TimeoutError, OSError, NatsError) as exc:
+            on_state(False, describe(exc))
         finally:
             self._client = None
             closing = True

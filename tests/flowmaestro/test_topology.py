@@ -8,18 +8,20 @@ other worker finishes every execution."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import os
-import ssl
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
-from flowmaestro.client import Client
-from flowmaestro.events import ExecutionCompleted, UserInputRequired
-from tests.flowmaestro.topology import NGINX, nginx
+from flowmaestro.events import UserInputRequired
+from tests.flowmaestro.topology import (
+    NGINX,
+    all_completed,
+    assert_exactly_the_database,
+    follow,
+    nginx,
+)
 from tests.gateway.harness import token
 from tests.gateway.process import GatewayProcess, gateway_env
 from tests.support.processes import FLOWMAESTRO, Child
@@ -30,7 +32,6 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
-    from flowmaestro.events import Event
 
 pytestmark = [
     pytest.mark.slow,
@@ -65,89 +66,6 @@ FLOW = {
 }
 
 
-class StreamFollower:
-    """The SSE fallback as a client: `GET /api/stream`, resumed with Last-Event-ID."""
-
-    def __init__(self, url: str, user: str, tls: ssl.SSLContext) -> None:
-        self._url = url
-        self._tls = tls
-        self._headers = {"Authorization": f"Bearer {token(user)}"}
-        self._channel = f"user:{user}"
-        self.events: list[dict[str, Any]] = []
-        self.opened = 0
-        self.ready = asyncio.Event()
-        self._changed = asyncio.Condition()
-        self._last: str | None = None
-
-    async def run(self) -> None:
-        async with httpx.AsyncClient(timeout=httpx.Timeout(30, read=60), verify=self._tls) as http:
-            while True:
-                headers = dict(self._headers)
-                params: dict[str, Any] = {"channel": self._channel}
-                if self._last is None:
-                    params["after"] = 0
-                else:
-                    headers["Last-Event-ID"] = self._last
-                with contextlib.suppress(httpx.HTTPError):
-                    async with http.stream(
-                        "GET", f"{self._url}/api/stream", params=params, headers=headers
-                    ) as response:
-                        if response.status_code == 200:
-                            self.opened += 1
-                            await self._read(response)
-                await asyncio.sleep(0.2)  # then resume, as an EventSource would
-
-    async def _read(self, response: httpx.Response) -> None:
-        frame: dict[str, str] = {}
-        async for line in response.aiter_lines():
-            if line:
-                if not line.startswith(":"):
-                    field, _, value = line.partition(": ")
-                    frame[field] = value
-                continue
-            if "id" in frame:
-                self._last = frame["id"]
-            if frame.get("event") == "ready":
-                self.ready.set()
-            elif "data" in frame:
-                async with self._changed:
-                    self.events.append(json.loads(frame["data"]))
-                    self._changed.notify_all()
-            frame = {}
-
-    async def wait_for(self, done: Any, timeout: float) -> None:
-        async with asyncio.timeout(timeout), self._changed:
-            await self._changed.wait_for(lambda: done(self.events))
-
-
-class SocketFollower:
-    """The Python client over WebSocket, following the user's channel from the start."""
-
-    def __init__(self, client: Client, user: str) -> None:
-        self.client = client
-        self._channel = f"user:{user}"
-        self.events: list[Event] = []
-        self.subscribed = asyncio.Event()
-        self._changed = asyncio.Condition()
-
-    async def run(self) -> None:
-        def on_subscribed(_: int) -> None:
-            self.subscribed.set()
-
-        async for event in self.client.events(self._channel, after=0, on_subscribed=on_subscribed):
-            async with self._changed:
-                self.events.append(event)
-                self._changed.notify_all()
-
-    async def wait_for(self, done: Any, timeout: float) -> None:
-        async with asyncio.timeout(timeout), self._changed:
-            await self._changed.wait_for(lambda: done(self.events))
-
-
-def completed(envelopes: list[dict[str, Any]], ids: set[str]) -> bool:
-    return ids <= {e["executionId"] for e in envelopes if e["type"] == "execution:completed"}
-
-
 async def test_the_compose_topology_survives_a_gateway_and_a_worker_killed(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
@@ -167,17 +85,7 @@ async def test_the_compose_topology_survives_a_gateway_and_a_worker_killed(
             nginx([gateway_1.port, gateway_2.port], tmp_path / "nginx") as edge,
         ):
             # Two of each kind, opened back to back: round robin puts one on each gateway.
-            sockets = [
-                SocketFollower(Client(edge.url, token("u1"), tls=edge.tls), "u1") for _ in range(2)
-            ]
-            for socket in sockets:
-                await socket.client.__aenter__()
-                followers.append(asyncio.create_task(socket.run()))
-                await asyncio.wait_for(socket.subscribed.wait(), 30)
-            streams = [StreamFollower(edge.url, "u1", edge.tls) for _ in range(2)]
-            for stream in streams:
-                followers.append(asyncio.create_task(stream.run()))
-                await asyncio.wait_for(stream.ready.wait(), 30)
+            sockets, streams = await follow(edge, "u1", 2, followers)
 
             headers = {"Authorization": f"Bearer {token('u1')}"}
             async with httpx.AsyncClient(
@@ -237,25 +145,8 @@ async def test_the_compose_topology_survives_a_gateway_and_a_worker_killed(
                 )
                 assert answered.status_code == 200, answered.text
 
-                for stream in streams:
-                    await stream.wait_for(lambda e: completed(e, ids), 120)
-                for socket in sockets:
-                    await socket.wait_for(
-                        lambda e: (
-                            ids <= {x.execution_id for x in e if isinstance(x, ExecutionCompleted)}
-                        ),
-                        60,
-                    )
-            expected = [
-                r[0]
-                for r in await pool.fetch(
-                    "SELECT position FROM event_channel_positions WHERE channel = 'user:u1' ORDER BY 1"
-                )
-            ]
-            for socket in sockets:
-                assert [e.position for e in socket.events] == expected
-            for stream in streams:
-                assert [e["position"] for e in stream.events] == expected
+                await all_completed(ids, sockets, streams, 120)
+            await assert_exactly_the_database(pool, "user:u1", sockets, streams)
             # Someone was on the killed gateway and moved to the other one.
             assert max(socket.client.connections for socket in sockets) == 2
             assert max(stream.opened for stream in streams) >= 2
