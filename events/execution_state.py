@@ -62,6 +62,7 @@ def state_patch(event: Event) -> Patch | None:
                 "outputs": _verbatim(d.outputs),
                 "durationMs": d.duration_ms,
                 "endedAt": at,
+                "pendingInputs": None,
             }
         case ExecutionFailed(data=d):
             # The workflow reports a cancellation as a failure of type `cancelled`.
@@ -71,6 +72,8 @@ def state_patch(event: Event) -> Patch | None:
                 "error": _verbatim(d.error.model_dump(mode="json")),
                 "failedNodeId": d.failed_node_id,
                 "endedAt": at,
+                # A cancel may end the execution while a prompt waits: nobody can answer it.
+                "pendingInputs": None,
             }
         case NodeStarted(data=d):
             first = {"firstStartedAt": at} if d.attempt == 1 else {}

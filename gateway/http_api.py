@@ -18,6 +18,7 @@ from flowmaestro.flows.kb.start import create_knowledge_base, ingest_document
 from flowmaestro.flows.start import start_execution
 from flowmaestro.gateway import sse
 from flowmaestro.gateway.auth import Principal
+from flowmaestro.gateway.cancel import CancelResult, cancel_execution
 from flowmaestro.gateway.errors import AuthError, GatewayError
 from flowmaestro.gateway.http_errors import ERROR_RESPONSES
 from flowmaestro.gateway.listing import Cursor, Filters, list_page
@@ -249,6 +250,13 @@ def http_api(
             temporal, pool, user.user_id, execution_id, input_id, body.value, config.input_timeout
         )
         return {"ok": True, "inputId": result.input_id, "nodeId": result.node_id}
+
+    @router.post("/executions/{execution_id}/cancel", status_code=202)
+    async def cancel(execution_id: str, user: User) -> CancelResult:
+        """Cancel the caller's execution (idempotent); its end arrives as `execution:failed`
+        with `error.type` `cancelled`, and its status becomes `cancelled`."""
+        quotas.spend(user.user_id)
+        return await cancel_execution(temporal, pool, user.user_id, execution_id)
 
     @router.get("/knowledge-bases")
     async def list_knowledge_bases(

@@ -8,7 +8,9 @@ execution and the step, so a replay or retry writes nothing twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -55,6 +57,11 @@ with workflow.unsafe.imports_passed_through():
 # The workflow.patched id of self-registration (the `register_execution` activity first):
 # histories recorded before it replay the old path (docs/temporal-clients.md, Versioning).
 REGISTERS_ITSELF = "registers-itself"
+# The workflow.patched id of an orderly end on cancellation: the registration, event writes
+# and node activities in flight run to their end before `execution:failed` (cancelled), so
+# that event is the execution's last. Histories from before it replay the old path, where a
+# cancel during the registration ended the workflow with no event at all.
+ENDS_LAST = "ends-last-on-cancel"
 
 # Writing events must eventually succeed: the activity waits out an outage itself (up to the
 # write deadline); past that, Temporal retries it without limit.
@@ -64,6 +71,30 @@ _EMIT_RETRY = RetryPolicy(
 # Rendering a prompt in workflow code has no clock to stop it, so a budget a tenth of a
 # node's: over it, the query shows the raw prompt (the activity renders it in full).
 _PROMPT_LIMITS = Limits(template_max_operations=10_000, template_max_output_chars=64 << 10)
+
+
+_T = TypeVar("_T")
+
+
+async def _to_its_end(task: asyncio.Task[_T], *, cancel: bool) -> _T:
+    """`task`'s result, but a cancellation of the caller lets `task` finish first, then goes
+    on: whatever the task writes comes before what the cancelled caller writes next, and the
+    cancel is never swallowed. With `cancel`, the task is asked to stop and its end, however
+    it came, is the cancel's; without, its own failure (a refused registration) wins."""
+    try:
+        await workflow.wait([task])
+    except asyncio.CancelledError:
+        if cancel:
+            task.cancel()
+        while not task.done():
+            # Cancelling the graph cancels each node's task again: still wait for its end.
+            with contextlib.suppress(asyncio.CancelledError):
+                await workflow.wait([task])
+        error = None if cancel or task.cancelled() else task.exception()
+        if error is not None:
+            raise error from None
+        raise
+    return task.result()
 
 
 class _NodeFailedError(Exception):
@@ -108,12 +139,22 @@ class ExecutionWorkflow:
         self._finished = 0
         self._ref: ExecutionRef | None = None
         self._search = False
+        self._orderly = False
 
     @workflow.run
     async def run(self, inp: ExecutionInput) -> dict[str, JsonValue]:
         started = workflow.now()
+        self._orderly = workflow.patched(ENDS_LAST)
         if workflow.patched(REGISTERS_ITSELF):
-            flow, inputs = await self._register(inp)
+            if not self._orderly:
+                flow, inputs = await self._register(inp)
+            else:
+                try:
+                    registering = asyncio.create_task(self._register(inp))
+                    flow, inputs = await _to_its_end(registering, cancel=False)
+                except asyncio.CancelledError:
+                    await self._fail("the execution was cancelled", "cancelled", None)
+                    raise
         else:
             # Histories from before self-registration: start_execution wrote the owner row
             # and sent an already checked flow.
@@ -254,7 +295,7 @@ class ExecutionWorkflow:
 
     async def _run_node(self, node: NodeSpec, request: RunNodeInput) -> NodeOutcome:
         try:
-            return await workflow.execute_activity_method(
+            running = workflow.start_activity_method(
                 NodeActivities.run_node,
                 request,
                 # The node's timeout runs inside the activity (paused while its writes wait).
@@ -269,12 +310,17 @@ class ExecutionWorkflow:
                 # to report its end, so its node:failed comes before execution:failed. (Every
                 # attempt heartbeats, but waiting for all would swallow a cancel that meets an
                 # attempt just completing, such as a prompt's announcement.)
+                # On the orderly path every node is waited for (never swallowing the cancel:
+                # _to_its_end raises it after the node's end).
                 cancellation_type=(
                     ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
-                    if node.heartbeat_timeout_seconds
+                    if node.heartbeat_timeout_seconds or self._orderly
                     else ActivityCancellationType.TRY_CANCEL
                 ),
             )
+            if self._orderly:
+                return await _to_its_end(running, cancel=True)
+            return await running
         except ActivityError as err:
             cause = err.cause
             if isinstance(cause, ApplicationError):
@@ -381,13 +427,15 @@ class ExecutionWorkflow:
 
     async def _emit(self, *events: EventSpec) -> None:
         """Write events; the execution's status follows from them in the same statement."""
-        await workflow.execute_activity_method(
+        writing = workflow.start_activity_method(
             EmitActivities.emit_events,
             EmitInput(execution=self._execution, events=list(events)),
             start_to_close_timeout=WRITE_ROOM,
             heartbeat_timeout=HEARTBEAT,
             retry_policy=_EMIT_RETRY,
         )
+        # A write is never cut short: a cancel goes on once these events are in.
+        await (_to_its_end(writing, cancel=False) if self._orderly else writing)
 
     @property
     def _execution(self) -> ExecutionRef:

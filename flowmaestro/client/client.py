@@ -16,6 +16,7 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import aiohttp
 import socketio
@@ -223,6 +224,24 @@ class Client:
             ) from None
         if not isinstance(ack, dict) or ack.get("ok") is not True:
             raise ClientError.from_ack(ack)
+
+    async def cancel(self, execution_id: str) -> dict[str, Any]:
+        """Cancel an execution of the caller's (`POST /api/executions/{id}/cancel`,
+        idempotent): the gateway's answer `{executionId, status, cancelRequested}`. Its end
+        arrives as `execution:failed` with `error.type` `cancelled`. ClientError with the
+        gateway's code (`forbidden`, `not_found`, ...) when refused."""
+        assert self._http is not None, "use the client inside `async with`"
+        url = f"{self.url}/api/executions/{quote(execution_id, safe='')}/cancel"
+        headers = {"Authorization": f"Bearer {await self._token_now()}"}
+        timeout = aiohttp.ClientTimeout(total=self._call_timeout)
+        try:
+            async with self._http.post(url, headers=headers, timeout=timeout) as response:
+                body = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise ClientError("internal", f"the cancel got no answer: {exc}") from None
+        if response.status != 202 or not isinstance(body, dict):
+            raise ClientError.from_ack(body)
+        return body
 
     # -- the connection ----------------------------------------------------------------
 

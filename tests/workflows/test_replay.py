@@ -2,7 +2,8 @@
 pytest tests/workflows/test_examples.py) replay against today's ExecutionWorkflow without a
 nondeterminism error: today's recordings, and those from before the workflow registered its
 own execution (`*.before-registration.json`, replayed on the unpatched path of
-`workflow.patched("registers-itself")`)."""
+`workflow.patched("registers-itself")`), and a cancel met at the start from before the
+orderly end (`*.before-orderly-end.json`, the unpatched path of `"ends-last-on-cancel"`)."""
 
 from __future__ import annotations
 

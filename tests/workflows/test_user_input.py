@@ -3,10 +3,11 @@ error type, the `pending_inputs` query, timeouts with each `on_timeout`, and can
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from flowmaestro.flows.flow import load_flow
@@ -17,7 +18,14 @@ from flowmaestro.flows.messages import (
     ProvideInput,
     ProvideInputResult,
 )
-from tests.workflows.helpers import events_until, shape, start, worker
+from tests.workflows.helpers import (
+    events_until,
+    example,
+    replay_and_record,
+    shape,
+    start,
+    worker,
+)
 
 if TYPE_CHECKING:
     import asyncpg
@@ -226,6 +234,29 @@ async def test_cancelling_ends_with_execution_failed_cancelled(
         await client.get_workflow_handle(execution_id).cancel()
         events = await events_until(pool, execution_id)
     assert events[-1].type == "execution:failed"
+    assert events[-1].envelope["data"]["error"]["type"] == "cancelled"
+    assert await pool.fetchval("SELECT status FROM executions WHERE id = $1", execution_id) == (
+        "cancelled"
+    )
+
+
+async def test_cancelled_before_it_ran_it_still_ends_with_execution_failed(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, sequencer: Sequencer
+) -> None:
+    """The cancel is in the history before the first workflow task (no worker yet), so it
+    meets the registration: the execution registers, starts and ends `cancelled`, and every
+    event comes before that end."""
+    client = temporal_env.client
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    execution_id = await start(client, pool, queue, example("approval.yaml"), amount=500)
+    handle = client.get_workflow_handle(execution_id)
+    await handle.cancel()
+    async with worker(client, pool, task_queue=queue):
+        with pytest.raises(WorkflowFailureError):
+            await handle.result()
+        await replay_and_record(client, execution_id, "approval.cancelled-at-start")
+        events = await events_until(pool, execution_id)
+    assert shape(events) == [("execution:started", None), ("execution:failed", None)]
     assert events[-1].envelope["data"]["error"]["type"] == "cancelled"
     assert await pool.fetchval("SELECT status FROM executions WHERE id = $1", execution_id) == (
         "cancelled"
