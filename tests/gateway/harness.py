@@ -166,6 +166,10 @@ class Recorder:
         await self.client.disconnect()
 
 
+def of_type(kind: str) -> Callable[[Recorder], bool]:
+    return lambda r: any(e["type"] == kind for e in r.events)
+
+
 def has_events(count: int) -> Callable[[Recorder], bool]:
     return lambda r: len(r.events) == count
 

@@ -8,7 +8,7 @@ import httpx
 
 from flowmaestro.flows.start import start_execution
 from flowmaestro.gateway import GatewayConfig
-from tests.gateway.harness import SECRET, Recorder, serve, token
+from tests.gateway.harness import SECRET, Recorder, of_type, serve, token
 from tests.workflows.helpers import EXAMPLES, example, worker
 
 if TYPE_CHECKING:
@@ -16,10 +16,6 @@ if TYPE_CHECKING:
     from temporalio.testing import WorkflowEnvironment
 
     from flowmaestro.events.outbox import Sequencer
-
-
-def of_type(kind: str) -> Any:
-    return lambda r: any(e["type"] == kind for e in r.events)
 
 
 async def test_approval_flow_through_socket_and_http(
