@@ -10,6 +10,8 @@ the broker's server (one of the bench's own, so nothing else is charged to it), 
 events of a load of 8 writers committing 5 events at a time; and at 1,000 single-event
 commits per second, each event's write-to-process latency (row insert to page arrival in
 every process) at p50 and p99. Ratios: against tailing Postgres with as many processes.
+32 processes hold about 70 connections: point FLOWMAESTRO_DATABASE_URL at a server with room
+for them (max_connections of 150 or more; a shared one may refuse them).
 """
 
 from __future__ import annotations

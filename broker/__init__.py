@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flowmaestro.broker.errors import BrokerError, BrokerUnavailable
 from flowmaestro.broker.feed import BrokeredFeed
-from flowmaestro.broker.link import Link, open_link
+from flowmaestro.broker.link import Link, check_url, open_link
 from flowmaestro.broker.message import decode, encode
 from flowmaestro.broker.publisher import BrokerPublisher, publishing
 
@@ -17,6 +17,7 @@ __all__ = [
     "BrokerUnavailable",
     "BrokeredFeed",
     "Link",
+    "check_url",
     "decode",
     "encode",
     "open_link",

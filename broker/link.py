@@ -33,19 +33,28 @@ class Link(Protocol):
         ...
 
 
+NATS_SCHEMES = ("nats", "tls")
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def check_url(url: str) -> str:
+    """`url` if its scheme names a broker we speak; BrokerError saying which do if not."""
+    scheme = urlsplit(url).scheme
+    if scheme not in NATS_SCHEMES + REDIS_SCHEMES:
+        raise BrokerError(
+            f"unsupported broker URL scheme {scheme!r}: use nats://host:4222 or redis://host:6379/0"
+        )
+    return url
+
+
 def open_link(url: str, channel: str, *, retry: float = 1.0, keepalive: float = 1.0) -> Link:
     """A link to the broker at `url` (nats://, tls:// for NATS; redis://, rediss://, unix://
     for Redis) on `channel`. `retry`: seconds between connection attempts; `keepalive`: how
     often an idle connection is checked (a link dead for about three of these is lost)."""
-    scheme = urlsplit(url).scheme
-    if scheme in ("nats", "tls"):
+    if urlsplit(check_url(url)).scheme in NATS_SCHEMES:
         from flowmaestro.broker.nats_link import NatsLink
 
         return NatsLink(url, channel, retry=retry, keepalive=keepalive)
-    if scheme in ("redis", "rediss", "unix"):
-        from flowmaestro.broker.redis_link import RedisLink
+    from flowmaestro.broker.redis_link import RedisLink
 
-        return RedisLink(url, channel, retry=retry, keepalive=keepalive)
-    raise BrokerError(
-        f"unsupported broker URL scheme {scheme!r}: use nats://host:4222 or redis://host:6379/0"
-    )
+    return RedisLink(url, channel, retry=retry, keepalive=keepalive)

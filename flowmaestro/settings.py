@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -15,6 +15,7 @@ from pydantic_settings import (
 )
 
 from flowmaestro.activities.write_retry import MAX_DEADLINE_SECONDS
+from flowmaestro.broker import BrokerError, check_url
 from flowmaestro.security import Limits
 
 
@@ -195,6 +196,16 @@ class Settings(BaseSettings):
         default_factory=Limits,
         description="every bound on untrusted input: FLOWMAESTRO_LIMITS__<NAME> (docs/security.md)",
     )
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_url(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is not None:
+            try:
+                check_url(url.get_secret_value())
+            except BrokerError as exc:
+                raise ValueError(str(exc)) from None
+        return url
 
     @property
     def embedded_pgdata(self) -> Path:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import pytest
+from pydantic import ValidationError
 
 from flowmaestro.settings import Settings
-
-if TYPE_CHECKING:
-    import pytest
 
 
 def test_limits_come_from_nested_variables(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -33,3 +31,13 @@ def test_the_old_gateway_variables_still_apply_and_the_new_names_win(
     assert limits.socket_max_subscriptions == 5
     assert limits.socket_max_message_bytes == 1000
     assert limits.max_document_bytes == 2048
+
+
+def test_a_broker_url_must_name_a_broker_we_speak(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().broker_url is None  # the default: no broker
+    monkeypatch.setenv("FLOWMAESTRO_BROKER_URL", "nats://10.0.0.5:4222")
+    url = Settings().broker_url
+    assert url is not None and url.get_secret_value() == "nats://10.0.0.5:4222"
+    monkeypatch.setenv("FLOWMAESTRO_BROKER_URL", "amqp://10.0.0.5:5672")
+    with pytest.raises(ValidationError, match="unsupported broker URL scheme 'amqp'"):
+        Settings()
