@@ -100,10 +100,16 @@ class Flow(BaseModel):
         return [n for n in self.order if n not in waited_for]
 
     def graph(self) -> dict[str, JsonValue]:
-        """The nodes and their edges as clients draw them (a condition's branches included)."""
+        """The nodes and their edges as clients draw them (a condition's branches, an agent's
+        id included)."""
         nodes: list[JsonValue] = []
         for n in self.nodes:
             node: dict[str, JsonValue] = {"id": n.id, "type": n.type, "after": list(n.after)}
+            if n.type == "agent":
+                # Its events' channel is agent:{agentId}:{executionId}; the gateway lets a
+                # client subscribe only to the agents its flow has.
+                agent_id = n.config.get("agent_id")
+                node["agentId"] = agent_id if isinstance(agent_id, str) else n.id
             if n.type == "condition":
                 node["branches"] = {
                     key: list(value) if isinstance(value, list) else [value]

@@ -22,11 +22,13 @@ from flowmaestro.events.outbox import Availability, OutboxReader, Sequencer, rea
 from flowmaestro.gateway import http_errors, hub, presence, sockets
 from flowmaestro.gateway.auth import TokenVerifier
 from flowmaestro.gateway.bodies import bounded_receive, is_upload
+from flowmaestro.gateway.budgets import UserBudgets, UserLimits
 from flowmaestro.gateway.clock import SystemClock
 from flowmaestro.gateway.drain import spread
 from flowmaestro.gateway.http_api import http_api
 from flowmaestro.gateway.http_errors import error_json, install_error_handlers
 from flowmaestro.gateway.hub import Hub
+from flowmaestro.gateway.lease import GatewayLease
 from flowmaestro.gateway.metrics import BrokerCollector, GatewayMetrics
 from flowmaestro.gateway.presence import Presence
 from flowmaestro.gateway.quotas import Quotas
@@ -95,7 +97,18 @@ class Gateway:
         if config.broker_url is not None:
             link = open_link(config.broker_url, config.broker_channel)
             self.broker = BrokeredFeed(self.reader, link)
-        self.hub = Hub(self.sio, self.broker or self.reader, config, self.metrics, tracer)
+        self.lease = GatewayLease(pool, config.presence_ttl)
+        self.budgets = UserBudgets(pool, self.lease)
+        user_limits = UserLimits.of(limits)
+        self.hub = Hub(
+            self.sio,
+            self.broker or self.reader,
+            config,
+            self.metrics,
+            self.budgets,
+            user_limits,
+            tracer,
+        )
         self.postgres = self.hub.postgres
         self.temporal = Availability("temporal")
         self.dependencies = [self.postgres, self.temporal]
@@ -109,7 +122,7 @@ class Gateway:
             pool,
             self.sio,
             heartbeat=config.presence_heartbeat,
-            ttl=config.presence_ttl,
+            lease=self.lease,
             postgres=self.postgres,
         )
         SocketProtocol(
@@ -125,6 +138,8 @@ class Gateway:
             close_timeout=config.slow_timeout,
             presence=self.presence,
             clock=clock,
+            budgets=self.budgets,
+            user_limits=user_limits,
         )
         self._pool = pool
         self._temporal = temporal
@@ -134,7 +149,19 @@ class Gateway:
             lifespan=self._lifespan,
         )
         install_error_handlers(self.http)
-        http_api(self.http, config, self.hub, self.reader, verifier, pool, temporal, quotas, clock)
+        http_api(
+            self.http,
+            config,
+            self.hub,
+            self.reader,
+            verifier,
+            pool,
+            temporal,
+            quotas,
+            clock,
+            self.budgets,
+            user_limits,
+        )
         self._health_routes()
         if config.static_dir is not None and (config.static_dir / "index.html").is_file():
             self.http.mount("/", StaticFiles(directory=config.static_dir, html=True), name="ui")
@@ -194,8 +221,11 @@ class Gateway:
             tasks.append(asyncio.create_task(sequencer.run()))
         if self.broker is not None:
             tasks.append(asyncio.create_task(self.broker.run()))
+        # Budgets are held under the lease: it exists before the first socket is admitted.
+        await self.lease.renew()
         self._tail = asyncio.create_task(self.hub.run())
         tasks += [
+            asyncio.create_task(self.budgets.run()),
             self._tail,
             asyncio.create_task(self._watch_lag()),
             asyncio.create_task(self.presence.run()),

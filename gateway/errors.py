@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from flowmaestro.events.protocol import ErrorAck, ErrorBody
 
 if TYPE_CHECKING:
     from pydantic import JsonValue
 
     from flowmaestro.events.protocol import ErrorCode
+
+
+def error_payload(code: ErrorCode, message: str, details: JsonValue = None) -> dict[str, Any]:
+    """A refusal as Socket.IO answers it: `{ok: false, error: {code, message, details}}`."""
+    return ErrorAck(error=ErrorBody(code=code, message=message, details=details)).model_dump(
+        mode="json"
+    )
 
 
 class GatewayError(Exception):

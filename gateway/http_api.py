@@ -7,7 +7,6 @@ import logging
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
-from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, model_validator
 
 from flowmaestro.events.catalogue.execution import ExecutionStatus
@@ -23,13 +22,14 @@ from flowmaestro.gateway.errors import AuthError, GatewayError
 from flowmaestro.gateway.http_errors import ERROR_RESPONSES
 from flowmaestro.gateway.listing import Cursor, Filters, list_page
 from flowmaestro.gateway.ownership import (
-    authorize_channel,
+    authorize_channels,
     execution_owner,
     knowledge_base_owner,
     require_owner,
 )
 from flowmaestro.gateway.query import Digits, Instant, Position
 from flowmaestro.gateway.relay import provide_input
+from flowmaestro.gateway.replay_budget import ReplayBudget
 from flowmaestro.gateway.snapshot import execution_snapshot, read_snapshot
 from flowmaestro.gateway.uploads import OPENAPI_FILE_BODY, received_file
 from flowmaestro.security import unstorable_path
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
     from flowmaestro.events.outbox import OutboxReader
     from flowmaestro.gateway.auth import TokenVerifier
+    from flowmaestro.gateway.budgets import Budgets, UserLimits
     from flowmaestro.gateway.clock import Clock
     from flowmaestro.gateway.config import GatewayConfig
     from flowmaestro.gateway.hub import Hub
@@ -97,6 +98,18 @@ async def _principal(
 User = Annotated[Principal, Depends(_principal)]
 
 
+async def _reading(request: Request, user: User) -> Principal:
+    """The caller, once their read has been counted (`user_reads_per_second`)."""
+    budgets: Budgets = request.app.state.budgets
+    limits: UserLimits = request.app.state.user_limits
+    await budgets.spend(user.user_id, limits.reads)
+    return user
+
+
+Reading = Annotated[Principal, Depends(_reading)]
+"""The caller of a read: every read spends the user's read budget, across gateways."""
+
+
 def http_api(
     app: FastAPI,
     config: GatewayConfig,
@@ -107,10 +120,40 @@ def http_api(
     temporal: Client,
     quotas: Quotas,
     clock: Clock,
+    budgets: Budgets,
+    user_limits: UserLimits,
 ) -> None:
-    """Add the `/api` routes to `app`; every write first spends its user's quota."""
+    """Add the `/api` routes to `app`; every write first spends its user's quota, every read
+    its read budget."""
 
     app.state.verifier = verifier
+    app.state.budgets = budgets
+    app.state.user_limits = user_limits
+    replays = ReplayBudget(reader, budgets, user_limits)
+
+    async def streaming(
+        user: Principal, channels: list[str], after: int | None, *, announce: bool
+    ) -> sse.HeldStream:
+        """An SSE stream of `channels` for `user`, within the user's stream and replay
+        budgets (429 `quota_exceeded` / `rate_limited` before it starts)."""
+        held = await budgets.take(user.user_id, user_limits.streams)
+        try:
+            replay_held = None if after is None else await replays.take(user.user_id)
+        except BaseException:
+            held.release()
+            raise
+        content = sse.stream(
+            hub,
+            replays.pages(user.user_id),
+            channels,
+            after,
+            config.replay_page,
+            announce=announce,
+            expires_at=user.expires_at,
+            clock=clock,
+            replay_held=replay_held,
+        )
+        return sse.HeldStream(content, held, replay_held)
 
     async def owned(execution_id: str, user: Principal) -> None:
         owner = await execution_owner(pool, execution_id)
@@ -140,7 +183,7 @@ def http_api(
 
     @router.get("/executions")
     async def list_executions(
-        user: User,
+        user: Reading,
         limit: Annotated[int, Query(ge=1, le=500), Digits] = 100,
         cursor: Annotated[str | None, Query(max_length=500)] = None,
         status: ExecutionStatus | None = None,
@@ -154,7 +197,7 @@ def http_api(
         return await list_page(pool, user.user_id, filters, page_after, limit)
 
     @router.get("/executions/{execution_id}")
-    async def snapshot(execution_id: str, user: User) -> dict[str, Any]:
+    async def snapshot(execution_id: str, user: Reading) -> dict[str, Any]:
         """The execution's state, with the `position` it is current as of."""
         found = await read_snapshot(pool, execution_id)
         require_owner(
@@ -166,13 +209,13 @@ def http_api(
     @router.get("/executions/{execution_id}/events")
     async def events(
         execution_id: str,
-        user: User,
+        user: Reading,
         after: Position = 0,
         limit: Annotated[int, Query(ge=1, le=5000), Digits] = 1000,
     ) -> dict[str, Any]:
         """Catch-up: the execution's events after a position, in order."""
         await owned(execution_id, user)
-        page = await reader.replay(after, execution_channel(execution_id), limit)
+        page = await replays.page(user.user_id, after, execution_channel(execution_id), limit)
         return {
             "events": [e.envelope for e in page.events],
             "position": page.events[-1].position if page.events else after,
@@ -182,36 +225,22 @@ def http_api(
     @router.get("/executions/{execution_id}/stream")
     async def stream(
         execution_id: str,
-        user: User,
+        user: Reading,
         last_event_id: Annotated[str | None, Header()] = None,
         after: Position | None = None,
-    ) -> StreamingResponse:
+    ) -> sse.HeldStream:
         """Server-sent events; each `id` is a position, so `Last-Event-ID` resumes."""
         await owned(execution_id, user)
-        channel = execution_channel(execution_id)
         start = sse.start_position(last_event_id, after)
-        return StreamingResponse(
-            sse.stream(
-                hub,
-                reader,
-                [channel],
-                start,
-                config.replay_page,
-                announce=False,
-                expires_at=user.expires_at,
-                clock=clock,
-            ),
-            media_type="text/event-stream",
-            headers=sse.HEADERS,
-        )
+        return await streaming(user, [execution_channel(execution_id)], start, announce=False)
 
     @router.get("/stream")
     async def multiplexed(
-        user: User,
+        user: Reading,
         channel: Annotated[list[str], Query(min_length=1)],
         last_event_id: Annotated[str | None, Header()] = None,
         after: Position | None = None,
-    ) -> StreamingResponse:
+    ) -> sse.HeldStream:
         """Server-sent events of every given channel (`?channel=...&channel=...`, each
         authorized as a subscribe is), one position for all: `Last-Event-ID` resumes them all
         on any gateway. A `ready` event (its id the position covered) follows the replay."""
@@ -221,24 +250,11 @@ def http_api(
                 "bad_request",
                 f"at most {config.limits.socket_max_subscriptions} channels per stream",
             )
-        for name in channels:
-            if len(name) > 500:
-                raise GatewayError("bad_request", "a channel name is at most 500 characters")
-            await authorize_channel(pool, user.user_id, name)
+        if any(len(name) > 500 for name in channels):
+            raise GatewayError("bad_request", "a channel name is at most 500 characters")
+        await authorize_channels(pool, user.user_id, channels)
         start = sse.start_position(last_event_id, after)
-        return StreamingResponse(
-            sse.stream(
-                hub,
-                reader,
-                channels,
-                start,
-                config.replay_page,
-                expires_at=user.expires_at,
-                clock=clock,
-            ),
-            media_type="text/event-stream",
-            headers=sse.HEADERS,
-        )
+        return await streaming(user, channels, start, announce=True)
 
     @router.post("/executions/{execution_id}/inputs/{input_id}")
     async def answer(
@@ -260,7 +276,7 @@ def http_api(
 
     @router.get("/knowledge-bases")
     async def list_knowledge_bases(
-        user: User, limit: Annotated[int, Query(ge=1, le=500), Digits] = 200
+        user: Reading, limit: Annotated[int, Query(ge=1, le=500), Digits] = 200
     ) -> dict[str, Any]:
         """The caller's knowledge bases, newest first, with their document counts."""
         rows = await pool.fetch(_KNOWLEDGE_BASES, user.user_id, limit)

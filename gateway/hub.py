@@ -23,6 +23,7 @@ from flowmaestro.events.outbox import Availability
 from flowmaestro.events.outbox.tracing import context_of
 from flowmaestro.events.protocol import SubscribeAck
 from flowmaestro.gateway.errors import GatewayError
+from flowmaestro.gateway.replay_budget import ReplayBudget
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator, Sequence
@@ -30,9 +31,11 @@ if TYPE_CHECKING:
     from opentelemetry.trace import Tracer
 
     from flowmaestro.events.outbox import ReadResult, StoredEvent
+    from flowmaestro.gateway.budgets import Budgets, Held, UserLimits
     from flowmaestro.gateway.config import GatewayConfig
     from flowmaestro.gateway.metrics import GatewayMetrics
     from flowmaestro.gateway.outlets import Frame, Outlet, Transport
+    from flowmaestro.gateway.replay_budget import ReplaySource
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,7 @@ class Connection:
 
     __slots__ = (
         "batch",
+        "charged",
         "closed",
         "held",
         "joined",
@@ -101,6 +105,8 @@ class Connection:
         """Held by a replay: subscribes of one socket run one after the other."""
         self.slow = False
         self.closed = False
+        self.charged = 0
+        """Channels counted against the user's `user_max_channels` (the user channel is not)."""
 
 
 class _Listener:
@@ -120,6 +126,8 @@ class Hub:
         reader: EventLog,
         config: GatewayConfig,
         metrics: GatewayMetrics,
+        budgets: Budgets,
+        user_limits: UserLimits,
         tracer: Tracer | None = None,
     ) -> None:
         self._transport = transport
@@ -128,6 +136,9 @@ class Hub:
         self._tracing_sends = False
         """Set while a traced event is fanned out: each socket it goes to gets a span."""
         self._reader = reader
+        self._budgets = budgets
+        self._user_limits = user_limits
+        self.replays = ReplayBudget(reader, budgets, user_limits)
         self._config = config
         self._metrics = metrics
         self._page = max(1, min(config.replay_page, config.limits.socket_max_queue // 2))
@@ -282,7 +293,13 @@ class Hub:
     # -- sockets ---------------------------------------------------------------------
 
     def connect(
-        self, sid: str, user_id: str, *, after: int | None = None, batch: bool = False
+        self,
+        sid: str,
+        user_id: str,
+        *,
+        after: int | None = None,
+        batch: bool = False,
+        replay: Held | None = None,
     ) -> Connection:
         """Register a socket and join its user channel (call with no await after it).
 
@@ -298,27 +315,43 @@ class Hub:
             conn.held = []  # from now: live events wait for the replay
             # The task runs after the handler returns, so after the CONNECT packet is queued;
             # it takes the socket's lock before any subscribe of the socket can.
-            task = asyncio.ensure_future(self._resume_on_connect(conn, room, after))
+            task = asyncio.ensure_future(self._resume_on_connect(conn, room, after, replay))
             _tasks.add(task)
             task.add_done_callback(_tasks.discard)
         return conn
 
-    async def _resume_on_connect(self, conn: Connection, room: str, after: int) -> None:
+    async def _resume_on_connect(
+        self, conn: Connection, room: str, after: int, replay: Held | None
+    ) -> None:
         try:
             async with conn.lock:
                 self._metrics.reconnects.inc()
-                await self._resume(conn, (room,), after)
+                await self._resume(conn, (room,), after, replay)
+        except GatewayError as exc:
+            # Over the replayed-bytes budget midway: the client resumes from what it got.
+            log.info("replay on connect of socket %s refused (%s); disconnecting it", conn.sid, exc)
+            conn.held = None
+            self._drop_slow(conn)
         except Exception:
             # The socket would miss events: end it, the client reconnects and resumes.
             log.exception("replay on connect of socket %s failed; disconnecting it", conn.sid)
             conn.held = None
             self._drop_slow(conn)
+        finally:
+            if replay is not None:
+                replay.release()
 
     def disconnect(self, sid: str) -> None:
         conn = self.connections.pop(sid, None)
         if conn is not None:
             conn.closed = True
             conn.pending.clear()
+            self._uncharge(conn, conn.charged)
+
+    def _uncharge(self, conn: Connection, count: int) -> None:
+        count = min(count, conn.charged)
+        conn.charged -= count
+        self._budgets.release(conn.user_id, self._user_limits.channels, count)
 
     async def subscribe(
         self,
@@ -339,6 +372,12 @@ class Hub:
                     "bad_request",
                     f"at most {self._config.limits.socket_max_subscriptions} subscriptions per connection",
                 )
+            if new:
+                await self._budgets.hold(conn.user_id, self._user_limits.channels, len(new))
+                conn.charged += len(new)
+            if conn.closed:  # disconnected meanwhile (its charge is given back)
+                self._uncharge(conn, len(new))
+                raise GatewayError("bad_request", "the socket is closing")
             if after is None:
                 for channel in new:
                     self._transport.join(conn.sid, channel)
@@ -353,11 +392,21 @@ class Hub:
                     recovered=True,
                 )
             self._metrics.reconnects.inc()
-            return await self._resume(conn, tuple(dict.fromkeys(channels)), after)
+            try:
+                return await self._resume(conn, tuple(dict.fromkeys(channels)), after)
+            except BaseException:
+                self._uncharge(conn, len(new))
+                raise
 
     async def _resume(
-        self, conn: Connection, channels: tuple[str, ...], after: int
+        self,
+        conn: Connection,
+        channels: tuple[str, ...],
+        after: int,
+        replay: Held | None = None,
     ) -> SubscribeAck:
+        """Replay `channels` after `after` and join them; the replay holds one of the user's
+        replay slots (`replay`, taken already, or one taken here)."""
         upto = self.position
         previous = {ch: conn.joined.pop(ch) for ch in channels if ch in conn.joined}
         # What the socket has (or will get) from elsewhere; the replay skips it.
@@ -368,7 +417,14 @@ class Hub:
             if ch not in previous:
                 self._transport.join(conn.sid, ch)
         try:
-            replayed, recovered = await self._replay(conn, channels, after, upto, covered)
+            slot = replay or await self.replays.take(conn.user_id)
+            try:
+                pages = self.replays.pages(conn.user_id)
+                replayed, recovered = await self._replay(
+                    conn, pages, channels, after, upto, covered
+                )
+            finally:
+                slot.release()
         except BaseException:
             held, conn.held = conn.held, None
             for ch in channels:
@@ -415,6 +471,7 @@ class Hub:
     async def _replay(
         self,
         conn: Connection,
+        pages: ReplaySource,
         channels: tuple[str, ...],
         after: int,
         upto: int,
@@ -428,7 +485,7 @@ class Hub:
         first = True
         query: str | tuple[str, ...] = channels[0] if len(channels) == 1 else channels
         while (first or cursor < upto) and not (conn.closed or conn.slow):
-            page = await self._reader.replay(cursor, query, self._page)
+            page = await pages.replay(cursor, query, self._page)
             if first:
                 recovered, first = page.recovered, False
             for stored in page.events:
@@ -455,6 +512,8 @@ class Hub:
         async with conn.lock:
             if conn.joined.pop(channel, None) is not None:
                 self._transport.leave(conn.sid, channel)
+                if channel != user_channel(conn.user_id):
+                    self._uncharge(conn, 1)
 
     # -- SSE -------------------------------------------------------------------------
 

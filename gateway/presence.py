@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -27,6 +26,7 @@ from flowmaestro.events.protocol import PresenceChange
 if TYPE_CHECKING:
     from flowmaestro.events.outbox import Availability
     from flowmaestro.gateway.hub import Connection
+    from flowmaestro.gateway.lease import GatewayLease
     from flowmaestro.gateway.transport import SocketServer
 
 log = logging.getLogger(__name__)
@@ -37,11 +37,6 @@ KINDS = ("execution:", "kb:")
 MAX_LISTED = 200
 """At most this many users are listed or followed per channel (an ack stays small)."""
 
-_LEASE = """
-INSERT INTO gateway_leases (gateway_id, expires_at) VALUES ($1, now() + make_interval(secs => $2))
-ON CONFLICT (gateway_id) DO UPDATE SET expires_at = EXCLUDED.expires_at
-RETURNING (xmax = 0) AS created
-"""
 _SET = """
 WITH written AS (
     INSERT INTO presence (channel, user_id, gateway_id, connections) VALUES ($1, $2, $3, $4)
@@ -96,20 +91,20 @@ class Presence:
         server: SocketServer,
         *,
         heartbeat: float,
-        ttl: float,
+        lease: GatewayLease,
         postgres: Availability,
-        gateway_id: str | None = None,
     ) -> None:
         self._pool = pool
         self._postgres = postgres
         self._server = server
         self._heartbeat = heartbeat
-        self._ttl = ttl
-        self.gateway_id = gateway_id or uuid.uuid4().hex
+        self._lease = lease
+        self.gateway_id = lease.gateway_id
+        lease.on_new(self._restore)
         self._members: dict[str, dict[str, set[str]]] = {}
         """channel -> user -> this gateway's sockets (sids) watching it."""
-        self._users: dict[str, str] = {}
-        """sid -> its user."""
+        self._watching: dict[str, set[str]] = {}
+        """sid -> the channels it watches (a socket's leave costs its own channels)."""
         self._counts: dict[str, dict[str, int]] = {}
         """channel -> user -> connections everywhere, as last read."""
         self._write = asyncio.Lock()
@@ -125,7 +120,7 @@ class Presence:
         sids = users.setdefault(conn.user_id, set())
         if conn.sid not in sids:
             sids.add(conn.sid)
-            self._users[conn.sid] = conn.user_id
+            self._watching.setdefault(conn.sid, set()).add(channel)
             await self._store(channel, conn.user_id)
         counts = await self._read(channel)
         return others(counts, conn.user_id)
@@ -136,6 +131,11 @@ class Presence:
         if conn.sid not in sids:
             return
         sids.discard(conn.sid)
+        watching = self._watching.get(conn.sid)
+        if watching is not None:
+            watching.discard(channel)
+            if not watching:
+                del self._watching[conn.sid]
         if not sids:
             del users[conn.user_id]
         if not users:
@@ -145,12 +145,8 @@ class Presence:
 
     async def leave_all(self, conn: Connection) -> None:
         """A socket closed: it watches nothing any more."""
-        channels = [
-            ch for ch, users in self._members.items() if conn.sid in users.get(conn.user_id, ())
-        ]
-        for channel in channels:
+        for channel in list(self._watching.get(conn.sid, ())):
             await self.leave(conn, channel)
-        self._users.pop(conn.sid, None)
 
     # -- the lifetime --------------------------------------------------------------------
 
@@ -163,7 +159,7 @@ class Presence:
                 try:
                     if listener is None or listener.is_closed():
                         listener = await self._listen()
-                    await self._renew()
+                    await self._lease.renew()
                     await self._pool.execute(_SWEEP, NOTIFY_CHANNEL)
                 except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
                     if is_outage(exc):
@@ -201,14 +197,12 @@ class Presence:
             with contextlib.suppress(Exception):
                 await self._pool.release(listener)
 
-    async def _renew(self) -> None:
-        created = await self._pool.fetchval(_LEASE, self.gateway_id, self._ttl)
-        if created:
-            # A new lease (the first, or after ours expired while Postgres was away): what
-            # was written under the old one is gone; write it again.
-            for channel, users in list(self._members.items()):
-                for user_id in list(users):
-                    await self._store(channel, user_id)
+    async def _restore(self) -> None:
+        """A new lease (the first, or after ours expired while Postgres was away): what was
+        written under the old one is gone; write it again."""
+        for channel, users in list(self._members.items()):
+            for user_id in list(users):
+                await self._store(channel, user_id)
 
     def _on_notify(self, _: object, __: int, ___: str, payload: object) -> None:
         channel = str(payload)

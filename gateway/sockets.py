@@ -17,16 +17,14 @@ from flowmaestro.events.protocol import (
     AuthRefreshAck,
     AuthRefreshRequest,
     ConnectOptions,
-    ErrorAck,
-    ErrorBody,
     OkAck,
     ProvideInputRequest,
     SubscribeRequest,
     UnsubscribeRequest,
 )
-from flowmaestro.gateway.errors import AuthError, GatewayError
+from flowmaestro.gateway.errors import AuthError, GatewayError, error_payload
 from flowmaestro.gateway.expiry import TokenClock
-from flowmaestro.gateway.ownership import authorize_channel
+from flowmaestro.gateway.ownership import authorize_channels
 from flowmaestro.gateway.presence import has_presence
 from flowmaestro.gateway.relay import provide_input
 from flowmaestro.gateway.transport import Refused
@@ -37,8 +35,8 @@ if TYPE_CHECKING:
     from pydantic import JsonValue
     from temporalio.client import Client
 
-    from flowmaestro.events.protocol import ErrorCode
     from flowmaestro.gateway.auth import TokenVerifier
+    from flowmaestro.gateway.budgets import Budgets, UserLimits
     from flowmaestro.gateway.clock import Clock
     from flowmaestro.gateway.hub import Connection, Hub
     from flowmaestro.gateway.metrics import GatewayMetrics
@@ -51,12 +49,6 @@ log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 Handler = Callable[["Connection", Any], Awaitable[dict[str, Any]]]
-
-
-def error_payload(code: ErrorCode, message: str, details: JsonValue = None) -> dict[str, Any]:
-    return ErrorAck(error=ErrorBody(code=code, message=message, details=details)).model_dump(
-        mode="json"
-    )
 
 
 def _parse(model: type[M], payload: Any) -> M:
@@ -94,8 +86,13 @@ class SocketProtocol:
         close_timeout: float,
         presence: Presence,
         clock: Clock,
+        budgets: Budgets,
+        user_limits: UserLimits,
     ) -> None:
         self._presence = presence
+        self._budgets = budgets
+        self._user_limits = user_limits
+        self._replays = hub.replays
         self._input_timeout = input_timeout
         self._quotas = quotas
         self._close_timeout = close_timeout
@@ -130,11 +127,32 @@ class SocketProtocol:
             message = "auth may carry after (a position) and batch (a boolean)"
             self._metrics.rejected.labels("bad_request").inc()
             raise Refused("bad_request", message) from None
+        try:
+            await self._budgets.hold(principal.user_id, self._user_limits.sockets)
+        except GatewayError as exc:
+            self._metrics.rejected.labels(exc.code).inc()
+            raise Refused(exc.code, exc.message, exc.details) from None
+        try:
+            # A resume's replay is refused here, on the connect, with its code.
+            replay = None if options.after is None else await self._replays.take(principal.user_id)
+        except GatewayError as exc:
+            self._budgets.release(principal.user_id, self._user_limits.sockets)
+            self._metrics.rejected.labels(exc.code).inc()
+            raise Refused(exc.code, exc.message, exc.details) from None
+        if self._server.outlet(sid).depth() is None:
+            # Gone while the budgets were asked: python-socketio calls no disconnect handler
+            # for a socket that never connected, so nothing else would give them back.
+            self._budgets.release(principal.user_id, self._user_limits.sockets)
+            if replay is not None:
+                replay.release()
+            raise Refused("bad_request", "the socket closed while connecting")
         self._metrics.connections.inc()
         self._clock.set(sid, principal.expires_at)
         # Last statement: python-socketio queues the CONNECT packet with no await in between,
         # so no event of the user channel can reach the client before its connect.
-        self._hub.connect(sid, principal.user_id, after=options.after, batch=options.batch)
+        self._hub.connect(
+            sid, principal.user_id, after=options.after, batch=options.batch, replay=replay
+        )
 
     async def _disconnect(self, sid: str, reason: str) -> None:
         self._clock.stop(sid)
@@ -147,6 +165,7 @@ class SocketProtocol:
         self._metrics.connections.dec()
         self._metrics.disconnects.labels("slow" if conn.slow else str(reason)).inc()
         self._hub.disconnect(sid)
+        self._budgets.release(conn.user_id, self._user_limits.sockets)
         try:
             await self._presence.leave_all(conn)
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
@@ -212,8 +231,11 @@ class SocketProtocol:
     async def _subscribe(self, conn: Connection, payload: Any) -> dict[str, Any]:
         request = _parse(SubscribeRequest, payload)
         channels = request.names
-        for channel in channels:
-            await authorize_channel(self._pool, conn.user_id, channel)
+        joining = [ch for ch in channels if has_presence(ch) and ch not in conn.joined]
+        if joining:
+            # Before the ownership query: a refusal remembered here costs no round trip.
+            await self._budgets.spend(conn.user_id, self._user_limits.presence, len(joining))
+        await authorize_channels(self._pool, conn.user_id, channels)
         watching: dict[str, list[str]] = {}
         for channel in filter(has_presence, channels):
             # Before the hub's subscribe: from its return to the ack nothing may await, or

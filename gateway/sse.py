@@ -11,15 +11,20 @@ import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
-from flowmaestro.gateway.errors import GatewayError
+from starlette.responses import StreamingResponse
+
+from flowmaestro.gateway.errors import GatewayError, error_payload
 from flowmaestro.gateway.query import position_of
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
+    from typing import Any
 
-    from flowmaestro.events.outbox import OutboxReader, StoredEvent
+    from flowmaestro.events.outbox import StoredEvent
+    from flowmaestro.gateway.budgets import Held
     from flowmaestro.gateway.clock import Clock
     from flowmaestro.gateway.hub import Hub
+    from flowmaestro.gateway.replay_budget import ReplaySource
 
 KEEPALIVE_SECONDS = 15.0
 EXPIRED_FRAME = (
@@ -40,6 +45,30 @@ def start_position(last_event_id: str | None, after: int | None) -> int | None:
         raise GatewayError("bad_request", "Last-Event-ID must be a position (digits)") from None
 
 
+class HeldStream(StreamingResponse):
+    """An event stream that gives back what it holds (the user's stream and replay budgets)
+    when the response ends, however it ends: even a stream whose client left before its
+    first byte (its generator never ran) releases them."""
+
+    def __init__(self, content: AsyncIterator[bytes], *held: Held | None) -> None:
+        super().__init__(content, media_type="text/event-stream", headers=HEADERS)
+        self._held = held
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            for held in self._held:
+                if held is not None:
+                    held.release()
+
+
+def refusal_frame(exc: GatewayError) -> bytes:
+    """A refusal after the stream began (a budget ran out during its replay); it ends."""
+    data = json.dumps(error_payload(exc.code, exc.message, exc.details), separators=(",", ":"))
+    return f"event: error\ndata: {data}\n\n".encode()
+
+
 def frame(stored: StoredEvent) -> bytes:
     # The stored JSON text has no raw newline (jsonb output escapes them in strings).
     return f"id: {stored.position}\nevent: {stored.type}\ndata: {stored.json}\n\n".encode()
@@ -57,7 +86,7 @@ def ready_frame(channels: Sequence[str], position: int, recovered: bool) -> byte
 
 async def stream(
     hub: Hub,
-    reader: OutboxReader,
+    reader: ReplaySource,
     channels: Sequence[str],
     after: int | None,
     page: int,
@@ -66,6 +95,7 @@ async def stream(
     keepalive: float = KEEPALIVE_SECONDS,
     expires_at: float | None = None,
     clock: Clock,
+    replay_held: Held | None = None,
 ) -> AsyncIterator[bytes]:
     """Replay the channels' events in (after, live position] from Postgres, then follow the
     live feed: every event of any of them once, in position order. With `announce`, a `ready`
@@ -77,18 +107,27 @@ async def stream(
         last = upto if after is None else after
         recovered = True
         if after is not None:
-            replay = await reader.replay(after, selection, page)
-            recovered = replay.recovered
-            if not recovered and not announce:
-                yield b"event: recovered\ndata: false\n\n"
-            while True:
-                batch = [e for e in replay.events if e.position <= upto]
-                for stored in batch:
-                    last = stored.position
-                    yield frame(stored)
-                if len(replay.events) < page or len(batch) < len(replay.events):
-                    break
-                replay = await reader.replay(last, selection, page)
+            try:
+                replay = await reader.replay(after, selection, page)
+                recovered = replay.recovered
+                if not recovered and not announce:
+                    yield b"event: recovered\ndata: false\n\n"
+                while True:
+                    batch = [e for e in replay.events if e.position <= upto]
+                    for stored in batch:
+                        last = stored.position
+                        yield frame(stored)
+                    if len(replay.events) < page or len(batch) < len(replay.events):
+                        break
+                    replay = await reader.replay(last, selection, page)
+            except GatewayError as exc:
+                # Over the replayed-bytes budget: what was sent stands (`Last-Event-ID`
+                # resumes after it once the budget allows).
+                yield refusal_frame(exc)
+                return
+            finally:
+                if replay_held is not None:
+                    replay_held.release()
             last = max(last, upto)
         if announce:
             yield ready_frame(channels, last, recovered)

@@ -48,8 +48,11 @@ Dispatch = Callable[[str, int | None, list[Any]], Awaitable[None]]
 class Refused(socketio.exceptions.ConnectionRefusedError):  # type: ignore[misc]
     """Raised by a connect handler: the client's connect fails with this code and message."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message, {"code": code, "message": message})
+    def __init__(self, code: str, message: str, details: Any = None) -> None:
+        data = {"code": code, "message": message}
+        if details is not None:
+            data["details"] = details
+        super().__init__(message, data)
 
 
 class OutgoingQueue(asyncio.Queue[Any]):

@@ -131,6 +131,39 @@ class Limits(BaseModel):
         " per minute; the rest are counted, and the count is logged with the next one",
     )
 
+    # --- Per user, across every gateway process and host (gateway/budgets.py) ---
+    user_max_sockets: int = Field(
+        default=100, gt=0, description="a user's open sockets (connect refused quota_exceeded)"
+    )
+    user_max_channels: int = Field(
+        default=2000,
+        gt=0,
+        description="a user's subscriptions, summed over their sockets (user channels not counted)",
+    )
+    user_max_streams: int = Field(
+        default=50, gt=0, description="a user's open SSE streams (429 quota_exceeded)"
+    )
+    user_max_replays: int = Field(
+        default=20, gt=0, description="a user's replays running at once (sockets and streams)"
+    )
+    user_replay_bytes_per_minute: int = Field(
+        default=64 << 20,
+        gt=0,
+        description="bytes of history replayed to a user a minute (a minute's worth at once)",
+    )
+    user_presence_changes_per_second: float = Field(
+        default=20.0, gt=0, description="a user's joins of presence channels per second"
+    )
+    user_presence_change_burst: int = Field(
+        default=200, gt=0, description="presence joins a user may make at once"
+    )
+    user_reads_per_second: float = Field(
+        default=50.0, gt=0, description="a user's HTTP reads per second (429 rate_limited)"
+    )
+    user_read_burst: int = Field(
+        default=300, gt=0, description="HTTP reads a user may make at once"
+    )
+
     # --- HTTP writes (per user, per gateway process) ---
     user_writes_per_second: float = Field(
         default=2.0,

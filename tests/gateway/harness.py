@@ -174,11 +174,16 @@ def has_events(count: int) -> Callable[[Recorder], bool]:
     return lambda r: len(r.events) == count
 
 
-async def own_execution(pool: asyncpg.Pool, execution_id: str, user: str) -> None:
+async def own_execution(
+    pool: asyncpg.Pool, execution_id: str, user: str, agents: tuple[str, ...] = ()
+) -> None:
+    """An execution of `user` whose flow has an agent node for each of `agents`."""
+    graph = {"nodes": [{"id": a, "type": "agent", "after": [], "agentId": a} for a in agents]}
     await pool.execute(
-        "INSERT INTO executions (id, user_id, workflow_id) VALUES ($1, $2, 'test')",
+        "INSERT INTO executions (id, user_id, workflow_id, graph) VALUES ($1, $2, 'test', $3)",
         execution_id,
         user,
+        json.dumps(graph),
     )
 
 

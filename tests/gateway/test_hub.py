@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from flowmaestro.events.outbox import ReadResult, StoredEvent
+from flowmaestro.gateway.budgets import Held, Hold, Rate, UserLimits
 from flowmaestro.gateway.config import GatewayConfig
 from flowmaestro.gateway.errors import GatewayError
 from flowmaestro.gateway.hub import Hub
@@ -135,6 +136,28 @@ class FakeLog:
         return ReadResult(page[:limit], position >= self.pruned_through, len(self.events))
 
 
+class Unbounded:
+    """Budgets that never refuse (the budgets themselves are tested on Postgres, in
+    test_budgets.py)."""
+
+    async def hold(self, user_id: str, budget: Hold, count: int = 1) -> None:
+        pass
+
+    def release(self, user_id: str, budget: Hold, count: int = 1) -> None:
+        pass
+
+    async def take(self, user_id: str, budget: Hold, count: int = 1) -> Held:
+        return Held(self, user_id, budget, count)
+
+    async def spend(
+        self, user_id: str, budget: Rate, amount: float = 1.0, *, debt: bool = False
+    ) -> None:
+        pass
+
+    async def check(self, user_id: str, budget: Rate) -> None:
+        pass
+
+
 class Setup:
     def __init__(self, **limits: Any) -> None:
         replay_page = limits.pop("replay_page", 500)
@@ -149,7 +172,14 @@ class Setup:
         self.transport = FakeTransport()
         self.log = FakeLog()
         self.metrics = GatewayMetrics()
-        self.hub = Hub(self.transport, self.log, self.config, self.metrics)
+        self.hub = Hub(
+            self.transport,
+            self.log,
+            self.config,
+            self.metrics,
+            Unbounded(),
+            UserLimits.of(self.config.limits),
+        )
 
     def connect(self, sid: str = "s1", **options: Any) -> tuple[Connection, FakeOutlet]:
         conn = self.hub.connect(sid, "u1", **options)

@@ -80,7 +80,7 @@ async def test_every_channel_kind_streams_and_resumes(
     gateway: Running, pool: asyncpg.Pool, channel: str, each: int
 ) -> None:
     """Each batch emitted below has `each` events of `channel`."""
-    await own_execution(pool, "ex_a", "u1")
+    await own_execution(pool, "ex_a", "u1", agents=("bot",))
     await own_knowledge_base(pool, "kb_1", "u1")
 
     async def batch(n: int) -> None:
@@ -120,7 +120,7 @@ async def test_every_channel_kind_streams_and_resumes(
 async def test_one_stream_multiplexes_channels_by_one_position(
     pool: asyncpg.Pool, sequencer: Sequencer, temporal_env: WorkflowEnvironment
 ) -> None:
-    await own_execution(pool, "ex_a", "u1")
+    await own_execution(pool, "ex_a", "u1", agents=("bot",))
     await own_execution(pool, "ex_b", "u1")
     await own_knowledge_base(pool, "kb_1", "u1")
     # ex_b's progress is in none of the channels below; ex_a's agent token is in two.
@@ -168,7 +168,7 @@ async def test_one_stream_multiplexes_channels_by_one_position(
 
 
 async def test_a_live_stream_starts_at_the_head(gateway: Running, pool: asyncpg.Pool) -> None:
-    await own_execution(pool, "ex_a", "u1")
+    await own_execution(pool, "ex_a", "u1", agents=("bot",))
     async with httpx.AsyncClient(headers=auth(), timeout=30) as http, asyncio.timeout(60):
         params = {"channel": "execution:ex_a"}
         async with http.stream("GET", f"{gateway.url}/api/stream", params=params) as r:
@@ -181,7 +181,7 @@ async def test_a_live_stream_starts_at_the_head(gateway: Running, pool: asyncpg.
 
 
 async def test_streams_are_authorized_per_channel(gateway: Running, pool: asyncpg.Pool) -> None:
-    await own_execution(pool, "ex_a", "u1")
+    await own_execution(pool, "ex_a", "u1", agents=("bot",))
     await own_execution(pool, "ex_theirs", "u2")
     await own_knowledge_base(pool, "kb_theirs", "u2")
     url = f"{gateway.url}/api/stream"

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
 
 async def test_another_users_channels_are_forbidden(gateway: Running, pool: asyncpg.Pool) -> None:
-    await own_execution(pool, "ex_mine", "u1")
-    await own_execution(pool, "ex_theirs", "u2")
+    await own_execution(pool, "ex_mine", "u1", agents=("writer",))
+    await own_execution(pool, "ex_theirs", "u2", agents=("writer",))
     await pool.execute(
         "INSERT INTO knowledge_bases (id, owner_id, name) VALUES ('kb_t', 'u2', 't')"
     )
@@ -33,6 +33,7 @@ async def test_another_users_channels_are_forbidden(gateway: Running, pool: asyn
         "user:u2": "forbidden",
         "execution:ex_nope": "not_found",
         "agent:writer:ex_nope": "not_found",
+        "agent:invented:ex_mine": "not_found",
         "kb:kb_nope": "not_found",
         "nonsense": "bad_request",
         "room:x": "bad_request",

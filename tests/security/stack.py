@@ -10,13 +10,16 @@ import contextlib
 import json
 import os
 import re
+import statistics
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
+from websockets.asyncio.client import connect
 
-from tests.gateway.harness import SECRET, token
+from tests.gateway.harness import SECRET, Recorder, token
 from tests.support.ports import free_port
 from tests.support.processes import FLOWMAESTRO, Child, child_env
 from tests.workflows.helpers import worker
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
 
     import asyncpg
     from temporalio.client import Client
+    from websockets.asyncio.client import ClientConnection
 
 _JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+")
 TRIVIAL_FLOW = {
@@ -55,10 +59,15 @@ class Stack:
 
 @contextlib.asynccontextmanager
 async def gateway_stack(
-    database_dsn: str, pool: asyncpg.Pool, client: Client, **limits: Any
+    database_dsn: str,
+    pool: asyncpg.Pool,
+    client: Client,
+    *,
+    workers: int | None = None,
+    **limits: Any,
 ) -> AsyncIterator[Stack]:
-    """A worker here and `flowmaestro gateway` there, with `limits` as
-    FLOWMAESTRO_LIMITS__<NAME> variables."""
+    """A worker here and `flowmaestro gateway` there (its default process count, one per core,
+    unless `workers` says), with `limits` as FLOWMAESTRO_LIMITS__<NAME> variables."""
     async with worker(client, pool) as queue:
         port = free_port()
         env = child_env(
@@ -71,8 +80,8 @@ async def gateway_stack(
             TMPDIR=os.environ.get("TMPDIR"),
             **{f"FLOWMAESTRO_LIMITS__{k.upper()}": str(v) for k, v in limits.items()},
         )
-        # One process: per-user write quotas are kept per gateway process.
-        args = (FLOWMAESTRO, "gateway", "--port", str(port), "--workers", "1")
+        count = () if workers is None else ("--workers", str(workers))
+        args = (FLOWMAESTRO, "gateway", "--port", str(port), *count)
         async with Child(*args, env=env, name="gateway") as gateway:
             stack = Stack(f"http://127.0.0.1:{port}", queue, gateway)
             await gateway.wait_output("Uvicorn running on", timeout=60)
@@ -181,3 +190,96 @@ async def huge_request(
     writer.close()
     body: dict[str, Any] = json.loads(rest[rest.index(b"{") : rest.rindex(b"}") + 1])
     return int(status_line.split()[1]), body, sent
+
+
+class Bystander:
+    """Carol, an honest user beside an attack: her socket (watching her user channel), her
+    trivial flow timed from its start to its `execution:completed` on that socket, and
+    /healthz. `quiet()` measures her flow before the attack; `served(quiet)` checks, while it
+    runs, that /healthz answers within 200 ms, her flow completes within twice its quiet time
+    (medians of a few runs each) and her socket is still connected."""
+
+    def __init__(self, stack: Stack) -> None:
+        self._stack = stack
+        self.socket = Recorder()
+        self.http = httpx.AsyncClient(base_url=stack.url, timeout=30)
+
+    async def __aenter__(self) -> Bystander:
+        await self.socket.connect(self._stack.url, BYSTANDER)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.socket.close()
+        await self.http.aclose()
+
+    async def flow_time(self) -> float:
+        began = time.perf_counter()
+        started = await self.http.post(
+            "/api/executions", json={"flow": TRIVIAL_FLOW}, headers=self._stack.auth(BYSTANDER)
+        )
+        assert started.status_code == 201, started.text
+        execution_id = started.json()["executionId"]
+        await self.socket.wait_until(
+            lambda r: any(
+                e["executionId"] == execution_id and e["type"] == "execution:completed"
+                for e in r.events
+            )
+        )
+        return time.perf_counter() - began
+
+    async def median_flow_time(self, runs: int = 5) -> float:
+        """The median of a few runs: one run alone is at the mercy of whatever else the
+        machine's two cores are doing at that moment."""
+        return statistics.median([await self.flow_time() for _ in range(runs)])
+
+    async def quiet(self) -> float:
+        """Her flow's time with nothing else going on."""
+        return await self.median_flow_time()
+
+    async def served(self, quiet: float) -> None:
+        began = time.perf_counter()
+        health = await self.http.get("/healthz")
+        answered = time.perf_counter() - began
+        assert health.status_code == 200
+        assert answered < 0.2, f"/healthz took {answered * 1000:.0f} ms"
+        took = await self.median_flow_time()
+        print(f"carol: /healthz {answered * 1000:.1f} ms, flow {took:.3f} s (quiet {quiet:.3f} s)")
+        assert took <= 2 * quiet, f"the flow took {took:.3f} s, {quiet:.3f} s when quiet"
+        assert self.socket.disconnects == [], self.socket.disconnects
+
+
+async def open_socket(url: str, user: str) -> tuple[ClientConnection, str]:
+    """A raw Engine.IO/Socket.IO websocket of `user` (cheap beside python-socketio's client:
+    an attack opens many), and the server's answer to its namespace CONNECT (`40{...}`
+    accepted, `44{...}` refused)."""
+    parts = urlsplit(url)
+    ws = await connect(
+        f"ws://{parts.netloc}/socket.io/?EIO=4&transport=websocket", ping_interval=None
+    )
+    assert str(await ws.recv()).startswith("0{")
+    await ws.send("40" + json.dumps({"token": token(user)}))
+    return ws, str(await ws.recv())
+
+
+async def ack(ws: ClientConnection, ack_id: int, timeout: float = 30) -> dict[str, Any]:
+    """The ack `ack_id` on a raw socket (events before it are skipped)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            frame = str(await ws.recv())
+            if frame.startswith(f"43{ack_id}["):
+                answer: dict[str, Any] = json.loads(frame.removeprefix(f"43{ack_id}"))[0]
+                return answer
+
+
+async def call(
+    ws: ClientConnection, ack_id: int, event: str, payload: Any, timeout: float = 30
+) -> dict[str, Any]:
+    await ws.send(f"42{ack_id}" + json.dumps([event, payload]))
+    return await ack(ws, ack_id, timeout)
+
+
+def refusal_code(connect_answer: str) -> str:
+    """The code of a refused CONNECT (`44{"message", "data": {"code", ...}}`)."""
+    assert connect_answer.startswith("44"), connect_answer
+    code: str = json.loads(connect_answer[2:])["data"]["code"]
+    return code

@@ -33,7 +33,13 @@ async def test_a_burst_of_starts_is_rate_limited_with_retry_after(
 ) -> None:
     async with (
         gateway_stack(
-            database_dsn, pool, temporal_env.client, user_writes_per_second=0.01, user_write_burst=5
+            database_dsn,
+            pool,
+            temporal_env.client,
+            # One process: per-user write quotas are kept per gateway process.
+            workers=1,
+            user_writes_per_second=0.01,
+            user_write_burst=5,
         ) as stack,
         httpx.AsyncClient(base_url=stack.url, timeout=30) as http,
     ):

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.gateway.harness import token
-from tests.security.stack import gateway_stack, still_serving
+from tests.security.stack import gateway_stack, open_socket, still_serving
 
 if TYPE_CHECKING:
     import asyncpg
@@ -22,18 +19,13 @@ if TYPE_CHECKING:
 
 BURST = 10
 # Slow enough that the bucket refills by less than one token during a test's burst.
-LIMITS = {"socket_messages_per_second": 0.2, "socket_message_burst": BURST}
+LIMITS: dict[str, Any] = {"socket_messages_per_second": 0.2, "socket_message_burst": BURST}
 
 
 async def raw_socket(url: str, user: str) -> ClientConnection:
     """An Engine.IO/Socket.IO client by hand, connected to namespace `/` (2 frames spent)."""
-    parts = urlsplit(url)
-    ws = await connect(
-        f"ws://{parts.netloc}/socket.io/?EIO=4&transport=websocket", ping_interval=None
-    )
-    assert str(await ws.recv()).startswith("0{")
-    await ws.send("40" + json.dumps({"token": token(user)}))
-    assert str(await ws.recv()).startswith("40{")
+    ws, answer = await open_socket(url, user)
+    assert answer.startswith("40{"), answer
     return ws
 
 

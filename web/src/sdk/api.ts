@@ -27,7 +27,14 @@ export interface ExecutionSnapshot extends ExecutionSummary {
 
 /** The flow's nodes and `after` edges (a condition's branches too), as the UI draws them. */
 export interface FlowGraph {
-  nodes: { id: string; type: string; after: string[]; branches?: { then?: string[]; else?: string[] } }[];
+  nodes: {
+    id: string;
+    type: string;
+    after: string[];
+    branches?: { then?: string[]; else?: string[] };
+    /** On agent nodes: the id in its `agent:{agentId}:{executionId}` channel. */
+    agentId?: string;
+  }[];
 }
 
 export interface SnapshotNode {
