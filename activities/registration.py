@@ -76,6 +76,8 @@ class RegistrationActivities:
             flow_name=flow_name,
             inputs=inputs if problem is None else raw_inputs,
             graph=flow.graph() if flow is not None else None,
+            workspace=inp.workspace,
+            visibility=inp.visibility or (flow.visibility if flow else None) or "private",
         )
         # Like every activity's write, it waits out a Postgres outage (heartbeating).
         async with heartbeating():

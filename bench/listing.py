@@ -8,6 +8,7 @@ unfiltered, by status and by flow. The baseline fetches the same rows with LIMIT
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import UTC, datetime
 
@@ -15,11 +16,13 @@ import asyncpg
 
 from bench.harness import Row, Stats
 from bench.support import bench_database
+from flowmaestro.gateway.auth import Principal
 from flowmaestro.gateway.listing import Cursor, Filters, listing_query
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 STATUSES = ["running", "waiting", "completed", "failed", "cancelled", "pending"]
 HEAVY = "heavy"
+VIEWER = Principal(HEAVY, math.inf)
 PAGE = 100
 
 # 60% of the executions belong to `heavy`, the rest to 50 users; six statuses, seven flows;
@@ -42,16 +45,16 @@ async def generate_executions(pool: asyncpg.Pool, count: int) -> None:
     await pool.execute("ANALYZE executions")
 
 
-async def cursor_at(pool: asyncpg.Pool, user: str, filters: Filters, offset: int) -> Cursor:
+async def cursor_at(pool: asyncpg.Pool, viewer: Principal, filters: Filters, offset: int) -> Cursor:
     """The cursor a client holds after `offset` rows of the listing."""
-    sql, args = listing_query(user, filters, None, offset)
+    sql, args = listing_query(viewer, filters, None, offset)
     rows = await pool.fetch(sql, *args)
     last = rows[offset - 1]
     return Cursor(last["created_at"], last["id"])
 
 
-def _offset_query(user: str, filters: Filters, offset: int) -> tuple[str, list[object]]:
-    sql, args = listing_query(user, filters, None, PAGE)
+def _offset_query(viewer: Principal, filters: Filters, offset: int) -> tuple[str, list[object]]:
+    sql, args = listing_query(viewer, filters, None, PAGE)
     return f"{sql} OFFSET {offset}", args
 
 
@@ -88,10 +91,10 @@ async def run(quick: bool) -> list[Row]:
                 *([filters.flow] if filters.flow else []),
             )
             for depth in (0, matching // 2, matching - PAGE - 1):
-                cursor = await cursor_at(pool, HEAVY, filters, depth) if depth else None
-                sql, args = listing_query(HEAVY, filters, cursor, PAGE)
+                cursor = await cursor_at(pool, VIEWER, filters, depth) if depth else None
+                sql, args = listing_query(VIEWER, filters, cursor, PAGE)
                 ours = await _time(pool, sql, args, repeat)
-                offset_sql, offset_args = _offset_query(HEAVY, filters, depth)
+                offset_sql, offset_args = _offset_query(VIEWER, filters, depth)
                 baseline = await _time(pool, offset_sql, offset_args, repeat)
                 rows.append(
                     Row(

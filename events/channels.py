@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from flowmaestro.events.catalogue.user_input import Assignees
     from flowmaestro.events.model import Envelope
 
 
@@ -34,3 +37,25 @@ def channels_for(event: Envelope) -> tuple[str, ...]:
     if event.knowledge_base_id is not None:
         channels.append(kb_channel(event.knowledge_base_id))
     return tuple(channels)
+
+
+def inbox_channels(workspace: str, assignees: Assignees) -> tuple[str, ...]:
+    """Where a shared execution's prompt reaches its assignees live (docs/teams.md, Inbox):
+    one channel per assigned user and group of the workspace. Nobody subscribes to these: a
+    socket joins its own with its user channel (`inbox_of`)."""
+    return (
+        *(f"inbox:{workspace}:user:{user}" for user in assignees.users),
+        *(f"inbox:{workspace}:group:{group}" for group in assignees.groups),
+    )
+
+
+def inbox_of(workspace: str | None, user_id: str, groups: Iterable[str]) -> tuple[str, ...]:
+    """The inbox channels of a user of `workspace` in `groups` (none in a personal
+    workspace: nobody else's execution is visible there). A workspace has no ':', so no
+    other workspace's channel has the same name."""
+    if workspace is None:
+        return ()
+    return (
+        f"inbox:{workspace}:user:{user_id}",
+        *(f"inbox:{workspace}:group:{group}" for group in sorted(groups)),
+    )

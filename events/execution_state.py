@@ -108,6 +108,12 @@ def state_patch(event: Event) -> Patch | None:
         case UserInputRequired(data=d):
             # With when it was asked: stored members have no order of their own.
             return {"pendingInputs": {d.input_id: [d.model_dump(mode="json"), at]}}
+        case UserInputReceived(data=d) if d.answered_at is not None:
+            # The audit of the answer (docs/teams.md), kept whole.
+            return {
+                "pendingInputs": {d.input_id: None},
+                "answers": {d.input_id: [d.model_dump(mode="json")]},
+            }
         case UserInputReceived(data=d) | UserInputTimeout(data=d):
             return {"pendingInputs": {d.input_id: None}}
     return None
@@ -167,6 +173,9 @@ def read_state(state: dict[str, Any]) -> dict[str, Any]:
         "pendingInputs": [
             p[0] for p in sorted(state.get("pendingInputs", {}).values(), key=lambda p: p[1])
         ],
+        "answers": sorted(
+            (a[0] for a in state.get("answers", {}).values()), key=lambda a: a["answeredAt"]
+        ),
         "outputs": _unwrap(state.get("outputs")),
         "error": _unwrap(state.get("error")),
         "failedNodeId": state.get("failedNodeId"),

@@ -22,6 +22,22 @@ class WireModel(BaseModel):
     )
 
 
+ADDED = "omittedAtDefault"
+"""Marks an `added_field` in the JSON Schema: the wire schema does not require it."""
+
+
+def added_field(default: Any = None, **kwargs: Any) -> Any:
+    """A field a message or event gained after it first shipped: left out of the serialized
+    form while it holds `default`, so a payload that does not use it keeps its exact bytes
+    (Temporal histories recorded before it replay with the same inputs)."""
+    return Field(
+        default,
+        exclude_if=lambda value: value == default,
+        json_schema_extra={ADDED: True},
+        **kwargs,
+    )
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 

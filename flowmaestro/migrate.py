@@ -9,6 +9,7 @@ index (drop it, then rerun).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from dataclasses import dataclass
@@ -67,10 +68,20 @@ def bundled_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return found
 
 
+async def _take_lock(con: Connection) -> None:
+    """The runners' lock, polled rather than waited for in `pg_advisory_lock`: a runner
+    blocked in that statement holds a snapshot, which the lock holder's `CREATE INDEX
+    CONCURRENTLY` waits out, while it waits for the lock: a deadlock."""
+    delay = 0.01
+    while not await con.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY):
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.5)
+
+
 async def migrate(con: Connection, migrations: list[Migration] | None = None) -> list[str]:
     """Apply pending migrations; return the names applied (empty when up to date)."""
     todo = bundled_migrations() if migrations is None else migrations
-    await con.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
+    await _take_lock(con)
     try:
         await con.execute(
             """CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -118,6 +118,17 @@ class Settings(BaseSettings):
         ge=0,
         description="a token with an unknown kid refetches the JWKS at most this often",
     )
+    jwt_workspace_claim: str = Field(
+        default="org",
+        min_length=1,
+        description="the token claim naming the user's workspace (absent: a personal workspace "
+        "of one); docs/teams.md",
+    )
+    jwt_groups_claim: str = Field(
+        default="groups",
+        min_length=1,
+        description="the token claim listing the user's groups within the workspace",
+    )
     state_dir: Path = Field(default_factory=_default_state_dir)
     model_base_url: str | None = None
     model_api_key: SecretStr | None = None

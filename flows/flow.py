@@ -24,6 +24,7 @@ from pydantic import (
 from flowmaestro.flows.errors import FlowError, FlowInputError
 from flowmaestro.flows.graph import Precedence, check_branches, check_node, topological_order
 from flowmaestro.flows.limits import check_document, parse_text
+from flowmaestro.flows.messages import Visibility
 from flowmaestro.flows.retry import RetrySpec
 from flowmaestro.security import Limits
 
@@ -63,6 +64,8 @@ class Flow(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     description: str | None = None
+    visibility: Visibility | None = None
+    """Who may watch its executions (docs/teams.md) unless the start says; None: private."""
     inputs: dict[str, InputSpec] = Field(default_factory=dict)
     nodes: tuple[NodeSpec, ...] = Field(min_length=1)
 

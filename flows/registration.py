@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from flowmaestro.events.model import added_field
 from flowmaestro.flows.flow import Flow
+from flowmaestro.flows.messages import Visibility
 
 if TYPE_CHECKING:
     import asyncpg
@@ -19,10 +21,11 @@ if TYPE_CHECKING:
 UNNAMED = "(invalid flow)"
 
 _REGISTER = """
-INSERT INTO executions (id, user_id, workflow_id, inputs, run_id, graph)
-VALUES ($1, $2, $3, $4::jsonb, $5, $6::jsonb)
+INSERT INTO executions (id, user_id, workflow_id, inputs, run_id, graph, workspace_id, visibility)
+VALUES ($1, $2, $3, $4::jsonb, $5, $6::jsonb, $7, $8)
 ON CONFLICT (id) DO UPDATE SET run_id = EXCLUDED.run_id
 WHERE executions.user_id = EXCLUDED.user_id
+  AND executions.workspace_id IS NOT DISTINCT FROM EXCLUDED.workspace_id
   AND executions.workflow_id = EXCLUDED.workflow_id
   AND executions.run_id IS NOT DISTINCT FROM EXCLUDED.run_id
 RETURNING 1
@@ -41,6 +44,9 @@ class Registration(BaseModel):
     inputs: dict[str, JsonValue]
     graph: dict[str, JsonValue] | None
     """The flow's graph for drawing it (None: the flow is malformed)."""
+    workspace: str | None = None
+    """The owner's workspace (None: their personal one)."""
+    visibility: Visibility = "private"
 
 
 async def register(pool: asyncpg.Pool, registration: Registration) -> bool:
@@ -53,6 +59,8 @@ async def register(pool: asyncpg.Pool, registration: Registration) -> bool:
         json.dumps(registration.inputs),
         registration.run_id,
         None if registration.graph is None else json.dumps(registration.graph),
+        registration.workspace,
+        registration.visibility,
     )
     return row is not None
 
@@ -65,6 +73,9 @@ class RegisterInput(BaseModel):
     user_id: str
     flow: JsonValue
     inputs: JsonValue
+    workspace: str | None = added_field()
+    visibility: Visibility | None = added_field()
+    """As the start said (None: as the flow says, else private)."""
 
 
 class Problem(BaseModel):

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from temporalio.client import Client
 
     from flowmaestro.flows.flow import Flow
+    from flowmaestro.flows.messages import Visibility
 
 TASK_QUEUE = "flowmaestro"
 
@@ -38,15 +39,22 @@ async def start_execution(
     *,
     pool: asyncpg.Pool,
     task_queue: str = TASK_QUEUE,
+    workspace: str | None = None,
+    visibility: Visibility | None = None,
 ) -> str:
-    """Start `flow` for `user_id`, register it, and return the execution id."""
+    """Start `flow` for `user_id` of `workspace`, register it, and return the execution id.
+    `visibility` (None: as the flow says, else private) says who of the workspace watches."""
     resolved = flow.resolve_inputs(inputs)
     execution_id = new_execution_id()
     # By type name: a starter never loads the workflow's code (nor, through it, the worker's).
     handle = await client.start_workflow(
         WORKFLOW_TYPE,
         ExecutionInput(
-            user_id=user_id, flow=flow.model_dump(mode="json", exclude_unset=True), inputs=resolved
+            user_id=user_id,
+            flow=flow.model_dump(mode="json", exclude_unset=True),
+            inputs=resolved,
+            workspace=workspace,
+            visibility=visibility,
         ),
         id=execution_id,
         task_queue=task_queue,
@@ -61,6 +69,8 @@ async def start_execution(
             flow_name=flow.name,
             inputs=resolved,
             graph=flow.graph(),
+            workspace=workspace,
+            visibility=visibility or flow.visibility or "private",
         ),
     )
     return execution_id

@@ -6,6 +6,12 @@ HS/RS key confusion are refused. `exp` and `sub` are required; `aud`/`iss` when 
 A token may live at most `Limits.token_max_lifetime_seconds` (exp - iat, or exp - now
 without `iat`), so a leaked long-lived token is worthless here. `exp` is checked on the
 gateway's clock, the one its sockets and streams expire on.
+
+Identity (docs/teams.md): `sub` is the user, the workspace claim (a setting, default `org`)
+the tenant, the groups claim (default `groups`) the user's groups in it. Claims are
+untrusted input like any other: a workspace is one short storable name without `:` (it is
+part of channel names), the groups are at most `Limits.token_max_groups` such names, none
+with a wildcard character, so no name can ever match more than itself.
 """
 
 from __future__ import annotations
@@ -27,11 +33,22 @@ if TYPE_CHECKING:
     from flowmaestro.security.egress import EgressGuard
 
 
+MAX_NAME_CHARS = 200
+"""A user, workspace or group name is at most this long."""
+# Characters that are patterns somewhere (glob, SQL LIKE, regex classes): a group or
+# workspace named with one is refused rather than trusted to be matched literally everywhere.
+_WILDCARDS = frozenset("*?%[]")
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     user_id: str
     expires_at: float
     """The token's `exp` (seconds since the epoch)."""
+    workspace: str | None = None
+    """The workspace claim; None: the user's personal workspace of one."""
+    groups: frozenset[str] = frozenset()
+    """The user's groups within `workspace`."""
 
 
 def mint_token(
@@ -40,10 +57,18 @@ def mint_token(
     ttl_seconds: int,
     audience: str | None = None,
     issuer: str | None = None,
+    *,
+    workspace: str | None = None,
+    groups: list[str] | None = None,
 ) -> str:
-    """An HS256 token for `user_id`, valid for `ttl_seconds` (development and tests)."""
+    """An HS256 token for `user_id`, valid for `ttl_seconds` (development and tests), with
+    the default claim names for a workspace and groups."""
     now = int(time.time())
     claims: dict[str, Any] = {"sub": user_id, "iat": now, "exp": now + ttl_seconds}
+    if workspace is not None:
+        claims["org"] = workspace
+    if groups is not None:
+        claims["groups"] = groups
     if audience is not None:
         claims["aud"] = audience
     if issuer is not None:
@@ -59,6 +84,10 @@ class TokenVerifier:
     ) -> None:
         self._clock = clock
         self._max_lifetime = config.limits.token_max_lifetime_seconds
+        self._max_groups = config.limits.token_max_groups
+        self._max_bytes = config.limits.token_max_bytes
+        self._workspace_claim = config.jwt_workspace_claim
+        self._groups_claim = config.jwt_groups_claim
         self._audience = config.jwt_audience
         self._issuer = config.jwt_issuer
         self._jwks: KeySet | None = None
@@ -91,6 +120,8 @@ class TokenVerifier:
         """The token's subject, or AuthError saying why it was refused."""
         if not isinstance(token, str) or not token:
             raise AuthError("a token is required (auth.token or ?token=)")
+        if len(token) > self._max_bytes:
+            raise AuthError(f"invalid token: longer than {self._max_bytes} characters")
         try:
             key = self._key
             if self._jwks is not None:
@@ -114,7 +145,7 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise AuthError(f"invalid token: {exc}") from exc
         sub = claims["sub"]
-        if not isinstance(sub, str) or not sub or len(sub) > 200 or not storable(sub):
+        if not isinstance(sub, str) or not sub or len(sub) > MAX_NAME_CHARS or not storable(sub):
             raise AuthError("invalid token: sub must be 1-200 characters of storable text")
         exp = float(claims["exp"])
         issued = claims.get("iat")
@@ -124,4 +155,42 @@ class TokenVerifier:
                 f"token lifetime exceeds the maximum of {self._max_lifetime} s; ask for a"
                 " shorter-lived token"
             )
-        return Principal(sub, exp)
+        return Principal(sub, exp, self._workspace(claims), self._groups(claims))
+
+    def _workspace(self, claims: dict[str, Any]) -> str | None:
+        workspace = claims.get(self._workspace_claim)
+        if workspace is None:
+            return None
+        if not isinstance(workspace, str) or not _plain_name(workspace) or ":" in workspace:
+            raise AuthError(
+                f"invalid token: {self._workspace_claim} must be 1-200 characters of storable "
+                "text without ':' or a wildcard"
+            )
+        return workspace
+
+    def _groups(self, claims: dict[str, Any]) -> frozenset[str]:
+        groups = claims.get(self._groups_claim)
+        if groups is None:
+            return frozenset()
+        name = self._groups_claim
+        if not isinstance(groups, list):
+            raise AuthError(f"invalid token: {name} must be a list of group names")
+        if len(groups) > self._max_groups:
+            raise AuthError(
+                f"invalid token: {name} has {len(groups)} entries, at most {self._max_groups}"
+            )
+        if not all(isinstance(g, str) and _plain_name(g) for g in groups):
+            raise AuthError(
+                f"invalid token: each of {name} must be 1-200 characters of storable text "
+                "without a wildcard (* ? % [ ])"
+            )
+        return frozenset(groups)
+
+
+def _plain_name(name: str) -> bool:
+    return (
+        0 < len(name) <= MAX_NAME_CHARS
+        and storable(name)
+        and name.isprintable()
+        and _WILDCARDS.isdisjoint(name)
+    )

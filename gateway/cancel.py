@@ -11,14 +11,16 @@ from temporalio.service import RPCError, RPCStatusCode
 from flowmaestro.events.catalogue.execution import ExecutionStatus
 from flowmaestro.events.model import WireModel
 from flowmaestro.gateway.errors import GatewayError
-from flowmaestro.gateway.ownership import require_owner
+from flowmaestro.gateway.ownership import Owned, require_owner
 from flowmaestro.gateway.unavailable import as_unavailable
 
 if TYPE_CHECKING:
     import asyncpg
     from temporalio.client import Client
 
-_OWNER_AND_STATUS = "SELECT user_id, status FROM executions WHERE id = $1"
+    from flowmaestro.gateway.auth import Principal
+
+_OWNER_AND_STATUS = "SELECT user_id, workspace_id, visibility, status FROM executions WHERE id = $1"
 _ENDED: frozenset[ExecutionStatus] = frozenset({"completed", "failed", "cancelled"})
 
 
@@ -34,12 +36,13 @@ class CancelResult(WireModel):
 
 
 async def cancel_execution(
-    client: Client, pool: asyncpg.Pool, user_id: str, execution_id: str
+    client: Client, pool: asyncpg.Pool, user: Principal, execution_id: str
 ) -> CancelResult:
     """Ask Temporal to cancel the owner's execution; idempotent (asking again, or after the
     end, changes nothing). GatewayError `not_found` / `forbidden` as for every execution."""
     row = await pool.fetchrow(_OWNER_AND_STATUS, execution_id)
-    require_owner(row["user_id"] if row else None, user_id, f"execution {execution_id}")
+    owned = Owned(row["user_id"], row["workspace_id"], row["visibility"]) if row else None
+    require_owner(owned, user, f"execution {execution_id}")
     assert row is not None
     status: ExecutionStatus = row["status"]
     if status in _ENDED:

@@ -27,6 +27,10 @@ class GatewayConfig:
     """An unknown `kid` fetches the JWKS again at most this often."""
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
+    jwt_workspace_claim: str = "org"
+    """The claim naming the user's workspace (docs/teams.md)."""
+    jwt_groups_claim: str = "groups"
+    """The claim listing the user's groups within their workspace."""
     task_queue: str = "flowmaestro"
     flows_dir: Path | None = None
     """Where `POST /api/executions {"flow": "name"}` finds `name.yaml`."""

@@ -10,27 +10,31 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, model_validator
 
 from flowmaestro.events.catalogue.execution import ExecutionStatus
-from flowmaestro.events.channels import execution_channel
+from flowmaestro.events.channels import execution_channel, inbox_of, user_channel
 from flowmaestro.flows.errors import FlowError, FlowsError
 from flowmaestro.flows.flow import Flow, load_flow
 from flowmaestro.flows.kb.start import create_knowledge_base, ingest_document
+from flowmaestro.flows.messages import Visibility
 from flowmaestro.flows.start import start_execution
 from flowmaestro.gateway import sse
 from flowmaestro.gateway.auth import Principal
 from flowmaestro.gateway.cancel import CancelResult, cancel_execution
 from flowmaestro.gateway.errors import AuthError, GatewayError
 from flowmaestro.gateway.http_errors import ERROR_RESPONSES
+from flowmaestro.gateway.inbox import InboxCursor, inbox_page
 from flowmaestro.gateway.listing import Cursor, Filters, list_page
 from flowmaestro.gateway.ownership import (
+    VISIBLE_SQL,
     authorize_channels,
-    execution_owner,
-    knowledge_base_owner,
+    execution_access,
+    knowledge_base_access,
     require_owner,
+    require_visible,
 )
 from flowmaestro.gateway.query import Digits, Instant, Position
 from flowmaestro.gateway.relay import provide_input
 from flowmaestro.gateway.replay_budget import ReplayBudget
-from flowmaestro.gateway.snapshot import execution_snapshot, read_snapshot
+from flowmaestro.gateway.snapshot import access_of, execution_snapshot, read_snapshot
 from flowmaestro.gateway.uploads import OPENAPI_FILE_BODY, received_file
 from flowmaestro.security import unstorable_path
 
@@ -49,10 +53,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-_KNOWLEDGE_BASES = """
-SELECT kb.id, kb.name, kb.created_at, count(d.id) AS documents
+_KNOWLEDGE_BASES = f"""
+SELECT kb.id, kb.name, kb.created_at, kb.owner_id, kb.visibility, count(d.id) AS documents
 FROM knowledge_bases kb LEFT JOIN kb_documents d ON d.knowledge_base_id = kb.id
-WHERE kb.owner_id = $1 GROUP BY kb.id ORDER BY kb.created_at DESC, kb.id LIMIT $2
+WHERE {VISIBLE_SQL.format(workspace="$3", owner="kb.owner_id", user="$1")}
+GROUP BY kb.id ORDER BY kb.created_at DESC, kb.id LIMIT $2
 """
 
 
@@ -75,10 +80,14 @@ class StartRequest(_Body):
         description="an example flow's name (e.g. `approval`) or a flow document"
     )
     inputs: dict[str, JsonValue] = Field(default_factory=dict)
+    visibility: Visibility | None = Field(
+        default=None, description="who of the caller's workspace may watch (default: the flow's)"
+    )
 
 
 class KnowledgeBaseRequest(_Body):
     name: str = Field(min_length=1, max_length=200)
+    visibility: Visibility = "private"
 
 
 class AnswerRequest(_Body):
@@ -155,15 +164,15 @@ def http_api(
         )
         return sse.HeldStream(content, held, replay_held)
 
-    async def owned(execution_id: str, user: Principal) -> None:
-        owner = await execution_owner(pool, execution_id)
-        require_owner(owner, user.user_id, f"execution {execution_id}")
+    async def visible(execution_id: str, user: Principal) -> None:
+        access = await execution_access(pool, execution_id)
+        require_visible(access, user, f"execution {execution_id}")
 
     router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
 
     @router.post("/executions", status_code=201)
     async def start(body: StartRequest, user: User) -> dict[str, str]:
-        """Start a flow; the caller owns the execution."""
+        """Start a flow; the caller owns the execution, in their workspace."""
         quotas.spend(user.user_id)
         # Bounded by the limits, but parsing a flow's templates is CPU work: off the loop.
         flow = await asyncio.to_thread(_flow, config, body.flow)
@@ -176,6 +185,8 @@ def http_api(
                     body.inputs,
                     pool=pool,
                     task_queue=config.task_queue,
+                    workspace=user.workspace,
+                    visibility=body.visibility,
                 )
         except FlowsError as exc:
             raise GatewayError("bad_request", str(exc)) from exc
@@ -191,18 +202,28 @@ def http_api(
         since: Instant | None = None,
         until: Instant | None = None,
     ) -> dict[str, Any]:
-        """The caller's executions, newest first; pass `nextCursor` back as `cursor`."""
+        """The executions the caller may see (their own and their workspace's shared ones),
+        newest first; pass `nextCursor` back as `cursor`."""
         filters = Filters(status=status, flow=flow, since=since, until=until)
         page_after = Cursor.decode(cursor) if cursor is not None else None
-        return await list_page(pool, user.user_id, filters, page_after, limit)
+        return await list_page(pool, user, filters, page_after, limit)
+
+    @router.get("/inbox")
+    async def inbox(
+        user: User,
+        limit: Annotated[int, Query(ge=1, le=500), Digits] = 100,
+        cursor: Annotated[str | None, Query(max_length=1000)] = None,
+    ) -> dict[str, Any]:
+        """The open prompts waiting for the caller (assigned to them or one of their groups,
+        or theirs to answer), oldest first; pass `nextCursor` back as `cursor`."""
+        page_after = InboxCursor.decode(cursor) if cursor is not None else None
+        return await inbox_page(pool, user, page_after, limit)
 
     @router.get("/executions/{execution_id}")
     async def snapshot(execution_id: str, user: Reading) -> dict[str, Any]:
         """The execution's state, with the `position` it is current as of."""
         found = await read_snapshot(pool, execution_id)
-        require_owner(
-            found[0]["user_id"] if found else None, user.user_id, f"execution {execution_id}"
-        )
+        require_visible(found and access_of(found[0]), user, f"execution {execution_id}")
         assert found is not None
         return execution_snapshot(*found)
 
@@ -214,7 +235,7 @@ def http_api(
         limit: Annotated[int, Query(ge=1, le=5000), Digits] = 1000,
     ) -> dict[str, Any]:
         """Catch-up: the execution's events after a position, in order."""
-        await owned(execution_id, user)
+        await visible(execution_id, user)
         page = await replays.page(user.user_id, after, execution_channel(execution_id), limit)
         return {
             "events": [e.envelope for e in page.events],
@@ -230,7 +251,7 @@ def http_api(
         after: Position | None = None,
     ) -> sse.HeldStream:
         """Server-sent events; each `id` is a position, so `Last-Event-ID` resumes."""
-        await owned(execution_id, user)
+        await visible(execution_id, user)
         start = sse.start_position(last_event_id, after)
         return await streaming(user, [execution_channel(execution_id)], start, announce=False)
 
@@ -252,7 +273,10 @@ def http_api(
             )
         if any(len(name) > 500 for name in channels):
             raise GatewayError("bad_request", "a channel name is at most 500 characters")
-        await authorize_channels(pool, user.user_id, channels)
+        await authorize_channels(pool, user, channels)
+        if user_channel(user.user_id) in channels:
+            # The user's own channel brings their inbox, as a socket's does (docs/teams.md).
+            channels += inbox_of(user.workspace, user.user_id, user.groups)
         start = sse.start_position(last_event_id, after)
         return await streaming(user, channels, start, announce=True)
 
@@ -263,7 +287,7 @@ def http_api(
         """Answer a prompt (the same checks and codes as `user_input:provide`)."""
         quotas.spend(user.user_id)
         result = await provide_input(
-            temporal, pool, user.user_id, execution_id, input_id, body.value, config.input_timeout
+            temporal, pool, user, execution_id, input_id, body.value, "http", config.input_timeout
         )
         return {"ok": True, "inputId": result.input_id, "nodeId": result.node_id}
 
@@ -272,19 +296,22 @@ def http_api(
         """Cancel the caller's execution (idempotent); its end arrives as `execution:failed`
         with `error.type` `cancelled`, and its status becomes `cancelled`."""
         quotas.spend(user.user_id)
-        return await cancel_execution(temporal, pool, user.user_id, execution_id)
+        return await cancel_execution(temporal, pool, user, execution_id)
 
     @router.get("/knowledge-bases")
     async def list_knowledge_bases(
         user: Reading, limit: Annotated[int, Query(ge=1, le=500), Digits] = 200
     ) -> dict[str, Any]:
-        """The caller's knowledge bases, newest first, with their document counts."""
-        rows = await pool.fetch(_KNOWLEDGE_BASES, user.user_id, limit)
+        """The knowledge bases the caller may see, newest first, with their document
+        counts."""
+        rows = await pool.fetch(_KNOWLEDGE_BASES, user.user_id, limit, user.workspace)
         return {
             "knowledgeBases": [
                 {
                     "knowledgeBaseId": r["id"],
                     "name": r["name"],
+                    "ownerId": r["owner_id"],
+                    "visibility": r["visibility"],
                     "documentCount": r["documents"],
                     "createdAt": r["created_at"].isoformat(),
                 }
@@ -294,9 +321,15 @@ def http_api(
 
     @router.post("/knowledge-bases", status_code=201)
     async def new_knowledge_base(body: KnowledgeBaseRequest, user: User) -> dict[str, str]:
-        """Create a knowledge base owned by the caller."""
+        """Create a knowledge base owned by the caller, in their workspace."""
         quotas.spend(user.user_id)
-        kb_id = await create_knowledge_base(pool, owner_id=user.user_id, name=body.name)
+        kb_id = await create_knowledge_base(
+            pool,
+            owner_id=user.user_id,
+            name=body.name,
+            workspace=user.workspace,
+            visibility=body.visibility,
+        )
         return {"knowledgeBaseId": kb_id}
 
     @router.post(
@@ -306,10 +339,10 @@ def http_api(
     )
     async def upload(knowledge_base_id: str, request: Request, user: User) -> dict[str, str]:
         """Upload a document (multipart `file`, at most `max_document_bytes`, streamed); its
-        ingestion streams as `kb:*` events on `kb:{id}`."""
+        ingestion streams as `kb:*` events on `kb:{id}`. Only its owner adds documents."""
         quotas.spend(user.user_id)
-        owner = await knowledge_base_owner(pool, knowledge_base_id)
-        require_owner(owner, user.user_id, f"knowledge base {knowledge_base_id}")
+        what = f"knowledge base {knowledge_base_id}"
+        require_owner(await knowledge_base_access(pool, knowledge_base_id), user, what)
         max_bytes = config.limits.max_document_bytes
         async with received_file(request, max_bytes) as (file_name, content):
             handle = await ingest_document(

@@ -81,6 +81,7 @@ class Connection:
         "charged",
         "closed",
         "held",
+        "inbox",
         "joined",
         "lock",
         "outlet",
@@ -96,6 +97,8 @@ class Connection:
         self.user_id = user_id
         self.joined: dict[str, int] = {}
         """room -> position after which the socket has (or will get) every event of it."""
+        self.inbox = 0
+        """How many of `joined` are the user's inbox channels (not counted as subscriptions)."""
         self.held: list[tuple[StoredEvent, Frame]] | None = None
         """Live events (and their frames) waiting for the running replay; None when none runs."""
         self.batch = batch
@@ -300,33 +303,38 @@ class Hub:
         after: int | None = None,
         batch: bool = False,
         replay: Held | None = None,
+        inbox: Sequence[str] = (),
     ) -> Connection:
-        """Register a socket and join its user channel (call with no await after it).
+        """Register a socket and join its user channel and its `inbox` channels (the prompts
+        assigned to the user, docs/teams.md), which together are the user's own (call with no
+        await after it); the inbox channels do not count as subscriptions.
 
-        With `after` the connect is a resume: the user channel's events after it are replayed
-        before any live event, so the socket's positions increase from its first event."""
+        With `after` the connect is a resume: the user's channels' events after it are
+        replayed before any live event, so the socket's positions increase from its first."""
         outlet = self._transport.outlet(sid)
         conn = Connection(sid, outlet, user_id, self._config.batch_max if batch else 0)
         self.connections[sid] = conn
-        room = user_channel(user_id)
-        self._transport.join(sid, room)
-        conn.joined[room] = self.position
+        rooms = (user_channel(user_id), *inbox)
+        for room in rooms:
+            self._transport.join(sid, room)
+            conn.joined[room] = self.position
+        conn.inbox = len(inbox)
         if after is not None:
             conn.held = []  # from now: live events wait for the replay
             # The task runs after the handler returns, so after the CONNECT packet is queued;
             # it takes the socket's lock before any subscribe of the socket can.
-            task = asyncio.ensure_future(self._resume_on_connect(conn, room, after, replay))
+            task = asyncio.ensure_future(self._resume_on_connect(conn, rooms, after, replay))
             _tasks.add(task)
             task.add_done_callback(_tasks.discard)
         return conn
 
     async def _resume_on_connect(
-        self, conn: Connection, room: str, after: int, replay: Held | None
+        self, conn: Connection, rooms: Sequence[str], after: int, replay: Held | None
     ) -> None:
         try:
             async with conn.lock:
                 self._metrics.reconnects.inc()
-                await self._resume(conn, (room,), after, replay)
+                await self._resume(conn, tuple(rooms), after, replay)
         except GatewayError as exc:
             # Over the replayed-bytes budget midway: the client resumes from what it got.
             log.info("replay on connect of socket %s refused (%s); disconnecting it", conn.sid, exc)
@@ -367,7 +375,10 @@ class Hub:
             if batch:
                 conn.batch = self._config.batch_max
             new = [ch for ch in dict.fromkeys(channels) if ch not in conn.joined]
-            if len(conn.joined) + len(new) > self._config.limits.socket_max_subscriptions:
+            if (
+                len(conn.joined) - conn.inbox + len(new)
+                > self._config.limits.socket_max_subscriptions
+            ):
                 raise GatewayError(
                     "bad_request",
                     f"at most {self._config.limits.socket_max_subscriptions} subscriptions per connection",

@@ -1,27 +1,27 @@
-"""GET /api/executions: a user's executions, newest first, one keyset page at a time.
+"""GET /api/executions: the executions a user may see, newest first, one keyset page at a
+time: their own, and their workspace's shared ones (gateway/ownership.py's rule).
 
 The order is (created_at, id) descending; the cursor is the last row's pair, so a deep page
 costs what the first one does. Each filter combination has its own statement, so every one
-is planned on an index (migration 0014): by user, by user and status, by user and flow.
+is planned on an index (migrations 0014, 0026): by user, by user and status, by user and
+flow, and by workspace for the shared ones.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from flowmaestro.gateway.errors import GatewayError
-from flowmaestro.gateway.query import in_utc
+from flowmaestro.gateway.query import pack_cursor, unpack_cursor
 from flowmaestro.gateway.snapshot import summary
-from flowmaestro.security import storable
 
 if TYPE_CHECKING:
     import asyncpg
 
-_COLUMNS = "id, user_id, workflow_id, status, created_at, updated_at"
+    from flowmaestro.gateway.auth import Principal
+
+_COLUMNS = "id, user_id, workflow_id, status, created_at, updated_at, visibility"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,19 +30,11 @@ class Cursor:
     execution_id: str
 
     def encode(self) -> str:
-        raw = f"{self.created_at.isoformat()}|{self.execution_id}".encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return pack_cursor(self.created_at, self.execution_id)
 
     @classmethod
     def decode(cls, text: str) -> Cursor:
-        try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-            stamp, _, execution_id = raw.partition("|")
-            created_at = in_utc(datetime.fromisoformat(stamp))
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            raise GatewayError("bad_request", "cursor is not one this API gave out") from None
-        if not execution_id or not storable(execution_id):
-            raise GatewayError("bad_request", "cursor is not one this API gave out")
+        created_at, [execution_id] = unpack_cursor(text, 1)
         return cls(created_at, execution_id)
 
 
@@ -57,17 +49,20 @@ class Filters:
 
 
 def listing_query(
-    user_id: str, filters: Filters, cursor: Cursor | None, limit: int
+    viewer: Principal, filters: Filters, cursor: Cursor | None, limit: int
 ) -> tuple[str, list[Any]]:
     """The statement and its arguments for one page (one row more than `limit`, to tell
-    whether another page follows)."""
-    args: list[Any] = [user_id]
-    where = ["user_id = $1"]
+    whether another page follows).
+
+    In a workspace, the viewer's private executions and the workspace's shared ones are two
+    index scans in the same order, merged (disjoint by visibility, so nothing twice)."""
+    args: list[Any] = [viewer.user_id]
 
     def arg(value: Any) -> str:
         args.append(value)
         return f"${len(args)}"
 
+    where: list[str] = []
     if filters.status is not None:
         where.append(f"status = {arg(filters.status)}")
     if filters.flow is not None:
@@ -78,17 +73,24 @@ def listing_query(
         where.append(f"created_at < {arg(filters.until)}")
     if cursor is not None:
         where.append(f"(created_at, id) < ({arg(cursor.created_at)}, {arg(cursor.execution_id)})")
-    sql = (
-        f"SELECT {_COLUMNS} FROM executions WHERE {' AND '.join(where)} "
-        f"ORDER BY created_at DESC, id DESC LIMIT {arg(limit + 1)}"
-    )
-    return sql, args
+    order = "ORDER BY created_at DESC, id DESC"
+    top = f"LIMIT {arg(limit + 1)}"
+
+    def select(*scope: str) -> str:
+        return f"SELECT {_COLUMNS} FROM executions WHERE {' AND '.join([*scope, *where])} {order}"
+
+    if viewer.workspace is None:
+        return f"{select('user_id = $1', 'workspace_id IS NULL')} {top}", args
+    workspace = arg(viewer.workspace)
+    own = select("user_id = $1", f"workspace_id = {workspace}", "visibility = 'private'")
+    shared = select(f"workspace_id = {workspace}", "visibility = 'workspace'")
+    return f"({own} {top}) UNION ALL ({shared} {top}) {order} {top}", args
 
 
 async def list_page(
-    pool: asyncpg.Pool, user_id: str, filters: Filters, cursor: Cursor | None, limit: int
+    pool: asyncpg.Pool, viewer: Principal, filters: Filters, cursor: Cursor | None, limit: int
 ) -> dict[str, Any]:
-    sql, args = listing_query(user_id, filters, cursor, limit)
+    sql, args = listing_query(viewer, filters, cursor, limit)
     rows = await pool.fetch(sql, *args)
     page, more = rows[:limit], len(rows) > limit
     last = page[-1] if page else None

@@ -1,8 +1,16 @@
-"""Who may join which channel (docs/protocol.md, Channels), checked in Postgres on every
-subscribe: one query however many channels it names."""
+"""Who may see what (docs/protocol.md, Channels; docs/teams.md, Visibility), checked in
+Postgres on every subscribe (one query however many channels it names), stream, snapshot,
+listing and answer.
+
+An execution or knowledge base belongs to its owner and the owner's workspace. A viewer sees
+it when they are in that workspace and either own it or it is shared with the workspace
+(`visibility: workspace`). A personal workspace (no workspace claim) has one member. Nothing
+is ever visible from another workspace: there it does not exist (`not_found`).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flowmaestro.gateway.errors import GatewayError
@@ -12,33 +20,65 @@ if TYPE_CHECKING:
 
     import asyncpg
 
-
-async def execution_owner(pool: asyncpg.Pool, execution_id: str) -> str | None:
-    owner: str | None = await pool.fetchval(
-        "SELECT user_id FROM executions WHERE id = $1", execution_id
-    )
-    return owner
+    from flowmaestro.gateway.auth import Principal
 
 
-async def knowledge_base_owner(pool: asyncpg.Pool, knowledge_base_id: str) -> str | None:
-    owner: str | None = await pool.fetchval(
-        "SELECT owner_id FROM knowledge_bases WHERE id = $1", knowledge_base_id
-    )
-    return owner
+@dataclass(frozen=True, slots=True)
+class Owned:
+    """Whose a resource is and who else may see it."""
+
+    owner: str
+    workspace: str | None
+    visibility: str
 
 
-def require_owner(owner: str | None, user_id: str, what: str) -> None:
-    """not_found when `what` does not exist, forbidden when someone else owns it."""
-    if owner is None:
+_EXECUTION = "SELECT user_id, workspace_id, visibility FROM executions WHERE id = $1"
+_KNOWLEDGE_BASE = "SELECT owner_id, workspace_id, visibility FROM knowledge_bases WHERE id = $1"
+
+VISIBLE_SQL = (
+    "workspace_id IS NOT DISTINCT FROM {workspace} AND ({owner} = {user} "
+    "OR (workspace_id IS NOT NULL AND visibility = 'workspace'))"
+)
+"""The rule of `require_visible` as a condition on a row (a listing's WHERE)."""
+
+
+async def execution_access(pool: asyncpg.Pool, execution_id: str) -> Owned | None:
+    row = await pool.fetchrow(_EXECUTION, execution_id)
+    return None if row is None else Owned(*row)
+
+
+async def knowledge_base_access(pool: asyncpg.Pool, knowledge_base_id: str) -> Owned | None:
+    row = await pool.fetchrow(_KNOWLEDGE_BASE, knowledge_base_id)
+    return None if row is None else Owned(*row)
+
+
+def require_visible(owned: Owned | None, viewer: Principal, what: str) -> None:
+    """not_found when `what` does not exist or is in another workspace, forbidden when it
+    is another member's private one."""
+    if owned is None or owned.workspace != viewer.workspace:
         raise GatewayError("not_found", f"no {what}")
-    if owner != user_id:
+    if owned.owner == viewer.user_id:
+        return
+    if owned.workspace is None or owned.visibility != "workspace":
         raise GatewayError("forbidden", f"{what} belongs to another user")
 
 
-# Each requested channel's owner (NULL: no such execution or knowledge base) and, for an
-# agent channel, whether the execution's flow has that agent (an agent node's `agentId`).
+def require_owner(owned: Owned | None, viewer: Principal, what: str) -> None:
+    """As `require_visible`, and `forbidden` for a member who may watch but does not own
+    it: changing it (cancelling, adding documents) is its owner's."""
+    require_visible(owned, viewer, what)
+    assert owned is not None
+    if owned.owner != viewer.user_id:
+        raise GatewayError("forbidden", f"only its owner may change {what}")
+
+
+# Each requested channel's owner, workspace and visibility (owner NULL: no such execution or
+# knowledge base) and, for an agent channel, whether the execution's flow has that agent (an
+# agent node's `agentId`).
 _OWNERS = """
 SELECT q.i, coalesce(e.user_id, k.owner_id) AS owner,
+       CASE WHEN q.kind = 'kb' THEN k.workspace_id ELSE e.workspace_id END AS workspace,
+       coalesce(e.visibility, k.visibility) AS visibility,
        q.agent IS NULL OR EXISTS (
            SELECT 1 FROM jsonb_array_elements(
                CASE WHEN jsonb_typeof(e.graph -> 'nodes') = 'array' THEN e.graph -> 'nodes' END
@@ -54,7 +94,8 @@ ORDER BY q.i
 
 def _parse(channel: str, user_id: str) -> tuple[str, str, str | None] | None:
     """(kind, the owned resource's id, the agent id) to look up, or None for the user's own
-    channel; GatewayError for a name that is not a channel or another user's channel."""
+    channel; GatewayError for a name that is not a channel or another user's channel (an
+    inbox channel comes with the user's own, never by name: docs/teams.md)."""
     kind, _, rest = channel.partition(":")
     if not rest:
         raise GatewayError("bad_request", f"{channel!r} is not a channel name")
@@ -75,11 +116,13 @@ def _parse(channel: str, user_id: str) -> tuple[str, str, str | None] | None:
     raise GatewayError("bad_request", f"unknown channel kind {kind!r}")
 
 
-async def authorize_channels(pool: asyncpg.Pool, user_id: str, channels: Sequence[str]) -> None:
-    """Return if `user_id` may join every one of `channels` (one query for all of them);
+async def authorize_channels(
+    pool: asyncpg.Pool, viewer: Principal, channels: Sequence[str]
+) -> None:
+    """Return if `viewer` may join every one of `channels` (one query for all of them);
     otherwise raise the GatewayError of the first it may not. An agent channel names an agent
     of its execution's flow, or it is not_found: no invented name becomes a room."""
-    lookups = [(i, found) for i, ch in enumerate(channels) if (found := _parse(ch, user_id))]
+    lookups = [(i, found) for i, ch in enumerate(channels) if (found := _parse(ch, viewer.user_id))]
     if not lookups:
         return
     rows = await pool.fetch(
@@ -91,6 +134,7 @@ async def authorize_channels(pool: asyncpg.Pool, user_id: str, channels: Sequenc
     )
     for (_, (kind, rid, agent)), row in zip(lookups, rows, strict=True):
         what = f"knowledge base {rid}" if kind == "kb" else f"execution {rid}"
-        require_owner(row["owner"], user_id, what)
+        owned = row["owner"] and Owned(row["owner"], row["workspace"], row["visibility"])
+        require_visible(owned or None, viewer, what)
         if not row["agent_found"]:
             raise GatewayError("not_found", f"no agent {agent} in execution {rid}")

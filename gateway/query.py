@@ -6,6 +6,8 @@ A value Postgres cannot take is refused here as 400 `bad_request`, never sent on
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -13,6 +15,27 @@ from annotated_types import Ge, Le
 from pydantic import AfterValidator, BeforeValidator, TypeAdapter
 
 from flowmaestro.events.protocol import MAX_POSITION
+from flowmaestro.gateway.errors import GatewayError
+from flowmaestro.security import storable
+
+
+def pack_cursor(stamp: datetime, *ids: str) -> str:
+    """A keyset cursor: a time and the ids after it, opaque to clients."""
+    raw = "|".join([stamp.isoformat(), *ids]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def unpack_cursor(text: str, ids: int) -> tuple[datetime, list[str]]:
+    """What `pack_cursor` packed with `ids` ids; bad_request for anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+        stamp, *rest = raw.split("|", ids)
+        at = in_utc(datetime.fromisoformat(stamp))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise GatewayError("bad_request", "cursor is not one this API gave out") from None
+    if len(rest) != ids or not all(part and storable(part) for part in rest):
+        raise GatewayError("bad_request", "cursor is not one this API gave out")
+    return at, rest
 
 
 def in_utc(stamp: datetime) -> datetime:

@@ -23,13 +23,14 @@ from typing import TYPE_CHECKING, Any
 
 from flowmaestro.events.channels import execution_channel
 from flowmaestro.events.execution_state import read_state
+from flowmaestro.gateway.ownership import Owned
 
 if TYPE_CHECKING:
     import asyncpg
 
 _ROW = """
 SELECT id, user_id, workflow_id, status, inputs, graph, created_at, updated_at, run_id,
-       state, pruned_position
+       state, pruned_position, workspace_id, visibility
 FROM executions WHERE id = $1
 """
 # The unnumbered rows are few (the partial index `event_outbox_unsequenced` holds just them).
@@ -82,10 +83,16 @@ def execution_snapshot(row: asyncpg.Record, position: int) -> dict[str, Any]:
     }
 
 
+def access_of(row: asyncpg.Record) -> Owned:
+    return Owned(row["user_id"], row["workspace_id"], row["visibility"])
+
+
 def summary(row: asyncpg.Record) -> dict[str, Any]:
     return {
         "executionId": row["id"],
         "flowName": row["workflow_id"],
+        "ownerId": row["user_id"],
+        "visibility": row["visibility"],
         "status": row["status"],
         "createdAt": row["created_at"].isoformat(),
         "updatedAt": row["updated_at"].isoformat(),

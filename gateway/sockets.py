@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 import asyncpg
 from pydantic import BaseModel, ValidationError
 
+from flowmaestro.events.channels import inbox_of
 from flowmaestro.events.protocol import (
     AuthExpired,
     AuthExpiring,
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from pydantic import JsonValue
     from temporalio.client import Client
 
-    from flowmaestro.gateway.auth import TokenVerifier
+    from flowmaestro.gateway.auth import Principal, TokenVerifier
     from flowmaestro.gateway.budgets import Budgets, UserLimits
     from flowmaestro.gateway.clock import Clock
     from flowmaestro.gateway.hub import Connection, Hub
@@ -98,6 +99,8 @@ class SocketProtocol:
         self._close_timeout = close_timeout
         self._clock = TokenClock(clock, refresh_warning, self._warn_expiring, self._expire)
         self._expired: set[str] = set()
+        self._principals: dict[str, Principal] = {}
+        """Who each socket is (its token's claims, the latest refresh's)."""
         self._server = server
         self._hub = hub
         self._verifier = verifier
@@ -148,14 +151,21 @@ class SocketProtocol:
             raise Refused("bad_request", "the socket closed while connecting")
         self._metrics.connections.inc()
         self._clock.set(sid, principal.expires_at)
+        self._principals[sid] = principal
         # Last statement: python-socketio queues the CONNECT packet with no await in between,
         # so no event of the user channel can reach the client before its connect.
         self._hub.connect(
-            sid, principal.user_id, after=options.after, batch=options.batch, replay=replay
+            sid,
+            principal.user_id,
+            after=options.after,
+            batch=options.batch,
+            replay=replay,
+            inbox=inbox_of(principal.workspace, principal.user_id, principal.groups),
         )
 
     async def _disconnect(self, sid: str, reason: str) -> None:
         self._clock.stop(sid)
+        self._principals.pop(sid, None)
         conn = self._hub.connections.get(sid)
         if conn is None:
             return
@@ -235,7 +245,7 @@ class SocketProtocol:
         if joining:
             # Before the ownership query: a refusal remembered here costs no round trip.
             await self._budgets.spend(conn.user_id, self._user_limits.presence, len(joining))
-        await authorize_channels(self._pool, conn.user_id, channels)
+        await authorize_channels(self._pool, self._principals[conn.sid], channels)
         watching: dict[str, list[str]] = {}
         for channel in filter(has_presence, channels):
             # Before the hub's subscribe: from its return to the ack nothing may await, or
@@ -264,11 +274,18 @@ class SocketProtocol:
         return OkAck().model_dump(mode="json")
 
     async def _refresh(self, conn: Connection, payload: Any) -> dict[str, Any]:
-        """A fresh token for the same user moves the socket's expiry on."""
+        """A fresh token for the same user in the same workspace moves the socket's expiry
+        on (and its groups: they may change). Another workspace needs a new socket: what the
+        socket has joined was authorized for the old one."""
         request = _parse(AuthRefreshRequest, payload)
         principal = await self._verifier.verify(request.token)
         if principal.user_id != conn.user_id:
             raise GatewayError("forbidden", "the new token is for another user")
+        if principal.workspace != self._principals[conn.sid].workspace:
+            raise GatewayError(
+                "forbidden", "the new token is for another workspace: connect again with it"
+            )
+        self._principals[conn.sid] = principal
         self._clock.set(conn.sid, principal.expires_at)
         return AuthRefreshAck(exp=int(principal.expires_at)).model_dump(mode="json")
 
@@ -278,10 +295,11 @@ class SocketProtocol:
         await provide_input(
             self._temporal,
             self._pool,
-            conn.user_id,
+            self._principals[conn.sid],
             request.execution_id,
             request.input_id,
             request.value,
+            "socketio",
             self._input_timeout,
         )
         return OkAck().model_dump(mode="json")

@@ -80,6 +80,16 @@ class Limits(BaseModel):
         gt=0,
         description="longest accepted token: exp - iat (exp - now without iat)",
     )
+    token_max_bytes: int = Field(
+        default=32 * 1024,
+        gt=0,
+        description="a longer token is refused before it is decoded",
+    )
+    token_max_groups: int = Field(
+        default=100,
+        gt=0,
+        description="entries in a token's groups claim (more: the token is refused)",
+    )
     token_refresh_warning_seconds: float = Field(
         default=60.0,
         ge=0,

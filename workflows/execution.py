@@ -145,6 +145,7 @@ class ExecutionWorkflow:
     async def run(self, inp: ExecutionInput) -> dict[str, JsonValue]:
         started = workflow.now()
         self._orderly = workflow.patched(ENDS_LAST)
+        self._prompts.owned_by(inp.user_id, inp.workspace)
         if workflow.patched(REGISTERS_ITSELF):
             if not self._orderly:
                 flow, inputs = await self._register(inp)
@@ -196,6 +197,8 @@ class ExecutionWorkflow:
                 user_id=inp.user_id,
                 flow=inp.flow,
                 inputs=inp.inputs,
+                workspace=inp.workspace,
+                visibility=inp.visibility,
             ),
             start_to_close_timeout=WRITE_ROOM,
             heartbeat_timeout=HEARTBEAT,

@@ -2,9 +2,10 @@
 `pending_inputs` Query (workflows/messages.py).
 
 `ExecutionWorkflow`'s user_input nodes and `flowmaestro.temporal.ask()` share it, so an
-answer is validated and refused the same way whichever asked: `not_found`,
-`already_answered`, `expired`, `invalid_input` (with each schema error), all before anything
-enters history. Workflow code: deterministic, no I/O.
+answer is validated and refused the same way whichever asked: `not_found`, `forbidden` (not
+an answerer the prompt accepts, flows/assignees.py), `already_answered`, `expired`,
+`invalid_input` (with each schema error), all before anything enters history. Workflow
+code: deterministic, no I/O.
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ with workflow.unsafe.imports_passed_through():
         UserInputRequiredData,
         UserInputTimeoutData,
     )
-    from flowmaestro.flows.messages import PendingInput, ProvideInput, ProvideInputResult
+    from flowmaestro.flows.assignees import refusal
+    from flowmaestro.flows.messages import (
+        Answerer,
+        PendingInput,
+        ProvideInput,
+        ProvideInputResult,
+    )
     from flowmaestro.flows.nodes.user_input import (
         UserInputConfig,
         answer_errors,
@@ -40,12 +47,18 @@ def reject(code: str, message: str, *details: Any) -> ApplicationError:
     return ApplicationError(message, *details, type=code, non_retryable=True)
 
 
+AUDITS_ANSWERS = "audits-answers"
+"""The workflow.patched id of `user_input:received` saying who answered, when and how:
+histories recorded before it replay the event as it was (docs/temporal-clients.md)."""
+
+
 @dataclasses.dataclass
 class Prompt:
     pending: PendingInput
     answered: bool = False
     expired: bool = False
     value: JsonValue = None
+    answerer: Answerer | None = None
 
     @property
     def open(self) -> bool:
@@ -62,10 +75,25 @@ class Prompt:
             choices=p.choices,
             timeout_seconds=p.timeout_seconds,
             expires_at=p.expires_at,
+            assignees=p.assignees,
+            exclude_requester=p.exclude_requester,
         )
 
     def received(self) -> UserInputReceivedData:
-        return UserInputReceivedData(input_id=self.pending.input_id, node_id=self.pending.node_id)
+        """The answer's event; who answered, when and through what, unless replaying a
+        history from before the audit."""
+        p = self.pending
+        if not workflow.patched(AUDITS_ANSWERS):
+            return UserInputReceivedData(input_id=p.input_id, node_id=p.node_id)
+        who = self.answerer
+        return UserInputReceivedData(
+            input_id=p.input_id,
+            node_id=p.node_id,
+            answered_by=who.user_id if who else None,
+            answered_at=workflow.now(),
+            client=who.client if who else "temporal",
+            value=self.value,
+        )
 
     def timed_out(self, on_timeout: OnTimeout) -> UserInputTimeoutData:
         assert self.pending.timeout_seconds is not None
@@ -91,6 +119,14 @@ class Prompt:
 class Prompts:
     def __init__(self) -> None:
         self._prompts: dict[str, Prompt] = {}
+        self._requester = ""
+        self._workspace: str | None = None
+
+    def owned_by(self, requester: str, workspace: str | None) -> None:
+        """The execution's owner (who asks) and workspace, once known; until then (and in
+        an untracked run) only an assignee may answer."""
+        self._requester = requester
+        self._workspace = workspace
 
     def ask(
         self, input_id: str, node_id: str, text: str, config: UserInputConfig, asked: datetime
@@ -110,6 +146,8 @@ class Prompts:
                 choices=config.choices,
                 timeout_seconds=config.timeout_seconds,
                 expires_at=expires_at,
+                assignees=config.assignees,
+                exclude_requester=config.exclude_requester,
             )
         )
         self._prompts[input_id] = prompt
@@ -131,6 +169,15 @@ class Prompts:
         prompt = self._prompts.get(answer.input_id)
         if prompt is None:
             raise reject("not_found", f"no prompt {answer.input_id} in this execution")
+        why = refusal(
+            answer.answerer,
+            assignees=prompt.pending.assignees,
+            exclude_requester=prompt.pending.exclude_requester,
+            requester=self._requester,
+            workspace=self._workspace,
+        )
+        if why is not None:
+            raise reject("forbidden", why)
         if prompt.answered:
             raise reject("already_answered", f"input {answer.input_id} was already answered")
         expires_at = prompt.pending.expires_at
@@ -152,6 +199,7 @@ class Prompts:
             raise reject("already_answered", f"input {answer.input_id} was already answered")
         prompt.answered = True
         prompt.value = answer.value
+        prompt.answerer = answer.answerer
         return ProvideInputResult(input_id=answer.input_id, node_id=prompt.pending.node_id)
 
     def pending(self) -> list[PendingInput]:

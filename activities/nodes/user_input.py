@@ -26,6 +26,8 @@ class UserInputExecutor(UserInput, NodeExecutor[UserInputConfig]):
             choices=config.choices,
             timeout_seconds=config.timeout_seconds,
             expires_at=request.expires_at,
+            assignees=config.assignees,
+            exclude_requester=config.exclude_requester,
         )
         await ctx.emit(ctx.event((), required))
         return NodeResult({**data_json(required), "default": config.default})

@@ -7,12 +7,15 @@ from typing import TYPE_CHECKING, Protocol
 
 from opentelemetry import trace
 
-from flowmaestro.events.channels import channels_for
+from flowmaestro.events.catalogue import UserInputReceived, UserInputRequired, UserInputTimeout
+from flowmaestro.events.catalogue.user_input import Assignees
+from flowmaestro.events.channels import channels_for, inbox_channels
 from flowmaestro.events.execution_state import composed, state_patch
 from flowmaestro.events.outbox.channels import WRITTEN
 from flowmaestro.events.outbox.tracing import TRACER, current_traceparent
 
 if TYPE_CHECKING:
+    import uuid
     from collections.abc import Sequence
 
     import asyncpg
@@ -58,6 +61,14 @@ _INSERT_AND_FOLD = f"""{_INSERTED}, folds AS (
 """
 
 
+# The shared executions among those of the prompts being written, with their open prompts
+# (a prompt's answer or timeout is routed as its announcement was).
+_SHARED = """
+SELECT id, workspace_id, state -> 'pendingInputs' FROM executions
+WHERE id = ANY($1::text[]) AND workspace_id IS NOT NULL AND visibility = 'workspace'
+"""
+
+
 class Emitter(Protocol):
     """Where node executors send their events. Writes are idempotent by event id."""
 
@@ -86,10 +97,11 @@ async def write_events(
     inserted = 0
     for start in range(0, len(events), BATCH_ROWS):
         chunk = events[start : start + BATCH_ROWS]
+        inboxes = await _inbox_routes(con, chunk)
         rows = (
             [e.id for e in chunk],
             [e.type for e in chunk],
-            [json.dumps(channels_for(e)) for e in chunk],
+            [json.dumps(channels_for(e) + inboxes.get(e.id, ())) for e in chunk],
             [e.model_dump_json(exclude={"position"}) for e in chunk],
             WRITTEN,
             list(traces[start : start + BATCH_ROWS]),
@@ -114,6 +126,39 @@ async def write_events(
         else:
             inserted += await con.fetchval(_INSERT, *rows)
     return inserted
+
+
+async def _inbox_routes(
+    con: Connection, events: Sequence[Event]
+) -> dict[uuid.UUID, tuple[str, ...]]:
+    """The inbox channels of the prompt events among `events` (docs/teams.md, Inbox): those
+    of a shared execution with assignees reach each assignee's inbox. One query, and only
+    when a prompt event is written."""
+    prompts = [
+        e
+        for e in events
+        if isinstance(e, UserInputRequired | UserInputReceived | UserInputTimeout)
+        and e.execution_id is not None
+    ]
+    if not prompts:
+        return {}
+    rows = await con.fetch(_SHARED, list({e.execution_id for e in prompts}))
+    shared = {r[0]: (r[1], json.loads(r[2]) if r[2] else {}) for r in rows}
+    routes: dict[uuid.UUID, tuple[str, ...]] = {}
+    for event in prompts:
+        found = shared.get(event.execution_id)
+        if found is None:
+            continue
+        workspace, pending = found
+        if isinstance(event, UserInputRequired):
+            assignees = event.data.assignees
+        else:
+            entry = pending.get(event.data.input_id) if isinstance(pending, dict) else None
+            raw = entry[0].get("assignees") if entry else None
+            assignees = None if raw is None else Assignees.model_validate(raw)
+        if assignees is not None:
+            routes[event.id] = inbox_channels(workspace, assignees)
+    return routes
 
 
 class PostgresEmitter:

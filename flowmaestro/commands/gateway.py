@@ -55,6 +55,8 @@ def gateway_config(settings: Settings, dsn: str) -> GatewayConfig:
         jwks_min_refresh_interval=settings.jwks_min_refresh_seconds,
         jwt_audience=settings.jwt_audience,
         jwt_issuer=settings.jwt_issuer,
+        jwt_workspace_claim=settings.jwt_workspace_claim,
+        jwt_groups_claim=settings.jwt_groups_claim,
         task_queue=settings.task_queue,
         flows_dir=settings.flows_dir or _ROOT / "examples",
         static_dir=ui_dir(settings),

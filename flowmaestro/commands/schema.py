@@ -17,6 +17,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
 from flowmaestro.events import EVENT_ADAPTER
+from flowmaestro.events.model import ADDED
 from flowmaestro.events.protocol import (
     AuthExpired,
     AuthExpiring,
@@ -82,7 +83,9 @@ def wire_schema() -> dict[str, Any]:
     for name, definition in defs.get("$defs", {}).items():
         definition = _without_property_titles(definition)
         if name not in requests and "properties" in definition:
-            definition["required"] = list(definition["properties"])
+            # Every property is sent, except one left out while it holds its default.
+            properties = definition["properties"]
+            definition["required"] = [p for p in properties if not properties[p].get(ADDED)]
         definitions[name] = definition
     # The union is inline, not a $ref; name it so its TypeScript type is named.
     definitions["FlowEvent"] = {"title": "FlowEvent", **keyed[("event", "serialization")]}

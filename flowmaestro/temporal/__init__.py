@@ -3,7 +3,8 @@ call (docs/own-workflows.md).
 
 - `FlowMaestroPlugin(settings=None)`: a `temporalio.plugin.SimplePlugin` for a client or a
   worker;
-- `start_options(user)`: the start arguments that make a run `user`'s execution;
+- `start_options(user, visibility=..., workspace=...)`: the start arguments that make a run
+  `user`'s execution, private or shared with a workspace (docs/teams.md);
 - in an activity: `progress`, `agent_stream`, `emit_event` (with `register_event`);
 - in a workflow: `ask`.
 """

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from flowmaestro.activities.emit import EventSpec
     from flowmaestro.events import event_id
     from flowmaestro.events.catalogue.node import NodeCompletedData, NodeStartedData
-    from flowmaestro.events.catalogue.user_input import InputType
+    from flowmaestro.events.catalogue.user_input import Assignees, InputType
     from flowmaestro.flows.nodes.user_input import UserInputConfig
     from flowmaestro.temporal.errors import AskTimeoutError, PluginError
     from flowmaestro.temporal.run import current_run
@@ -40,13 +40,17 @@ async def ask(
     choices: list[JsonValue] | None = None,
     timeout: float | timedelta | None = None,
     node_id: str | None = None,
+    assignees: Assignees | dict[str, list[str]] | None = None,
+    exclude_requester: bool = False,
 ) -> JsonValue:
     """Emit `user_input:required` and wait for its answer; return the validated value.
 
     `input_type` (text, number, boolean, choice, json) gives the answer's JSON Schema, which
     `schema` extends; `choice` needs `choices`. Raises AskTimeoutError (non-retryable) after
     `timeout`. Several prompts may be open at once. `node_id` names the prompt's node
-    (default `ask-1`, `ask-2`... in call order)."""
+    (default `ask-1`, `ask-2`... in call order). `assignees` (`{"users": [...], "groups":
+    [...]}`) say who may answer instead of the run's owner, `exclude_requester` that the
+    owner may not (docs/teams.md)."""
     run = current_run()
     if run is None:
         raise PluginError("ask() runs in a workflow on a worker with FlowMaestroPlugin")
@@ -59,6 +63,8 @@ async def ask(
                 "schema": schema,
                 "choices": choices,
                 "timeout_seconds": seconds,
+                "assignees": assignees,
+                "exclude_requester": exclude_requester,
             }
         )
     except ValidationError as exc:

@@ -18,6 +18,8 @@ from temporalio import activity
 from flowmaestro.activities.emit import EmitActivities, EmitInput
 from flowmaestro.activities.execution import ExecutionRef
 from flowmaestro.events.catalogue.execution import ExecutionStartedData
+from flowmaestro.events.model import added_field
+from flowmaestro.flows.messages import Visibility
 from flowmaestro.flows.registration import Registration, register
 
 if TYPE_CHECKING:
@@ -38,6 +40,8 @@ class StartInput(BaseModel):
     """The first run's id: a retried or continued run is the same execution."""
     inputs: dict[str, JsonValue]
     started_at: datetime
+    workspace: str | None = added_field()
+    visibility: Visibility = added_field("private")
 
 
 def plugin_activities(resources: Resources) -> list[Callable[..., Any]]:
@@ -51,6 +55,8 @@ def plugin_activities(resources: Resources) -> list[Callable[..., Any]]:
             flow_name=ex.workflow_id,
             inputs=inp.inputs,
             graph=None,
+            workspace=inp.workspace,
+            visibility=inp.visibility,
         )
         if not await resources.writes.run(lambda: register(resources.pool, registration)):
             activity.logger.warning(

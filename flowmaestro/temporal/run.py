@@ -66,8 +66,9 @@ class Run:
         if workflow.get_query_handler(PENDING_INPUTS) is None:
             workflow.set_query_handler(PENDING_INPUTS, pending_inputs)
 
-    def track(self, execution: ExecutionRef, run_id: str) -> None:
+    def track(self, execution: ExecutionRef, run_id: str, workspace: str | None) -> None:
         self.execution = execution
+        self.prompts.owned_by(execution.user_id, workspace)
         self.identity = RunIdentity(
             user_id=execution.user_id,
             execution_id=execution.execution_id,

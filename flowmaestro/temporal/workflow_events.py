@@ -42,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from flowmaestro.flows.kb.start import KB_INGEST_WORKFLOW
     from flowmaestro.flows.search_attributes import USER
     from flowmaestro.temporal.emissions import NAMES, START, StartInput
-    from flowmaestro.temporal.ownership import HEADER, owner_of
+    from flowmaestro.temporal.ownership import HEADER, MEMO, owner_of, team_of
     from flowmaestro.temporal.run import EMIT_RETRY, EMIT_TIMEOUT, Run, bind
     from flowmaestro.temporal.values import jsonable
 
@@ -98,6 +98,7 @@ class WorkflowEvents(WorkflowInboundInterceptor):
         execution = ExecutionRef(
             execution_id=info.workflow_id, user_id=user, workflow_id=info.workflow_type
         )
+        workspace, visibility = team_of(workflow.memo_value(MEMO, None))
         args = input.args[0] if len(input.args) == 1 else list(input.args)
         value = jsonable(args, self.limits.max_event_data_bytes)
         registered = await workflow.execute_local_activity(
@@ -107,6 +108,8 @@ class WorkflowEvents(WorkflowInboundInterceptor):
                 run_id=info.first_execution_run_id,
                 inputs=value if isinstance(value, dict) else {"args": value},
                 started_at=started_at,
+                workspace=workspace,
+                visibility=visibility,
             ),
             start_to_close_timeout=EMIT_TIMEOUT,
             retry_policy=EMIT_RETRY,
@@ -114,7 +117,7 @@ class WorkflowEvents(WorkflowInboundInterceptor):
         )
         if not registered:
             return await super().execute_workflow(input)
-        self.run.track(execution, info.run_id)
+        self.run.track(execution, info.run_id, workspace)
         try:
             result = await super().execute_workflow(input)
         except workflow.ContinueAsNewError:

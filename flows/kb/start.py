@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from temporalio.client import Client, WorkflowHandle
 
     from flowmaestro.flows.kb.store import Content
+    from flowmaestro.flows.messages import Visibility
 
 KB_INGEST_WORKFLOW: Final = "KnowledgeBaseIngestWorkflow"
 
@@ -55,8 +56,11 @@ async def create_knowledge_base(
     embedding_model: str = "hash-384",
     chunk_size: int = 800,
     chunk_overlap: int = 100,
+    workspace: str | None = None,
+    visibility: Visibility = "private",
 ) -> str:
-    """Create a knowledge base owned by `owner_id`; its id. Needs 0 <= overlap < size."""
+    """Create a knowledge base owned by `owner_id` in `workspace`; its id. Needs
+    0 <= overlap < size."""
     kb = await store.create_knowledge_base(
         pool,
         owner_id=owner_id,
@@ -64,6 +68,8 @@ async def create_knowledge_base(
         embedding_model=embedding_model,
         chunk_size=chunk_size,
         chunk_overlap=chunk_overlap,
+        workspace=workspace,
+        visibility=visibility,
     )
     return kb.id
 

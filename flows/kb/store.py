@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from flowmaestro.events.catalogue.common import ErrorInfo
     from flowmaestro.events.outbox.connection import Connection
+    from flowmaestro.flows.messages import Visibility
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +59,11 @@ async def create_knowledge_base(
     embedding_model: str = "hash-384",
     chunk_size: int = 800,
     chunk_overlap: int = 100,
+    workspace: str | None = None,
+    visibility: Visibility = "private",
 ) -> KnowledgeBase:
-    """A new knowledge base of `owner_id`, under an id the server chose."""
+    """A new knowledge base of `owner_id` in `workspace` (docs/teams.md), under an id the
+    server chose."""
     return await _insert_knowledge_base(
         pool,
         new_knowledge_base_id(),
@@ -68,6 +72,8 @@ async def create_knowledge_base(
         embedding_model=embedding_model,
         chunk_size=chunk_size,
         chunk_overlap=chunk_overlap,
+        workspace=workspace,
+        visibility=visibility,
     )
 
 
@@ -110,18 +116,23 @@ async def _insert_knowledge_base(
     embedding_model: str,
     chunk_size: int,
     chunk_overlap: int,
+    workspace: str | None = None,
+    visibility: Visibility = "private",
 ) -> KnowledgeBase:
     if not 0 <= chunk_overlap < chunk_size:
         raise ValueError("need 0 <= chunk_overlap < chunk_size")
     await pool.execute(
-        "INSERT INTO knowledge_bases (id, owner_id, name, embedding_model, chunk_size, chunk_overlap)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO knowledge_bases (id, owner_id, name, embedding_model, chunk_size,"
+        " chunk_overlap, workspace_id, visibility)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
         kb_id,
         owner_id,
         name,
         embedding_model,
         chunk_size,
         chunk_overlap,
+        workspace,
+        visibility,
     )
     return await load_knowledge_base(pool, kb_id, owner_id)
 

@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Self
 import jsonschema
 from pydantic import Field, JsonValue, model_validator
 
-from flowmaestro.events.catalogue.user_input import InputType, OnTimeout
+from flowmaestro.events.catalogue.user_input import Assignees, InputType, OnTimeout
 from flowmaestro.flows.nodes.base import NodeConfig, NodeType
 
 _BASE_SCHEMAS: dict[str, dict[str, JsonValue]] = {
@@ -28,6 +28,10 @@ class UserInputConfig(NodeConfig):
     on_timeout: OnTimeout = "fail"
     default: JsonValue = None
     """The answer used when the prompt times out with on_timeout: default."""
+    assignees: Assignees | None = None
+    """Who may answer (docs/teams.md); None: the execution's owner."""
+    exclude_requester: bool = False
+    """The execution's owner may not answer, even as an assignee."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -37,6 +41,8 @@ class UserInputConfig(NodeConfig):
             raise ValueError(f"on_timeout {self.on_timeout} needs timeout_seconds")
         if self.on_timeout == "default" and "default" not in self.model_fields_set:
             raise ValueError("on_timeout default needs a default value")
+        if self.assignees is not None and not (self.assignees.users or self.assignees.groups):
+            raise ValueError("assignees name at least one user or group")
         jsonschema.Draft202012Validator.check_schema(answer_schema(self))
         return self
 

@@ -17,6 +17,7 @@ from flowmaestro.events.outbox import PostgresEmitter
 from flowmaestro.gateway import Gateway, GatewayConfig, create_app, mint_token
 from tests.support.asgi import asgi_client
 from tests.support.ports import listening_socket
+from tests.workflows.helpers import worker
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -75,6 +76,20 @@ async def serve(
         server.should_exit = True
         await asyncio.wait_for(task, 15)
         sock.close()
+
+
+@contextlib.asynccontextmanager
+async def with_worker(
+    pool: asyncpg.Pool, temporal: Client
+) -> AsyncIterator[tuple[Running, httpx.AsyncClient]]:
+    """A worker, a gateway starting flows on its task queue, and an HTTP client of it."""
+    async with worker(temporal, pool) as queue:
+        config = GatewayConfig(jwt_secret=SECRET, task_queue=queue)
+        async with (
+            serve(pool, temporal, config) as running,
+            httpx.AsyncClient(base_url=running.url) as http,
+        ):
+            yield running, http
 
 
 @contextlib.asynccontextmanager

@@ -6,9 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from flowmaestro.gateway import GatewayConfig
-from tests.gateway.harness import SECRET, Recorder, serve, token
-from tests.workflows.helpers import worker
+from tests.gateway.harness import Recorder, token, with_worker
 
 if TYPE_CHECKING:
     import asyncpg
@@ -25,41 +23,33 @@ def of_type(kind: str) -> Any:
 async def test_upload_streams_ingestion_to_the_owner_only(
     pool: asyncpg.Pool, sequencer: Sequencer, temporal_env: WorkflowEnvironment
 ) -> None:
-    client = temporal_env.client
-    async with worker(client, pool) as queue:
-        config = GatewayConfig(jwt_secret=SECRET, task_queue=queue)
-        async with (
-            serve(pool, client, config) as running,
-            httpx.AsyncClient(base_url=running.url) as http,
-        ):
-            owner = {"Authorization": f"Bearer {token('u1')}"}
-            other = {"Authorization": f"Bearer {token('u2')}"}
-            created = await http.post(
-                "/api/knowledge-bases", json={"name": "policies"}, headers=owner
-            )
-            assert created.status_code == 201, created.text
-            kb_id = created.json()["knowledgeBaseId"]
-            watcher = await Recorder().connect(running.url, "u1")
-            assert (await watcher.call("subscribe", {"channel": f"kb:{kb_id}"}))["ok"]
-            text = b"Expenses above 100 need approval.\n" * 20
-            refused = await http.post(
-                f"/api/knowledge-bases/{kb_id}/documents",
-                files={"file": ("policy.txt", text, "text/plain")},
-                headers=other,
-            )
-            assert refused.status_code == 403
-            uploaded = await http.post(
-                f"/api/knowledge-bases/{kb_id}/documents",
-                files={"file": ("policy.txt", text, "text/plain")},
-                headers=owner,
-            )
-            assert uploaded.status_code == 202, uploaded.text
-            document_id = uploaded.json()["documentId"]
-            await watcher.wait_until(of_type("kb:upload_completed"))
-            types = [e["type"] for e in watcher.events]
-            assert types[0] == "kb:upload_started" and types[-1] == "kb:upload_completed"
-            assert {e["data"]["documentId"] for e in watcher.events} == {document_id}
-            await watcher.close()
+    async with with_worker(pool, temporal_env.client) as (running, http):
+        owner = {"Authorization": f"Bearer {token('u1')}"}
+        other = {"Authorization": f"Bearer {token('u2')}"}
+        created = await http.post("/api/knowledge-bases", json={"name": "policies"}, headers=owner)
+        assert created.status_code == 201, created.text
+        kb_id = created.json()["knowledgeBaseId"]
+        watcher = await Recorder().connect(running.url, "u1")
+        assert (await watcher.call("subscribe", {"channel": f"kb:{kb_id}"}))["ok"]
+        text = b"Expenses above 100 need approval.\n" * 20
+        refused = await http.post(
+            f"/api/knowledge-bases/{kb_id}/documents",
+            files={"file": ("policy.txt", text, "text/plain")},
+            headers=other,
+        )
+        assert refused.status_code == 403
+        uploaded = await http.post(
+            f"/api/knowledge-bases/{kb_id}/documents",
+            files={"file": ("policy.txt", text, "text/plain")},
+            headers=owner,
+        )
+        assert uploaded.status_code == 202, uploaded.text
+        document_id = uploaded.json()["documentId"]
+        await watcher.wait_until(of_type("kb:upload_completed"))
+        types = [e["type"] for e in watcher.events]
+        assert types[0] == "kb:upload_started" and types[-1] == "kb:upload_completed"
+        assert {e["data"]["documentId"] for e in watcher.events} == {document_id}
+        await watcher.close()
 
 
 async def test_the_list_has_the_callers_knowledge_bases_with_document_counts(

@@ -1,17 +1,20 @@
 """GET /api/executions: keyset pages newest first, filtered by status, flow and time; over
 100,000 executions the first page and a deep cursor page are planned on an index (EXPLAIN:
-no sequential scan, no sort), with custom and generic plans alike."""
+no sequential scan, no sort), with custom and generic plans alike, for a user of a personal
+workspace and for a member of a workspace (their private executions and the shared ones)."""
 
 from __future__ import annotations
 
 import json
+import math
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
-from bench.listing import EPOCH, cursor_at, generate_executions
+from bench.listing import EPOCH, VIEWER, cursor_at, generate_executions
+from flowmaestro.gateway.auth import Principal
 from flowmaestro.gateway.listing import Filters, listing_query
 from tests.gateway.harness import token
 
@@ -32,17 +35,29 @@ FILTERS = {
 }
 
 
+MEMBER = Principal("heavy", math.inf, workspace="acme")
+# 30% of the executions are acme's, two thirds of those shared with the workspace.
+_IN_WORKSPACE = """
+UPDATE executions SET workspace_id = 'acme',
+    visibility = CASE WHEN right(id, 1) = '0' THEN 'private' ELSE 'workspace' END
+WHERE right(id, 1) IN ('0', '1', '2')
+"""
+
+
 @pytest.mark.parametrize("filters", FILTERS.values(), ids=FILTERS.keys())
 @pytest.mark.parametrize("plan_mode", ["force_custom_plan", "force_generic_plan"])
+@pytest.mark.parametrize("viewer", [VIEWER, MEMBER], ids=["personal", "workspace"])
 async def test_first_and_deep_pages_use_an_index_over_100k(
-    pool: asyncpg.Pool, filters: Filters, plan_mode: str
+    pool: asyncpg.Pool, filters: Filters, plan_mode: str, viewer: Principal
 ) -> None:
     await generate_executions(pool, 100_000)
-    deep = await cursor_at(pool, "heavy", filters, 5_000)  # past 5,000 of the user's rows
+    await pool.execute(_IN_WORKSPACE)
+    await pool.execute("ANALYZE executions")
+    deep = await cursor_at(pool, viewer, filters, 2_000)  # past 2,000 of the viewer's rows
     async with pool.acquire() as con:
         await con.execute(f"SET plan_cache_mode = {plan_mode}")
         for cursor in (None, deep):
-            sql, args = listing_query("heavy", filters, cursor, 100)
+            sql, args = listing_query(viewer, filters, cursor, 100)
             statement = await con.prepare(f"EXPLAIN (FORMAT JSON) {sql}")
             [explained] = json.loads(await statement.fetchval(*args))
             nodes = plan_nodes(explained["Plan"])

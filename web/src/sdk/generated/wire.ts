@@ -317,6 +317,25 @@ export interface UserInputRequiredData {
   choices: JsonValue[] | null;
   timeoutSeconds: number | null;
   expiresAt: string | null;
+  assignees?: Assignees | null;
+  excludeRequester?: boolean;
+}
+/**
+ * Who may answer a prompt: these users, and every member of these groups of the
+ * execution's workspace (docs/teams.md).
+ *
+ * This interface was referenced by `WireSchema`'s JSON-Schema
+ * via the `definition` "Assignees".
+ */
+export interface Assignees {
+  /**
+   * @maxItems 100
+   */
+  users: string[];
+  /**
+   * @maxItems 100
+   */
+  groups: string[];
 }
 /**
  * This interface was referenced by `WireSchema`'s JSON-Schema
@@ -335,12 +354,27 @@ export interface UserInputReceived {
   data: UserInputReceivedData;
 }
 /**
+ * The answer, with its audit (docs/teams.md): who gave it, when, through what. Events
+ * recorded before the audit have none of it.
+ *
  * This interface was referenced by `WireSchema`'s JSON-Schema
  * via the `definition` "UserInputReceivedData".
  */
 export interface UserInputReceivedData {
   inputId: string;
   nodeId: string;
+  answeredBy?: string | null;
+  answeredAt?: string | null;
+  client?: ("socketio" | "http" | "temporal") | null;
+  value?:
+    | string
+    | number
+    | boolean
+    | null
+    | JsonValue[]
+    | {
+        [k: string]: JsonValue;
+      };
 }
 /**
  * This interface was referenced by `WireSchema`'s JSON-Schema
