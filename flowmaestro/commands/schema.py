@@ -1,6 +1,6 @@
 """`flowmaestro schema`: the JSON Schema of everything on the wire, for the TypeScript SDK.
 
-web/src/sdk/generated/ holds this schema and the TypeScript made from it; a test regenerates
+web/packages/client/src/generated/ holds this schema and the TypeScript made from it; a test regenerates
 both and fails when they drift from the Python models.
 """
 

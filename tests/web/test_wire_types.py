@@ -11,9 +11,9 @@ import pytest
 from flowmaestro.commands.schema import wire_schema_text
 
 WEB = Path(__file__).resolve().parents[2] / "web"
-GENERATED = WEB / "src" / "sdk" / "generated"
+GENERATED = WEB / "packages" / "client" / "src" / "generated"
 REGENERATE = (
-    ".venv/bin/flowmaestro schema > web/src/sdk/generated/wire.schema.json "
+    ".venv/bin/flowmaestro schema > web/packages/client/src/generated/wire.schema.json "
     "&& (cd web && npm run gen:types)"
 )
 

@@ -1,17 +1,17 @@
-// Turns the checked-in JSON Schema of the Python wire models (web/src/sdk/generated/
+// Turns the checked-in JSON Schema of the Python wire models (web/packages/client/src/generated/
 // wire.schema.json, written by `flowmaestro schema`) into TypeScript (wire.ts).
 // `--check` writes nothing and exits 1 when wire.ts differs from what the schema gives.
 import { readFile, writeFile } from "node:fs/promises";
 import { compile } from "json-schema-to-typescript";
 
-const dir = new URL("../src/sdk/generated/", import.meta.url);
+const dir = new URL("../packages/client/src/generated/", import.meta.url);
 const schemaPath = process.argv.find((a) => a.endsWith(".json")) ?? new URL("wire.schema.json", dir);
 const outPath = new URL("wire.ts", dir);
 
 const schema = JSON.parse(await readFile(schemaPath, "utf8"));
 const banner =
   "/* Generated from the Python event and protocol models by `npm run gen:types`; do not edit.\n" +
-  " * Regenerate: .venv/bin/flowmaestro schema > web/src/sdk/generated/wire.schema.json &&\n" +
+  " * Regenerate: .venv/bin/flowmaestro schema > web/packages/client/src/generated/wire.schema.json &&\n" +
   " *             (cd web && npm run gen:types) */";
 const ts = await compile(schema, "WireSchema", {
   bannerComment: banner,

@@ -1,6 +1,6 @@
 import { useMemo, useState } from "react";
-import { FlowMaestroProvider, useWebSocket } from "../react";
-import { FlowMaestroClient } from "../sdk/client";
+import { FlowMaestroProvider, useWebSocket } from "@flowmaestro/react";
+import { FlowMaestroClient } from "@flowmaestro/client";
 import { clearToken, readToken, tokenSubject } from "./auth";
 import { ExecutionPage } from "./pages/ExecutionPage";
 import { ExecutionsPage } from "./pages/ExecutionsPage";

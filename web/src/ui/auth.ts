@@ -1,5 +1,5 @@
 // The development token lives in localStorage so every tab (and a reload) signs in with it.
-import { subjectOf } from "../sdk/fallback";
+import { subjectOf } from "@flowmaestro/client";
 
 const KEY = "flowmaestro.token";
 

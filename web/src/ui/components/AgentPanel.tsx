@@ -1,4 +1,4 @@
-import { useAgentStreaming } from "../../react";
+import { useAgentStreaming } from "@flowmaestro/react";
 
 export function AgentPanel({ agentId, executionId }: { agentId: string; executionId: string }) {
   const agent = useAgentStreaming(agentId, executionId);

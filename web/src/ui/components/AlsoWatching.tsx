@@ -1,5 +1,5 @@
 // "also watching: …" beside an execution or an open prompt: who else has it open, by user.
-import { usePresence } from "../../react";
+import { usePresence } from "@flowmaestro/react";
 import { readToken, tokenSubject } from "../auth";
 
 export function AlsoWatching({ channel }: { channel: string }) {

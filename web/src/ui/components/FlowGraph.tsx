@@ -1,8 +1,8 @@
 // The flow as a graph: nodes laid out by dagre from their `after` edges, each with its status
 // colour, a progress ring, a retry badge and its duration; skipped branches greyed out.
 import { useMemo } from "react";
-import type { NodeView } from "../../store/execution";
-import type { DisplayStatus, FlowGraph as Graph } from "../../store/flow";
+import type { NodeView } from "@flowmaestro/react";
+import type { DisplayStatus, FlowGraph as Graph } from "../graph/flow";
 import { type LaidOutNode, layoutFlow, type Point } from "../graph/layout";
 import { formatDuration } from "./format";
 import { useNarrow } from "./useNow";

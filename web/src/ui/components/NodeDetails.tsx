@@ -1,6 +1,6 @@
 // One node opened from the graph: its status, attempts, inputs, outputs and error.
-import type { NodeView } from "../../store/execution";
-import type { DisplayStatus, NodeHistory } from "../../store/flow";
+import type { NodeView } from "@flowmaestro/react";
+import type { DisplayStatus, NodeHistory } from "../graph/flow";
 import { formatDuration } from "./format";
 import { StatusBadge } from "./StatusBadge";
 

@@ -1,6 +1,6 @@
 import { type FormEvent, useMemo, useState } from "react";
-import type { SubmitError } from "../../react";
-import type { JsonValue, UserInputRequiredData } from "../../sdk/events";
+import type { SubmitError } from "@flowmaestro/react";
+import type { JsonValue, UserInputRequiredData } from "@flowmaestro/client";
 import { formatCountdown, formatDateTime } from "./format";
 import { answerOf, expectation, type Field, fieldsOf } from "./schemaFields";
 import { useNow } from "./useNow";

@@ -1,6 +1,6 @@
 // A Gantt chart of node attempts: one row per node, a bar per attempt (failed attempts red),
 // the backoff gap before a retry dashed, and the time spent waiting for a person amber.
-import type { NodeHistory } from "../../store/flow";
+import type { NodeHistory } from "../graph/flow";
 import { formatDuration } from "./format";
 
 interface Props {

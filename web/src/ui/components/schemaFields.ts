@@ -1,5 +1,5 @@
 // How a prompt's answer schema becomes form fields, and the typed answer back from them.
-import type { JsonValue } from "../../sdk/events";
+import type { JsonValue } from "@flowmaestro/client";
 
 export type FieldKind = "text" | "textarea" | "number" | "boolean" | "choice" | "json";
 

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
-import { useFlowMaestro } from "../../react";
-import type { ExecutionSnapshot } from "../../sdk/api";
-import { FlowMaestroError } from "../../sdk/errors";
+import { useFlowMaestro } from "@flowmaestro/react";
+import type { ExecutionSnapshot } from "@flowmaestro/client";
+import { FlowMaestroError } from "@flowmaestro/client";
 
 /** The execution's HTTP snapshot, fetched once per page (the graph is fixed at start). */
 export function useSnapshot(executionId: string) {

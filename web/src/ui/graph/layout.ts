@@ -3,7 +3,7 @@
 // the same picture on every reload and in every tab, which elkjs (1.4 MB, asynchronous, a
 // worker) and @xyflow/react (a whole canvas framework that still needs a layout) do not buy us.
 import dagre from "@dagrejs/dagre";
-import type { FlowGraph } from "../../store/flow";
+import type { FlowGraph } from "../graph/flow";
 
 export interface Point {
   x: number;

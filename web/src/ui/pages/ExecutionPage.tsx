@@ -1,9 +1,9 @@
 import { useMemo, useState } from "react";
-import { useExecutionEvents, useFlowState, useUserInput } from "../../react";
-import type { FlowGraph as Graph } from "../../sdk/api";
-import { executionChannel } from "../../sdk/channels";
-import { isAppEventType } from "../../sdk/events";
-import { displayStatuses, nodeCounts, nodeHistories, observedGraph, skippedNodes } from "../../store/flow";
+import { useExecutionEvents, useFlowState, useUserInput } from "@flowmaestro/react";
+import type { FlowGraph as Graph } from "@flowmaestro/client";
+import { executionChannel } from "@flowmaestro/client";
+import { isAppEventType } from "@flowmaestro/client";
+import { displayStatuses, nodeCounts, nodeHistories, observedGraph, skippedNodes } from "../graph/flow";
 import { AgentPanel } from "../components/AgentPanel";
 import { AlsoWatching } from "../components/AlsoWatching";
 import { FlowGraph } from "../components/FlowGraph";
@@ -19,7 +19,8 @@ import { useSnapshot } from "../components/useSnapshot";
 const FINAL = new Set(["completed", "failed", "cancelled"]);
 
 export function ExecutionPage({ executionId }: { executionId: string }) {
-  const { view, events, agentIds } = useExecutionEvents(executionId);
+  // The page shows a timeline of every event: it asks for the whole history.
+  const { view, events, agentIds } = useExecutionEvents(executionId, { history: true });
   const { prompts, submit, errors, submitting } = useUserInput(executionId);
   const channel = useFlowState((s) => s.channels[executionChannel(executionId)]);
   const { snapshot, error: loadError } = useSnapshot(executionId);

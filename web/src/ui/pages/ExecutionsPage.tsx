@@ -1,7 +1,7 @@
 import { type FormEvent, useEffect, useState } from "react";
-import { useFlowMaestro, useFlowState } from "../../react";
-import type { ExecutionSummary } from "../../sdk/api";
-import type { JsonValue } from "../../sdk/events";
+import { useFlowMaestro, useFlowState } from "@flowmaestro/react";
+import type { ExecutionSummary } from "@flowmaestro/client";
+import type { JsonValue } from "@flowmaestro/client";
 import { formatDateTime, formatShortDateTime } from "../components/format";
 import { StatusBadge } from "../components/StatusBadge";
 import { executionHref } from "../route";
@@ -24,7 +24,7 @@ export function ExecutionsPage() {
   const [flow, setFlow] = useState("");
   // Live: every event of the user's executions reaches the store over the user channel; a
   // new execution id refetches the list, a status change shows at once.
-  const live = useFlowState((s) => s.executions);
+  const live = useFlowState((s) => s.statuses);
   const known = Object.keys(live).length;
 
   useEffect(() => {
@@ -38,7 +38,7 @@ export function ExecutionsPage() {
     };
   }, [client, known]);
 
-  const rows = (executions ?? []).map((e) => ({ ...e, status: live[e.executionId]?.view.status ?? e.status }));
+  const rows = (executions ?? []).map((e) => ({ ...e, status: live[e.executionId] ?? e.status }));
   const flows = [...new Set(rows.map((e) => e.flowName))].sort();
   const shown = rows.filter((e) => (!status || e.status === status) && (!flow || e.flowName === flow));
 

@@ -1,8 +1,8 @@
 import { type FormEvent, useEffect, useState } from "react";
-import { useFlowMaestro, useFlowState, useKnowledgeBase } from "../../react";
-import type { KnowledgeBaseSummary } from "../../sdk/api";
-import { kbChannel } from "../../sdk/channels";
-import type { DocumentView, KbStepName } from "../../store/kb";
+import { useFlowMaestro, useFlowState, useKnowledgeBase } from "@flowmaestro/react";
+import type { KnowledgeBaseSummary } from "@flowmaestro/client";
+import { kbChannel } from "@flowmaestro/client";
+import type { DocumentView, KbStepName } from "@flowmaestro/react";
 import { formatDateTime, formatDuration, plural } from "../components/format";
 import { ProgressBar } from "../components/ProgressBar";
 import { StatusBadge } from "../components/StatusBadge";
