@@ -128,3 +128,9 @@ async def test_graph_timeline_and_accessibility_in_the_browser(
     for name in ("20-sign-in", "21-execution-waiting", "24-execution-retry", "26-executions"):
         for width in ("wide", "phone"):
             assert (ARTIFACTS / f"{name}-{width}.png").is_file()
+
+
+async def test_cancel_in_the_browser(database_dsn: str, temporal_env: WorkflowEnvironment) -> None:
+    """The Cancel button ends a waiting execution: cancelled in every tab, prompt closed."""
+    await _run("cancel.mjs", database_dsn, temporal_env)
+    assert (ARTIFACTS / "30-execution-cancelled.png").is_file()

@@ -33,9 +33,31 @@ describe("FlowMaestroApi", () => {
     expect(fetchImpl).toHaveBeenCalledWith("http://gw/api/executions/ex%201/events?after=7&limit=50", expect.anything());
   });
 
-  it("accepts a bare list or {executions} for the executions list", async () => {
+  it("passes the list filters and cursor to the server and follows nextCursor", async () => {
     const row = { executionId: "ex_1", flowName: "f", status: "running" };
-    expect(await api(200, [row]).api.listExecutions()).toEqual([row]);
-    expect(await api(200, { executions: [row] }).api.listExecutions()).toEqual([row]);
+    const pages = [
+      { executions: [row], nextCursor: "c1" },
+      { executions: [{ ...row, executionId: "ex_2" }], nextCursor: null },
+    ];
+    const urls: string[] = [];
+    const fetchImpl = async (url: string) => {
+      urls.push(url);
+      return new Response(JSON.stringify(pages[urls.length - 1]), { status: 200 });
+    };
+    const client = new FlowMaestroApi(async () => "tok", "http://gw", fetchImpl as unknown as typeof fetch);
+    const since = new Date(Date.UTC(2026, 0, 1));
+    const listed = [];
+    for await (const e of client.allExecutions({ status: "running", flow: "a b", since, limit: 1 })) listed.push(e.executionId);
+    expect(listed).toEqual(["ex_1", "ex_2"]);
+    expect(urls).toEqual([
+      "http://gw/api/executions?status=running&flow=a+b&since=2026-01-01T00%3A00%3A00.000Z&limit=1",
+      "http://gw/api/executions?status=running&flow=a+b&since=2026-01-01T00%3A00%3A00.000Z&limit=1&cursor=c1",
+    ]);
+  });
+
+  it("cancels an execution", async () => {
+    const { api: client, fetchImpl } = api(202, { executionId: "ex 1", status: "running", cancelRequested: true });
+    expect(await client.cancelExecution("ex 1")).toMatchObject({ cancelRequested: true });
+    expect(fetchImpl).toHaveBeenCalledWith("http://gw/api/executions/ex%201/cancel", expect.objectContaining({ method: "POST" }));
   });
 });

@@ -4,12 +4,43 @@ import type { ErrorBody, ErrorCode, FlowEvent, JsonValue, UserInputRequiredData 
 
 export type TokenSource = () => string | Promise<string>;
 
+export type ExecutionStatus = "pending" | "running" | "waiting" | "completed" | "failed" | "cancelled";
+
 export interface ExecutionSummary {
   executionId: string;
   flowName: string;
-  status: string;
+  status: ExecutionStatus;
   createdAt?: string | null;
+  updatedAt?: string | null;
   [key: string]: unknown;
+}
+
+/** The filters of `GET /api/executions` (all optional; newest first). */
+export interface ExecutionFilters {
+  status?: ExecutionStatus;
+  flow?: string;
+  /** Created at or after / before (ISO 8601 with a zone, or a Date). */
+  since?: string | Date;
+  until?: string | Date;
+  /** 1-500 (the server's default: 100). */
+  limit?: number;
+  /** A page's `nextCursor`, for the page after it. */
+  cursor?: string;
+}
+
+export interface ExecutionPage {
+  executions: ExecutionSummary[];
+  /** The next page's `cursor`; null on the last page. */
+  nextCursor: string | null;
+}
+
+/** `POST /api/executions/{id}/cancel`. */
+export interface CancelResult {
+  executionId: string;
+  /** The status when the request was handled; a cancellation ends `cancelled`. */
+  status: ExecutionStatus;
+  /** False when the execution had already ended. */
+  cancelRequested: boolean;
 }
 
 export type PendingInput = UserInputRequiredData;
@@ -55,8 +86,10 @@ export interface KnowledgeBaseSummary {
 
 export interface EventPage {
   events: FlowEvent[];
-  position?: number;
-  [key: string]: unknown;
+  /** The last event's position (or `after` when there was none): the next page's `after`. */
+  position: number;
+  /** False when history after `after` was pruned: reload the snapshot. */
+  recovered: boolean;
 }
 
 export class FlowMaestroApi {
@@ -70,12 +103,31 @@ export class FlowMaestroApi {
     return this.request<{ executionId: string }>("POST", "/api/executions", { flow, inputs });
   }
 
-  async listExecutions(): Promise<ExecutionSummary[]> {
-    const body = await this.request<ExecutionSummary[] | { executions: ExecutionSummary[] }>(
-      "GET",
-      "/api/executions",
-    );
-    return Array.isArray(body) ? body : body.executions;
+  /** One page of the caller's executions, newest first, filtered by the server. */
+  listExecutions(filters: ExecutionFilters = {}): Promise<ExecutionPage> {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(filters)) {
+      if (value === undefined || value === null || value === "") continue;
+      query.set(key, value instanceof Date ? value.toISOString() : String(value));
+    }
+    const suffix = query.size > 0 ? `?${query}` : "";
+    return this.request<ExecutionPage>("GET", `/api/executions${suffix}`);
+  }
+
+  /** Every page of `listExecutions(filters)`, following `nextCursor`. */
+  async *allExecutions(filters: Omit<ExecutionFilters, "cursor"> = {}): AsyncGenerator<ExecutionSummary> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.listExecutions({ ...filters, cursor });
+      yield* page.executions;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+  }
+
+  /** Cancel the caller's execution (idempotent); its end arrives as `execution:failed` with
+   * `error.type` `cancelled`. */
+  cancelExecution(executionId: string) {
+    return this.request<CancelResult>("POST", `/api/executions/${enc(executionId)}/cancel`);
   }
 
   getExecution(executionId: string) {

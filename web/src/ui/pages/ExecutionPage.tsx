@@ -1,11 +1,10 @@
 import { useMemo, useState } from "react";
 import { useExecutionEvents, useFlowState, useUserInput } from "@flowmaestro/react";
-import type { FlowGraph as Graph } from "@flowmaestro/client";
-import { executionChannel } from "@flowmaestro/client";
-import { isAppEventType } from "@flowmaestro/client";
+import { type FlowGraph as Graph, executionChannel, isAppEventType } from "@flowmaestro/client";
 import { displayStatuses, nodeCounts, nodeHistories, observedGraph, skippedNodes } from "../graph/flow";
 import { AgentPanel } from "../components/AgentPanel";
 import { AlsoWatching } from "../components/AlsoWatching";
+import { CancelButton } from "../components/CancelButton";
 import { FlowGraph } from "../components/FlowGraph";
 import { formatDateTime, formatDuration, plural } from "../components/format";
 import { NodeDetails } from "../components/NodeDetails";
@@ -70,7 +69,10 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
             <h1>{view.workflowId ?? snapshot?.flowName ?? "…"}</h1>
             <p className="muted mono">{executionId}</p>
           </div>
-          <StatusBadge status={view.status} />
+          <div className="head-actions">
+            {running && <CancelButton executionId={executionId} />}
+            <StatusBadge status={view.status} />
+          </div>
         </div>
         <ProgressBar value={view.progress} label="Execution progress" />
         <AlsoWatching channel={executionChannel(executionId)} />

@@ -30,7 +30,7 @@ export function ExecutionsPage() {
   useEffect(() => {
     let stale = false;
     client.api.listExecutions().then(
-      (list) => !stale && setExecutions(list),
+      (page) => !stale && setExecutions(page.executions),
       (err) => !stale && setError(String(err.message ?? err)),
     );
     return () => {

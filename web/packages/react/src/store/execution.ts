@@ -145,7 +145,8 @@ export function applyEvent(view: ExecutionView, event: FlowEvent): ExecutionView
     case "execution:failed":
       return {
         ...view,
-        status: "failed",
+        // The workflow reports a cancellation as a failure of type `cancelled`.
+        status: event.data.error.type === "cancelled" ? "cancelled" : "failed",
         error: event.data.error,
         failedNodeId: event.data.failedNodeId,
         pendingInputs: {},
