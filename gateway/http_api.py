@@ -17,6 +17,17 @@ from flowmaestro.flows.kb.start import create_knowledge_base, ingest_document
 from flowmaestro.flows.messages import Visibility
 from flowmaestro.flows.start import start_execution
 from flowmaestro.gateway import sse
+from flowmaestro.gateway.api_models import (
+    Answered,
+    DocumentAccepted,
+    EventPage,
+    ExecutionList,
+    ExecutionSnapshot,
+    KnowledgeBaseCreated,
+    KnowledgeBaseList,
+    Started,
+    documented,
+)
 from flowmaestro.gateway.auth import Principal
 from flowmaestro.gateway.cancel import CancelResult, cancel_execution
 from flowmaestro.gateway.errors import AuthError, GatewayError
@@ -170,7 +181,7 @@ def http_api(
 
     router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
 
-    @router.post("/executions", status_code=201)
+    @router.post("/executions", status_code=201, **documented(Started, 201))
     async def start(body: StartRequest, user: User) -> dict[str, str]:
         """Start a flow; the caller owns the execution, in their workspace."""
         quotas.spend(user.user_id)
@@ -192,7 +203,7 @@ def http_api(
             raise GatewayError("bad_request", str(exc)) from exc
         return {"executionId": execution_id}
 
-    @router.get("/executions")
+    @router.get("/executions", **documented(ExecutionList))
     async def list_executions(
         user: Reading,
         limit: Annotated[int, Query(ge=1, le=500), Digits] = 100,
@@ -219,7 +230,7 @@ def http_api(
         page_after = InboxCursor.decode(cursor) if cursor is not None else None
         return await inbox_page(pool, user, page_after, limit)
 
-    @router.get("/executions/{execution_id}")
+    @router.get("/executions/{execution_id}", **documented(ExecutionSnapshot))
     async def snapshot(execution_id: str, user: Reading) -> dict[str, Any]:
         """The execution's state, with the `position` it is current as of."""
         found = await read_snapshot(pool, execution_id)
@@ -227,7 +238,7 @@ def http_api(
         assert found is not None
         return execution_snapshot(*found)
 
-    @router.get("/executions/{execution_id}/events")
+    @router.get("/executions/{execution_id}/events", **documented(EventPage))
     async def events(
         execution_id: str,
         user: Reading,
@@ -280,7 +291,7 @@ def http_api(
         start = sse.start_position(last_event_id, after)
         return await streaming(user, channels, start, announce=True)
 
-    @router.post("/executions/{execution_id}/inputs/{input_id}")
+    @router.post("/executions/{execution_id}/inputs/{input_id}", **documented(Answered))
     async def answer(
         execution_id: str, input_id: str, body: AnswerRequest, user: User
     ) -> dict[str, Any]:
@@ -298,7 +309,7 @@ def http_api(
         quotas.spend(user.user_id)
         return await cancel_execution(temporal, pool, user, execution_id)
 
-    @router.get("/knowledge-bases")
+    @router.get("/knowledge-bases", **documented(KnowledgeBaseList))
     async def list_knowledge_bases(
         user: Reading, limit: Annotated[int, Query(ge=1, le=500), Digits] = 200
     ) -> dict[str, Any]:
@@ -319,7 +330,7 @@ def http_api(
             ]
         }
 
-    @router.post("/knowledge-bases", status_code=201)
+    @router.post("/knowledge-bases", status_code=201, **documented(KnowledgeBaseCreated, 201))
     async def new_knowledge_base(body: KnowledgeBaseRequest, user: User) -> dict[str, str]:
         """Create a knowledge base owned by the caller, in their workspace."""
         quotas.spend(user.user_id)
@@ -336,6 +347,7 @@ def http_api(
         "/knowledge-bases/{knowledge_base_id}/documents",
         status_code=202,
         openapi_extra=OPENAPI_FILE_BODY,
+        **documented(DocumentAccepted, 202),
     )
     async def upload(knowledge_base_id: str, request: Request, user: User) -> dict[str, str]:
         """Upload a document (multipart `file`, at most `max_document_bytes`, streamed); its

@@ -34,6 +34,18 @@ from flowmaestro.events.protocol import (
     UnsubscribeRequest,
 )
 from flowmaestro.flows.contract import temporal_contract
+from flowmaestro.gateway import api_models
+from flowmaestro.gateway.api_models import (
+    Answered,
+    DocumentAccepted,
+    EventPage,
+    ExecutionList,
+    ExecutionSnapshot,
+    KnowledgeBaseCreated,
+    KnowledgeBaseList,
+    Started,
+)
+from flowmaestro.gateway.cancel import CancelResult
 from flowmaestro.runtime import settings_of
 from flowmaestro.temporal.custom_events import REGISTRY
 
@@ -55,6 +67,16 @@ _REPLIES: dict[str, type[BaseModel]] = {
     "authExpiring": AuthExpiring,
     "authExpired": AuthExpired,
     "presenceChange": PresenceChange,
+    # The HTTP API's success bodies (the OpenAPI document shows the same models).
+    "started": Started,
+    "executionList": ExecutionList,
+    "executionSnapshot": ExecutionSnapshot,
+    "eventPage": EventPage,
+    "answered": Answered,
+    "cancelResult": CancelResult,
+    "knowledgeBaseList": KnowledgeBaseList,
+    "knowledgeBaseCreated": KnowledgeBaseCreated,
+    "documentAccepted": DocumentAccepted,
 }
 
 
@@ -80,6 +102,12 @@ def wire_schema() -> dict[str, Any]:
     keyed, defs = TypeAdapter.json_schemas(inputs, by_alias=True, ref_template="#/$defs/{model}")
     definitions: dict[str, Any] = {}
     requests = {model.__name__ for model in _REQUESTS.values()}
+    # The HTTP bodies describe stored JSON, where a field with a default may be absent.
+    requests |= {
+        name
+        for name, value in vars(api_models).items()
+        if isinstance(value, type) and value.__module__ == api_models.__name__
+    }
     for name, definition in defs.get("$defs", {}).items():
         definition = _without_property_titles(definition)
         if name not in requests and "properties" in definition:

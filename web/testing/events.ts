@@ -1,5 +1,5 @@
 // Builders of wire events for the unit tests.
-import type { EventOf, EventType } from "@flowmaestro/client";
+import type { EventOf, EventType, ExecutionSnapshot } from "@flowmaestro/client";
 
 let counter = 0;
 
@@ -33,3 +33,21 @@ export const nodeCompleted = (position: number, nodeId: string, durationMs = 5) 
 
 export const token = (position: number, offset: number, text: string, index: number, attempt = 1) =>
   event("agent:token", position, { token: text, index, offset, attempt }, { agentId: "a1" });
+
+type SnapshotNode = ExecutionSnapshot["nodes"][number];
+
+/** An HTTP snapshot with what a test does not care about filled in. */
+export function snapshotOf(
+  partial: Partial<Omit<ExecutionSnapshot, "nodes">> & { executionId: string; position: number; nodes?: Partial<SnapshotNode>[] },
+): ExecutionSnapshot {
+  const { nodes = [], ...rest } = partial;
+  return {
+    flowName: "approval", status: "running", createdAt: "2026-11-25T19:22:16Z", updatedAt: "2026-11-25T19:22:16Z",
+    runId: null, inputs: {}, graph: null, startedAt: null, endedAt: null, durationMs: null, currentNodeId: null,
+    progress: 0, completedNodes: 0, totalNodes: null, pendingInputs: [], outputs: null, error: null, failedNodeId: null,
+    nodes: nodes.map((n) => ({
+      nodeId: "n", nodeType: "", status: "pending", attempt: 1, maxAttempts: null, durationMs: null, progress: null, lastError: null, ...n,
+    })),
+    ...rest,
+  };
+}

@@ -1,19 +1,36 @@
 // The HTTP API of docs/protocol.md, same origin by default, `Authorization: Bearer`.
 import { FlowMaestroError } from "./errors.js";
-import type { ErrorBody, ErrorCode, FlowEvent, JsonValue, UserInputRequiredData } from "./events.js";
+import type {
+  Answered,
+  CancelResult,
+  DocumentAccepted,
+  ErrorBody,
+  ErrorCode,
+  ExecutionSummary,
+  FlowEvent,
+  JsonValue,
+  KnowledgeBaseCreated,
+  KnowledgeBaseList,
+  KnowledgeBaseSummary,
+  Started,
+  UserInputRequiredData,
+} from "./events.js";
+import type * as Wire from "./generated/wire.js";
 
 export type TokenSource = () => string | Promise<string>;
 
-export type ExecutionStatus = "pending" | "running" | "waiting" | "completed" | "failed" | "cancelled";
-
-export interface ExecutionSummary {
-  executionId: string;
-  flowName: string;
-  status: ExecutionStatus;
-  createdAt?: string | null;
-  updatedAt?: string | null;
-  [key: string]: unknown;
-}
+// The bodies are the gateway's own models (gateway/api_models.py, the success schemas of its
+// OpenAPI document), generated into ./generated/wire.ts with the event types.
+export type ExecutionStatus = ExecutionSummary["status"];
+export type PendingInput = UserInputRequiredData;
+/** `GET /api/executions/{id}`: the execution's state as of `position`. */
+export type ExecutionSnapshot = Wire.ExecutionSnapshot;
+/** The flow's nodes and `after` edges (a condition's branches too), as the UI draws them. */
+export type FlowGraph = Wire.Graph;
+/** `GET /api/executions`: a page, newest first. */
+export type ExecutionPage = Wire.ExecutionList;
+/** `GET /api/executions/{id}/events`: catch-up, in position order. */
+export type EventPage = Omit<Wire.EventPage, "events"> & { events: FlowEvent[] };
 
 /** The filters of `GET /api/executions` (all optional; newest first). */
 export interface ExecutionFilters {
@@ -28,70 +45,6 @@ export interface ExecutionFilters {
   cursor?: string;
 }
 
-export interface ExecutionPage {
-  executions: ExecutionSummary[];
-  /** The next page's `cursor`; null on the last page. */
-  nextCursor: string | null;
-}
-
-/** `POST /api/executions/{id}/cancel`. */
-export interface CancelResult {
-  executionId: string;
-  /** The status when the request was handled; a cancellation ends `cancelled`. */
-  status: ExecutionStatus;
-  /** False when the execution had already ended. */
-  cancelRequested: boolean;
-}
-
-export type PendingInput = UserInputRequiredData;
-
-/** `GET /api/executions/{id}`: the execution's state as of `position`. */
-export interface ExecutionSnapshot extends ExecutionSummary {
-  position: number;
-  pendingInputs?: PendingInput[];
-  nodes?: Record<string, SnapshotNode> | SnapshotNode[];
-  outputs?: Record<string, JsonValue> | null;
-  error?: { message: string; type: string } | null;
-  /** null for executions recorded before the graph was. */
-  graph?: FlowGraph | null;
-}
-
-/** The flow's nodes and `after` edges (a condition's branches too), as the UI draws them. */
-export interface FlowGraph {
-  nodes: {
-    id: string;
-    type: string;
-    after: string[];
-    branches?: { then?: string[]; else?: string[] };
-    /** On agent nodes: the id in its `agent:{agentId}:{executionId}` channel. */
-    agentId?: string;
-  }[];
-}
-
-export interface SnapshotNode {
-  nodeId: string;
-  status: string;
-  attempt?: number;
-  durationMs?: number | null;
-  progress?: number | null;
-  [key: string]: unknown;
-}
-
-export interface KnowledgeBaseSummary {
-  knowledgeBaseId: string;
-  name: string;
-  documentCount: number;
-  createdAt: string;
-}
-
-export interface EventPage {
-  events: FlowEvent[];
-  /** The last event's position (or `after` when there was none): the next page's `after`. */
-  position: number;
-  /** False when history after `after` was pruned: reload the snapshot. */
-  recovered: boolean;
-}
-
 export class FlowMaestroApi {
   constructor(
     private readonly token: TokenSource,
@@ -100,7 +53,7 @@ export class FlowMaestroApi {
   ) {}
 
   startExecution(flow: string, inputs: Record<string, JsonValue> = {}) {
-    return this.request<{ executionId: string }>("POST", "/api/executions", { flow, inputs });
+    return this.request<Started>("POST", "/api/executions", { flow, inputs });
   }
 
   /** One page of the caller's executions, newest first, filtered by the server. */
@@ -144,7 +97,7 @@ export class FlowMaestroApi {
   uploadDocument(knowledgeBaseId: string, file: File) {
     const form = new FormData();
     form.append("file", file, file.name);
-    return this.request<{ documentId: string; [key: string]: unknown }>(
+    return this.request<DocumentAccepted>(
       "POST",
       `/api/knowledge-bases/${enc(knowledgeBaseId)}/documents`,
       form,
@@ -152,12 +105,12 @@ export class FlowMaestroApi {
   }
 
   async listKnowledgeBases(): Promise<KnowledgeBaseSummary[]> {
-    const body = await this.request<{ knowledgeBases: KnowledgeBaseSummary[] }>("GET", "/api/knowledge-bases");
+    const body = await this.request<KnowledgeBaseList>("GET", "/api/knowledge-bases");
     return body.knowledgeBases;
   }
 
   createKnowledgeBase(name: string) {
-    return this.request<{ knowledgeBaseId: string; [key: string]: unknown }>(
+    return this.request<KnowledgeBaseCreated>(
       "POST",
       "/api/knowledge-bases",
       { name },
@@ -167,7 +120,7 @@ export class FlowMaestroApi {
   /** `POST /api/executions/{id}/inputs/{inputId}`: the same checks and codes as the socket's
    * `user_input:provide` (a refusal throws FlowMaestroError with its code). */
   answerInput(executionId: string, inputId: string, value: JsonValue) {
-    return this.request<{ ok: true; inputId: string; nodeId: string }>(
+    return this.request<Answered>(
       "POST",
       `/api/executions/${enc(executionId)}/inputs/${enc(inputId)}`,
       { value },

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { FakeSocket } from "../../../testing/fakeSocket";
-import { nodeCompleted, nodeStarted } from "../../../testing/events";
+import { nodeCompleted, nodeStarted, snapshotOf } from "../../../testing/events";
 import { FlowMaestroApi, type ExecutionSnapshot } from "./api.js";
 import { backoffDelay } from "./backoff.js";
 import { FlowMaestroClient } from "./client.js";
@@ -140,7 +140,7 @@ describe("FlowMaestroClient", () => {
   });
 
   it("starts an execution from its HTTP snapshot, not from 0, unless the history is asked for", async () => {
-    const snapshot = { executionId: "ex_1", flowName: "f", status: "running", position: 42 } as ExecutionSnapshot;
+    const snapshot = snapshotOf({ executionId: "ex_1", position: 42 });
     const fetchImpl = async () => new Response(JSON.stringify(snapshot), { status: 200 });
     const { socket, client } = setup({ api: new FlowMaestroApi(() => "t0", "", fetchImpl as unknown as typeof fetch) });
     const resyncs: unknown[] = [];
@@ -176,9 +176,7 @@ describe("FlowMaestroClient", () => {
   });
 
   it("reloads the execution snapshot over HTTP when history was pruned", async () => {
-    const snapshot: ExecutionSnapshot = {
-      executionId: "ex_1", flowName: "approval", status: "waiting", position: 120,
-    };
+    const snapshot: ExecutionSnapshot = snapshotOf({ executionId: "ex_1", status: "waiting", position: 120 });
     const fetchImpl = vi.fn(async () => new Response(JSON.stringify(snapshot), { status: 200 }));
     const api = new FlowMaestroApi(() => "t0", "", fetchImpl as unknown as typeof fetch);
     const { socket, client } = setup({ api });

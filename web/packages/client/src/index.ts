@@ -6,5 +6,7 @@ export * from "./channels.js";
 export * from "./client.js";
 export * from "./errors.js";
 export * from "./events.js";
+// The HTTP client's own views of two generated bodies win over the generated ones.
+export type { EventPage, ExecutionSnapshot } from "./api.js";
 export { type StreamReady, subjectOf } from "./fallback.js";
 export { PresenceBook } from "./presence.js";

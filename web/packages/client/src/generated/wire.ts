@@ -59,6 +59,15 @@ export interface WireSchema {
   authExpiring: AuthExpiring;
   authExpired: AuthExpired;
   presenceChange: PresenceChange;
+  started: Started;
+  executionList: ExecutionList;
+  executionSnapshot: ExecutionSnapshot;
+  eventPage: EventPage;
+  answered: Answered;
+  cancelResult: CancelResult;
+  knowledgeBaseList: KnowledgeBaseList;
+  knowledgeBaseCreated: KnowledgeBaseCreated;
+  documentAccepted: DocumentAccepted;
 }
 /**
  * This interface was referenced by `WireSchema`'s JSON-Schema
@@ -819,4 +828,170 @@ export interface AuthExpired {
 export interface PresenceChange {
   channel: string;
   userId: string;
+}
+/**
+ * This interface was referenced by `WireSchema`'s JSON-Schema
+ * via the `definition` "Started".
+ */
+export interface Started {
+  executionId: string;
+}
+/**
+ * This interface was referenced by `WireSchema`'s JSON-Schema
+ * via the `definition` "ExecutionList".
+ */
+export interface ExecutionList {
+  executions: ExecutionSummary[];
+  /**
+   * the next page's `cursor`; null on the last page
+   */
+  nextCursor: string | null;
+}
+/**
+ * This interface was referenced by `WireSchema`'s JSON-Schema
+ * via the `definition` "ExecutionSummary".
+ */
+export interface ExecutionSummary {
+  executionId: string;
+  flowName: string;
+  status: "pending" | "running" | "waiting" | "completed" | "failed" | "cancelled";
+  createdAt: string;
+  updatedAt: string;
+}
+/**
+ * This interface was referenced by `WireSchema`'s JSON-Schema
+ * via the `definition` "ExecutionSnapshot".
+ */
+export interface ExecutionSnapshot {
+  executionId: string;
+  flowName: string;
+  status: "pending" | "running" | "waiting" | "completed" | "failed" | "cancelled";
+  createdAt: string;
+  updatedAt: string;
+  runId: string | null;
+  inputs: {
+    [k: string]: JsonValue;
+  };
+  graph: Graph | null;
+  /**
+   * the state is current as of this position
+   */
+  position: number;
+  startedAt: string | null;
+  endedAt: string | null;
+  durationMs: number | null;
+  currentNodeId: string | null;
+  progress: number;
+  completedNodes: number;
+  totalNodes: number | null;
+  nodes: SnapshotNode[];
+  pendingInputs: UserInputRequiredData[];
+  outputs: JsonValue;
+  error: ErrorInfo | null;
+  failedNodeId: string | null;
+}
+/**
+ * This interface was referenced by `WireSchema`'s JSON-Schema
+ * via the `definition` "Graph".
+ */
+export interface Graph {
+  nodes: GraphNode[];
+}
+/**
+ * This interface was referenced by `WireSchema`'s JSON-Schema
+ * via the `definition` "GraphNode".
+ */
+export interface GraphNode {
+  id: string;
+  type: string;
+  after: string[];
+  branches?: {
+    [k: string]: string[];
+  } | null;
+}
+/**
+ * This interface was referenced by `WireSchema`'s JSON-Schema
+ * via the `definition` "SnapshotNode".
+ */
+export interface SnapshotNode {
+  nodeId: string;
+  nodeType: string;
+  status: string;
+  attempt: number;
+  maxAttempts: number | null;
+  durationMs: number | null;
+  progress: number | null;
+  lastError: ErrorInfo | null;
+}
+/**
+ * This interface was referenced by `WireSchema`'s JSON-Schema
+ * via the `definition` "EventPage".
+ */
+export interface EventPage {
+  /**
+   * envelopes in position order
+   */
+  events: {
+    [k: string]: unknown;
+  }[];
+  /**
+   * the last event's position: the next page's `after`
+   */
+  position: number;
+  /**
+   * false when history after `after` was pruned
+   */
+  recovered: boolean;
+}
+/**
+ * This interface was referenced by `WireSchema`'s JSON-Schema
+ * via the `definition` "Answered".
+ */
+export interface Answered {
+  ok: true;
+  inputId: string;
+  nodeId: string;
+}
+/**
+ * `POST /api/executions/{id}/cancel`: what the request did.
+ *
+ * This interface was referenced by `WireSchema`'s JSON-Schema
+ * via the `definition` "CancelResult".
+ */
+export interface CancelResult {
+  executionId: string;
+  status: "pending" | "running" | "waiting" | "completed" | "failed" | "cancelled";
+  cancelRequested: boolean;
+}
+/**
+ * This interface was referenced by `WireSchema`'s JSON-Schema
+ * via the `definition` "KnowledgeBaseList".
+ */
+export interface KnowledgeBaseList {
+  knowledgeBases: KnowledgeBaseSummary[];
+}
+/**
+ * This interface was referenced by `WireSchema`'s JSON-Schema
+ * via the `definition` "KnowledgeBaseSummary".
+ */
+export interface KnowledgeBaseSummary {
+  knowledgeBaseId: string;
+  name: string;
+  documentCount: number;
+  createdAt: string;
+}
+/**
+ * This interface was referenced by `WireSchema`'s JSON-Schema
+ * via the `definition` "KnowledgeBaseCreated".
+ */
+export interface KnowledgeBaseCreated {
+  knowledgeBaseId: string;
+}
+/**
+ * This interface was referenced by `WireSchema`'s JSON-Schema
+ * via the `definition` "DocumentAccepted".
+ */
+export interface DocumentAccepted {
+  documentId: string;
+  workflowId: string;
 }

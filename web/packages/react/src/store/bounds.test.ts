@@ -2,7 +2,7 @@
 // an agent's tokens dropped at streaming_end, and ended executions evicted once unwatched.
 import type { FlowEvent } from "@flowmaestro/client";
 import { describe, expect, it } from "vitest";
-import { event, nodeCompleted, nodeStarted } from "../../../../testing/events";
+import { event, nodeCompleted, nodeStarted, snapshotOf } from "../../../../testing/events";
 import { agentKey, createFlowStore } from "./store.js";
 
 const on = (executionId: string, e: FlowEvent): FlowEvent => ({ ...e, executionId });
@@ -77,7 +77,7 @@ describe("store bounds", () => {
     store.getState().ingest(nodeStarted(5, "early"));
     store.getState().resync({
       channel: "execution:ex_1",
-      snapshot: { executionId: "ex_1", flowName: "f", status: "running", position: 10, nodes: [{ nodeId: "early", status: "completed" }] },
+      snapshot: snapshotOf({ executionId: "ex_1", position: 10, nodes: [{ nodeId: "early", status: "completed" }] }),
     });
     store.getState().ingest(nodeCompleted(7, "early"));
     store.getState().ingest(nodeStarted(11, "late"));

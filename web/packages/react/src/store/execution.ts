@@ -1,6 +1,6 @@
 // One execution's state, folded from its events in position order (store/log.ts). Pure
 // functions: the zustand store calls them; tests call them directly.
-import type { ExecutionSnapshot, PendingInput, SnapshotNode } from "@flowmaestro/client";
+import type { ExecutionSnapshot, PendingInput } from "@flowmaestro/client";
 import type { FlowEvent, JsonValue } from "@flowmaestro/client";
 
 export type NodeStatus = "pending" | "running" | "retrying" | "waiting" | "completed" | "failed";
@@ -64,21 +64,20 @@ export function snapshotView(snapshot: ExecutionSnapshot): ExecutionView {
   const base = emptyExecution(snapshot.executionId);
   base.workflowId = snapshot.flowName ?? null;
   base.status = snapshot.status;
-  base.outputs = snapshot.outputs ?? null;
-  base.error = snapshot.error ?? null;
-  for (const input of snapshot.pendingInputs ?? []) base.pendingInputs[input.inputId] = input;
-  const nodes: SnapshotNode[] = Array.isArray(snapshot.nodes)
-    ? snapshot.nodes
-    : Object.values(snapshot.nodes ?? {});
+  const { outputs } = snapshot;
+  base.outputs = outputs !== null && typeof outputs === "object" && !Array.isArray(outputs) ? outputs : null;
+  base.error = snapshot.error;
+  for (const input of snapshot.pendingInputs) base.pendingInputs[input.inputId] = input;
+  const { nodes } = snapshot;
   for (const node of nodes) {
     base.nodeOrder.push(node.nodeId);
     base.nodes[node.nodeId] = {
-      ...emptyNode(node.nodeId, typeof node["nodeType"] === "string" ? node["nodeType"] : ""),
-      status: (node.status as NodeStatus) ?? "pending",
-      attempt: node.attempt ?? 1,
-      retries: Math.max(0, (node.attempt ?? 1) - 1),
-      durationMs: node.durationMs ?? null,
-      progress: node.progress ?? null,
+      ...emptyNode(node.nodeId, node.nodeType),
+      status: node.status as NodeStatus,
+      attempt: node.attempt,
+      retries: Math.max(0, node.attempt - 1),
+      durationMs: node.durationMs,
+      progress: node.progress,
     };
   }
   base.completedNodes = nodes.filter((n) => n.status === "completed").length;

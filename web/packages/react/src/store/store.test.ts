@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { event, nodeCompleted, nodeStarted, token } from "../../../../testing/events";
+import { event, nodeCompleted, nodeStarted, snapshotOf, token } from "../../../../testing/events";
 import { agentKey, createFlowStore } from "./store.js";
 
 const required = (position: number, inputId: string) =>
@@ -55,14 +55,13 @@ describe("flow store", () => {
     store.getState().ingest(nodeStarted(150, "late"));
     store.getState().resync({
       channel: "execution:ex_1",
-      snapshot: {
+      snapshot: snapshotOf({
         executionId: "ex_1",
-        flowName: "approval",
         status: "waiting",
         position: 120,
         nodes: [{ nodeId: "fetch", status: "completed", durationMs: 30, nodeType: "http" }],
         pendingInputs: [required(110, "in_9").data],
-      },
+      }),
     });
     const state = () => store.getState().executions["ex_1"]!;
     expect(state().view.status).toBe("waiting");
