@@ -3,9 +3,10 @@
 Positions are dense, so a gap shows: a batch that does not follow on from the last position
 fanned out (a lost message, one sent without its rows) makes the feed read the range up to
 its head from Postgres; a late one (its head already passed) is dropped. A silent broker
-shows too: every `silence` seconds the feed reads the head from Postgres, and a position
-that was numbered a whole interval ago and has still not arrived means the broker is not
-delivering. While the broker is away (disconnected, or silent) the feed tails Postgres as a
+shows too: after each `silence` seconds in which no batch arrived, the feed reads the head
+from Postgres (while batches flow it reads nothing: a lost one shows as a gap in the next),
+and a position that was numbered a whole interval ago and has still not arrived means the
+broker is not delivering. While the broker is away (disconnected, or silent) the feed tails Postgres as a
 gateway without a broker does, and it returns when the broker is back; each change is one
 log line and shows in `state` (the metric and /readyz read it).
 """
@@ -133,6 +134,7 @@ class BrokeredFeed:
             # The silence check's wake-up: one timer per interval, not a timeout per wait.
             deadline = loop.time() + self._silence
             timer = loop.call_at(deadline, self._changed.set)
+            advanced = False  # whether a broker message moved `last` on since the last check
             while self._connected:
                 self._changed.clear()
                 while self._inbox:
@@ -142,6 +144,7 @@ class BrokeredFeed:
                         continue
                     if sequenced.head <= last:
                         continue  # late: read already
+                    advanced = True
                     if sequenced.follows(last, token, batch):
                         last = sequenced.head
                         yield sequenced.rows
@@ -162,6 +165,10 @@ class BrokeredFeed:
                     continue
                 deadline = loop.time() + self._silence
                 timer = loop.call_at(deadline, self._changed.set)
+                if advanced:
+                    # Batches flow: a lost one shows as a gap in the next; no read needed.
+                    advanced, polled = False, last
+                    continue
                 try:
                     head = await asyncio.wait_for(self._reader.head(), self._silence)
                 except TimeoutError:
