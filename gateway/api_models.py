@@ -13,6 +13,7 @@ from flowmaestro.events.catalogue.common import ErrorInfo
 from flowmaestro.events.catalogue.execution import ExecutionStatus
 from flowmaestro.events.catalogue.user_input import UserInputRequiredData
 from flowmaestro.events.model import WireModel
+from flowmaestro.flows.messages import Visibility
 
 
 class Started(WireModel):
@@ -22,6 +23,8 @@ class Started(WireModel):
 class ExecutionSummary(WireModel):
     execution_id: str
     flow_name: str
+    owner_id: str
+    visibility: Visibility
     status: ExecutionStatus
     created_at: str
     updated_at: str
@@ -29,6 +32,20 @@ class ExecutionSummary(WireModel):
 
 class ExecutionList(WireModel):
     executions: list[ExecutionSummary]
+    next_cursor: str | None = Field(description="the next page's `cursor`; null on the last page")
+
+
+class InboxPrompt(UserInputRequiredData):
+    """An open prompt of the inbox: the prompt as announced, and whose execution it is."""
+
+    execution_id: str
+    flow_name: str
+    owner_id: str
+    asked_at: str
+
+
+class InboxPage(WireModel):
+    prompts: list[InboxPrompt]
     next_cursor: str | None = Field(description="the next page's `cursor`; null on the last page")
 
 

@@ -23,6 +23,7 @@ from flowmaestro.gateway.api_models import (
     EventPage,
     ExecutionList,
     ExecutionSnapshot,
+    InboxPage,
     KnowledgeBaseCreated,
     KnowledgeBaseList,
     Started,
@@ -219,7 +220,7 @@ def http_api(
         page_after = Cursor.decode(cursor) if cursor is not None else None
         return await list_page(pool, user, filters, page_after, limit)
 
-    @router.get("/inbox")
+    @router.get("/inbox", **documented(InboxPage))
     async def inbox(
         user: User,
         limit: Annotated[int, Query(ge=1, le=500), Digits] = 100,

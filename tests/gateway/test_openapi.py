@@ -28,4 +28,4 @@ def test_every_api_route_documents_its_success_body() -> None:
             checked.append((method, path, name))
     assert ("post", "/api/executions/{execution_id}/cancel", "CancelResult") in checked
     assert ("get", "/api/executions", "ExecutionList") in checked
-    assert len(checked) == 9
+    assert len(checked) == 10

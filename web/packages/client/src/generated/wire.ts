@@ -62,6 +62,7 @@ export interface WireSchema {
   started: Started;
   executionList: ExecutionList;
   executionSnapshot: ExecutionSnapshot;
+  inboxPage: InboxPage;
   eventPage: EventPage;
   answered: Answered;
   cancelResult: CancelResult;
@@ -854,6 +855,8 @@ export interface ExecutionList {
 export interface ExecutionSummary {
   executionId: string;
   flowName: string;
+  ownerId: string;
+  visibility: "private" | "workspace";
   status: "pending" | "running" | "waiting" | "completed" | "failed" | "cancelled";
   createdAt: string;
   updatedAt: string;
@@ -865,6 +868,8 @@ export interface ExecutionSummary {
 export interface ExecutionSnapshot {
   executionId: string;
   flowName: string;
+  ownerId: string;
+  visibility: "private" | "workspace";
   status: "pending" | "running" | "waiting" | "completed" | "failed" | "cancelled";
   createdAt: string;
   updatedAt: string;
@@ -922,6 +927,41 @@ export interface SnapshotNode {
   durationMs: number | null;
   progress: number | null;
   lastError: ErrorInfo | null;
+}
+/**
+ * This interface was referenced by `WireSchema`'s JSON-Schema
+ * via the `definition` "InboxPage".
+ */
+export interface InboxPage {
+  prompts: InboxPrompt[];
+  /**
+   * the next page's `cursor`; null on the last page
+   */
+  nextCursor: string | null;
+}
+/**
+ * An open prompt of the inbox: the prompt as announced, and whose execution it is.
+ *
+ * This interface was referenced by `WireSchema`'s JSON-Schema
+ * via the `definition` "InboxPrompt".
+ */
+export interface InboxPrompt {
+  inputId: string;
+  nodeId: string;
+  prompt: string;
+  inputType: "text" | "number" | "boolean" | "choice" | "json";
+  schema: {
+    [k: string]: JsonValue;
+  };
+  choices?: JsonValue[] | null;
+  timeoutSeconds?: number | null;
+  expiresAt?: string | null;
+  assignees?: Assignees | null;
+  excludeRequester?: boolean;
+  executionId: string;
+  flowName: string;
+  ownerId: string;
+  askedAt: string;
 }
 /**
  * This interface was referenced by `WireSchema`'s JSON-Schema
