@@ -42,7 +42,7 @@ export function snapshotOf(
 ): ExecutionSnapshot {
   const { nodes = [], ...rest } = partial;
   return {
-    flowName: "approval", status: "running", createdAt: "2026-11-25T19:22:16Z", updatedAt: "2026-11-25T19:22:16Z",
+    flowName: "approval", ownerId: "u1", visibility: "private", status: "running", createdAt: "2026-11-25T19:22:16Z", updatedAt: "2026-11-25T19:22:16Z",
     runId: null, inputs: {}, graph: null, startedAt: null, endedAt: null, durationMs: null, currentNodeId: null,
     progress: 0, completedNodes: 0, totalNodes: null, pendingInputs: [], outputs: null, error: null, failedNodeId: null,
     nodes: nodes.map((n) => ({
