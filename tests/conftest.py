@@ -1,5 +1,5 @@
 """Shared fixtures: a real Postgres (FLOWMAESTRO_DATABASE_URL or an embedded server), one
-database per test cloned from a migrated template."""
+database per test cloned from a migrated template (ahead of the test, dropped behind it)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from flowmaestro.events.outbox import Sequencer
 from flowmaestro.flows import search_attributes
 from flowmaestro.migrate import bundled_migrations
 from flowmaestro.temporal_connection import temporal_cli_path
+from tests.support.databases import Databases, cloned
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -66,7 +67,9 @@ async def template_database(server_dsn: str) -> str:
 
 @contextlib.asynccontextmanager
 async def fresh_database(server_dsn: str, template: str) -> AsyncIterator[str]:
-    """A database cloned from `template` on the server, dropped afterwards; its DSN."""
+    """A database cloned from `template` on the server, dropped afterwards; its DSN. Made in
+    the test's own path: where no other work may run on the server meanwhile (the outbox's
+    cluster, whose xmin horizon its tests watch), unlike `databases`."""
     name = f"fm_test_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(server_dsn)
     try:
@@ -77,11 +80,19 @@ async def fresh_database(server_dsn: str, template: str) -> AsyncIterator[str]:
         await admin.close()
 
 
+@pytest.fixture(scope="session")
+async def databases(server_dsn: str, template_database: str) -> AsyncIterator[Databases]:
+    """The tests' own databases, cloned ahead and dropped behind them."""
+    async with cloned(server_dsn, template_database) as made:
+        yield made
+
+
 @pytest.fixture
-async def database_dsn(server_dsn: str, template_database: str) -> AsyncIterator[str]:
+async def database_dsn(server_dsn: str, databases: Databases) -> AsyncIterator[str]:
     """A fresh migrated database for this test alone, dropped afterwards."""
-    async with fresh_database(server_dsn, template_database) as dsn:
-        yield dsn
+    name = await databases.take()
+    yield with_database(server_dsn, name)
+    databases.drop(name)
 
 
 @pytest.fixture

@@ -26,10 +26,9 @@ from flowmaestro.temporal_connection import temporal_cli_path
 from tests.flowmaestro.temporal.test_plugin import prompts
 from tests.gateway.harness import SECRET, Recorder, frames, token
 from tests.gateway.process import GatewayProcess
+from tests.support.processes import Child, run
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
@@ -37,51 +36,25 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "own_workflow"
 ORDER_INPUT = '{"order_id": "%s", "items": ["pen"], "total": 2}'
 
 
-@contextlib.asynccontextmanager
-async def example(env: dict[str, str], *args: str) -> AsyncIterator[asyncio.subprocess.Process]:
+def example(env: dict[str, str], *args: str) -> Child:
     """`python <args>` in the example's directory, as its README runs it."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *args,
-        cwd=EXAMPLE,
-        env={**os.environ, **env},
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    try:
-        yield proc
-    finally:
-        if proc.returncode is None:
-            proc.terminate()
-            async with asyncio.timeout(20):
-                await proc.wait()
+    return Child(sys.executable, *args, cwd=EXAMPLE, env={**os.environ, **env}, name=args[0])
 
 
-async def line_starting(proc: asyncio.subprocess.Process, prefix: str) -> str:
-    assert proc.stdout is not None
-    seen = []
-    async with asyncio.timeout(60):
-        while line := (await proc.stdout.readline()).decode():
-            if line.startswith(prefix):
-                return line[len(prefix) :].strip()
-            seen.append(line)
-    raise AssertionError(f"no {prefix!r} line; the process wrote:\n{''.join(seen)}")
+async def line_starting(child: Child, prefix: str) -> str:
+    def found() -> str | None:
+        return next((line for line in child.lines if line.startswith(prefix)), None)
+
+    await child.wait_until(lambda: found() is not None, f"a {prefix!r} line")
+    line = found()
+    assert line is not None
+    return line[len(prefix) :].strip()
 
 
 async def temporal(address: str, *args: str) -> str:
-    proc = await asyncio.create_subprocess_exec(
-        temporal_cli_path(),
-        *args,
-        "--address",
-        address,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    async with asyncio.timeout(60):
-        out, _ = await proc.communicate()
-    assert proc.returncode == 0, out.decode()
-    return out.decode()
+    code, out, err = await run(temporal_cli_path(), *args, "--address", address)
+    assert code == 0, out + err
+    return out
 
 
 class Socket:

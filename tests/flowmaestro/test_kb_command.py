@@ -3,9 +3,7 @@ against real Postgres and a real Temporal dev server with a worker in the test."
 
 from __future__ import annotations
 
-import asyncio
 import os
-import sys
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.activities.kb.documents import MARKDOWN
+from tests.support.processes import FLOWMAESTRO, Finished, run
 from tests.workflows.helpers import worker
 
 if TYPE_CHECKING:
@@ -22,17 +21,8 @@ if TYPE_CHECKING:
     from flowmaestro.events.outbox import Sequencer
 
 
-async def flowmaestro(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "flowmaestro"),
-        *args,
-        env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
+async def flowmaestro(env: dict[str, str], *args: str) -> Finished:
+    return await run(FLOWMAESTRO, *args, env={**os.environ, **env})
 
 
 @pytest.mark.slow

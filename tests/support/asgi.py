@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -36,7 +37,7 @@ async def lifespan(app: App, timeout: float = 30) -> AsyncIterator[None]:
             replied.cancel()
             if running in done:
                 running.result()  # the app's own error
-            raise TimeoutError(f"no answer to lifespan.{to} in {timeout} s")
+            raise TimeoutError(f"no answer to lifespan.{to} in {timeout} s:\n{_stacks()}")
         message = replied.result()
         assert message["type"] == f"lifespan.{to}.complete", message
 
@@ -49,6 +50,14 @@ async def lifespan(app: App, timeout: float = 30) -> AsyncIterator[None]:
             running.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await running
+
+
+def _stacks() -> str:
+    """Where every task of the loop waits (what a hung lifespan waits for)."""
+    out = io.StringIO()
+    for task in asyncio.all_tasks():
+        task.print_stack(limit=8, file=out)
+    return out.getvalue()
 
 
 @contextlib.asynccontextmanager

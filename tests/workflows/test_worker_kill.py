@@ -3,11 +3,8 @@ execution and every event is in the outbox exactly once."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,12 +12,11 @@ from typing import TYPE_CHECKING
 import pytest
 
 from flowmaestro.flows.flow import load_flow
+from tests.support.processes import FLOWMAESTRO, Child
 from tests.workflows.helpers import events_until, shape, start, worker
 from tests.workflows.test_examples import assert_each_once
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
 
@@ -48,21 +44,9 @@ nodes:
 pytestmark = pytest.mark.slow
 
 
-@contextlib.contextmanager
-def worker_process(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    flowmaestro = Path(sys.executable).parent / "flowmaestro"
-    with log.open("ab") as out:
-        process = subprocess.Popen([str(flowmaestro), "worker"], env=env, stdout=out, stderr=out)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+def worker_process(env: dict[str, str], log: Path) -> Child:
+    """`flowmaestro worker`, its output appended to `log`."""
+    return Child(FLOWMAESTRO, "worker", env=env, log=log, name="worker")
 
 
 async def test_a_killed_worker_loses_and_duplicates_nothing(
@@ -84,15 +68,13 @@ async def test_a_killed_worker_loses_and_duplicates_nothing(
     }
     log = tmp_path / "workers.log"
     execution_id = await start(client, pool, queue, FLOW)
-    with worker_process(env, log) as first:
+    async with worker_process(env, log) as first:
         await events_until(pool, execution_id, {"node:progress"}, node_id="wait", timeout=60)
-        first.send_signal(signal.SIGKILL)
-        assert first.wait(10) == -signal.SIGKILL
-    with worker_process(env, log) as second:
+        assert await first.kill() == -signal.SIGKILL
+    async with worker_process(env, log) as second:
         events = await events_until(pool, execution_id, timeout=60)
         # SIGTERM stops a worker cleanly.
-        second.send_signal(signal.SIGTERM)
-        assert second.wait(15) == 0, log.read_text()[-3000:]
+        assert await second.stop(signal.SIGTERM, timeout=15) == 0, log.read_text()[-3000:]
 
     assert_each_once(events)
     assert events[-1].type == "execution:completed", log.read_text()[-3000:]
@@ -137,10 +119,9 @@ nodes:
         "FLOWMAESTRO_RUN_SEQUENCER": "false",
     }
     execution_id = await start(client, pool, queue, flow)
-    with worker_process(env, tmp_path / "worker.log") as first:
+    async with worker_process(env, tmp_path / "worker.log") as first:
         await events_until(pool, execution_id, {"node:progress"}, node_id="wait", timeout=60)
-        first.send_signal(signal.SIGKILL)
-        first.wait(10)
+        await first.kill()
     async with worker(client, pool, task_queue=queue):
         events = await events_until(pool, execution_id, timeout=60)
     assert_each_once(events)
