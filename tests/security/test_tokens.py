@@ -90,6 +90,11 @@ async def test_a_token_living_longer_than_the_limit_is_refused(
         await accepted.close()
 
 
+def until(exp: int, user: str) -> str:
+    """A token of `user` valid until `exp` (seconds since the epoch)."""
+    return token(user, exp - int(time.time()))
+
+
 def told(kind: str) -> Callable[[Recorder], bool]:
     return lambda r: any(event == kind for event, _ in r.auth)
 
@@ -104,13 +109,15 @@ async def test_a_refreshed_socket_keeps_its_subscriptions_and_an_unrefreshed_one
         config = GatewayConfig(jwt_secret=SECRET, task_queue=queue)
         async with serve(pool, temporal_env.client, config, clock=clock) as gateway:
             warning = config.limits.token_refresh_warning_seconds
-            alice = await Recorder().connect(gateway.url, auth={"token": token("alice", 600)})
-            bob = await Recorder().connect(gateway.url, auth={"token": token("bob", 600)})
+            # Both tokens expire at the same second of the gateway's clock.
+            exp = int(clock.time()) + 600
+            alice = await Recorder().connect(gateway.url, auth={"token": until(exp, "alice")})
+            bob = await Recorder().connect(gateway.url, auth={"token": until(exp, "bob")})
             for who, execution_id in ((alice, "ex_alice"), (bob, "ex_bob")):
                 ack = await who.call("subscribe", {"channel": f"execution:{execution_id}"})
                 assert ack["ok"]
             assert not told("auth:expiring")(alice)
-            clock.advance(600 - warning + 1)
+            clock.advance(exp - warning + 1 - clock.time())
             await alice.wait_until(told("auth:expiring"))
             refreshed = await alice.call("auth:refresh", {"token": token("alice", 3600)})
             assert refreshed["ok"] is True and refreshed["exp"] > clock.time() + 500
@@ -124,8 +131,7 @@ async def test_a_refreshed_socket_keeps_its_subscriptions_and_an_unrefreshed_one
                 assert refused["ok"] is False and refused["error"]["code"] == code, refused
             assert (await bob.call("auth:refresh", {}))["error"]["code"] == "bad_request"
             assert not bob.disconnects
-            # Past both original exps (a minute to spare for a slow start).
-            clock.advance(warning + 60)
+            clock.advance(exp + 2 - clock.time())  # past the original exp
             await asyncio.gather(
                 bob.wait_until(lambda r: bool(r.disconnects)), still_serving(gateway)
             )
@@ -155,8 +161,8 @@ async def test_an_sse_stream_ends_at_its_tokens_exp(
         ]
         for path, params in streams:
             # 600 s on the gateway's clock (which earlier rounds have moved on).
-            ttl = round(clock.time() - time.time()) + 600
-            auth = {"Authorization": f"Bearer {token('mallory', ttl)}"}
+            exp = int(clock.time()) + 600
+            auth = {"Authorization": f"Bearer {until(exp, 'mallory')}"}
             async with (
                 asyncio.timeout(20),
                 http.stream("GET", path, params=params, headers=auth) as stream,
@@ -164,7 +170,7 @@ async def test_an_sse_stream_ends_at_its_tokens_exp(
                 lines = stream.aiter_lines()
                 seen = [line async for line in until_data(lines)]
                 assert "event: auth:expired" not in seen
-                clock.advance(600)
+                clock.advance(exp + 2 - clock.time())
                 rest = [line async for line in lines]
             assert "event: auth:expired" in rest, rest
             data = json.loads(rest[rest.index("event: auth:expired") + 1].removeprefix("data: "))

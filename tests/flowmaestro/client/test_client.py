@@ -265,15 +265,16 @@ async def test_a_fixed_token_that_expires_ends_the_follow_with_a_refusal(
 ) -> None:
     await own_execution(pool, EXECUTION, "u1")
     clock = FakeClock()
+    exp = int(clock.time()) + 600  # on the gateway's clock
     config = GatewayConfig(jwt_secret=SECRET, limits=Limits(token_refresh_warning_seconds=1))
     async with (
         serve(pool, temporal_env.client, config, clock=clock) as gateway,
-        Client(gateway.url, token("u1", ttl=600)) as client,
+        Client(gateway.url, token("u1", ttl=exp - int(time.time()))) as client,
     ):
         await emit(pool, step(1))
         with pytest.raises(RefusedError) as refused:
             async with asyncio.timeout(30):
                 async for envelope in client.envelopes(EXECUTION, after=0):
                     assert envelope["data"]["step"] == "1"
-                    clock.advance(600)  # the follow has begun; now its token expires
+                    clock.advance(exp + 2 - clock.time())  # the follow has begun; now past exp
     assert refused.value.code == "unauthorized"
