@@ -11,7 +11,7 @@ from pydantic import Field, JsonValue
 
 from flowmaestro.events.catalogue.common import ErrorInfo
 from flowmaestro.events.catalogue.execution import ExecutionStatus
-from flowmaestro.events.catalogue.user_input import UserInputRequiredData
+from flowmaestro.events.catalogue.user_input import UserInputReceivedData, UserInputRequiredData
 from flowmaestro.events.model import WireModel
 from flowmaestro.flows.messages import Visibility
 
@@ -85,6 +85,9 @@ class ExecutionSnapshot(ExecutionSummary):
     total_nodes: int | None
     nodes: list[SnapshotNode]
     pending_inputs: list[UserInputRequiredData]
+    answers: list[UserInputReceivedData] = Field(
+        description="who answered each prompt, when and how (docs/teams.md, Audit)"
+    )
     outputs: JsonValue
     error: ErrorInfo | None
     failed_node_id: str | None

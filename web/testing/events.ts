@@ -44,7 +44,7 @@ export function snapshotOf(
   return {
     flowName: "approval", ownerId: "u1", visibility: "private", status: "running", createdAt: "2026-11-25T19:22:16Z", updatedAt: "2026-11-25T19:22:16Z",
     runId: null, inputs: {}, graph: null, startedAt: null, endedAt: null, durationMs: null, currentNodeId: null,
-    progress: 0, completedNodes: 0, totalNodes: null, pendingInputs: [], outputs: null, error: null, failedNodeId: null,
+    progress: 0, completedNodes: 0, totalNodes: null, pendingInputs: [], answers: [], outputs: null, error: null, failedNodeId: null,
     nodes: nodes.map((n) => ({
       nodeId: "n", nodeType: "", status: "pending", attempt: 1, maxAttempts: null, durationMs: null, progress: null, lastError: null, ...n,
     })),

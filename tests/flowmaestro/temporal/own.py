@@ -122,6 +122,21 @@ class QuestionsWorkflow:
         return [first, second, "answered"]
 
 
+@workflow.defn
+class SignOffWorkflow:
+    """A prompt for finance that its requester may not answer (docs/teams.md)."""
+
+    @workflow.run
+    async def run(self) -> object:
+        return await ask(
+            "Sign off?",
+            input_type="boolean",
+            assignees={"groups": ["finance"]},
+            exclude_requester=True,
+            node_id="signoff",
+        )
+
+
 @activity.defn
 async def refuse(order_id: str) -> None:
     raise ApplicationError(f"{order_id} is out of stock", type="out_of_stock", non_retryable=True)

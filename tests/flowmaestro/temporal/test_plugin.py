@@ -25,6 +25,7 @@ from flowmaestro.flows.flow import load_flow
 from flowmaestro.flows.messages import (
     PENDING_INPUTS,
     PROVIDE_INPUT,
+    Answerer,
     ExecutionInput,
     PendingInput,
     ProvideInput,
@@ -38,6 +39,7 @@ from tests.flowmaestro.temporal.own import (
     QuestionsWorkflow,
     RefusedWorkflow,
     ShipWorkflow,
+    SignOffWorkflow,
 )
 from tests.flowmaestro.temporal.plain import PlainWorkflow, double
 from tests.workflows.helpers import EXAMPLES, events_until, worker
@@ -57,6 +59,7 @@ WORKFLOWS = [
     PackWorkflow,
     QuestionsWorkflow,
     RefusedWorkflow,
+    SignOffWorkflow,
 ]
 
 
@@ -278,6 +281,57 @@ async def test_prompts_open_at_once_are_answered_in_any_order_and_one_times_out(
     assert events.count(("user_input:required", "first")) == 1
     assert ("user_input:timeout", "late") in events and ("node:failed", "late") in events
     assert events[-1] == ("execution:completed", None)
+
+
+async def test_ask_takes_assignees_and_start_options_a_workspace(
+    temporal_env: WorkflowEnvironment, database_dsn: str, pool: asyncpg.Pool
+) -> None:
+    queue = f"own-{uuid.uuid4().hex[:8]}"
+    async with plugin_worker(temporal_env, database_dsn, queue) as client:
+        handle = await client.start_workflow(
+            SignOffWorkflow.run,
+            id=f"signoff-{uuid.uuid4().hex[:8]}",
+            task_queue=queue,
+            **start_options("alice", visibility="workspace", workspace="acme"),
+        )
+        [prompt] = await prompts(handle)
+        assert prompt.assignees is not None and prompt.assignees.groups == ["finance"]
+        row = await pool.fetchrow(
+            "SELECT workspace_id, visibility FROM executions WHERE id = $1", handle.id
+        )
+        assert row is not None and tuple(row) == ("acme", "workspace")
+
+        def by(user: str, workspace: str = "acme") -> Answerer:
+            return Answerer(user_id=user, workspace=workspace, groups=["finance"])
+
+        assert await refused(handle, prompt.input_id, True) == "forbidden"  # says nobody
+        for who in (by("alice"), by("eve", "globex")):
+            with pytest.raises(WorkflowUpdateFailedError) as err:
+                await handle.execute_update(
+                    PROVIDE_INPUT, ProvideInput(input_id=prompt.input_id, value=True, answerer=who)
+                )
+            assert isinstance(err.value.cause, ApplicationError)
+            assert err.value.cause.type == "forbidden"
+        await handle.execute_update(
+            PROVIDE_INPUT, ProvideInput(input_id=prompt.input_id, value=True, answerer=by("carol"))
+        )
+        assert await handle.result() is True
+    [received] = [e for e in await events_of(pool, handle.id) if e["type"] == "user_input:received"]
+    assert received["data"]["answeredBy"] == "carol" and received["data"]["client"] == "temporal"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"visibility": "everyone"},
+        {"workspace": "acme:finance"},
+        {"workspace": ""},
+        {"workspace": "a" * 201},
+    ],
+)
+def test_start_options_refuses_a_bad_workspace_or_visibility(options: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        start_options("alice", **options)
 
 
 async def test_a_failed_run_says_which_node_failed_it(

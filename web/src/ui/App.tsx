@@ -4,6 +4,7 @@ import { FlowMaestroClient } from "@flowmaestro/client";
 import { clearToken, readToken, tokenSubject } from "./auth";
 import { ExecutionPage } from "./pages/ExecutionPage";
 import { ExecutionsPage } from "./pages/ExecutionsPage";
+import { InboxPage } from "./pages/InboxPage";
 import { KnowledgeBasePage } from "./pages/KnowledgeBasePage";
 import { SignInPage } from "./pages/SignInPage";
 import { useRoute } from "./route";
@@ -32,7 +33,7 @@ function Shell({ user, onSignOut }: { user: string | null; onSignOut: () => void
   // A refusal of one channel (a missing execution) is that page's business, not the
   // connection's: the badge shows an error only while the connection itself is down.
   const connectionError = state === "connected" ? null : error;
-  const section = route.page === "knowledge-base" ? "knowledge-bases" : "executions";
+  const section = route.page === "knowledge-base" ? "knowledge-bases" : route.page === "inbox" ? "inbox" : "executions";
   return (
     <>
       <header className="bar">
@@ -43,6 +44,9 @@ function Shell({ user, onSignOut }: { user: string | null; onSignOut: () => void
         <nav aria-label="Main">
           <a href="#/executions" aria-current={section === "executions" ? "page" : undefined}>
             Executions
+          </a>
+          <a href="#/inbox" aria-current={section === "inbox" ? "page" : undefined}>
+            Inbox
           </a>
           <a href="#/knowledge-bases" aria-current={section === "knowledge-bases" ? "page" : undefined}>
             Knowledge bases
@@ -70,6 +74,7 @@ function Shell({ user, onSignOut }: { user: string | null; onSignOut: () => void
           </div>
         )}
         {route.page === "executions" && <ExecutionsPage />}
+        {route.page === "inbox" && <InboxPage />}
         {route.page === "execution" && <ExecutionPage key={route.executionId} executionId={route.executionId} />}
         {route.page === "knowledge-base" && <KnowledgeBasePage knowledgeBaseId={route.knowledgeBaseId} />}
       </main>

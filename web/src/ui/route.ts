@@ -1,14 +1,16 @@
-// A hash router: #/executions, #/executions/<id>, #/knowledge-bases[/<id>].
+// A hash router: #/executions, #/executions/<id>, #/inbox, #/knowledge-bases[/<id>].
 import { useEffect, useState } from "react";
 
 export type Route =
   | { page: "executions" }
+  | { page: "inbox" }
   | { page: "execution"; executionId: string }
   | { page: "knowledge-base"; knowledgeBaseId: string | null };
 
 export function parseRoute(hash: string): Route {
   const [, section, id] = hash.replace(/^#/, "").split("/");
   if (section === "executions" && id) return { page: "execution", executionId: decodeURIComponent(id) };
+  if (section === "inbox") return { page: "inbox" };
   if (section === "knowledge-bases") return { page: "knowledge-base", knowledgeBaseId: id ? decodeURIComponent(id) : null };
   return { page: "executions" };
 }

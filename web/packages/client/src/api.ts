@@ -8,6 +8,7 @@ import type {
   ErrorCode,
   ExecutionSummary,
   FlowEvent,
+  InboxPage,
   JsonValue,
   KnowledgeBaseCreated,
   KnowledgeBaseList,
@@ -81,6 +82,13 @@ export class FlowMaestroApi {
    * `error.type` `cancelled`. */
   cancelExecution(executionId: string) {
     return this.request<CancelResult>("POST", `/api/executions/${enc(executionId)}/cancel`);
+  }
+
+  /** The open prompts waiting for the caller, oldest first; `cursor` is a page's
+   * `nextCursor`. */
+  inbox(cursor?: string): Promise<InboxPage> {
+    const suffix = cursor === undefined ? "" : `?cursor=${encodeURIComponent(cursor)}`;
+    return this.request<InboxPage>("GET", `/api/inbox${suffix}`);
   }
 
   getExecution(executionId: string) {

@@ -3,8 +3,10 @@ import { useExecutionEvents, useFlowState, useUserInput } from "@flowmaestro/rea
 import { type FlowGraph as Graph, executionChannel, isAppEventType } from "@flowmaestro/client";
 import { displayStatuses, nodeCounts, nodeHistories, observedGraph, skippedNodes } from "../graph/flow";
 import { AgentPanel } from "../components/AgentPanel";
+import { readToken, tokenGroups, tokenSubject } from "../auth";
 import { AlsoWatching } from "../components/AlsoWatching";
 import { CancelButton } from "../components/CancelButton";
+import { mayAnswer, waitsFor } from "../components/assignees";
 import { FlowGraph } from "../components/FlowGraph";
 import { formatDateTime, formatDuration, plural } from "../components/format";
 import { NodeDetails } from "../components/NodeDetails";
@@ -24,6 +26,19 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
   const channel = useFlowState((s) => s.channels[executionChannel(executionId)]);
   const { snapshot, error: loadError } = useSnapshot(executionId);
   const [selected, setSelected] = useState<string | null>(null);
+  const viewer = useMemo(() => {
+    const token = readToken();
+    return { user: token === null ? null : tokenSubject(token), groups: token === null ? [] : tokenGroups(token) };
+  }, []);
+  const owner = snapshot?.ownerId ?? null;
+  const mine = prompts.filter((p) => mayAnswer(p, viewer, owner));
+  const others = prompts.filter((p) => !mayAnswer(p, viewer, owner));
+  // The audit: the snapshot's answers, and those that arrived live since.
+  const answers = useMemo(() => {
+    const byInput = new Map((snapshot?.answers ?? []).map((a) => [a.inputId, a]));
+    for (const e of events) if (e.type === "user_input:received" && e.data.answeredAt) byInput.set(e.data.inputId, e.data);
+    return [...byInput.values()];
+  }, [snapshot, events]);
 
   // Until the snapshot is there the graph is unknown (drawing the nodes seen so far would
   // flicker); an execution with no graph in advance (a workflow of your own, or one recorded
@@ -70,8 +85,11 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
             <p className="muted mono">{executionId}</p>
           </div>
           <div className="head-actions">
-            {running && <CancelButton executionId={executionId} />}
-            <StatusBadge status={view.status} />
+            {running && (owner === null || owner === viewer.user) && <CancelButton executionId={executionId} />}
+            <StatusBadge
+              status={view.status}
+              label={view.status === "waiting" && mine.length === 0 && others.length > 0 ? "waiting for others" : undefined}
+            />
           </div>
         </div>
         <ProgressBar value={view.progress} label="Execution progress" />
@@ -99,19 +117,55 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
           </div>
         )}
       </section>
-      {prompts.length > 0 && (
+      {mine.length > 0 && (
         <section className="card card-attention" data-testid="prompts">
           <h2>Waiting for you</h2>
           <AlsoWatching channel={executionChannel(executionId)} />
-          {prompts.map((p) => (
-            <PromptForm
-              key={p.inputId}
-              prompt={p}
-              error={errors[p.inputId]}
-              busy={submitting === p.inputId}
-              onSubmit={(value) => void submit(p.inputId, value)}
-            />
+          {mine.map((p) => (
+            <div key={p.inputId}>
+              {p.assignees && (
+                <p className="muted small" data-testid="waiting-for">
+                  waiting for {waitsFor(p, owner)}
+                </p>
+              )}
+              <PromptForm
+                prompt={p}
+                error={errors[p.inputId]}
+                busy={submitting === p.inputId}
+                onSubmit={(value) => void submit(p.inputId, value)}
+              />
+            </div>
           ))}
+        </section>
+      )}
+      {others.length > 0 && (
+        <section className="card" data-testid="prompts-elsewhere">
+          <h2>Waiting for others</h2>
+          {others.map((p) => (
+            <div key={p.inputId} className="prompt" data-testid={`waiting-${p.inputId}`}>
+              <p className="prompt-text">{p.prompt}</p>
+              <p className="muted" data-testid="waiting-for">
+                waiting for {waitsFor(p, owner)}
+                {p.excludeRequester ? " (not the requester)" : ""}
+              </p>
+            </div>
+          ))}
+        </section>
+      )}
+      {answers.length > 0 && (
+        <section className="card" data-testid="answers">
+          <h2>Answers</h2>
+          <ol className="events">
+            {answers.map((a) => (
+              <li key={a.inputId} data-testid="answer">
+                <strong>{a.answeredBy ?? "a Temporal client"}</strong> answered {a.nodeId}{" "}
+                <span className="mono small">{JSON.stringify(a.value ?? null)}</span>{" "}
+                <span className="muted small">
+                  {a.answeredAt ? formatDateTime(a.answeredAt) : ""} via {a.client ?? "?"}
+                </span>
+              </li>
+            ))}
+          </ol>
         </section>
       )}
       <div className={`graph-layout${selected ? " with-details" : ""}`}>

@@ -891,6 +891,10 @@ export interface ExecutionSnapshot {
   totalNodes: number | null;
   nodes: SnapshotNode[];
   pendingInputs: UserInputRequiredData[];
+  /**
+   * who answered each prompt, when and how (docs/teams.md, Audit)
+   */
+  answers: UserInputReceivedData[];
   outputs: JsonValue;
   error: ErrorInfo | null;
   failedNodeId: string | null;
