@@ -60,15 +60,17 @@ def mint_token(
     *,
     workspace: str | None = None,
     groups: list[str] | None = None,
+    workspace_claim: str = "org",
+    groups_claim: str = "groups",
 ) -> str:
-    """An HS256 token for `user_id`, valid for `ttl_seconds` (development and tests), with
-    the default claim names for a workspace and groups."""
+    """An HS256 token for `user_id`, valid for `ttl_seconds` (development and tests), with a
+    workspace and groups under the given claim names (docs/teams.md)."""
     now = int(time.time())
     claims: dict[str, Any] = {"sub": user_id, "iat": now, "exp": now + ttl_seconds}
     if workspace is not None:
-        claims["org"] = workspace
+        claims[workspace_claim] = workspace
     if groups is not None:
-        claims["groups"] = groups
+        claims[groups_claim] = groups
     if audience is not None:
         claims["aud"] = audience
     if issuer is not None:

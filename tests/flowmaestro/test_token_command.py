@@ -31,6 +31,26 @@ async def test_token_is_signed_with_the_configured_secret_audience_and_issuer() 
     assert claims["sub"] == "alice" and claims["exp"] - claims["iat"] == 120
 
 
+async def test_token_carries_a_workspace_and_groups_under_the_configured_claims() -> None:
+    env = {"FLOWMAESTRO_JWT_SECRET": SECRET, "FLOWMAESTRO_JWT_WORKSPACE_CLAIM": "tenant"}
+    done = await cli(
+        env,
+        "token",
+        "--user",
+        "carol",
+        "--workspace",
+        "acme",
+        "--group",
+        "finance",
+        "--group",
+        "ops",
+    )
+    assert done.returncode == 0, done.stderr
+    claims = jwt.decode(done.stdout.strip(), SECRET, algorithms=["HS256"])
+    assert claims["tenant"] == "acme" and claims["groups"] == ["finance", "ops"]
+    assert "org" not in claims
+
+
 @pytest.mark.slow
 async def test_token_and_gateway_refuse_without_a_key() -> None:
     token = await cli({}, "token", "--user", "alice")
