@@ -51,10 +51,16 @@ def open_link(url: str, channel: str, *, retry: float = 1.0, keepalive: float = 
     """A link to the broker at `url` (nats://, tls:// for NATS; redis://, rediss://, unix://
     for Redis) on `channel`. `retry`: seconds between connection attempts; `keepalive`: how
     often an idle connection is checked (a link dead for about three of these is lost)."""
-    if urlsplit(check_url(url)).scheme in NATS_SCHEMES:
-        from flowmaestro.broker.nats_link import NatsLink
+    try:
+        if urlsplit(check_url(url)).scheme in NATS_SCHEMES:
+            from flowmaestro.broker.nats_link import NatsLink
 
-        return NatsLink(url, channel, retry=retry, keepalive=keepalive)
-    from flowmaestro.broker.redis_link import RedisLink
+            return NatsLink(url, channel, retry=retry, keepalive=keepalive)
+        from flowmaestro.broker.redis_link import RedisLink
 
-    return RedisLink(url, channel, retry=retry, keepalive=keepalive)
+        return RedisLink(url, channel, retry=retry, keepalive=keepalive)
+    except ImportError as exc:  # the clients are an extra: a deployment without one
+        raise BrokerError(
+            f"the broker's client library is not installed ({exc.name}): "
+            "pip install 'flowmaestro-realtime[broker]'"
+        ) from exc
