@@ -8,6 +8,7 @@ import signal
 from typing import TYPE_CHECKING
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.flowmaestro.test_gateway_workers import supervisor, wait_started, workers
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from temporalio.testing import WorkflowEnvironment
 
     from flowmaestro.events.outbox import Sequencer
+
+pytestmark = pytest.mark.slow
 
 PROCESSES = 4
 CLIENTS = 16

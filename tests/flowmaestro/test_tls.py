@@ -22,9 +22,12 @@ if TYPE_CHECKING:
 
     from temporalio.testing import WorkflowEnvironment
 
-pytestmark = pytest.mark.skipif(
-    NGINX is None, reason="TLS test skipped: nginx is not installed (apt-get install nginx)"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        NGINX is None, reason="TLS test skipped: nginx is not installed (apt-get install nginx)"
+    ),
+]
 
 
 async def test_wss_through_the_tls_proxy(

@@ -14,6 +14,8 @@ from tests.gateway.process import GatewayProcess, gateway_env
 if TYPE_CHECKING:
     from temporalio.testing import WorkflowEnvironment
 
+pytestmark = pytest.mark.slow
+
 CLIENT = "203.0.113.7"  # TEST-NET-3: only ever a header value here
 
 
