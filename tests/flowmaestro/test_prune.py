@@ -5,12 +5,13 @@ is the same after a prune as before."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from flowmaestro.events import NodeProgress
-from flowmaestro.events.outbox import OutboxReader, PostgresEmitter
+from flowmaestro.events.outbox import OutboxReader, PostgresEmitter, prune_before
 from flowmaestro.flows.flow import load_flow
 from tests.gateway.harness import serve, token
 from tests.support.processes import FLOWMAESTRO, child_env, run
@@ -139,3 +140,21 @@ async def test_snapshots_are_the_same_after_a_prune(
     assert (prompt["prompt"], prompt["schema"]) == ("Go ada?", {"type": "boolean"})
     assert after["finished"]["outputs"] == {"only": {"done": True, "note": None}}
     assert all(s["position"] > 0 for s in after.values())
+
+
+async def test_a_large_prune_goes_in_steps(pool: asyncpg.Pool, sequencer: Sequencer) -> None:
+    """7 events pruned 3 positions a transaction: every event, channel row and stamp goes,
+    and a second prune finds nothing left."""
+    await pool.execute(
+        "INSERT INTO executions (id, user_id, workflow_id) VALUES ('ex_p', 'u1', 'f')"
+    )
+    await PostgresEmitter(pool).emit([progress(n) for n in range(7)])
+    await sequenced(pool, 7)
+    await pool.execute("UPDATE event_outbox SET sequenced_at = now() - interval '2 hours'")
+    before = datetime.now(UTC) - timedelta(hours=1)
+    async with pool.acquire() as con:
+        assert await prune_before(con, before, step=3) == (7, 7)
+        assert await prune_before(con, before, step=3) == (0, 7)
+    assert await pool.fetchval("SELECT count(*) FROM event_outbox") == 0
+    assert await pool.fetchval("SELECT count(*) FROM event_channel_positions") == 0
+    assert await pool.fetchval("SELECT pruned_position FROM executions WHERE id = 'ex_p'") == 7
