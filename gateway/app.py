@@ -117,7 +117,7 @@ class Gateway:
             self.dependencies.append(self.broker.state)
             self.metrics.register_live(BrokerCollector(self.broker))
         verifier = TokenVerifier(config, clock, egress)
-        quotas = Quotas(pool, limits, temporal, clock.time)
+        quotas = Quotas(pool, limits, temporal, self.budgets, user_limits.writes, clock.time)
         self.presence = Presence(
             pool,
             self.sio,

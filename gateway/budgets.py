@@ -86,6 +86,7 @@ class UserLimits:
     replayed_bytes: Rate
     presence: Rate
     reads: Rate
+    writes: Rate
 
     @classmethod
     def of(cls, limits: Limits) -> UserLimits:
@@ -111,6 +112,12 @@ class UserLimits:
                 limits.user_reads_per_second,
                 limits.user_read_burst,
                 "read requests",
+            ),
+            writes=Rate(
+                "user_writes_per_second",
+                limits.user_writes_per_second,
+                limits.user_write_burst,
+                "writes",
             ),
         )
 

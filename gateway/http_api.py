@@ -185,7 +185,7 @@ def http_api(
     @router.post("/executions", status_code=201, **documented(Started, 201))
     async def start(body: StartRequest, user: User) -> dict[str, str]:
         """Start a flow; the caller owns the execution, in their workspace."""
-        quotas.spend(user.user_id)
+        await quotas.spend(user.user_id)
         # Bounded by the limits, but parsing a flow's templates is CPU work: off the loop.
         flow = await asyncio.to_thread(_flow, config, body.flow)
         try:
@@ -297,7 +297,7 @@ def http_api(
         execution_id: str, input_id: str, body: AnswerRequest, user: User
     ) -> dict[str, Any]:
         """Answer a prompt (the same checks and codes as `user_input:provide`)."""
-        quotas.spend(user.user_id)
+        await quotas.spend(user.user_id)
         result = await provide_input(
             temporal, pool, user, execution_id, input_id, body.value, "http", config.input_timeout
         )
@@ -307,7 +307,7 @@ def http_api(
     async def cancel(execution_id: str, user: User) -> CancelResult:
         """Cancel the caller's execution (idempotent); its end arrives as `execution:failed`
         with `error.type` `cancelled`, and its status becomes `cancelled`."""
-        quotas.spend(user.user_id)
+        await quotas.spend(user.user_id)
         return await cancel_execution(temporal, pool, user, execution_id)
 
     @router.get("/knowledge-bases", **documented(KnowledgeBaseList))
@@ -334,7 +334,7 @@ def http_api(
     @router.post("/knowledge-bases", status_code=201, **documented(KnowledgeBaseCreated, 201))
     async def new_knowledge_base(body: KnowledgeBaseRequest, user: User) -> dict[str, str]:
         """Create a knowledge base owned by the caller, in their workspace."""
-        quotas.spend(user.user_id)
+        await quotas.spend(user.user_id)
         kb_id = await create_knowledge_base(
             pool,
             owner_id=user.user_id,
@@ -353,7 +353,7 @@ def http_api(
     async def upload(knowledge_base_id: str, request: Request, user: User) -> dict[str, str]:
         """Upload a document (multipart `file`, at most `max_document_bytes`, streamed); its
         ingestion streams as `kb:*` events on `kb:{id}`. Only its owner adds documents."""
-        quotas.spend(user.user_id)
+        await quotas.spend(user.user_id)
         what = f"knowledge base {knowledge_base_id}"
         require_owner(await knowledge_base_access(pool, knowledge_base_id), user, what)
         max_bytes = config.limits.max_document_bytes

@@ -1,11 +1,12 @@
-"""Per-user quotas on HTTP writes: a token bucket per user for starts, uploads, answers and
-creations (429 `rate_limited` with Retry-After), and a cap on a user's unfinished executions
-(429 `quota_exceeded`).
+"""Per-user quotas on writes: a rate for starts, uploads, answers and creations (429
+`rate_limited` with Retry-After), and a cap on a user's unfinished executions (429
+`quota_exceeded`).
 
-The buckets live in this gateway process: behind N gateways a user may write N times the
-rate (each process protects itself; a shared Postgres counter would cost a write per
-request). The running cap is counted in Postgres (the `executions` status), so it holds
-across gateways, up to starts that race each other on different gateways. A user at the cap
+The write rate is a budget of the one per-user mechanism (gateway/budgets.py), a token
+bucket in Postgres, so it holds across every gateway process and host: behind N processes a
+user still writes at the rate, not N times it. The running cap is counted in Postgres (the
+`executions` status), so it holds across gateways too, up to starts that race each other on
+different gateways at the very moment of the count. A user at the cap
 first has the ends of executions closed outside our code written (gateway/closed_outside.py),
 at most every RECHECK seconds, so a workflow terminated with the Temporal CLI frees its slot.
 """
@@ -18,8 +19,7 @@ import time
 from typing import TYPE_CHECKING
 
 from flowmaestro.gateway.closed_outside import end_closed_outside
-from flowmaestro.gateway.errors import GatewayError, RateLimitedError
-from flowmaestro.gateway.transport import TokenBucket
+from flowmaestro.gateway.errors import GatewayError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.client import Client
 
+    from flowmaestro.gateway.budgets import Budgets, Rate
     from flowmaestro.security import Limits
 
 _UNFINISHED = """
@@ -35,7 +36,7 @@ WHERE user_id = $1 AND status IN ('pending', 'running', 'waiting')
 """
 # A capped user's starts ask Temporal about their executions at most this often.
 RECHECK = 2.0
-# Past this many users' buckets, the full ones (idle users) are dropped.
+# Past this many users' recheck times, the old ones are dropped.
 _SWEEP_AT = 10_000
 
 
@@ -45,32 +46,22 @@ class Quotas:
         pool: asyncpg.Pool,
         limits: Limits,
         temporal: Client,
+        budgets: Budgets,
+        writes: Rate,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._pool = pool
+        self._budgets = budgets
+        self._writes = writes
         self._temporal = temporal
         self._clock = clock
         self._rechecked: dict[str, float] = {}
-        self._rate = limits.user_writes_per_second
-        self._burst = limits.user_write_burst
         self._max_running = limits.max_running_executions
-        self._buckets: dict[str, TokenBucket] = {}
         self._starting: dict[str, asyncio.Lock] = {}
 
-    def spend(self, user_id: str) -> None:
-        """One write by `user_id`, or RateLimitedError."""
-        bucket = self._buckets.get(user_id)
-        if bucket is None:
-            if len(self._buckets) >= _SWEEP_AT:
-                self._buckets = {u: b for u, b in self._buckets.items() if not b.full()}
-            bucket = self._buckets[user_id] = TokenBucket(self._rate, self._burst)
-        if not bucket.take():
-            wait = bucket.retry_after()
-            raise RateLimitedError(
-                f"too many writes; retry in {wait:.1f} s",
-                wait,
-                {"limit": "user_writes_per_second", "maximum": self._rate},
-            )
+    async def spend(self, user_id: str) -> None:
+        """One write by `user_id`, or RateLimitedError (counted across every process)."""
+        await self._budgets.spend(user_id, self._writes)
 
     @contextlib.asynccontextmanager
     async def starting(self, user_id: str) -> AsyncIterator[None]:

@@ -291,7 +291,7 @@ class SocketProtocol:
 
     async def _provide(self, conn: Connection, payload: Any) -> dict[str, Any]:
         request = _parse(ProvideInputRequest, payload)
-        self._quotas.spend(conn.user_id)
+        await self._quotas.spend(conn.user_id)
         await provide_input(
             self._temporal,
             self._pool,

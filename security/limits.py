@@ -174,7 +174,7 @@ class Limits(BaseModel):
         default=300, gt=0, description="HTTP reads a user may make at once"
     )
 
-    # --- HTTP writes (per user, per gateway process) ---
+    # --- Writes (per user, across every gateway process: gateway/budgets.py) ---
     user_writes_per_second: float = Field(
         default=2.0,
         gt=0,

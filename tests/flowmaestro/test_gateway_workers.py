@@ -36,9 +36,14 @@ async def wait_started(gateway: Child, count: int, timeout: float = 90) -> None:
 
 @contextlib.asynccontextmanager
 async def supervisor(
-    database_dsn: str, temporal_env: WorkflowEnvironment, port: int, count: int = 2
+    database_dsn: str,
+    temporal_env: WorkflowEnvironment,
+    port: int,
+    count: int = 2,
+    **settings: str,
 ) -> AsyncIterator[Child]:
     env = child_env(
+        **settings,
         FLOWMAESTRO_DATABASE_URL=database_dsn,
         FLOWMAESTRO_TEMPORAL_ADDRESS=temporal_env.client.service_client.config.target_host,
         FLOWMAESTRO_JWT_SECRET=SECRET,
