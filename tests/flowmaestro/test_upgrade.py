@@ -140,7 +140,9 @@ async def test_the_previous_release_runs_on_while_the_new_migrations_apply(
             # The new release's migrations apply while those run on the old release.
             async with pool.acquire() as con:
                 applied = await migrate(con)
-            assert applied, "this release brings no migration since previous_release"
+            # previous_release names the last release before these migrations (bump it at a
+            # release, to the commit the release was cut from).
+            assert applied, "no migration since previous_release: nothing to upgrade across"
             during = {await start(n) for n in range(3, 5)}
             async with asyncio.timeout(120), changed:
                 await changed.wait_for(lambda: ended(envelopes, before | during))
