@@ -158,6 +158,22 @@ describe("FlowMaestroClient", () => {
     ]);
   });
 
+  it("hands out a history asked for again, though its positions were seen before", async () => {
+    const { socket, client } = setup();
+    const seen: number[] = [];
+    client.onEvent((e) => seen.push(e.position as number));
+    client.connect();
+    socket.fire("connect");
+    socket.deliver("node:started", nodeStarted(5, "n1"));
+    client.subscribe("execution:ex_1", 0);
+    // The replay, before the ack: handed out again.
+    socket.deliver("node:started", nodeStarted(5, "n1"));
+    await flush();
+    // Live once acked: a repeat is dropped as ever.
+    socket.deliver("node:started", nodeStarted(5, "n1"));
+    expect(seen).toEqual([5, 5]);
+  });
+
   it("reference-counts subscriptions and unsubscribes when the last user leaves", async () => {
     const { socket, client } = setup();
     client.connect();

@@ -82,6 +82,9 @@ interface Channel {
   resumable: boolean;
   // Waiting for its HTTP snapshot: subscribed once it has arrived.
   loading: boolean;
+  // Joined with its history asked for: until the ack, its replay is handed out even where a
+  // position was seen before (on the user's channel, say, by a store that has since let it go).
+  history: boolean;
 }
 
 export type Resync = { channel: string; snapshot: ExecutionSnapshot | null };
@@ -255,7 +258,8 @@ export class FlowMaestroClient {
    * the `onResync` listeners (the store folds later events onto it) and the subscribe resumes
    * from its position, so a mount costs one snapshot, not a replay of the whole history
    * (should the snapshot fail, the history is replayed). Other channels replay from 0.
-   * Returns the release function.
+   * A replay asked for is handed out whole, even events handed out before (e.g. on the
+   * user's channel to a store that has since evicted them). Returns the release function.
    */
   subscribe(channel: string, after?: number | null): () => void {
     let c = this.channels.get(channel);
@@ -271,6 +275,7 @@ export class FlowMaestroClient {
         generation: 0,
         resumable: false,
         loading: fromSnapshot,
+        history: !fromSnapshot && after !== null,
       };
       this.channels.set(channel, c);
       if (fromSnapshot) void this.loadSnapshot(channel, c);
@@ -300,6 +305,7 @@ export class FlowMaestroClient {
     if (this.channels.get(channel) !== c) return;
     c.loading = false;
     c.position = snapshot?.position ?? 0;
+    c.history = snapshot === null;
     if (snapshot !== null) this.resyncListeners.emit({ channel, snapshot });
     this.joined(channel, c);
   }
@@ -381,6 +387,7 @@ export class FlowMaestroClient {
       }
       c.position = Math.max(c.position ?? 0, ack.position);
       c.live = true;
+      c.history = false;
       c.error = null;
       this.socketAcked.add(channel);
       this.presence.acked(channel, (names.length === 1 ? ack.presence : ack.presences?.[channel]) ?? null);
@@ -456,8 +463,9 @@ export class FlowMaestroClient {
     if (!isEventType(name) || payload === null || typeof payload !== "object") return;
     const event = payload as FlowEvent;
     if (event.position !== null) {
-      if (!this.seen.add(event.position)) return;
-      for (const channel of channelsOf(event)) {
+      const channels = channelsOf(event);
+      if (!this.seen.add(event.position) && !channels.some((ch) => this.channels.get(ch)?.history)) return;
+      for (const channel of channels) {
         const c = this.channels.get(channel);
         // Before the subscribe ack the channel may still be replaying older events, so only
         // a live channel's position moves: a reconnect resumes from a point with no gap.
@@ -554,6 +562,7 @@ export class FlowMaestroClient {
       if (!c) continue;
       c.position = Math.max(c.position ?? 0, ready.position);
       c.live = true;
+      c.history = false;
       c.error = null;
       this.channelListeners.emit(channel, this.channelStatus(channel) as ChannelStatus);
       if (!ready.recovered) resyncs.push(channel);
