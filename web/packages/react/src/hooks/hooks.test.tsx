@@ -4,9 +4,9 @@ import type { ReactNode } from "react";
 import { afterEach, describe, expect, it } from "vitest";
 import { FlowMaestroApi } from "@flowmaestro/client";
 import { FlowMaestroClient } from "@flowmaestro/client";
-import type { SubscribeRequest } from "@flowmaestro/client";
+import type { ExecutionSnapshot, SubscribeRequest } from "@flowmaestro/client";
 import { FakeSocket } from "../../../../testing/fakeSocket";
-import { event, token } from "../../../../testing/events";
+import { event, snapshotOf, token } from "../../../../testing/events";
 import { FlowMaestroProvider } from "./context.js";
 import { useAgentStreaming } from "./useAgentStreaming.js";
 import { useExecutionEvents } from "./useExecutionEvents.js";
@@ -15,7 +15,16 @@ import { useWebSocket } from "./useWebSocket.js";
 
 afterEach(cleanup);
 
-function connected(api?: FlowMaestroApi) {
+/** The gateway's HTTP side: each execution's snapshot, as of `position`. */
+function snapshots(position = 0, status: ExecutionSnapshot["status"] = "running") {
+  const fetchImpl = async (url: string) => {
+    const executionId = decodeURIComponent(url.split("/").pop() ?? "");
+    return new Response(JSON.stringify(snapshotOf({ executionId, position, status })), { status: 200 });
+  };
+  return new FlowMaestroApi(() => "t", "", fetchImpl as unknown as typeof fetch);
+}
+
+function connected(api: FlowMaestroApi = snapshots()) {
   const socket = new FakeSocket();
   let factoryCalls = 0;
   socket.answer["subscribe"] = (req: SubscribeRequest) => ({
@@ -121,5 +130,22 @@ describe("React hooks", () => {
     expect(result.current.nodes).toMatchObject([{ nodeId: "check", status: "completed", durationMs: 4 }]);
     act(() => socket.deliver("node:started", event("node:started", 96, { nodeId: "decide", nodeType: "transform", attempt: 1, inputs: {} })));
     expect(result.current.nodes.map((n) => n.nodeId)).toEqual(["check", "decide"]);
+  });
+
+  it("start an execution from its snapshot, or replay its history when asked", async () => {
+    const { socket, wrapper } = connected(snapshots(42, "waiting"));
+    const { result } = renderHook(
+      () => ({ fromSnapshot: useExecutionEvents("ex_1"), history: useExecutionEvents("ex_2", { history: true }) }),
+      { wrapper },
+    );
+    act(() => socket.fire("connect"));
+    await waitFor(() => expect(result.current.fromSnapshot.status).toBe("waiting"));
+    await waitFor(() =>
+      expect(socket.subscribes()).toEqual([
+        { channel: "execution:ex_2", after: 0 },
+        { channel: "execution:ex_1", after: 42 },
+      ]),
+    );
+    expect(result.current.history.status).toBe("pending");
   });
 });
