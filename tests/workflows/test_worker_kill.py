@@ -100,12 +100,14 @@ async def test_a_last_attempt_lost_with_its_worker_is_reported_by_the_workflow(
     database_dsn: str,
     tmp_path: Path,
 ) -> None:
+    # The wait outlasts the test (its only attempt is killed; it never runs again), so a slow
+    # machine cannot let it finish before the kill.
     flow = load_flow("""
 name: no-second-chance
 nodes:
   - id: wait
     type: delay
-    config: {seconds: 4, reports: 8}
+    config: {seconds: 60, reports: 100}
     heartbeat_timeout_seconds: 1
     retry: {max_attempts: 1}
 """)
