@@ -50,6 +50,7 @@ CONNECTIONS = ("flowmaestro_gateway_connections", ())
 EMITTED = ("flowmaestro_gateway_events_emitted_total", (("type", "node:progress"),))
 
 
+@pytest.mark.slow
 async def test_one_scrape_sums_every_process(
     database_dsn: str,
     pool: asyncpg.Pool,

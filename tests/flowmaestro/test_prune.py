@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pytest
 
 from flowmaestro.events import NodeProgress
 from flowmaestro.events.outbox import OutboxReader, PostgresEmitter, prune_before
@@ -37,6 +38,7 @@ async def sequenced(pool: asyncpg.Pool, count: int) -> None:
                 return
 
 
+@pytest.mark.slow
 async def test_prune_deletes_what_is_older_and_records_the_horizon(
     pool: asyncpg.Pool, database_dsn: str, sequencer: Sequencer
 ) -> None:

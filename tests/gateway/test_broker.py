@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.skipif(BINARIES["nats"] is None, reason="nats-server not installed")
 
 
+@pytest.mark.slow
 async def test_a_gateway_falls_back_to_postgres_while_the_broker_is_away(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:

@@ -47,6 +47,7 @@ WHERE right(id, 1) IN ('0', '1', '2')
 @pytest.mark.parametrize("filters", FILTERS.values(), ids=FILTERS.keys())
 @pytest.mark.parametrize("plan_mode", ["force_custom_plan", "force_generic_plan"])
 @pytest.mark.parametrize("viewer", [VIEWER, MEMBER], ids=["personal", "workspace"])
+@pytest.mark.slow
 async def test_first_and_deep_pages_use_an_index_over_100k(
     pool: asyncpg.Pool, filters: Filters, plan_mode: str, viewer: Principal
 ) -> None:

@@ -8,6 +8,7 @@ import socket
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -61,6 +62,7 @@ def bulky(i: int) -> NodeProgress:
     )
 
 
+@pytest.mark.slow
 async def test_a_client_that_stops_reading_is_dropped_as_slow(
     pool: asyncpg.Pool, sequencer: Sequencer, temporal_env: WorkflowEnvironment
 ) -> None:

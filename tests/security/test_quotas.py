@@ -107,6 +107,7 @@ async def test_a_users_unfinished_executions_are_capped(
             await temporal_env.client.get_workflow_handle(execution_id).terminate()
 
 
+@pytest.mark.slow
 async def test_an_execution_terminated_outside_leaves_the_running_cap(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:

@@ -104,6 +104,7 @@ async def test_deeply_nested_template_is_refused_at_submission(stack: Stack) -> 
     )
 
 
+@pytest.mark.slow
 async def test_a_render_over_its_time_is_killed(stack: Stack) -> None:
     """With an operations budget too large to stop it, the render process's hard timeout
     does: the process is killed and replaced, the node fails with template_limit, and the

@@ -37,6 +37,9 @@ EXECUTION = "ex_mallory"
 AGENTS = tuple(f"a{i}" for i in range(20))
 
 
+pytestmark = pytest.mark.slow
+
+
 async def history(pool: asyncpg.Pool, count: int, size: int) -> None:
     """`count` events of about `size` bytes on mallory's execution, sequenced."""
     for start in range(0, count, 500):
@@ -150,7 +153,6 @@ async def unread_stream(stack: Stack, path: str) -> asyncio.StreamWriter:
     return writer
 
 
-@pytest.mark.slow
 async def test_concurrent_replays_are_bounded_per_user(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:
