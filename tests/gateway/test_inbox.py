@@ -6,10 +6,18 @@ group and another workspace's member of a group of the same name see none of it.
 
 from __future__ import annotations
 
+import json
+import math
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
+from bench.listing import generate_executions
 from flowmaestro.gateway import mint_token
+from flowmaestro.gateway.auth import Principal
+from flowmaestro.gateway.inbox import InboxCursor, inbox_page, inbox_query
 from tests.gateway.harness import SECRET, Recorder, with_worker
+from tests.gateway.test_listing import plan_nodes
 from tests.workflows.helpers import events_until
 
 if TYPE_CHECKING:
@@ -128,3 +136,39 @@ async def test_prompts_reach_each_assignees_inbox_live_and_drop_when_done(
             assert sockets[user].events == [], (user, sockets[user].events)
         for recorder in (*sockets.values(), resumed):
             await recorder.close()
+
+
+_PROMPTING = """
+UPDATE executions SET workspace_id = CASE WHEN left(right(id, 4), 1) < '5' THEN 'acme' END,
+    visibility = 'workspace',
+    state = jsonb_build_object('pendingInputs', jsonb_build_object(
+        'in_' || id,
+        jsonb_build_array(
+            jsonb_build_object('inputId', 'in_' || id, 'nodeId', 'ask', 'prompt', '?',
+                               'inputType', 'boolean', 'schema', '{}'::jsonb,
+                               'assignees', jsonb_build_object('users', '[]'::jsonb,
+                                                               'groups', '["finance"]'::jsonb)),
+            created_at)))
+WHERE right(id, 3) = '000'
+"""
+
+
+@pytest.mark.parametrize("workspace", ["acme", None], ids=["workspace", "personal"])
+async def test_the_inbox_reads_only_executions_with_an_open_prompt_over_100k(
+    pool: asyncpg.Pool, workspace: str | None
+) -> None:
+    await generate_executions(pool, 100_000)
+    await pool.execute(_PROMPTING)  # 100 of them prompt, half in acme
+    await pool.execute("ANALYZE executions")
+    viewer = Principal("heavy", math.inf, workspace=workspace, groups=frozenset({"finance"}))
+    first = await inbox_page(pool, viewer, None, 10)
+    assert len(first["prompts"]) == 10 and first["nextCursor"]
+    async with pool.acquire() as con:
+        for cursor in (None, InboxCursor.decode(first["nextCursor"])):
+            sql, args = inbox_query(viewer, cursor, 10)
+            statement = await con.prepare(f"EXPLAIN (FORMAT JSON) {sql}")
+            [explained] = json.loads(await statement.fetchval(*args))
+            nodes = plan_nodes(explained["Plan"])
+            assert "Seq Scan" not in nodes, nodes
+            index = "executions_prompting_" + ("workspace" if workspace else "user")
+            assert index in json.dumps(explained), explained
