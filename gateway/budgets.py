@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Protocol
 import asyncpg
 
 from flowmaestro.gateway.errors import GatewayError, RateLimitedError, UnavailableError
+from flowmaestro.gateway.transport import TokenBucket
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -87,6 +88,8 @@ class UserLimits:
     presence: Rate
     reads: Rate
     writes: Rate
+    messages: Rate
+    """Counted per process (`ProcessRate`): every socket message, too many for a round trip."""
 
     @classmethod
     def of(cls, limits: Limits) -> UserLimits:
@@ -119,6 +122,12 @@ class UserLimits:
                 limits.user_write_burst,
                 "writes",
             ),
+            messages=Rate(
+                "user_messages_per_second",
+                limits.user_messages_per_second,
+                limits.user_message_burst,
+                "socket messages",
+            ),
         )
 
 
@@ -136,6 +145,27 @@ def rate_limited(budget: Rate, wait: float) -> RateLimitedError:
         wait,
         {"limit": budget.name, "maximum": budget.rate},
     )
+
+
+class ProcessRate:
+    """A `Rate` per user counted in this process only: for what costs too little to pay a
+    round trip for (every socket message). Each process protects its own event loop; behind
+    N processes a user may spend it N times."""
+
+    def __init__(self, budget: Rate) -> None:
+        self._budget = budget
+        self._buckets: dict[str, TokenBucket] = {}
+
+    def spend(self, user_id: str) -> None:
+        """One of `user_id`'s, or `rate_limited`."""
+        bucket = self._buckets.get(user_id)
+        if bucket is None:
+            if len(self._buckets) >= _FORGET_AT:  # idle users' full buckets go
+                self._buckets = {u: b for u, b in self._buckets.items() if not b.full()}
+            burst = int(self._budget.burst)
+            bucket = self._buckets[user_id] = TokenBucket(self._budget.rate, burst)
+        if not bucket.take():
+            raise rate_limited(self._budget, bucket.retry_after())
 
 
 def _columns(counts: dict[tuple[str, str], int]) -> tuple[list[str], list[str], list[int]]:

@@ -25,7 +25,7 @@ from tests.support.processes import FLOWMAESTRO, Child, child_env
 from tests.workflows.helpers import worker
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
 
     import asyncpg
     from temporalio.client import Client
@@ -237,15 +237,37 @@ class Bystander:
         return await self.median_flow_time()
 
     async def served(self, quiet: float) -> None:
+        await self.healthy()
+        took = await self.median_flow_time()
+        print(f"carol: flow {took:.3f} s (quiet {quiet:.3f} s)")
+        assert took <= 2 * quiet, f"the flow took {took:.3f} s, {quiet:.3f} s when quiet"
+        assert self.socket.disconnects == [], self.socket.disconnects
+
+    async def healthy(self) -> None:
+        """/healthz answers within 200 ms, and her socket is still connected."""
         began = time.perf_counter()
         health = await self.http.get("/healthz")
         answered = time.perf_counter() - began
         assert health.status_code == 200
+        print(f"carol: /healthz {answered * 1000:.1f} ms")
         assert answered < 0.2, f"/healthz took {answered * 1000:.0f} ms"
-        took = await self.median_flow_time()
-        print(f"carol: /healthz {answered * 1000:.1f} ms, flow {took:.3f} s (quiet {quiet:.3f} s)")
-        assert took <= 2 * quiet, f"the flow took {took:.3f} s, {quiet:.3f} s when quiet"
         assert self.socket.disconnects == [], self.socket.disconnects
+
+    async def served_between(self, pause: Callable[[], None], resume: Callable[[], None]) -> None:
+        """`served`, for an attack that can be paused: her quiet and attacked flows alternate
+        (the attack paused, then resumed), so that what the rest of the machine does at the
+        time weighs on both alike."""
+        quiet: list[float] = []
+        attacked: list[float] = []
+        for _ in range(5):
+            pause()
+            quiet.append(await self.flow_time())
+            resume()
+            attacked.append(await self.flow_time())
+        await self.healthy()
+        took, calm = statistics.median(attacked), statistics.median(quiet)
+        print(f"carol: flow {took:.3f} s attacked, {calm:.3f} s paused")
+        assert took <= 2 * calm, (attacked, quiet)
 
 
 async def open_socket(url: str, user: str) -> tuple[ClientConnection, str]:
@@ -263,12 +285,22 @@ async def open_socket(url: str, user: str) -> tuple[ClientConnection, str]:
 
 async def ack(ws: ClientConnection, ack_id: int, timeout: float = 30) -> dict[str, Any]:
     """The ack `ack_id` on a raw socket (events before it are skipped)."""
+    return (await acks(ws, [ack_id], timeout))[ack_id]
+
+
+async def acks(
+    ws: ClientConnection, ack_ids: list[int], timeout: float = 30
+) -> dict[int, dict[str, Any]]:
+    """The acks `ack_ids` on a raw socket, in whatever order they come (events skipped)."""
+    got: dict[int, dict[str, Any]] = {}
     async with asyncio.timeout(timeout):
-        while True:
+        while len(got) < len(ack_ids):
             frame = str(await ws.recv())
-            if frame.startswith(f"43{ack_id}["):
-                answer: dict[str, Any] = json.loads(frame.removeprefix(f"43{ack_id}"))[0]
-                return answer
+            if frame.startswith("43"):
+                head, _, body = frame[2:].partition("[")
+                if int(head) in ack_ids:
+                    got[int(head)] = json.loads("[" + body)[0]
+    return got
 
 
 async def call(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,11 +20,18 @@ import pytest
 from flowmaestro.events import NodeProgress
 from flowmaestro.events.outbox import sequence_once
 from tests.gateway.harness import emit, own_execution
-from tests.security.stack import Bystander, call, gateway_stack, open_socket, refusal_code
+from tests.security.stack import (
+    Bystander,
+    acks,
+    call,
+    gateway_stack,
+    open_socket,
+    refusal_code,
+)
 from tests.support.processes import Child
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
 
     import asyncpg
     from temporalio.testing import WorkflowEnvironment
@@ -213,36 +221,45 @@ async def test_replayed_bytes_are_bounded_per_user(
 async def test_a_presence_flood_is_rate_limited(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:
-    """10 sockets cycling subscribe/unsubscribe on a channel with presence."""
+    """10 sockets cycling subscribe/unsubscribe on a channel with presence (about 100
+    joins a second against 20)."""
     await own_execution(pool, EXECUTION, MALLORY)
     async with (
         gateway_stack(database_dsn, pool, temporal_env.client) as stack,
-        carol(stack) as (bystander, quiet),
+        Bystander(stack) as bystander,
         flooding(stack, "presence", 10) as attacker,
     ):
         line = await attacker.wait_output("refused", timeout=30)
         assert line == "refused rate_limited user_presence_changes_per_second", line
-        await bystander.served(quiet)
+        await bystander.served_between(*pausing(attacker))
     assert attacker.count("refused") == 1, attacker.output
 
 
 async def test_a_read_flood_is_rate_limited(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:
-    """8 clients reading 20 times a second each, against a budget of 5 a second (the
+    """4 clients reading 10 times a second each, against a budget of 5 a second (the
     default's 50 would need a flood that only measures this machine's two cores)."""
     await own_execution(pool, EXECUTION, MALLORY)
     async with (
         gateway_stack(
             database_dsn, pool, temporal_env.client, user_reads_per_second=5, user_read_burst=20
         ) as stack,
-        carol(stack) as (bystander, quiet),
-        flooding(stack, "reads", 8) as attacker,
+        Bystander(stack) as bystander,
+        flooding(stack, "reads", 4) as attacker,
     ):
         line = await attacker.wait_output("refused", timeout=30)
         assert line == "refused rate_limited user_reads_per_second", line
-        await bystander.served(quiet)
+        await bystander.served_between(*pausing(attacker))
     assert attacker.count("refused") == 1, attacker.output
+
+
+def pausing(attacker: Child) -> tuple[Callable[[], None], Callable[[], None]]:
+    """Stop and continue the attacker's process (SIGSTOP, SIGCONT)."""
+    return (
+        lambda: attacker.proc.send_signal(signal.SIGSTOP),
+        lambda: attacker.proc.send_signal(signal.SIGCONT),
+    )
 
 
 @contextlib.asynccontextmanager
@@ -253,3 +270,32 @@ async def flooding(stack: Stack, kind: str, count: int) -> AsyncIterator[Child]:
     async with Child(*map(str, args), cwd=ROOT, name=f"{kind} flood") as attacker:
         await attacker.wait_output("flooding", timeout=60)
         yield attacker
+
+
+async def test_socket_messages_are_bounded_per_user(
+    database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
+) -> None:
+    """Many sockets, each within its own frame budget, together past the user's (a budget
+    of 2 a second, bursts of 5, in each gateway process)."""
+    async with (
+        gateway_stack(
+            database_dsn,
+            pool,
+            temporal_env.client,
+            user_messages_per_second=2,
+            user_message_burst=5,
+        ) as stack,
+        carol(stack) as (bystander, quiet),
+    ):
+        opened = await sockets(stack, 6)
+        for ws in opened:
+            for i in range(1, 5):
+                await ws.send(f"42{i}" + json.dumps(["subscribe", {"channel": "user:mallory"}]))
+        answers = [a for ws in opened for a in (await acks(ws, [1, 2, 3, 4])).values()]
+        refusals = [a["error"] for a in answers if not a["ok"]]
+        assert refusals, answers
+        assert {(r["code"], r["details"]["limit"]) for r in refusals} == {
+            ("rate_limited", "user_messages_per_second")
+        }
+        await bystander.served(quiet)
+        abort(*opened)
