@@ -81,7 +81,11 @@ class Availability:
     async def probe(self, check: Callable[[], Awaitable[object]], timeout: float = 2.0) -> bool:
         """Run `check` (e.g. `SELECT 1`); its outcome is the state. Whether it answered."""
         try:
-            await asyncio.wait_for(check(), timeout)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel
+            # that arrives as the check completes, and a watch loop cancelled at shutdown
+            # then went round again (a gateway's lifespan shutdown hung, 1 run in 3).
+            async with asyncio.timeout(timeout):
+                await check()
         except Exception as exc:
             self.lost(exc)
             return False
