@@ -13,7 +13,8 @@ from flowmaestro.events.catalogue.execution import ExecutionStatus
 from flowmaestro.events.channels import execution_channel, inbox_of, user_channel
 from flowmaestro.flows.errors import FlowError, FlowsError
 from flowmaestro.flows.flow import Flow, load_flow
-from flowmaestro.flows.kb.start import create_knowledge_base, ingest_document
+from flowmaestro.flows.kb import store
+from flowmaestro.flows.kb.start import ingest_document
 from flowmaestro.flows.messages import Visibility
 from flowmaestro.flows.start import start_execution
 from flowmaestro.gateway import sse
@@ -335,14 +336,14 @@ def http_api(
     async def new_knowledge_base(body: KnowledgeBaseRequest, user: User) -> dict[str, str]:
         """Create a knowledge base owned by the caller, in their workspace."""
         await quotas.spend(user.user_id)
-        kb_id = await create_knowledge_base(
+        kb = await store.create_knowledge_base(
             pool,
             owner_id=user.user_id,
             name=body.name,
             workspace=user.workspace,
             visibility=body.visibility,
         )
-        return {"knowledgeBaseId": kb_id}
+        return {"knowledgeBaseId": kb.id}
 
     @router.post(
         "/knowledge-bases/{knowledge_base_id}/documents",

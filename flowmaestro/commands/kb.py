@@ -13,9 +13,9 @@ from temporalio.client import WorkflowFailureError
 from flowmaestro.database import create_pool, resolve_dsn
 from flowmaestro.errors import FlowMaestroError
 from flowmaestro.events.outbox import OutboxReader
+from flowmaestro.flows.kb import store
 from flowmaestro.flows.kb.start import (
     KnowledgeBaseNotFoundError,
-    create_knowledge_base,
     ingest_document,
 )
 from flowmaestro.flows.kb.store import Content
@@ -51,7 +51,7 @@ def create_command(
 
     async def main() -> str:
         async with await create_pool(resolve_dsn(settings), max_size=1) as pool:
-            return await create_knowledge_base(
+            kb = await store.create_knowledge_base(
                 pool,
                 owner_id=user_id,
                 name=name,
@@ -59,6 +59,7 @@ def create_command(
                 chunk_size=chunk_size,
                 chunk_overlap=chunk_overlap,
             )
+            return kb.id
 
     click.echo(run_async(main()))
 

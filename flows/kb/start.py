@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from temporalio.client import Client, WorkflowHandle
 
     from flowmaestro.flows.kb.store import Content
-    from flowmaestro.flows.messages import Visibility
 
 KB_INGEST_WORKFLOW: Final = "KnowledgeBaseIngestWorkflow"
 
@@ -46,32 +45,6 @@ class KbIngestInput(BaseModel):
 
     doc: DocumentRef
     max_bytes: int
-
-
-async def create_knowledge_base(
-    pool: asyncpg.Pool,
-    *,
-    owner_id: str,
-    name: str,
-    embedding_model: str = "hash-384",
-    chunk_size: int = 800,
-    chunk_overlap: int = 100,
-    workspace: str | None = None,
-    visibility: Visibility = "private",
-) -> str:
-    """Create a knowledge base owned by `owner_id` in `workspace`; its id. Needs
-    0 <= overlap < size."""
-    kb = await store.create_knowledge_base(
-        pool,
-        owner_id=owner_id,
-        name=name,
-        embedding_model=embedding_model,
-        chunk_size=chunk_size,
-        chunk_overlap=chunk_overlap,
-        workspace=workspace,
-        visibility=visibility,
-    )
-    return kb.id
 
 
 async def ingest_document(

@@ -14,7 +14,6 @@ from flowmaestro.events.outbox import OutboxReader
 from flowmaestro.flows.kb import store
 from flowmaestro.flows.kb.start import (
     KnowledgeBaseNotFoundError,
-    create_knowledge_base,
     ingest_document,
 )
 from tests.activities.kb.documents import HTML, MARKDOWN, PHRASE, filler, pdf_bytes
@@ -183,7 +182,7 @@ async def test_a_bad_document_fails_in_extraction(
 async def test_only_the_owner_can_ingest(
     temporal_env: WorkflowEnvironment, pool: asyncpg.Pool
 ) -> None:
-    kb_id = await create_knowledge_base(pool, owner_id="u1", name="private")
+    kb_id = (await store.create_knowledge_base(pool, owner_id="u1", name="private")).id
     with pytest.raises(KnowledgeBaseNotFoundError):
         await ingest_document(
             temporal_env.client,
