@@ -223,7 +223,7 @@ def http_api(
 
     @router.get("/inbox", **documented(InboxPage))
     async def inbox(
-        user: User,
+        user: Reading,
         limit: Annotated[int, Query(ge=1, le=500), Digits] = 100,
         cursor: Annotated[str | None, Query(max_length=1000)] = None,
     ) -> dict[str, Any]:
