@@ -1,5 +1,5 @@
-"""A flooding client in its own process, so that its own CPU is not the test process's (where
-the worker that runs the bystander's flow lives). Each floods at a fixed rate several times
+"""A flooding client in its own process, so that it can be paused (SIGSTOP) and its CPU is
+not the test process's. Each floods at a fixed rate several times
 its budget: flat out, a Python client would only measure this machine's two cores.
 
     python -m tests.security.attacker presence URL EXECUTION_ID SOCKETS

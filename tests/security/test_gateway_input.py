@@ -27,7 +27,7 @@ async def test_unstorable_text_in_socket_messages_is_a_bad_request(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:
     await own_execution(pool, "ex_m", "mallory")
-    async with gateway_stack(database_dsn, pool, temporal_env.client) as stack:
+    async with gateway_stack(database_dsn, temporal_env.client) as stack:
         client = await Recorder().connect(stack.url, "mallory")
         messages: list[tuple[str, Any]] = []
         for bad in BAD:
@@ -65,7 +65,7 @@ async def test_unstorable_text_in_http_requests_is_a_bad_request(
 ) -> None:
     await own_execution(pool, "ex_m", "mallory")
     async with (
-        gateway_stack(database_dsn, pool, temporal_env.client) as stack,
+        gateway_stack(database_dsn, temporal_env.client) as stack,
         httpx.AsyncClient(base_url=stack.url, timeout=30) as http,
     ):
         auth = stack.auth("mallory")
@@ -102,7 +102,7 @@ async def test_a_huge_json_body_is_refused_before_it_is_read(
 ) -> None:
     size = 256 << 20
     async with gateway_stack(
-        database_dsn, pool, temporal_env.client, http_max_body_bytes=1 << 20
+        database_dsn, temporal_env.client, http_max_body_bytes=1 << 20
     ) as stack:
         headers = {**stack.auth("mallory"), "Content-Type": "application/json"}
         for declared in (False, True):

@@ -38,7 +38,7 @@ async def test_alices_knowledge_base_cannot_be_squatted(
 ) -> None:
     handbook = named_knowledge_base_id("alice", "handbook")
     async with (
-        gateway_stack(database_dsn, pool, temporal_env.client) as stack,
+        gateway_stack(database_dsn, temporal_env.client) as stack,
         httpx.AsyncClient(base_url=stack.url, timeout=30) as http,
     ):
         # Mallory asks for alice's future id: it does not exist for her, and is not created.
@@ -94,7 +94,7 @@ async def test_an_execution_id_cannot_be_taken_by_another_start(
 ) -> None:
     client = temporal_env.client
     async with (
-        gateway_stack(database_dsn, pool, client) as stack,
+        gateway_stack(database_dsn, client) as stack,
         httpx.AsyncClient(base_url=stack.url, timeout=30) as http,
     ):
         started = await http.post(

@@ -39,7 +39,6 @@ async def test_a_burst_of_starts_is_rate_limited_with_retry_after(
     async with (
         gateway_stack(
             database_dsn,
-            pool,
             temporal_env.client,
             # One process: per-user write quotas are kept per gateway process.
             workers=1,
@@ -75,7 +74,7 @@ async def test_a_users_unfinished_executions_are_capped(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:
     async with (
-        gateway_stack(database_dsn, pool, temporal_env.client, max_running_executions=3) as stack,
+        gateway_stack(database_dsn, temporal_env.client, max_running_executions=3) as stack,
         httpx.AsyncClient(base_url=stack.url, timeout=30) as http,
     ):
         auth = stack.auth("mallory")
@@ -112,7 +111,7 @@ async def test_an_execution_terminated_outside_leaves_the_running_cap(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:
     async with (
-        gateway_stack(database_dsn, pool, temporal_env.client, max_running_executions=2) as stack,
+        gateway_stack(database_dsn, temporal_env.client, max_running_executions=2) as stack,
         httpx.AsyncClient(base_url=stack.url, timeout=30) as http,
     ):
         auth = stack.auth("mallory")

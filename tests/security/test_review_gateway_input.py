@@ -30,7 +30,7 @@ async def test_out_of_range_positions_and_bad_cursors_are_bad_requests(
 ) -> None:
     await own_execution(pool, "ex_r", "mallory")
     async with (
-        gateway_stack(database_dsn, pool, temporal_env.client) as stack,
+        gateway_stack(database_dsn, temporal_env.client) as stack,
         httpx.AsyncClient(base_url=stack.url, timeout=30) as http,
     ):
         auth = stack.auth("mallory")

@@ -45,7 +45,7 @@ async def acks(ws: ClientConnection, count: int) -> dict[int, dict[str, object]]
 async def test_refused_messages_spend_the_budget_too(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:
-    async with gateway_stack(database_dsn, pool, temporal_env.client, **LIMITS) as stack:
+    async with gateway_stack(database_dsn, temporal_env.client, **LIMITS) as stack:
         ws = await raw_socket(stack.url, "mallory")  # the CONNECT took one token
         malformed = BURST - 1
         for i in range(malformed):  # unknown namespace: refused, yet charged
@@ -63,7 +63,7 @@ async def test_refused_messages_spend_the_budget_too(
 async def test_a_ping_flood_gets_the_socket_cut(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:
-    async with gateway_stack(database_dsn, pool, temporal_env.client, **LIMITS) as stack:
+    async with gateway_stack(database_dsn, temporal_env.client, **LIMITS) as stack:
         ws = await raw_socket(stack.url, "mallory")
         flood = asyncio.create_task(_ping_flood(ws))
         # Cut long before engine.io's ping timeout (45 s) could have closed it.

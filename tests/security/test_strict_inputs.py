@@ -42,7 +42,7 @@ async def test_dates_utc_cannot_hold_and_numbers_not_in_digits_are_bad_requests(
 ) -> None:
     await own_execution(pool, "ex_s", "mallory")
     async with (
-        gateway_stack(database_dsn, pool, temporal_env.client) as stack,
+        gateway_stack(database_dsn, temporal_env.client) as stack,
         httpx.AsyncClient(base_url=stack.url, timeout=30) as http,
     ):
         auth = stack.auth("mallory")
@@ -90,7 +90,7 @@ async def test_connect_and_subscribe_values_of_the_wrong_type_are_refused(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:
     await own_execution(pool, "ex_s", "mallory")
-    async with gateway_stack(database_dsn, pool, temporal_env.client) as stack:
+    async with gateway_stack(database_dsn, temporal_env.client) as stack:
         mallory = token("mallory")
         wrong: list[dict[str, Any]] = [
             {"after": True},

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 async def test_a_query_token_never_reaches_the_access_log(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:
-    async with gateway_stack(database_dsn, pool, temporal_env.client) as stack:
+    async with gateway_stack(database_dsn, temporal_env.client) as stack:
         secret_token = mint_token(SECRET, "mallory", 600)
         client = socketio.AsyncClient(reconnection=False)
         await client.connect(
@@ -67,7 +67,7 @@ async def test_a_token_living_longer_than_the_limit_is_refused(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:
     async with gateway_stack(
-        database_dsn, pool, temporal_env.client, token_max_lifetime_seconds=3600
+        database_dsn, temporal_env.client, token_max_lifetime_seconds=3600
     ) as stack:
         now = int(time.time())
         century = mint_token(SECRET, "mallory", 100 * 365 * 24 * 3600)

@@ -42,7 +42,7 @@ async def test_an_oversized_upload_is_refused_while_it_is_read(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:
     async with (
-        gateway_stack(database_dsn, pool, temporal_env.client, max_document_bytes=LIMIT) as stack,
+        gateway_stack(database_dsn, temporal_env.client, max_document_bytes=LIMIT) as stack,
         httpx.AsyncClient(base_url=stack.url) as http,
     ):
         auth = stack.auth("mallory")
@@ -74,7 +74,7 @@ async def test_uploads_without_a_file_part_are_bad_requests(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:
     async with (
-        gateway_stack(database_dsn, pool, temporal_env.client) as stack,
+        gateway_stack(database_dsn, temporal_env.client) as stack,
         httpx.AsyncClient(base_url=stack.url) as http,
     ):
         auth = stack.auth("mallory")

@@ -95,7 +95,7 @@ async def test_sockets_and_channels_per_user_and_a_disconnect_storm(
     each, then all of them closed at once."""
     await own_execution(pool, EXECUTION, MALLORY, agents=AGENTS)
     async with (
-        gateway_stack(database_dsn, pool, temporal_env.client) as stack,
+        gateway_stack(database_dsn, temporal_env.client) as stack,
         carol(stack) as (bystander, quiet),
     ):
         opened = await sockets(stack, 100)
@@ -130,7 +130,7 @@ async def test_sse_streams_that_never_read_are_bounded_per_user(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:
     async with (
-        gateway_stack(database_dsn, pool, temporal_env.client) as stack,
+        gateway_stack(database_dsn, temporal_env.client) as stack,
         carol(stack) as (bystander, quiet),
     ):
         streams = [
@@ -169,7 +169,7 @@ async def test_concurrent_replays_are_bounded_per_user(
     await own_execution(pool, EXECUTION, MALLORY)
     await history(pool, 3000, 8000)
     async with (
-        gateway_stack(database_dsn, pool, temporal_env.client, user_max_replays=2) as stack,
+        gateway_stack(database_dsn, temporal_env.client, user_max_replays=2) as stack,
         carol(stack) as (bystander, quiet),
     ):
         stalled = await sockets(stack, 3)
@@ -197,7 +197,7 @@ async def test_replayed_bytes_are_bounded_per_user(
     await history(pool, 1000, 4000)
     async with (
         gateway_stack(
-            database_dsn, pool, temporal_env.client, user_replay_bytes_per_minute=2_000_000
+            database_dsn, temporal_env.client, user_replay_bytes_per_minute=2_000_000
         ) as stack,
         carol(stack) as (bystander, quiet),
     ):
@@ -225,7 +225,7 @@ async def test_a_presence_flood_is_rate_limited(
     joins a second against 20)."""
     await own_execution(pool, EXECUTION, MALLORY)
     async with (
-        gateway_stack(database_dsn, pool, temporal_env.client) as stack,
+        gateway_stack(database_dsn, temporal_env.client) as stack,
         Bystander(stack) as bystander,
         flooding(stack, "presence", 10) as attacker,
     ):
@@ -243,7 +243,7 @@ async def test_a_read_flood_is_rate_limited(
     await own_execution(pool, EXECUTION, MALLORY)
     async with (
         gateway_stack(
-            database_dsn, pool, temporal_env.client, user_reads_per_second=5, user_read_burst=20
+            database_dsn, temporal_env.client, user_reads_per_second=5, user_read_burst=20
         ) as stack,
         Bystander(stack) as bystander,
         flooding(stack, "reads", 4) as attacker,
@@ -264,8 +264,8 @@ def pausing(attacker: Child) -> tuple[Callable[[], None], Callable[[], None]]:
 
 @contextlib.asynccontextmanager
 async def flooding(stack: Stack, kind: str, count: int) -> AsyncIterator[Child]:
-    """tests/security/attacker.py flooding as mallory in its own process (its CPU is not the
-    test process's, where carol's flow runs), stopped at the end."""
+    """tests/security/attacker.py flooding as mallory in its own process (paused and resumed
+    by signals), stopped at the end."""
     args = (sys.executable, "-m", "tests.security.attacker", kind, stack.url, EXECUTION, count)
     async with Child(*map(str, args), cwd=ROOT, name=f"{kind} flood") as attacker:
         await attacker.wait_output("flooding", timeout=60)
@@ -280,7 +280,6 @@ async def test_socket_messages_are_bounded_per_user(
     async with (
         gateway_stack(
             database_dsn,
-            pool,
             temporal_env.client,
             user_messages_per_second=2,
             user_message_burst=5,
