@@ -177,13 +177,19 @@ class Sequencer:
             self.backend_pid = con.get_server_pid()
             lock = asyncio.ensure_future(con.execute("SELECT pg_advisory_lock($1)", LOCK_KEY))
             stop = asyncio.ensure_future(self._stopping.wait())
-            done, _ = await asyncio.wait({lock, stop}, return_when=asyncio.FIRST_COMPLETED)
+            try:
+                done, _ = await asyncio.wait({lock, stop}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stop.cancel()
+                if not lock.done():
+                    # Stopped or cancelled while another process leads: the wait's statement
+                    # is cancelled, and its outcome retrieved here (left alone, asyncio logs
+                    # it as a "Task exception was never retrieved" at every shutdown).
+                    lock.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, asyncpg.PostgresError):
+                        await lock
             if lock not in done:
-                lock.cancel()
-                with contextlib.suppress(asyncio.CancelledError, asyncpg.PostgresError):
-                    await lock
                 return
-            stop.cancel()
             lock.result()
             # Positions are a pure function of the committed rows (numbered in (txid, seq)
             # order, below the xmin horizon), so a batch lost in a crash before its WAL flush

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import random
 import uuid
@@ -168,6 +169,39 @@ async def waits_on_a_lock(pool: asyncpg.Pool, pid: int | None) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError(f"backend {pid} never blocked")
+
+
+@pytest.mark.parametrize("end", ["stop", "cancel"])
+async def test_a_standby_ends_quietly_while_another_leads(
+    pool: asyncpg.Pool, database_dsn: str, end: str
+) -> None:
+    """A standby blocked on the advisory lock (a gateway process beside the worker that
+    leads) ends on stop or cancel with its lock statement's outcome retrieved: no "Task
+    exception was never retrieved" at every shutdown."""
+    loop = asyncio.get_running_loop()
+    unhandled: list[dict[str, object]] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _, context: unhandled.append(context))
+    try:
+        async with running(Sequencer(database_dsn)) as leader:
+            await asyncio.wait_for(leader.active.wait(), 10)
+            standby = Sequencer(database_dsn)
+            task = asyncio.create_task(standby.run())
+            await until(lambda: asyncio.sleep(0, standby.backend_pid is not None))
+            await waits_on_a_lock(pool, standby.backend_pid)
+            if end == "stop":
+                standby.stop()
+                await asyncio.wait_for(task, 10)
+            else:
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await asyncio.wait_for(task, 10)
+            del task
+            gc.collect()  # an unretrieved exception is reported when its task is collected
+            assert not standby.active.is_set()
+    finally:
+        loop.set_exception_handler(previous)
+    assert unhandled == []
 
 
 async def test_killed_sequencer_mid_batch_loses_nothing(
