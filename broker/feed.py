@@ -170,7 +170,9 @@ class BrokeredFeed:
                     advanced, polled = False, last
                     continue
                 try:
-                    head = await asyncio.wait_for(self._reader.head(), self._silence)
+                    # asyncio.timeout: see flowmaestro.waiting.
+                    async with asyncio.timeout(self._silence):
+                        head = await self._reader.head()
                 except TimeoutError:
                     continue  # Postgres slow or cut off: batches still come; check again
                 if polled > last:

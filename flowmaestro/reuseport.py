@@ -19,6 +19,7 @@ import time
 from typing import TYPE_CHECKING
 
 from flowmaestro.errors import FlowMaestroError
+from flowmaestro.waiting import wait_set
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -137,8 +138,7 @@ class Supervisor:
                 process.pid,
                 process.returncode,
             )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self._restart_delay)
+            await wait_set(self._stopping, self._restart_delay)
         return 0
 
     async def _end(self, process: asyncio.subprocess.Process) -> None:

@@ -14,6 +14,7 @@ import orjson
 
 from flowmaestro.events.outbox.channels import SEQUENCED
 from flowmaestro.events.union import EVENT_ADAPTER
+from flowmaestro.waiting import wait_set
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator, Sequence
@@ -219,15 +220,12 @@ class OutboxReader:
                         last = page[-1].position
                         yield page
                     read = len(page) == batch
-                if not read and not notes:
-                    try:
-                        await asyncio.wait_for(wake.wait(), self._poll_interval)
-                    except TimeoutError:
-                        if listener.is_closed():
-                            # Its backend was terminated while reads still work: without
-                            # this the tail would run on the fallback poll for good.
-                            raise asyncpg.InterfaceError("the tail's listener closed") from None
-                        read = True
+                if not read and not notes and not await wait_set(wake, self._poll_interval):
+                    if listener.is_closed():
+                        # Its backend was terminated while reads still work: without
+                        # this the tail would run on the fallback poll for good.
+                        raise asyncpg.InterfaceError("the tail's listener closed") from None
+                    read = True
         finally:
             with contextlib.suppress(Exception):
                 await listener.remove_listener(SEQUENCED, on_sequenced)

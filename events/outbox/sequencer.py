@@ -22,6 +22,7 @@ import asyncpg
 from flowmaestro.events.outbox.availability import Availability
 from flowmaestro.events.outbox.channels import SEQUENCED, WRITTEN
 from flowmaestro.events.outbox.lag import read_lag
+from flowmaestro.waiting import wait_set
 
 if TYPE_CHECKING:
     from flowmaestro.events.outbox.connection import Connection
@@ -167,8 +168,7 @@ class Sequencer:
                 # (logged once per outage, not per attempt).
                 self.active.clear()
                 self.session.lost(exc)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), self._poll_interval)
+                await wait_set(self._stopping, self._poll_interval)
 
     async def _lead(self) -> None:
         con: asyncpg.Connection = await asyncpg.connect(self._dsn)
@@ -241,8 +241,7 @@ class Sequencer:
                 timeout = min(timeout, settle_backoff)
             else:
                 settle_backoff = 0.0
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+            await wait_set(self._wake, timeout)
 
     async def _sequence(self, con: asyncpg.Connection) -> Batch:
         if self._sink is None:
