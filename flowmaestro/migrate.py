@@ -3,14 +3,17 @@
 Concurrent runners serialise on an advisory lock; an applied file whose text changed is refused.
 A file whose first line is `-- migrate: no-transaction` runs outside a transaction (for
 `CREATE INDEX CONCURRENTLY`, which cannot run in one); the migration policy
-(docs/migrations.md) has it hold one such statement, so a failure leaves at most an invalid
-index (drop it, then rerun).
+(docs/migrations.md) has it hold one such statement. Live traffic can keep such a statement
+past its lock budget: the runner tries it again a few times, backing off, and first drops any
+invalid index the statement names (left by a failed attempt, it would otherwise satisfy
+`IF NOT EXISTS` for good).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +24,11 @@ import asyncpg
 from flowmaestro.errors import MigrationError, NotMigratedError
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from flowmaestro.events.outbox.connection import Connection
+
+log = logging.getLogger(__name__)
 
 # "FMMIG" as an integer: distinct from the sequencer's lock key.
 LOCK_KEY = 0x464D4D4947
@@ -78,8 +85,17 @@ async def _take_lock(con: Connection) -> None:
         delay = min(delay * 2, 0.5)
 
 
-async def migrate(con: Connection, migrations: list[Migration] | None = None) -> list[str]:
-    """Apply pending migrations; return the names applied (empty when up to date)."""
+async def migrate(
+    con: Connection,
+    migrations: list[Migration] | None = None,
+    *,
+    lock_attempts: int = 5,
+    lock_retry_delay: float = 1.0,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> list[str]:
+    """Apply pending migrations; return the names applied (empty when up to date). A
+    no-transaction statement that times out on a lock is tried up to `lock_attempts` times,
+    `lock_retry_delay` seconds apart at first, doubling (waited with `sleep`)."""
     todo = bundled_migrations() if migrations is None else migrations
     await _take_lock(con)
     try:
@@ -114,7 +130,9 @@ async def migrate(con: Connection, migrations: list[Migration] | None = None) ->
                     # Each statement on its own (a simple query of several statements
                     # would run in one implicit transaction).
                     for statement in _statements(m.sql):
-                        await con.execute(statement)
+                        await _run_outside_transaction(
+                            con, m, statement, lock_attempts, lock_retry_delay, sleep
+                        )
                     await _record(con, m)
             except asyncpg.PostgresError as exc:
                 done_here = "rolled back" if m.transactional else "stopped (rerun it)"
@@ -125,6 +143,43 @@ async def migrate(con: Connection, migrations: list[Migration] | None = None) ->
         return done
     finally:
         await con.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
+
+
+_INVALID_INDEXES = """
+SELECT c.relname FROM pg_index i
+JOIN pg_class c ON c.oid = i.indexrelid
+WHERE NOT i.indisvalid AND c.relnamespace = current_schema()::regnamespace
+"""
+
+
+async def _run_outside_transaction(
+    con: Connection,
+    m: Migration,
+    statement: str,
+    attempts: int,
+    delay: float,
+    sleep: Callable[[float], Awaitable[object]],
+) -> None:
+    for attempt in range(1, attempts + 1):
+        try:
+            for (index,) in await con.fetch(_INVALID_INDEXES):
+                if re.search(rf"\b{re.escape(index)}\b", statement):
+                    await con.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{index}"')
+            await con.execute(statement)
+            return
+        except asyncpg.LockNotAvailableError as exc:
+            if attempt == attempts:
+                raise
+            log.warning(
+                "migration %s: %s (attempt %d of %d); trying again in %gs",
+                m.name,
+                exc,
+                attempt,
+                attempts,
+                delay,
+            )
+            await sleep(delay)
+            delay *= 2
 
 
 async def _record(con: Connection, m: Migration) -> None:

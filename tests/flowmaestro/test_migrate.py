@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import uuid
 from typing import TYPE_CHECKING
@@ -78,5 +79,75 @@ async def test_a_failing_migration_rolls_back_alone(empty_dsn: str) -> None:
             await migrate(con, [good, bad])
         assert await con.fetchval("SELECT to_regclass('b')") is None
         assert await con.fetchval("SELECT array_agg(version) FROM schema_migrations") == [1]
+    finally:
+        await con.close()
+
+
+TABLE = Migration(1, "0001_t.sql", "CREATE TABLE t (x int)")
+INDEX = Migration(
+    2,
+    "0002_t_x.sql",
+    "-- migrate: no-transaction\n"
+    "SET lock_timeout = '100ms';\n"
+    "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_x ON t (x);\n",
+)
+
+
+@contextlib.asynccontextmanager
+async def writing(dsn: str) -> AsyncIterator[asyncpg.transaction.Transaction]:
+    """An open transaction that wrote to `t`: a concurrent index build waits for it."""
+    writer = await asyncpg.connect(dsn)
+    try:
+        transaction = writer.transaction()
+        await transaction.start()
+        await writer.execute("INSERT INTO t VALUES (1)")
+        yield transaction
+    finally:
+        await writer.close()
+
+
+async def index_valid(con: asyncpg.Connection) -> bool | None:
+    valid: bool | None = await con.fetchval(
+        "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('t_x')"
+    )
+    return valid
+
+
+async def test_a_lock_timeout_under_live_writes_is_tried_again(
+    empty_dsn: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    con = await asyncpg.connect(empty_dsn)
+    try:
+        await migrate(con, [TABLE])
+        async with writing(empty_dsn) as transaction:
+            waits: list[float] = []
+
+            async def writer_ends(delay: float) -> None:
+                if not waits:
+                    await transaction.rollback()
+                waits.append(delay)
+
+            applied = await migrate(con, [TABLE, INDEX], lock_retry_delay=0.5, sleep=writer_ends)
+        assert applied == ["0002_t_x.sql"]
+        assert waits == [0.5]
+        assert "0002_t_x.sql: canceling statement due to lock timeout (attempt 1 of 5)" in (
+            caplog.text
+        )
+        # The failed attempt's invalid index was dropped and built again, not kept.
+        assert await index_valid(con) is True
+    finally:
+        await con.close()
+
+
+async def test_an_invalid_index_a_failed_run_left_is_built_again(empty_dsn: str) -> None:
+    con = await asyncpg.connect(empty_dsn)
+    try:
+        await migrate(con, [TABLE])
+        async with writing(empty_dsn):
+            with pytest.raises(MigrationError, match=r"0002_t_x.sql failed and was stopped"):
+                await migrate(con, [TABLE, INDEX], lock_attempts=1)
+        assert await index_valid(con) is False  # what IF NOT EXISTS alone would keep
+        assert await migrate(con, [TABLE, INDEX]) == ["0002_t_x.sql"]
+        assert await index_valid(con) is True
     finally:
         await con.close()
