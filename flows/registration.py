@@ -16,6 +16,8 @@ from flowmaestro.flows.messages import Visibility
 if TYPE_CHECKING:
     import asyncpg
 
+    from flowmaestro.events.outbox.connection import Connection
+
 
 # The flow name listed for a start whose flow has none (the flow is malformed).
 UNNAMED = "(invalid flow)"
@@ -49,7 +51,7 @@ class Registration(BaseModel):
     visibility: Visibility = "private"
 
 
-async def register(pool: asyncpg.Pool, registration: Registration) -> bool:
+async def register(pool: asyncpg.Pool | Connection, registration: Registration) -> bool:
     """Record the execution; False when its id is taken by another owner, flow or run."""
     row = await pool.fetchval(
         _REGISTER,

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pydantic import JsonValue
     from temporalio.client import Client
 
+    from flowmaestro.events.outbox.connection import Connection
     from flowmaestro.flows.flow import Flow
     from flowmaestro.flows.messages import Visibility
 
@@ -37,13 +38,14 @@ async def start_execution(
     user_id: str,
     inputs: dict[str, JsonValue],
     *,
-    pool: asyncpg.Pool,
+    pool: asyncpg.Pool | Connection,
     task_queue: str = TASK_QUEUE,
     workspace: str | None = None,
     visibility: Visibility | None = None,
 ) -> str:
     """Start `flow` for `user_id` of `workspace`, register it, and return the execution id.
-    `visibility` (None: as the flow says, else private) says who of the workspace watches."""
+    `visibility` (None: as the flow says, else private) says who of the workspace watches;
+    `pool` may be one connection (the start quota's, which holds the user's start lock)."""
     resolved = flow.resolve_inputs(inputs)
     execution_id = new_execution_id()
     # By type name: a starter never loads the workflow's code (nor, through it, the worker's).

@@ -190,13 +190,13 @@ def http_api(
         # Bounded by the limits, but parsing a flow's templates is CPU work: off the loop.
         flow = await asyncio.to_thread(_flow, config, body.flow)
         try:
-            async with quotas.starting(user.user_id):
+            async with quotas.starting(user.user_id) as con:
                 execution_id = await start_execution(
                     temporal,
                     flow,
                     user.user_id,
                     body.inputs,
-                    pool=pool,
+                    pool=con,
                     task_queue=config.task_queue,
                     workspace=user.workspace,
                     visibility=body.visibility,

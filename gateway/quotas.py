@@ -5,8 +5,9 @@
 The write rate is a budget of the one per-user mechanism (gateway/budgets.py), a token
 bucket in Postgres, so it holds across every gateway process and host: behind N processes a
 user still writes at the rate, not N times it. The running cap is counted in Postgres (the
-`executions` status), so it holds across gateways too, up to starts that race each other on
-different gateways at the very moment of the count. A user at the cap
+`executions` status) under a per-user advisory lock held from the count until the start is
+registered, so starts racing on different gateway processes and hosts cannot all pass the
+same count. A user at the cap
 first has the ends of executions closed outside our code written (gateway/closed_outside.py),
 at most every RECHECK seconds, so a workflow terminated with the Temporal CLI frees its slot.
 """
@@ -18,15 +19,17 @@ import contextlib
 import time
 from typing import TYPE_CHECKING
 
+import asyncpg
+
 from flowmaestro.gateway.closed_outside import end_closed_outside
 from flowmaestro.gateway.errors import GatewayError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
-    import asyncpg
     from temporalio.client import Client
 
+    from flowmaestro.events.outbox.connection import Connection
     from flowmaestro.gateway.budgets import Budgets, Rate
     from flowmaestro.security import Limits
 
@@ -34,6 +37,11 @@ _UNFINISHED = """
 SELECT count(*) FROM executions
 WHERE user_id = $1 AND status IN ('pending', 'running', 'waiting')
 """
+# pg_advisory_lock(START_LOCK, hashtext(user_id)): one start of a user at a time, across every
+# gateway ("FMST"; users whose ids hash alike merely wait for each other).
+START_LOCK = 0x464D5354
+_LOCK = "SELECT pg_advisory_lock($1, hashtext($2))"
+_UNLOCK = "SELECT pg_advisory_unlock($1, hashtext($2))"
 # A capped user's starts ask Temporal about their executions at most this often.
 RECHECK = 2.0
 # Past this many users' recheck times, the old ones are dropped.
@@ -64,39 +72,56 @@ class Quotas:
         await self._budgets.spend(user_id, self._writes)
 
     @contextlib.asynccontextmanager
-    async def starting(self, user_id: str) -> AsyncIterator[None]:
-        """Hold for the start of one execution of `user_id`: quota_exceeded when the user
-        has `max_running_executions` unfinished (one start at a time per user here, so this
-        gateway's concurrent starts cannot all pass the count)."""
+    async def starting(self, user_id: str) -> AsyncIterator[Connection]:
+        """Hold for the start of one execution of `user_id`, yielding the connection to
+        register it on: quota_exceeded when the user has `max_running_executions`
+        unfinished. One start at a time per user across every gateway (an advisory lock on
+        that connection, from the count until the start is registered), so concurrent starts
+        cannot all pass the count; a user's starts queue in the process first, so each
+        process holds at most one connection per user here."""
         lock = self._starting.setdefault(user_id, asyncio.Lock())
         try:
             async with lock:
-                running: int = await self._pool.fetchval(_UNFINISHED, user_id)
-                if running >= self._max_running and await self._recheck(user_id):
-                    running = await self._pool.fetchval(_UNFINISHED, user_id)
-                if running >= self._max_running:
-                    raise GatewayError(
-                        "quota_exceeded",
-                        f"{running} of your executions are unfinished, the most allowed at once;"
-                        " start more when some end",
-                        {
-                            "limit": "max_running_executions",
-                            "maximum": self._max_running,
-                            "running": running,
-                        },
-                    )
-                yield
+                # Before the lock's connection is taken: the recheck needs connections of its
+                # own, and a start holding one while waiting for another could starve the pool.
+                if await self._pool.fetchval(_UNFINISHED, user_id) >= self._max_running:
+                    await self._recheck(user_id)
+                async with self._pool.acquire() as con:
+                    await con.execute(_LOCK, START_LOCK, user_id)
+                    try:
+                        await self._below_cap(con, user_id)
+                        yield con
+                    finally:
+                        # Should this fail (the session lost), nothing stays held: the lock
+                        # ends with its session, and the pool resets what it takes back.
+                        with contextlib.suppress(
+                            asyncpg.PostgresError, asyncpg.InterfaceError, OSError
+                        ):
+                            await con.execute(_UNLOCK, START_LOCK, user_id)
         finally:
             if not lock.locked() and self._starting.get(user_id) is lock:
                 del self._starting[user_id]
 
-    async def _recheck(self, user_id: str) -> bool:
-        """Whether executions of `user_id` closed outside our code were found ended."""
+    async def _below_cap(self, con: Connection, user_id: str) -> None:
+        running: int = await con.fetchval(_UNFINISHED, user_id)
+        if running >= self._max_running:
+            raise GatewayError(
+                "quota_exceeded",
+                f"{running} of your executions are unfinished, the most allowed at once;"
+                " start more when some end",
+                {
+                    "limit": "max_running_executions",
+                    "maximum": self._max_running,
+                    "running": running,
+                },
+            )
+
+    async def _recheck(self, user_id: str) -> None:
+        """Write the ends of executions of `user_id` closed outside our code."""
         now = self._clock()
         if now - self._rechecked.get(user_id, -RECHECK) < RECHECK:
-            return False
+            return
         if len(self._rechecked) >= _SWEEP_AT:
             self._rechecked = {u: t for u, t in self._rechecked.items() if now - t < RECHECK}
         self._rechecked[user_id] = now
-        ended = await end_closed_outside(self._pool, self._temporal, user_id, self._max_running)
-        return ended > 0
+        await end_closed_outside(self._pool, self._temporal, user_id, self._max_running)

@@ -170,3 +170,34 @@ async def test_the_write_quota_holds_across_four_gateway_processes(
     assert sorted(statuses) == [201] * 30 + [429] * 170
     started = await pool.fetchval("SELECT count(*) FROM executions WHERE user_id = 'mallory'")
     assert started == 30
+
+
+async def test_the_running_cap_holds_across_four_gateway_processes(
+    database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
+) -> None:
+    """Starts racing on four processes cannot all pass the same count: each process counted
+    and started on its own, so a burst passed the cap by up to a start per process."""
+    port = free_port()
+    limits = {
+        "FLOWMAESTRO_LIMITS__MAX_RUNNING_EXECUTIONS": "3",
+        "FLOWMAESTRO_LIMITS__USER_WRITE_BURST": "100",
+    }
+    async with supervisor(database_dsn, temporal_env, port, 4, **limits):
+        url = f"http://127.0.0.1:{port}"
+
+        async def start() -> int:
+            # A connection of its own each: the kernel spreads them over the four processes.
+            async with httpx.AsyncClient(timeout=60) as http:
+                answer = await http.post(
+                    f"{url}/api/executions",
+                    json={"flow": WAITING_FLOW},
+                    headers={"Authorization": f"Bearer {token('mallory')}"},
+                )
+                return answer.status_code
+
+        statuses = await asyncio.gather(*(start() for _ in range(40)))
+    started = await pool.fetch("SELECT id FROM executions WHERE user_id = 'mallory'")
+    for row in started:  # no worker runs them: they would wait in Temporal for good
+        await temporal_env.client.get_workflow_handle(row["id"]).terminate()
+    assert sorted(statuses) == [201] * 3 + [429] * 37
+    assert len(started) == 3
