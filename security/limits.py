@@ -121,6 +121,12 @@ class Limits(BaseModel):
     )
 
     # --- Your own workflows (flowmaestro.temporal) ---
+    progress_min_interval_seconds: float = Field(
+        default=0.1,
+        ge=0,
+        description="an activity attempt's `node:progress` events go out at most this often; "
+        "calls in between keep only the latest value, which goes out before the attempt ends",
+    )
     max_event_data_bytes: int = Field(
         default=64 << 10,
         gt=0,

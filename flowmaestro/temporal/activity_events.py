@@ -10,6 +10,7 @@ emissions) runs untouched.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -87,10 +88,14 @@ class ActivityEvents(ActivityInboundInterceptor):
         try:
             result = await self.next.execute_activity(input)
         except BaseException as exc:
+            # Its last progress goes out before its end; failing that, the end still does.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(scope.flush())
             await asyncio.shield(scope.emitter.emit([_failed(scope, info.retry_policy, exc)]))
             raise
         finally:
             leave(token)
+        await scope.flush()
         await scope.emitter.emit(
             [
                 scope.event(

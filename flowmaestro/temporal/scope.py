@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from flowmaestro.events import AppEvent, Event, EventData
     from flowmaestro.events.outbox import Emitter
     from flowmaestro.security import Limits
+    from flowmaestro.temporal.progress import ProgressReports
 
 
 @dataclasses.dataclass(slots=True)
@@ -34,6 +35,8 @@ class AttemptScope:
     emitter: Emitter
     limits: Limits
     counters: dict[str, int] = dataclasses.field(default_factory=dict)
+    progress: ProgressReports | None = None
+    """Its progress events, once `progress()` is first called."""
 
     def event(
         self, key: tuple[str | int, ...], data: EventData, *, agent_id: str | None = None
@@ -56,6 +59,11 @@ class AttemptScope:
             execution_id=ex.execution_id,
             workflow_id=ex.workflow_id,
         )
+
+    async def flush(self) -> None:
+        """Send what its calls left pending (before its end event)."""
+        if self.progress is not None:
+            await self.progress.close()
 
     def next(self, counter: str) -> int:
         """0, 1, 2... per `counter` within this attempt: the index of a repeated call."""

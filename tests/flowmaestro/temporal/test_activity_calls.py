@@ -3,6 +3,7 @@ outside one, with an in-memory emitter (the real path is in test_plugin.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 import pytest
@@ -112,3 +113,83 @@ def test_values_over_the_limit_are_noted_not_written() -> None:
     assert jsonable({"a": 1}, 100) == {"a": 1}
     assert jsonable("x" * 200, 100) == {"truncated": True, "bytes": 202}
     assert jsonable(object(), 100) == {"unserializable": "object"}
+
+
+class Signalling(Memory):
+    """Memory that says when an event is written, and fails the writes after `fail_after`."""
+
+    def __init__(self, fail_after: int | None = None) -> None:
+        super().__init__()
+        self.wrote = asyncio.Event()
+        self._fail_after = fail_after
+
+    async def emit(self, events: Sequence[Event]) -> int:
+        if self._fail_after is not None and len(self.events) >= self._fail_after:
+            raise ConnectionError("the outbox is away")
+        self.wrote.set()
+        return await super().emit(events)
+
+
+def attempt(emitter: Memory, interval: float) -> AttemptScope:
+    return AttemptScope(
+        execution=ExecutionRef(execution_id="order-1", user_id="alice", workflow_id="Order"),
+        run_id="run-1",
+        node_id="reserve",
+        node_type="reserve",
+        attempt=1,
+        emitter=emitter,
+        limits=Limits(progress_min_interval_seconds=interval),
+    )
+
+
+def progressed(memory: Memory) -> list[tuple[float, str]]:
+    return [(e.data.progress, e.data.step) for e in memory.events if isinstance(e, NodeProgress)]
+
+
+async def test_a_tight_loop_of_progress_writes_the_first_and_the_last() -> None:
+    memory = Memory()
+    scope = attempt(memory, interval=3600)
+    token = enter(scope)
+    try:
+        for i in range(1, 10_001):
+            await progress(i / 100, f"item {i}")
+    finally:
+        leave(token)
+    assert progressed(memory) == [(0.01, "item 1")]
+    await scope.flush()  # the attempt ends: its latest value goes out before its end event
+    assert progressed(memory) == [(0.01, "item 1"), (100.0, "item 10000")]
+    assert len({e.id for e in memory.events}) == 2
+
+
+async def test_the_latest_value_goes_out_when_the_interval_is_up() -> None:
+    memory = Signalling()
+    scope = attempt(memory, interval=0.01)
+    token = enter(scope)
+    try:
+        await progress(10, "a")
+        memory.wrote.clear()
+        await progress(20, "b")
+        await progress(30, "c")
+        assert progressed(memory) == [(10.0, "a")]
+        async with asyncio.timeout(10):
+            await memory.wrote.wait()  # no flush: the interval ran out
+        assert progressed(memory) == [(10.0, "a"), (30.0, "c")]
+        await progress(40, "d")  # a fresh interval: pending again, until the attempt ends
+        await scope.flush()
+    finally:
+        leave(token)
+    assert progressed(memory)[-1] == (40.0, "d")
+
+
+async def test_a_pending_value_that_cannot_be_written_fails_the_attempts_end() -> None:
+    memory = Signalling(fail_after=1)
+    scope = attempt(memory, interval=3600)
+    token = enter(scope)
+    try:
+        await progress(10)
+        await progress(20)  # pending
+    finally:
+        leave(token)
+    with pytest.raises(ConnectionError):
+        await scope.flush()
+    assert progressed(memory) == [(10.0, "")]
