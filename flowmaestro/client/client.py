@@ -230,16 +230,42 @@ class Client:
         idempotent): the gateway's answer `{executionId, status, cancelRequested}`. Its end
         arrives as `execution:failed` with `error.type` `cancelled`. ClientError with the
         gateway's code (`forbidden`, `not_found`, ...) when refused."""
+        path = f"/api/executions/{quote(execution_id, safe='')}/cancel"
+        return await self._request("POST", path, "the cancel", expect=202)
+
+    async def inbox(self, *, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
+        """One page of the open prompts waiting for the caller, assigned to them or to one of
+        their groups (`GET /api/inbox`, oldest first): `{prompts, nextCursor}`; pass
+        `nextCursor` back as `cursor` (None: the last page). Changes arrive live on the
+        caller's user channel: follow `events("user:<id>")` for `user_input:required`,
+        `user_input:received` and `user_input:timeout`."""
+        params = (
+            {"limit": str(limit)} if cursor is None else {"limit": str(limit), "cursor": cursor}
+        )
+        return await self._request("GET", "/api/inbox", "the inbox", params=params)
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        *,
+        params: dict[str, str] | None = None,
+        expect: int = 200,
+    ) -> dict[str, Any]:
+        """A call of the gateway's HTTP API as the caller: its JSON answer, or ClientError
+        with the gateway's code."""
         assert self._http is not None, "use the client inside `async with`"
-        url = f"{self.url}/api/executions/{quote(execution_id, safe='')}/cancel"
         headers = {"Authorization": f"Bearer {await self._token_now()}"}
         timeout = aiohttp.ClientTimeout(total=self._call_timeout)
         try:
-            async with self._http.post(url, headers=headers, timeout=timeout) as response:
+            async with self._http.request(
+                method, self.url + path, params=params, headers=headers, timeout=timeout
+            ) as response:
                 body = await response.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise ClientError("internal", f"the cancel got no answer: {exc}") from None
-        if response.status != 202 or not isinstance(body, dict):
+            raise ClientError("internal", f"{what} got no answer: {exc}") from None
+        if response.status != expect or not isinstance(body, dict):
             raise ClientError.from_ack(body)
         return body
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from bench.listing import generate_executions
+from flowmaestro.client import Client, ClientError
 from flowmaestro.gateway import mint_token
 from flowmaestro.gateway.auth import Principal
 from flowmaestro.gateway.inbox import InboxCursor, inbox_page, inbox_query
@@ -102,6 +103,12 @@ async def test_prompts_reach_each_assignees_inbox_live_and_drop_when_done(
         assert prompt["executionId"] == expense and prompt["assignees"]["groups"] == ["finance"]
         assert prompt["ownerId"] == "alice" and prompt["askedAt"]
         second = await inbox("carol", limit=1, cursor=first["nextCursor"])
+        async with Client(running.url, tokens["carol"]) as client:  # the same, in Python
+            assert await client.inbox(limit=1) == first
+            assert await client.inbox(limit=1, cursor=first["nextCursor"]) == second
+            with pytest.raises(ClientError) as refused:
+                await client.inbox(cursor="not-a-cursor")
+            assert refused.value.code == "bad_request"
         assert [p["executionId"] for p in second["prompts"]] == [deploy]
         assert second["prompts"][0]["expiresAt"] and second["nextCursor"] is None
         # alice is the requester of the expense (excluded) and not assigned the deploy.
