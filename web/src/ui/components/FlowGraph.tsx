@@ -19,7 +19,7 @@ const STATUS_LABEL: Record<DisplayStatus, string> = {
   pending: "pending",
   running: "running",
   retrying: "retrying",
-  waiting: "waiting for you",
+  waiting: "waiting for input",
   completed: "completed",
   failed: "failed",
   skipped: "skipped",

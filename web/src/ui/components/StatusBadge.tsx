@@ -1,4 +1,4 @@
-const LABEL: Record<string, string> = { waiting: "waiting for you", retrying: "retrying" };
+const LABEL: Record<string, string> = { waiting: "waiting for input", retrying: "retrying" };
 
 export function StatusBadge({ status, label }: { status: string; label?: string }) {
   return (

@@ -88,7 +88,15 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
             {running && (owner === null || owner === viewer.user) && <CancelButton executionId={executionId} />}
             <StatusBadge
               status={view.status}
-              label={view.status === "waiting" && mine.length === 0 && others.length > 0 ? "waiting for others" : undefined}
+              label={
+                view.status !== "waiting"
+                  ? undefined
+                  : mine.length > 0
+                    ? "waiting for you"
+                    : others.length > 0
+                      ? "waiting for others"
+                      : undefined
+              }
             />
           </div>
         </div>
