@@ -4,7 +4,7 @@ user's unfinished executions are capped (429 `quota_exceeded`); other users are 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -143,30 +143,45 @@ async def test_an_execution_terminated_outside_leaves_the_running_cap(
             await temporal_env.client.get_workflow_handle(execution_id).terminate()
 
 
+async def starts_on_four_processes(
+    database_dsn: str,
+    temporal_env: WorkflowEnvironment,
+    flow: dict[str, Any],
+    count: int,
+    **limits: str,
+) -> list[int]:
+    """`count` concurrent starts of mallory's on a four-process gateway (`limits` as
+    FLOWMAESTRO_LIMITS__<NAME>), each on a connection of its own, so that the kernel spreads
+    them over the processes: their statuses."""
+    port = free_port()
+    settings = {f"FLOWMAESTRO_LIMITS__{k.upper()}": v for k, v in limits.items()}
+    async with supervisor(database_dsn, temporal_env, port, 4, **settings):
+
+        async def start() -> int:
+            async with httpx.AsyncClient(timeout=60) as http:
+                answer = await http.post(
+                    f"http://127.0.0.1:{port}/api/executions",
+                    json={"flow": flow},
+                    headers={"Authorization": f"Bearer {token('mallory')}"},
+                )
+                return answer.status_code
+
+        return list(await asyncio.gather(*(start() for _ in range(count))))
+
+
 async def test_the_write_quota_holds_across_four_gateway_processes(
     database_dsn: str, pool: asyncpg.Pool, sequencer: Sequencer, temporal_env: WorkflowEnvironment
 ) -> None:
     """Issue 26 measured 53 of 300 starts accepted against a burst of 30 with two processes:
     each counted its own. Now the budget is one, in Postgres."""
-    port = free_port()
-    limits = {
-        "FLOWMAESTRO_LIMITS__USER_WRITES_PER_SECOND": "0.01",
-        "FLOWMAESTRO_LIMITS__USER_WRITE_BURST": "30",
-    }
-    async with supervisor(database_dsn, temporal_env, port, 4, **limits):
-        url = f"http://127.0.0.1:{port}"
-
-        async def start() -> int:
-            # A connection of its own each: the kernel spreads them over the four processes.
-            async with httpx.AsyncClient(timeout=60) as http:
-                answer = await http.post(
-                    f"{url}/api/executions",
-                    json={"flow": TRIVIAL_FLOW},
-                    headers={"Authorization": f"Bearer {token('mallory')}"},
-                )
-                return answer.status_code
-
-        statuses = await asyncio.gather(*(start() for _ in range(200)))
+    statuses = await starts_on_four_processes(
+        database_dsn,
+        temporal_env,
+        TRIVIAL_FLOW,
+        200,
+        user_writes_per_second="0.01",
+        user_write_burst="30",
+    )
     assert sorted(statuses) == [201] * 30 + [429] * 170
     started = await pool.fetchval("SELECT count(*) FROM executions WHERE user_id = 'mallory'")
     assert started == 30
@@ -177,25 +192,14 @@ async def test_the_running_cap_holds_across_four_gateway_processes(
 ) -> None:
     """Starts racing on four processes cannot all pass the same count: each process counted
     and started on its own, so a burst passed the cap by up to a start per process."""
-    port = free_port()
-    limits = {
-        "FLOWMAESTRO_LIMITS__MAX_RUNNING_EXECUTIONS": "3",
-        "FLOWMAESTRO_LIMITS__USER_WRITE_BURST": "100",
-    }
-    async with supervisor(database_dsn, temporal_env, port, 4, **limits):
-        url = f"http://127.0.0.1:{port}"
-
-        async def start() -> int:
-            # A connection of its own each: the kernel spreads them over the four processes.
-            async with httpx.AsyncClient(timeout=60) as http:
-                answer = await http.post(
-                    f"{url}/api/executions",
-                    json={"flow": WAITING_FLOW},
-                    headers={"Authorization": f"Bearer {token('mallory')}"},
-                )
-                return answer.status_code
-
-        statuses = await asyncio.gather(*(start() for _ in range(40)))
+    statuses = await starts_on_four_processes(
+        database_dsn,
+        temporal_env,
+        WAITING_FLOW,
+        40,
+        max_running_executions="3",
+        user_write_burst="100",
+    )
     started = await pool.fetch("SELECT id FROM executions WHERE user_id = 'mallory'")
     for row in started:  # no worker runs them: they would wait in Temporal for good
         await temporal_env.client.get_workflow_handle(row["id"]).terminate()

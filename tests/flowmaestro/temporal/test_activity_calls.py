@@ -39,19 +39,23 @@ class Memory:
         return len(events)
 
 
+def attempt(emitter: Memory, limits: Limits, *, node: str = "charge", n: int = 2) -> AttemptScope:
+    """Attempt `n` of activity `node` of alice's `order-1`."""
+    return AttemptScope(
+        execution=ExecutionRef(execution_id="order-1", user_id="alice", workflow_id="Order"),
+        run_id="run-1",
+        node_id=node,
+        node_type=node,
+        attempt=n,
+        emitter=emitter,
+        limits=limits,
+    )
+
+
 @pytest.fixture
 def written() -> Iterator[Memory]:
     memory = Memory()
-    scope = AttemptScope(
-        execution=ExecutionRef(execution_id="order-1", user_id="alice", workflow_id="Order"),
-        run_id="run-1",
-        node_id="charge",
-        node_type="charge",
-        attempt=2,
-        emitter=memory,
-        limits=Limits(max_event_data_bytes=100),
-    )
-    token = enter(scope)
+    token = enter(attempt(memory, Limits(max_event_data_bytes=100)))
     yield memory
     leave(token)
 
@@ -130,16 +134,8 @@ class Signalling(Memory):
         return await super().emit(events)
 
 
-def attempt(emitter: Memory, interval: float) -> AttemptScope:
-    return AttemptScope(
-        execution=ExecutionRef(execution_id="order-1", user_id="alice", workflow_id="Order"),
-        run_id="run-1",
-        node_id="reserve",
-        node_type="reserve",
-        attempt=1,
-        emitter=emitter,
-        limits=Limits(progress_min_interval_seconds=interval),
-    )
+def reserving(emitter: Memory, interval: float) -> AttemptScope:
+    return attempt(emitter, Limits(progress_min_interval_seconds=interval), node="reserve", n=1)
 
 
 def progressed(memory: Memory) -> list[tuple[float, str]]:
@@ -148,7 +144,7 @@ def progressed(memory: Memory) -> list[tuple[float, str]]:
 
 async def test_a_tight_loop_of_progress_writes_the_first_and_the_last() -> None:
     memory = Memory()
-    scope = attempt(memory, interval=3600)
+    scope = reserving(memory, interval=3600)
     token = enter(scope)
     try:
         for i in range(1, 10_001):
@@ -163,7 +159,7 @@ async def test_a_tight_loop_of_progress_writes_the_first_and_the_last() -> None:
 
 async def test_the_latest_value_goes_out_when_the_interval_is_up() -> None:
     memory = Signalling()
-    scope = attempt(memory, interval=0.01)
+    scope = reserving(memory, interval=0.01)
     token = enter(scope)
     try:
         await progress(10, "a")
@@ -183,7 +179,7 @@ async def test_the_latest_value_goes_out_when_the_interval_is_up() -> None:
 
 async def test_a_pending_value_that_cannot_be_written_fails_the_attempts_end() -> None:
     memory = Signalling(fail_after=1)
-    scope = attempt(memory, interval=3600)
+    scope = reserving(memory, interval=3600)
     token = enter(scope)
     try:
         await progress(10)
