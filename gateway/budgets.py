@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Protocol
 import asyncpg
 
 from flowmaestro.gateway.errors import GatewayError, RateLimitedError, UnavailableError
+from flowmaestro.gateway.transport import TokenBucket
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -50,7 +51,6 @@ SELECT u, b, $1, n FROM unnest($2::text[], $3::text[], $4::int[]) AS r (u, b, n)
 ON CONFLICT (user_id, budget, gateway_id) DO UPDATE SET held = EXCLUDED.held
 """
 _SPEND = "SELECT budget_spend($1, $2, $3, $4, $5, $6)"
-_DRAW = "SELECT granted, wait FROM budget_draw($1, $2, $3, $4, $5)"
 # Past this many remembered refusals, the ones that have run out are forgotten.
 _FORGET_AT = 10_000
 _FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
@@ -89,7 +89,7 @@ class UserLimits:
     reads: Rate
     writes: Rate
     messages: Rate
-    """Drawn in batches (`DrawnRate`): every socket message, too many for a round trip each."""
+    """Counted per process (`ProcessRate`): every socket message, too many for a round trip."""
 
     @classmethod
     def of(cls, limits: Limits) -> UserLimits:
@@ -147,64 +147,25 @@ def rate_limited(budget: Rate, wait: float) -> RateLimitedError:
     )
 
 
-class DrawnRate:
-    """A `Rate` per user for what costs too little to pay a round trip each (every socket
-    message), still counted across every process: each process draws a batch of the user's
-    tokens from Postgres and spends it here. A batch is kept `keep` seconds at most, and what
-    is left of it then is dropped, never given back: behind N processes a user gets at most
-    the rate, and only an honest user spread over many processes can get somewhat less.
-    Batches grow (doubling, up to `most`) while this process uses them up, and shrink to what
-    it used when it did not; a refusal is remembered until a token is back (no round trip per
-    attempt past the budget)."""
+class ProcessRate:
+    """A `Rate` per user counted in this process only: for what costs too little to pay a
+    round trip for (every socket message). Each process protects its own event loop; behind
+    N processes a user may spend it N times."""
 
-    def __init__(
-        self,
-        budgets: Budgets,
-        budget: Rate,
-        *,
-        keep: float = 1.0,
-        most: int = 64,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._budgets = budgets
+    def __init__(self, budget: Rate) -> None:
         self._budget = budget
-        self._keep = keep
-        self._most = most
-        self._clock = clock
-        self._batches: dict[str, _Batch] = {}
+        self._buckets: dict[str, TokenBucket] = {}
 
-    async def spend(self, user_id: str) -> None:
+    def spend(self, user_id: str) -> None:
         """One of `user_id`'s, or `rate_limited`."""
-        now = self._clock()
-        batch = self._batches.get(user_id)
-        if batch is not None and now < batch.until:
-            if batch.left > 0:
-                batch.left -= 1
-                return
-            if batch.refused:
-                raise rate_limited(self._budget, batch.until - now)
-        if len(self._batches) >= _FORGET_AT:  # users whose batches ran out go
-            self._batches = {u: b for u, b in self._batches.items() if now < b.until}
-        wanted = 1 if batch is None else batch.next_size(self._most)
-        granted, wait = await self._budgets.draw(user_id, self._budget, wanted)
-        now = self._clock()
-        if granted == 0:
-            self._batches[user_id] = _Batch(size=wanted, left=0, until=now + wait, refused=True)
-            raise rate_limited(self._budget, wait)
-        self._batches[user_id] = _Batch(size=granted, left=granted - 1, until=now + self._keep)
-
-
-@dataclass(slots=True)
-class _Batch:
-    size: int
-    left: int
-    until: float
-    refused: bool = False
-
-    def next_size(self, most: int) -> int:
-        """Twice this one when it was used up, else what of it was used (at least one)."""
-        used = self.size - self.left
-        return min(most, 2 * self.size if self.left == 0 and not self.refused else max(1, used))
+        bucket = self._buckets.get(user_id)
+        if bucket is None:
+            if len(self._buckets) >= _FORGET_AT:  # idle users' full buckets go
+                self._buckets = {u: b for u, b in self._buckets.items() if not b.full()}
+            burst = int(self._budget.burst)
+            bucket = self._buckets[user_id] = TokenBucket(self._budget.rate, burst)
+        if not bucket.take():
+            raise rate_limited(self._budget, bucket.retry_after())
 
 
 def _columns(counts: dict[tuple[str, str], int]) -> tuple[list[str], list[str], list[int]]:
@@ -243,8 +204,6 @@ class Budgets(Protocol):
     ) -> None: ...
 
     async def check(self, user_id: str, budget: Rate) -> None: ...
-
-    async def draw(self, user_id: str, budget: Rate, wanted: int) -> tuple[int, float]: ...
 
 
 class UserBudgets:
@@ -399,12 +358,3 @@ class UserBudgets:
     async def check(self, user_id: str, budget: Rate) -> None:
         """`rate_limited` if the balance is below zero (spent into debt), else nothing."""
         await self.spend(user_id, budget, 0.0)
-
-    async def draw(self, user_id: str, budget: Rate, wanted: int) -> tuple[int, float]:
-        """Up to `wanted` whole tokens of `budget` (what the balance holds), for `DrawnRate`;
-        none granted comes with the seconds until one is back."""
-        row = await self._pool.fetchrow(
-            _DRAW, user_id, budget.name, wanted, budget.rate, budget.burst
-        )
-        assert row is not None
-        return int(row["granted"]), float(row["wait"])

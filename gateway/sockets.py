@@ -23,7 +23,7 @@ from flowmaestro.events.protocol import (
     SubscribeRequest,
     UnsubscribeRequest,
 )
-from flowmaestro.gateway.budgets import DrawnRate
+from flowmaestro.gateway.budgets import ProcessRate
 from flowmaestro.gateway.errors import AuthError, GatewayError, error_payload
 from flowmaestro.gateway.expiry import TokenClock
 from flowmaestro.gateway.ownership import authorize_channels
@@ -94,7 +94,7 @@ class SocketProtocol:
         self._presence = presence
         self._budgets = budgets
         self._user_limits = user_limits
-        self._messages = DrawnRate(budgets, user_limits.messages, clock=clock.time)
+        self._messages = ProcessRate(user_limits.messages)
         self._replays = hub.replays
         self._input_timeout = input_timeout
         self._quotas = quotas
@@ -216,7 +216,7 @@ class SocketProtocol:
             )
         else:
             try:
-                await self._messages.spend(conn.user_id)
+                self._messages.spend(conn.user_id)
                 result = await handler(conn, payloads[0])
             except GatewayError as exc:
                 result = error_payload(exc.code, exc.message, exc.details)

@@ -179,11 +179,11 @@ class Limits(BaseModel):
     user_messages_per_second: float = Field(
         default=200.0,
         gt=0,
-        description="socket messages of one user per second, over all their sockets, across"
-        " every gateway process (drawn from Postgres in batches, not a round trip each)",
+        description="socket messages of one user per second, over all their sockets, per"
+        " gateway process (each process protects its own loop)",
     )
     user_message_burst: int = Field(
-        default=400, gt=0, description="socket messages a user may send at once"
+        default=400, gt=0, description="socket messages a user may send at once, per process"
     )
     user_read_burst: int = Field(
         default=300, gt=0, description="HTTP reads a user may make at once"

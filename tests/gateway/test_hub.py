@@ -157,9 +157,6 @@ class Unbounded:
     async def check(self, user_id: str, budget: Rate) -> None:
         pass
 
-    async def draw(self, user_id: str, budget: Rate, wanted: int) -> tuple[int, float]:
-        return wanted, 0.0
-
 
 class Setup:
     def __init__(self, **limits: Any) -> None:
