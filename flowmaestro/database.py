@@ -55,7 +55,11 @@ async def create_migrated_database(server_dsn: str, name: str) -> str:
     dsn = with_database(server_dsn, name)
     con = await asyncpg.connect(dsn)
     try:
-        await migrate(con)
+        watch = await asyncpg.connect(dsn)
+        try:
+            await migrate(con, watch=watch)
+        finally:
+            await watch.close()
     finally:
         await con.close()
     return dsn

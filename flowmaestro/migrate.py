@@ -6,12 +6,17 @@ A file whose first line is `-- migrate: no-transaction` runs outside a transacti
 (docs/migrations.md) has it hold one such statement. Live traffic can keep such a statement
 past its lock budget: the runner tries it again a few times, backing off, and first drops any
 invalid index the statement names (left by a failed attempt, it would otherwise satisfy
-`IF NOT EXISTS` for good).
+`IF NOT EXISTS` for good). Sequencer standbys of releases before the polling standby waited
+inside `pg_advisory_lock`, holding a snapshot such a statement must wait out: the runner
+cancels those waits before each attempt (a standby takes a cancel as a lost session and
+tries again). Given a second session (`watch`), it also cancels them while the statement
+runs: a standby waits again a second after a cancel, and a long build must outlast that.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import re
@@ -22,9 +27,10 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from flowmaestro.errors import MigrationError, NotMigratedError
+from flowmaestro.events.outbox.sequencer import LOCK_KEY as SEQUENCER_LOCK_KEY
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from flowmaestro.events.outbox.connection import Connection
 
@@ -92,10 +98,13 @@ async def migrate(
     lock_attempts: int = 5,
     lock_retry_delay: float = 1.0,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    watch: Connection | None = None,
 ) -> list[str]:
     """Apply pending migrations; return the names applied (empty when up to date). A
     no-transaction statement that times out on a lock is tried up to `lock_attempts` times,
-    `lock_retry_delay` seconds apart at first, doubling (waited with `sleep`)."""
+    `lock_retry_delay` seconds apart at first, doubling (waited with `sleep`). `watch`, a
+    second session of the same database, cancels earlier-release standby waits while such a
+    statement runs."""
     todo = bundled_migrations() if migrations is None else migrations
     await _take_lock(con)
     try:
@@ -131,7 +140,7 @@ async def migrate(
                     # would run in one implicit transaction).
                     for statement in _statements(m.sql):
                         await _run_outside_transaction(
-                            con, m, statement, lock_attempts, lock_retry_delay, sleep
+                            con, m, statement, lock_attempts, lock_retry_delay, sleep, watch
                         )
                     await _record(con, m)
             except asyncpg.PostgresError as exc:
@@ -152,6 +161,45 @@ WHERE NOT i.indisvalid AND c.relnamespace = current_schema()::regnamespace
 """
 
 
+# Sessions of this database waiting for the sequencer's lock: only a previous release's
+# standby waits for it (a bigint key is held as classid = high half, objid = low half).
+_CANCEL_WAITING_STANDBYS = """
+SELECT count(*) FILTER (WHERE pg_cancel_backend(pid)) FROM pg_locks
+WHERE locktype = 'advisory' AND NOT granted AND objsubid = 1
+  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND classid = $1::bigint::oid AND objid = $2::bigint::oid
+"""
+
+
+async def _cancel_waiting_standbys(con: Connection) -> None:
+    cancelled = await con.fetchval(
+        _CANCEL_WAITING_STANDBYS, SEQUENCER_LOCK_KEY >> 32, SEQUENCER_LOCK_KEY & 0xFFFFFFFF
+    )
+    if cancelled:
+        log.info("cancelled %d earlier-release sequencer standby lock wait(s)", cancelled)
+
+
+# How often the watch session looks for standby waits while a statement runs.
+STANDBY_SWEEP = 0.2
+
+
+@contextlib.asynccontextmanager
+async def _cancelling_standbys(watch: Connection | None) -> AsyncIterator[None]:
+    async def sweep(con: Connection) -> None:
+        while True:
+            await asyncio.sleep(STANDBY_SWEEP)
+            await _cancel_waiting_standbys(con)
+
+    task = None if watch is None else asyncio.create_task(sweep(watch))
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
 async def _run_outside_transaction(
     con: Connection,
     m: Migration,
@@ -159,13 +207,16 @@ async def _run_outside_transaction(
     attempts: int,
     delay: float,
     sleep: Callable[[float], Awaitable[object]],
+    watch: Connection | None,
 ) -> None:
     for attempt in range(1, attempts + 1):
         try:
             for (index,) in await con.fetch(_INVALID_INDEXES):
                 if re.search(rf"\b{re.escape(index)}\b", statement):
                     await con.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{index}"')
-            await con.execute(statement)
+            await _cancel_waiting_standbys(con)
+            async with _cancelling_standbys(watch):
+                await con.execute(statement)
             return
         except asyncpg.LockNotAvailableError as exc:
             if attempt == attempts:

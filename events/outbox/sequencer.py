@@ -5,8 +5,11 @@ that could still commit a row with a smaller (txid, seq) has ended. Rows are num
 (txid, seq) order, so one transaction's events keep the order they were emitted in, and a
 late commit can never be skipped by a reader that follows positions.
 
-Exactly one sequencer is active: it holds a session advisory lock on its own connection;
-others block on that lock and take over the moment the holder's session ends. The
+Exactly one sequencer is active: it holds a session advisory lock on its own connection.
+Standbys try for the lock every `standby_poll` seconds, and at once when a leader steps down
+(it unlocks and notifies). They never wait inside `pg_advisory_lock`: a statement blocked
+there holds a snapshot for as long as it waits, which holds back vacuum's horizon for the
+whole database and makes every `CREATE INDEX CONCURRENTLY` wait until it times out. The
 `outbox_sequencer` row lock makes a batch safe even without the advisory lock.
 """
 
@@ -20,7 +23,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import asyncpg
 
 from flowmaestro.events.outbox.availability import Availability
-from flowmaestro.events.outbox.channels import SEQUENCED, WRITTEN
+from flowmaestro.events.outbox.channels import SEQUENCED, STEPPED_DOWN, WRITTEN
 from flowmaestro.events.outbox.lag import read_lag
 from flowmaestro.waiting import wait_set
 
@@ -123,7 +126,8 @@ class Sequencer:
     Woken by a NOTIFY from each writing transaction while it sleeps; under load it stays
     awake and calls again at once, and emitters skip the NOTIFY (migration 0021). Polls every
     `poll_interval` seconds as a fallback, and sooner (backing off from 2 ms) while rows wait
-    behind an open transaction or while it falls asleep.
+    behind an open transaction or while it falls asleep. A standby tries for leadership every
+    `standby_poll` seconds, and at once when the leader steps down.
 
     With a `sink` (a broker publisher), each batch is also handed to it after its commit:
     the process that numbers a batch publishes it, with no NOTIFY and no read between.
@@ -135,6 +139,7 @@ class Sequencer:
         *,
         batch_size: int = 5000,
         poll_interval: float = 1.0,
+        standby_poll: float = 0.5,
         stall_warning_after: float = 10.0,
         payload_bytes: int = PAYLOAD_BYTES,
         awake_at: int = AWAKE_AT,
@@ -146,6 +151,7 @@ class Sequencer:
         self._batch_size = batch_size
         self._batching = {"payload_bytes": payload_bytes, "awake_at": awake_at}
         self._poll_interval = poll_interval
+        self._standby_poll = standby_poll
         self._stall_warning_after = stall_warning_after
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -173,40 +179,52 @@ class Sequencer:
     async def _lead(self) -> None:
         con: asyncpg.Connection = await asyncpg.connect(self._dsn)
         self.session.back()
+        leading = False
         try:
             self.backend_pid = con.get_server_pid()
-            lock = asyncio.ensure_future(con.execute("SELECT pg_advisory_lock($1)", LOCK_KEY))
-            stop = asyncio.ensure_future(self._stopping.wait())
-            try:
-                done, _ = await asyncio.wait({lock, stop}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                stop.cancel()
-                if not lock.done():
-                    # Stopped or cancelled while another process leads: the wait's statement
-                    # is cancelled, and its outcome retrieved here (left alone, asyncio logs
-                    # it as a "Task exception was never retrieved" at every shutdown).
-                    lock.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, asyncpg.PostgresError):
-                        await lock
-            if lock not in done:
+            leading = await self._stand_by(con)
+            if not leading:
                 return
-            lock.result()
             # Positions are a pure function of the committed rows (numbered in (txid, seq)
             # order, below the xmin horizon), so a batch lost in a crash before its WAL flush
             # is renumbered identically (emitters commit synchronously, so its rows survive):
             # waiting for this commit's flush would buy nothing but latency.
             await con.execute("SET synchronous_commit = off")
             self._token = str(await con.fetchval("SELECT notify_token FROM outbox_sequencer"))
-            await con.add_listener(WRITTEN, self._on_written)
+            await con.add_listener(WRITTEN, self._on_notify)
             self.active.set()
             log.info("sequencer active (backend pid %s)", self.backend_pid)
             await self._loop(con)
         finally:
             self.active.clear()
             with contextlib.suppress(Exception):
-                await asyncio.shield(con.close(timeout=2))
+                await asyncio.shield(self._close(con, leading))
 
-    def _on_written(self, *_: object) -> None:
+    async def _stand_by(self, con: asyncpg.Connection) -> bool:
+        """Poll for the lock until it is ours (True) or we are stopped (False). Between tries
+        the session is idle and holds no snapshot. (The listener stays: once leading, nobody
+        else can step down.)"""
+        await con.add_listener(STEPPED_DOWN, self._on_notify)
+        while not self._stopping.is_set():
+            self._wake.clear()
+            if await con.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY):
+                return True
+            await wait_set(self._wake, self._standby_poll)
+        return False
+
+    @staticmethod
+    async def _close(con: asyncpg.Connection, leading: bool) -> None:
+        try:
+            if leading:
+                # Unlocked before the notify is delivered (at this statement's commit), so a
+                # standby woken by it finds the lock free: a handover without a poll's wait.
+                await con.execute(
+                    "SELECT pg_advisory_unlock($1), pg_notify($2, '')", LOCK_KEY, STEPPED_DOWN
+                )
+        finally:
+            await con.close(timeout=2)
+
+    def _on_notify(self, *_: object) -> None:
         self._wake.set()
 
     async def _loop(self, con: asyncpg.Connection) -> None:

@@ -16,9 +16,9 @@ def migrate_command(ctx: click.Context) -> None:
     settings = settings_of(ctx)
 
     async def main() -> list[str]:
-        pool = await create_pool(resolve_dsn(settings), max_size=1)
-        async with pool, pool.acquire() as con:
-            return await migrate(con)
+        pool = await create_pool(resolve_dsn(settings), max_size=2)
+        async with pool, pool.acquire() as con, pool.acquire() as watch:
+            return await migrate(con, watch=watch)
 
     applied = run_async(main())
     click.echo(

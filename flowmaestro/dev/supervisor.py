@@ -126,8 +126,8 @@ class Supervisor:
             dsn = await asyncio.shield(starting)
         pool = await create_pool(dsn, max_size=2)
         stack.push_async_callback(pool.close)
-        async with pool.acquire() as con:
-            applied = await migrate(con)
+        async with pool.acquire() as con, pool.acquire() as watch:
+            applied = await migrate(con, watch=watch)
         note(f"migrations: applied {', '.join(applied)}" if applied else "migrations: up to date")
 
         temporal_ui: str | None = None

@@ -11,6 +11,7 @@ import pytest
 
 from flowmaestro.database import with_database
 from flowmaestro.errors import MigrationError
+from flowmaestro.events.outbox.sequencer import LOCK_KEY as SEQUENCER_LOCK_KEY
 from flowmaestro.migrate import Migration, bundled_migrations, migrate
 
 if TYPE_CHECKING:
@@ -151,3 +152,45 @@ async def test_an_invalid_index_a_failed_run_left_is_built_again(empty_dsn: str)
         assert await index_valid(con) is True
     finally:
         await con.close()
+
+
+async def test_an_earlier_release_standby_does_not_hold_an_index_build(empty_dsn: str) -> None:
+    """A sequencer standby of an earlier release waits inside `pg_advisory_lock`, holding a
+    snapshot the index build must wait out (until its lock timeout, every attempt). Here it
+    waits again almost at once after each cancel, as a long build would see it: the watch
+    session cancels it while the build runs."""
+    slow_index = dataclasses.replace(
+        INDEX, sql=INDEX.sql.replace("lock_timeout = '100ms'", "lock_timeout = '5s'")
+    )
+    leader, standby = await asyncpg.connect(empty_dsn), await asyncpg.connect(empty_dsn)
+    con, watch = await asyncpg.connect(empty_dsn), await asyncpg.connect(empty_dsn)
+    cancels = 0
+    waiting = asyncio.Event()
+
+    async def earlier_release_standby() -> None:
+        nonlocal cancels
+        while True:
+            waiting.set()
+            try:
+                await standby.execute("SELECT pg_advisory_lock($1)", SEQUENCER_LOCK_KEY)
+            except asyncpg.QueryCanceledError:
+                cancels += 1
+                await asyncio.sleep(0.05)
+
+    try:
+        await migrate(con, [TABLE])
+        await leader.execute("SELECT pg_advisory_lock($1)", SEQUENCER_LOCK_KEY)
+        task = asyncio.create_task(earlier_release_standby())
+        try:
+            await asyncio.wait_for(waiting.wait(), 10)
+            applied = await migrate(con, [TABLE, slow_index], lock_attempts=1, watch=watch)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        assert applied == ["0002_t_x.sql"]
+        assert cancels >= 1
+        assert await index_valid(con) is True
+    finally:
+        for c in (leader, standby, con, watch):
+            await c.close()

@@ -138,8 +138,8 @@ async def test_the_previous_release_runs_on_while_the_new_migrations_apply(
             follower = asyncio.create_task(follow())
             before = {await start(n) for n in range(3)}
             # The new release's migrations apply while those run on the old release.
-            async with pool.acquire() as con:
-                applied = await migrate(con)
+            async with pool.acquire() as con, pool.acquire() as watch:
+                applied = await migrate(con, watch=watch)
             # previous_release names the last release before these migrations (bump it at a
             # release, to the commit the release was cut from).
             assert applied, "no migration since previous_release: nothing to upgrade across"

@@ -171,13 +171,25 @@ async def waits_on_a_lock(pool: asyncpg.Pool, pid: int | None) -> None:
     raise AssertionError(f"backend {pid} never blocked")
 
 
+async def stands_by(pool: asyncpg.Pool, standby: Sequencer) -> None:
+    """Until the standby has tried for the lock at least once (and is not leading)."""
+    query = "SELECT query LIKE '%pg_try_advisory_lock%' FROM pg_stat_activity WHERE pid = $1"
+
+    async def tried() -> bool:
+        return standby.backend_pid is not None and bool(
+            await pool.fetchval(query, standby.backend_pid)
+        )
+
+    await until(tried)
+    assert not standby.active.is_set()
+
+
 @pytest.mark.parametrize("end", ["stop", "cancel"])
 async def test_a_standby_ends_quietly_while_another_leads(
     pool: asyncpg.Pool, database_dsn: str, end: str
 ) -> None:
-    """A standby blocked on the advisory lock (a gateway process beside the worker that
-    leads) ends on stop or cancel with its lock statement's outcome retrieved: no "Task
-    exception was never retrieved" at every shutdown."""
+    """A standby (a gateway process beside the worker that leads) ends on stop or cancel with
+    nothing left unretrieved: no "Task exception was never retrieved" at every shutdown."""
     loop = asyncio.get_running_loop()
     unhandled: list[dict[str, object]] = []
     previous = loop.get_exception_handler()
@@ -185,10 +197,9 @@ async def test_a_standby_ends_quietly_while_another_leads(
     try:
         async with running(Sequencer(database_dsn)) as leader:
             await asyncio.wait_for(leader.active.wait(), 10)
-            standby = Sequencer(database_dsn)
+            standby = Sequencer(database_dsn, standby_poll=0.01)
             task = asyncio.create_task(standby.run())
-            await until(lambda: asyncio.sleep(0, standby.backend_pid is not None))
-            await waits_on_a_lock(pool, standby.backend_pid)
+            await stands_by(pool, standby)
             if end == "stop":
                 standby.stop()
                 await asyncio.wait_for(task, 10)
@@ -202,6 +213,42 @@ async def test_a_standby_ends_quietly_while_another_leads(
     finally:
         loop.set_exception_handler(previous)
     assert unhandled == []
+
+
+async def test_a_standby_holds_no_snapshot(pool: asyncpg.Pool, database_dsn: str) -> None:
+    """A standby blocked inside `pg_advisory_lock` would hold a snapshot for as long as it
+    waited: vacuum's horizon stuck for the whole database, and every `CREATE INDEX
+    CONCURRENTLY` (a migration under the running release) waiting on it until it times out."""
+    await pool.execute("CREATE TABLE standby_probe (n int)")
+    async with running(Sequencer(database_dsn)) as leader:
+        await asyncio.wait_for(leader.active.wait(), 10)
+        async with running(Sequencer(database_dsn, standby_poll=0.01)) as standby:
+            await stands_by(pool, standby)
+            async with pool.acquire() as con:
+                await con.execute("SET lock_timeout = '3s'")
+                await con.execute("CREATE INDEX CONCURRENTLY standby_probe_n ON standby_probe (n)")
+            xmin = "SELECT backend_xmin FROM pg_stat_activity WHERE pid = $1"
+            assert await pool.fetchval(xmin, standby.backend_pid) is None
+
+
+async def test_a_leader_that_steps_down_hands_over_at_once(
+    pool: asyncpg.Pool, database_dsn: str
+) -> None:
+    """Stopped (a deploy), the leader unlocks and notifies: the standby leads without waiting
+    for its next try (an hour here)."""
+    leader = Sequencer(database_dsn)
+    leading = asyncio.create_task(leader.run())
+    await asyncio.wait_for(leader.active.wait(), 10)
+    async with running(Sequencer(database_dsn, standby_poll=3600)) as standby:
+        await stands_by(pool, standby)
+        leader.stop()
+        await asyncio.wait_for(leading, 10)
+        await asyncio.wait_for(standby.active.wait(), 10)
+        event = progress(1, 0)
+        async with pool.acquire() as con, con.transaction():
+            await write_events(con, [event])
+        seen = await collect(OutboxReader(pool, poll_interval=0.2), 1)
+    assert [s.envelope["id"] for s in seen] == [str(event.id)]
 
 
 async def test_killed_sequencer_mid_batch_loses_nothing(
