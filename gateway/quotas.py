@@ -40,8 +40,11 @@ WHERE user_id = $1 AND status IN ('pending', 'running', 'waiting')
 # pg_advisory_lock(START_LOCK, hashtext(user_id)): one start of a user at a time, across every
 # gateway ("FMST"; users whose ids hash alike merely wait for each other).
 START_LOCK = 0x464D5354
-_LOCK = "SELECT pg_advisory_lock($1, hashtext($2))"
+_TRY_LOCK = "SELECT pg_try_advisory_lock($1, hashtext($2))"
 _UNLOCK = "SELECT pg_advisory_unlock($1, hashtext($2))"
+# Polled, never waited for inside pg_advisory_lock: a blocked statement holds a snapshot
+# (vacuum's horizon, every CREATE INDEX CONCURRENTLY) for as long as it waits.
+_LOCK_POLL_FIRST, _LOCK_POLL_MAX = 0.002, 0.05
 # A capped user's starts ask Temporal about their executions at most this often.
 RECHECK = 2.0
 # Past this many users' recheck times, the old ones are dropped.
@@ -82,46 +85,54 @@ class Quotas:
         lock = self._starting.setdefault(user_id, asyncio.Lock())
         try:
             async with lock:
-                # Before the lock's connection is taken: the recheck needs connections of its
-                # own, and a start holding one while waiting for another could starve the pool.
-                if await self._pool.fetchval(_UNFINISHED, user_id) >= self._max_running:
-                    await self._recheck(user_id)
-                async with self._pool.acquire() as con:
-                    await con.execute(_LOCK, START_LOCK, user_id)
-                    try:
-                        await self._below_cap(con, user_id)
+                async with self._counted(user_id) as (con, running):
+                    if running < self._max_running:
                         yield con
-                    finally:
-                        # Should this fail (the session lost), nothing stays held: the lock
-                        # ends with its session, and the pool resets what it takes back.
-                        with contextlib.suppress(
-                            asyncpg.PostgresError, asyncpg.InterfaceError, OSError
-                        ):
-                            await con.execute(_UNLOCK, START_LOCK, user_id)
+                        return
+                    if not self._recheck_due(user_id):
+                        raise self._exceeded(running)
+                # Outside the lock's connection: the recheck needs connections of its own,
+                # and a start holding one while waiting for another could starve the pool.
+                await end_closed_outside(self._pool, self._temporal, user_id, self._max_running)
+                async with self._counted(user_id) as (con, running):
+                    if running >= self._max_running:
+                        raise self._exceeded(running)
+                    yield con
         finally:
             if not lock.locked() and self._starting.get(user_id) is lock:
                 del self._starting[user_id]
 
-    async def _below_cap(self, con: Connection, user_id: str) -> None:
-        running: int = await con.fetchval(_UNFINISHED, user_id)
-        if running >= self._max_running:
-            raise GatewayError(
-                "quota_exceeded",
-                f"{running} of your executions are unfinished, the most allowed at once;"
-                " start more when some end",
-                {
-                    "limit": "max_running_executions",
-                    "maximum": self._max_running,
-                    "running": running,
-                },
-            )
+    @contextlib.asynccontextmanager
+    async def _counted(self, user_id: str) -> AsyncIterator[tuple[Connection, int]]:
+        """A connection holding the user's start lock, and their unfinished count under it."""
+        async with self._pool.acquire() as con:
+            delay = _LOCK_POLL_FIRST
+            while not await con.fetchval(_TRY_LOCK, START_LOCK, user_id):
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _LOCK_POLL_MAX)
+            try:
+                yield con, await con.fetchval(_UNFINISHED, user_id)
+            finally:
+                # Should this fail (the session lost), nothing stays held: the lock ends with
+                # its session, and the pool resets what it takes back.
+                with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                    await con.execute(_UNLOCK, START_LOCK, user_id)
 
-    async def _recheck(self, user_id: str) -> None:
-        """Write the ends of executions of `user_id` closed outside our code."""
+    def _exceeded(self, running: int) -> GatewayError:
+        return GatewayError(
+            "quota_exceeded",
+            f"{running} of your executions are unfinished, the most allowed at once;"
+            " start more when some end",
+            {"limit": "max_running_executions", "maximum": self._max_running, "running": running},
+        )
+
+    def _recheck_due(self, user_id: str) -> bool:
+        """Whether a capped user's executions may be rechecked now (at most every RECHECK s);
+        counts as the recheck when it is."""
         now = self._clock()
         if now - self._rechecked.get(user_id, -RECHECK) < RECHECK:
-            return
+            return False
         if len(self._rechecked) >= _SWEEP_AT:
             self._rechecked = {u: t for u, t in self._rechecked.items() if now - t < RECHECK}
         self._rechecked[user_id] = now
-        await end_closed_outside(self._pool, self._temporal, user_id, self._max_running)
+        return True
