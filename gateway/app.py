@@ -22,7 +22,7 @@ from flowmaestro.events.outbox import Availability, OutboxReader, Sequencer, rea
 from flowmaestro.gateway import http_errors, hub, presence, sockets
 from flowmaestro.gateway.auth import TokenVerifier
 from flowmaestro.gateway.bodies import bounded_receive, is_upload
-from flowmaestro.gateway.budgets import UserBudgets, UserLimits
+from flowmaestro.gateway.budgets import SyncedRate, UserBudgets, UserLimits
 from flowmaestro.gateway.clock import SystemClock
 from flowmaestro.gateway.drain import spread
 from flowmaestro.gateway.http_api import http_api
@@ -100,6 +100,7 @@ class Gateway:
         self.lease = GatewayLease(pool, config.presence_ttl)
         self.budgets = UserBudgets(pool, self.lease)
         user_limits = UserLimits.of(limits)
+        self.messages = SyncedRate(pool, user_limits.messages)
         self.hub = Hub(
             self.sio,
             self.broker or self.reader,
@@ -140,6 +141,7 @@ class Gateway:
             clock=clock,
             budgets=self.budgets,
             user_limits=user_limits,
+            messages=self.messages,
         )
         self._pool = pool
         self._temporal = temporal
@@ -226,6 +228,7 @@ class Gateway:
         self._tail = asyncio.create_task(self.hub.run())
         tasks += [
             asyncio.create_task(self.budgets.run()),
+            asyncio.create_task(self.messages.run()),
             self._tail,
             asyncio.create_task(self._watch_lag()),
             asyncio.create_task(self.presence.run()),

@@ -9,7 +9,8 @@ Two kinds:
   writes, not one per socket, and a hold taken again before its release was written costs
   nothing.
 - a `Rate` is a token bucket (`rate` a second, at most `burst`), exact across processes, one
-  round trip per spend.
+  round trip per spend; or, for socket messages, `SyncedRate`: decided at once in the
+  process, and written to the same shared bucket in batches.
 
 A refusal is remembered in the process (a hold's for `refusal_memory` seconds or until this
 process gives some back; a rate's until its tokens are back), so an attacker hammering past a
@@ -51,6 +52,11 @@ SELECT u, b, $1, n FROM unnest($2::text[], $3::text[], $4::int[]) AS r (u, b, n)
 ON CONFLICT (user_id, budget, gateway_id) DO UPDATE SET held = EXCLUDED.held
 """
 _SPEND = "SELECT budget_spend($1, $2, $3, $4, $5, $6)"
+# Many users' spends in one statement, in debt; each row's wait > 0 while its user owes.
+_SYNC = """
+SELECT r.u, budget_spend(r.u, $3, r.n, $4, $5, true)
+FROM unnest($1::text[], $2::float8[]) WITH ORDINALITY AS r (u, n, i) ORDER BY r.i
+"""
 # Past this many remembered refusals, the ones that have run out are forgotten.
 _FORGET_AT = 10_000
 _FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
@@ -89,7 +95,7 @@ class UserLimits:
     reads: Rate
     writes: Rate
     messages: Rate
-    """Counted per process (`ProcessRate`): every socket message, too many for a round trip."""
+    """Synced in batches (`SyncedRate`): every socket message, too many for a round trip."""
 
     @classmethod
     def of(cls, limits: Limits) -> UserLimits:
@@ -147,25 +153,96 @@ def rate_limited(budget: Rate, wait: float) -> RateLimitedError:
     )
 
 
-class ProcessRate:
-    """A `Rate` per user counted in this process only: for what costs too little to pay a
-    round trip for (every socket message). Each process protects its own event loop; behind
-    N processes a user may spend it N times."""
+class SyncedRate:
+    """A `Rate` per user for what costs too little to pay a round trip each (every socket
+    message), still counted across every process. A spend is decided here at once, in
+    order, with no I/O: by this process's own bucket (which protects its loop) and by what
+    the shared bucket last said. Every `interval` seconds the messages spent here since are
+    written to the user's shared bucket in one statement, in debt; a user it finds below
+    zero is refused here until the debt is paid back. Behind N processes a user therefore
+    keeps the rate over time; before a sync notices, one burst may pass in each process, and
+    it is paid back in refusals. Should Postgres be away, counts wait for the next sync and
+    each process's own bucket still holds."""
 
-    def __init__(self, budget: Rate) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        budget: Rate,
+        *,
+        interval: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._pool = pool
         self._budget = budget
+        self._interval = interval
+        self._clock = clock
         self._buckets: dict[str, TokenBucket] = {}
+        self._spent: dict[str, int] = {}
+        """user -> spent here since the last sync."""
+        self._owing: dict[str, float] = {}
+        """user -> until when (clock time) the shared bucket is in debt."""
+        self._dirty = asyncio.Event()
 
     def spend(self, user_id: str) -> None:
         """One of `user_id`'s, or `rate_limited`."""
+        now = self._clock()
+        owing_until = self._owing.get(user_id)
+        if owing_until is not None:
+            if now < owing_until:
+                raise rate_limited(self._budget, owing_until - now)
+            del self._owing[user_id]
         bucket = self._buckets.get(user_id)
         if bucket is None:
             if len(self._buckets) >= _FORGET_AT:  # idle users' full buckets go
                 self._buckets = {u: b for u, b in self._buckets.items() if not b.full()}
-            burst = int(self._budget.burst)
-            bucket = self._buckets[user_id] = TokenBucket(self._budget.rate, burst)
+            bucket = self._buckets[user_id] = TokenBucket(
+                self._budget.rate, int(self._budget.burst)
+            )
         if not bucket.take():
             raise rate_limited(self._budget, bucket.retry_after())
+        self._spent[user_id] = self._spent.get(user_id, 0) + 1
+        self._dirty.set()
+
+    async def run(self, retry_after: float = 1.0) -> None:
+        """Sync what was spent, at most every `interval` seconds, for the process's life."""
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            try:
+                await self.sync()
+            except _FAILURES as exc:
+                log.warning("cannot count socket messages in postgres (%s); retrying", exc)
+                await asyncio.sleep(retry_after)
+            else:
+                await asyncio.sleep(self._interval)
+
+    async def sync(self) -> None:
+        """Write what was spent here since the last sync, in one statement; refuse, until
+        their debt is paid, the users it leaves below zero."""
+        spent, self._spent = self._spent, {}
+        if not spent:
+            return
+        users = sorted(spent)  # rows locked in one order by every process: no deadlock
+        try:
+            rows = await self._pool.fetch(
+                _SYNC,
+                users,
+                [float(spent[u]) for u in users],
+                self._budget.name,
+                self._budget.rate,
+                self._budget.burst,
+            )
+        except BaseException:
+            for user, count in spent.items():
+                self._spent[user] = self._spent.get(user, 0) + count
+            self._dirty.set()
+            raise
+        now = self._clock()
+        if len(self._owing) >= _FORGET_AT:
+            self._owing = {u: t for u, t in self._owing.items() if t > now}
+        for user, wait in rows:
+            if wait > 0:
+                self._owing[user] = now + wait
 
 
 def _columns(counts: dict[tuple[str, str], int]) -> tuple[list[str], list[str], list[int]]:

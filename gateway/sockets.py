@@ -23,7 +23,6 @@ from flowmaestro.events.protocol import (
     SubscribeRequest,
     UnsubscribeRequest,
 )
-from flowmaestro.gateway.budgets import ProcessRate
 from flowmaestro.gateway.errors import AuthError, GatewayError, error_payload
 from flowmaestro.gateway.expiry import TokenClock
 from flowmaestro.gateway.ownership import authorize_channels
@@ -38,7 +37,7 @@ if TYPE_CHECKING:
     from temporalio.client import Client
 
     from flowmaestro.gateway.auth import Principal, TokenVerifier
-    from flowmaestro.gateway.budgets import Budgets, UserLimits
+    from flowmaestro.gateway.budgets import Budgets, SyncedRate, UserLimits
     from flowmaestro.gateway.clock import Clock
     from flowmaestro.gateway.hub import Connection, Hub
     from flowmaestro.gateway.metrics import GatewayMetrics
@@ -90,11 +89,12 @@ class SocketProtocol:
         clock: Clock,
         budgets: Budgets,
         user_limits: UserLimits,
+        messages: SyncedRate,
     ) -> None:
         self._presence = presence
         self._budgets = budgets
         self._user_limits = user_limits
-        self._messages = ProcessRate(user_limits.messages)
+        self._messages = messages
         self._replays = hub.replays
         self._input_timeout = input_timeout
         self._quotas = quotas

@@ -179,11 +179,13 @@ class Limits(BaseModel):
     user_messages_per_second: float = Field(
         default=200.0,
         gt=0,
-        description="socket messages of one user per second, over all their sockets, per"
-        " gateway process (each process protects its own loop)",
+        description="socket messages of one user per second, over all their sockets, across"
+        " every gateway process (decided in the process, synced to Postgres every 0.1 s)",
     )
     user_message_burst: int = Field(
-        default=400, gt=0, description="socket messages a user may send at once, per process"
+        default=400,
+        gt=0,
+        description="socket messages a user may send at once (per process until the next sync)",
     )
     user_read_burst: int = Field(
         default=300, gt=0, description="HTTP reads a user may make at once"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
-from flowmaestro.gateway.budgets import Hold, Rate, UserBudgets
+from flowmaestro.gateway.budgets import Hold, Rate, SyncedRate, UserBudgets
 from flowmaestro.gateway.errors import GatewayError, RateLimitedError
 from flowmaestro.gateway.lease import GatewayLease
 
@@ -33,6 +33,10 @@ class CountingPool:
     async def execute(self, *args: Any) -> Any:
         self.statements += 1
         return await self._pool.execute(*args)
+
+    async def fetch(self, *args: Any) -> Any:
+        self.statements += 1
+        return await self._pool.fetch(*args)
 
 
 class Clock:
@@ -173,3 +177,71 @@ async def test_spending_into_debt_refuses_until_it_is_paid(pool: asyncpg.Pool) -
     b, _ = await process(pool)
     with pytest.raises(RateLimitedError):
         await b.check("mallory", replayed)
+
+
+MESSAGES = Rate("user_messages_per_second", 0.01, 10.0, "socket messages")
+
+
+async def test_socket_messages_are_counted_across_processes_when_synced(
+    pool: asyncpg.Pool,
+) -> None:
+    """Each process decides at once from its own bucket and what the shared one last said;
+    a sync writes what it spent, and a user it leaves in debt is refused there until paid."""
+    clock = Clock()
+    here, there = SyncedRate(pool, MESSAGES, clock=clock), SyncedRate(pool, MESSAGES, clock=clock)
+    for _ in range(6):  # 12 of a burst of 10, each process within its own bucket
+        here.spend("mallory")
+        there.spend("mallory")
+    await here.sync()  # 6 of 10: no debt
+    await there.sync()  # 12 of 10: 2 owed, 200 s at 0.01 a second
+    with pytest.raises(RateLimitedError) as refused:
+        there.spend("mallory")  # its own bucket holds 4: the shared debt refuses it
+    assert refused.value.details == {"limit": "user_messages_per_second", "maximum": 0.01}
+    assert refused.value.retry_after == pytest.approx(200, abs=1)
+    here.spend("mallory")  # it has not heard yet
+    await here.sync()
+    with pytest.raises(RateLimitedError):
+        here.spend("mallory")
+    there.spend("alice")  # another user's budget is whole
+    clock.now += 301  # the debt (3 tokens) is paid
+    there.spend("mallory")
+
+
+async def test_a_sync_is_one_statement_however_many_users(pool: asyncpg.Pool) -> None:
+    counting = CountingPool(pool)
+    rate = SyncedRate(cast("asyncpg.Pool", counting), MESSAGES)
+    for n in range(50):
+        rate.spend(f"user{n}")
+    await rate.sync()
+    await rate.sync()  # nothing spent since: no statement
+    assert counting.statements == 1
+    balances = await pool.fetch(
+        "SELECT tokens FROM user_budgets WHERE budget = $1 AND user_id LIKE 'user%'", MESSAGES.name
+    )
+    assert len(balances) == 50
+    assert {round(r["tokens"]) for r in balances} == {9}
+
+
+async def test_spends_a_failed_sync_could_not_write_are_written_by_the_next(
+    pool: asyncpg.Pool,
+) -> None:
+    class Flaky:
+        away = True
+
+        async def fetch(self, *args: Any) -> Any:
+            if self.away:
+                raise OSError("connection refused")
+            return await pool.fetch(*args)
+
+    flaky = Flaky()
+    rate = SyncedRate(cast("asyncpg.Pool", flaky), MESSAGES)
+    for _ in range(10):
+        rate.spend("mallory")
+    with pytest.raises(OSError):
+        await rate.sync()
+    flaky.away = False
+    await rate.sync()
+    tokens = await pool.fetchval(
+        "SELECT tokens FROM user_budgets WHERE user_id = 'mallory' AND budget = $1", MESSAGES.name
+    )
+    assert round(tokens) == 0

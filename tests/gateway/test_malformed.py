@@ -103,6 +103,37 @@ async def test_a_flood_is_rate_limited_and_the_socket_stays(
         await client.close()
 
 
+async def test_a_user_in_debt_elsewhere_is_refused_here_after_a_sync(
+    pool: asyncpg.Pool, sequencer: Sequencer, temporal_env: WorkflowEnvironment
+) -> None:
+    """The user's message rate is shared: another process (here, a spend written straight
+    to the shared bucket) left u1 in debt. This process lets a message through on its own
+    bucket, learns the debt at its sync, and refuses from then on."""
+    limits = Limits(
+        user_messages_per_second=1,
+        user_message_burst=10_000,
+        socket_messages_per_second=10_000,
+        socket_message_burst=10_000,
+    )
+    config = GatewayConfig(jwt_secret=SECRET, limits=limits)
+    async with serve(pool, temporal_env.client, config) as running:
+        await pool.execute(
+            "SELECT budget_spend('u1', 'user_messages_per_second', 20000, 1, 10000, true)"
+        )
+        client = await Recorder().connect(running.url, "u1")
+        calls = 0
+        async with asyncio.timeout(10):
+            while True:  # until the sync (0.1 s): each call takes a round trip
+                answer = await client.call("subscribe", {"channel": "user:u1"})
+                calls += 1
+                if not answer["ok"]:
+                    break
+        assert answer["error"]["code"] == "rate_limited"
+        assert answer["error"]["details"]["limit"] == "user_messages_per_second"
+        assert 1 < calls < 5_000, calls  # let through on its own bucket, far from empty
+        await client.close()
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
     lambda inner: (

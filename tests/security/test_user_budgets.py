@@ -276,7 +276,7 @@ async def test_socket_messages_are_bounded_per_user(
     database_dsn: str, pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
 ) -> None:
     """Many sockets, each within its own frame budget, together past the user's (a budget
-    of 2 a second, bursts of 5, in each gateway process)."""
+    of 2 a second, bursts of 5)."""
     async with (
         gateway_stack(
             database_dsn,
