@@ -8,7 +8,7 @@ from __future__ import annotations
 from flowmaestro.broker.errors import BrokerError, BrokerUnavailable
 from flowmaestro.broker.feed import BrokeredFeed
 from flowmaestro.broker.link import Link, check_url, open_link
-from flowmaestro.broker.message import decode, encode
+from flowmaestro.broker.message import decode, decode_channels, encode, encode_channels
 from flowmaestro.broker.publisher import BrokerPublisher, publishing
 
 __all__ = [
@@ -19,7 +19,9 @@ __all__ = [
     "Link",
     "check_url",
     "decode",
+    "decode_channels",
     "encode",
+    "encode_channels",
     "open_link",
     "publishing",
 ]

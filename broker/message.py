@@ -1,6 +1,9 @@
-"""A sequenced batch as a broker message, signed with the outbox's secret.
+"""A sequenced batch, or a set of presence channels that changed, as a broker message,
+signed with the outbox's secret.
 
     head TAB hmac-sha256(token, head LF lines) as hex [LF lines]
+    "presence" TAB hmac-sha256(token, "presence" LF channels) as hex LF channels
+
 
 `lines` are the rows in the NOTIFY payload's format (migration 0021); a message without them
 announces the head only (the batch was too large): receivers read it from Postgres. The
@@ -37,3 +40,27 @@ def decode(data: bytes, token: str) -> Sequenced | None:
         return Sequenced(int(head), token, parse_lines(lines))
     except ValueError:  # UnicodeDecodeError and orjson's errors are ValueErrors too
         return None
+
+
+_PRESENCE = "presence"
+
+
+def encode_channels(token: str, channels: list[str]) -> bytes:
+    """A presence signal: these channels' watchers changed (names hold no line break)."""
+    text = "\n".join(channels)
+    return f"{_PRESENCE}\t{_mac(token, _PRESENCE, text)}\n{text}".encode()
+
+
+def decode_channels(data: bytes, token: str) -> list[str] | None:
+    """The channels of a presence signal, its origin checked; None when forged or malformed
+    (never raises)."""
+    try:
+        first, _, text = data.decode().partition("\n")
+    except ValueError:
+        return None
+    kind, _, mac = first.partition("\t")
+    if kind != _PRESENCE or not hmac.compare_digest(
+        mac.encode(), _mac(token, _PRESENCE, text).encode()
+    ):
+        return None
+    return text.split("\n") if text else []

@@ -125,6 +125,11 @@ class Gateway:
             heartbeat=config.presence_heartbeat,
             lease=self.lease,
             postgres=self.postgres,
+            link=(
+                None
+                if config.broker_url is None
+                else open_link(config.broker_url, f"{config.broker_channel}.presence")
+            ),
         )
         SocketProtocol(
             self.sio,

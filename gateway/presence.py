@@ -9,6 +9,13 @@ that dies (even by SIGKILL) stops renewing: the next heartbeat of any other dele
 expired lease, its rows go with it (ON DELETE CASCADE), and the channels they named are
 notified, so their watchers get `presence:leave`. Presence changes are rare (a user opening
 or closing a page), so one NOTIFY per change costs little next to the outbox's traffic.
+
+With a broker, the signal goes over it instead (`link`, signed like the outbox's batches),
+and a gateway LISTENs only while its link is down: a listening backend is woken by every
+NOTIFY of the database, the sequencer's included, so N gateways listening cost Postgres N
+wake-ups per batch. Every write still NOTIFYs, so a gateway that fell back misses nothing;
+it reads every channel it follows again when it starts listening. A gateway whose link is
+down keeps the channels it changed and publishes them when the link is back.
 """
 
 from __future__ import annotations
@@ -20,10 +27,15 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
+from flowmaestro.broker import BrokerUnavailable, decode_channels, encode_channels
 from flowmaestro.events.outbox.availability import is_outage
 from flowmaestro.events.protocol import PresenceChange
+from flowmaestro.waiting import wait_set
 
 if TYPE_CHECKING:
+    from collections.abc import Coroutine, Iterable
+
+    from flowmaestro.broker import Link
     from flowmaestro.events.outbox import Availability
     from flowmaestro.gateway.hub import Connection
     from flowmaestro.gateway.lease import GatewayLease
@@ -50,7 +62,8 @@ WITH gone AS (
 )
 SELECT pg_notify($4, $1)
 """
-# Leases past their time: delete them (and by the cascade their rows); notify the channels.
+# Leases past their time: delete them (and by the cascade their rows); notify the channels
+# (and name them, for the broker).
 _SWEEP = """
 WITH gone AS (
     DELETE FROM presence p USING gateway_leases l
@@ -58,8 +71,9 @@ WITH gone AS (
 ), dead AS (
     DELETE FROM gateway_leases WHERE expires_at < now() RETURNING gateway_id
 )
-SELECT pg_notify($1, channel) FROM (SELECT DISTINCT channel FROM gone) c
+SELECT channel, pg_notify($1, channel) FROM (SELECT DISTINCT channel FROM gone) c
 """
+_TOKEN = "SELECT notify_token FROM outbox_sequencer"
 _WATCHERS = """
 SELECT p.user_id, sum(p.connections)::int FROM presence p JOIN gateway_leases l USING (gateway_id)
 WHERE p.channel = $1 AND l.expires_at > now()
@@ -68,7 +82,7 @@ GROUP BY p.user_id ORDER BY p.user_id LIMIT $2
 _RELEASE = """
 WITH gone AS (DELETE FROM presence WHERE gateway_id = $1 RETURNING channel),
      lease AS (DELETE FROM gateway_leases WHERE gateway_id = $1)
-SELECT pg_notify($2, channel) FROM (SELECT DISTINCT channel FROM gone) c
+SELECT channel, pg_notify($2, channel) FROM (SELECT DISTINCT channel FROM gone) c
 """
 
 
@@ -93,8 +107,17 @@ class Presence:
         heartbeat: float,
         lease: GatewayLease,
         postgres: Availability,
+        link: Link | None = None,
     ) -> None:
         self._pool = pool
+        self._link = link
+        self._token: str | None = None
+        """The outbox's notify_token, which signs what goes over the broker."""
+        self._brokered = False
+        """The link is up: changes are published on it, and nobody here LISTENs."""
+        self._unsent: set[str] = set()
+        """Channels changed here while the link was down: published when it is back."""
+        self._switched = asyncio.Event()
         self._postgres = postgres
         self._server = server
         self._heartbeat = heartbeat
@@ -153,14 +176,22 @@ class Presence:
     async def run(self) -> None:
         """Hold the lease, sweep others' expired ones, and follow every gateway's changes."""
         listener: Any = None
-        refresher = asyncio.create_task(self._refresh_forever())
+        tasks = [asyncio.create_task(self._refresh_forever())]
         try:
             while True:
                 try:
-                    if listener is None or listener.is_closed():
+                    if self._link is not None and self._token is None:
+                        self._token = str(await self._pool.fetchval(_TOKEN))
+                        tasks.append(
+                            asyncio.create_task(self._link.run(self._on_message, self._on_link))
+                        )
+                    if self._brokered:
+                        await self._dropped(listener)
+                        listener = None
+                    elif listener is None or listener.is_closed():
                         listener = await self._listen()
                     await self._lease.renew()
-                    await self._pool.execute(_SWEEP, NOTIFY_CHANNEL)
+                    self._signal(r[0] for r in await self._pool.fetch(_SWEEP, NOTIFY_CHANNEL))
                 except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
                     if is_outage(exc):
                         # Logged once per outage by the process's Postgres availability.
@@ -169,14 +200,76 @@ class Presence:
                         log.warning("presence heartbeat failed (%s); retrying", exc)
                     await self._dropped(listener)
                     listener = None
-                await asyncio.sleep(self._heartbeat)
+                await wait_set(self._switched, self._heartbeat)
+                self._switched.clear()
         finally:
-            refresher.cancel()
             await self._dropped(listener)
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(
-                    self._pool.execute(_RELEASE, self.gateway_id, NOTIFY_CHANNEL), 5
+                released = await asyncio.wait_for(
+                    self._pool.fetch(_RELEASE, self.gateway_id, NOTIFY_CHANNEL), 5
                 )
+                # Before the link goes: brokered gateways hear of our leaving from it alone.
+                await asyncio.wait_for(self._publish([r[0] for r in released]), 2)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    # -- the broker ----------------------------------------------------------------------
+
+    def _on_link(self, up: bool, reason: str | None) -> None:
+        if up == self._brokered:
+            return
+        self._brokered = up
+        if up:
+            log.info("presence: signals over the broker")
+            # Published while our link was down, and changes others published meanwhile
+            # reached us by LISTEN: only ours are owed.
+            unsent, self._unsent = sorted(self._unsent), set()
+            self._spawn(self._publish(unsent))
+        else:
+            log.warning("presence: broker lost (%s); listening on postgres", reason)
+        self._switched.set()  # LISTEN (or stop listening) now, not at the next heartbeat
+
+    def _on_message(self, data: bytes) -> None:
+        channels = decode_channels(data, self._token or "")
+        if channels is None:
+            log.debug("ignored a presence message that is forged or malformed")
+            return
+        self._mark_stale(*(c for c in channels if c in self._members))
+
+    def _signal(self, channels: Iterable[str]) -> None:
+        """Tell the other gateways over the broker (Postgres was told by the write's NOTIFY)."""
+        if self._link is None:
+            return
+        changed = list(channels)
+        if not changed:
+            return
+        if self._brokered:
+            self._spawn(self._publish(changed))
+        else:
+            self._unsent.update(changed)
+
+    async def _publish(self, channels: list[str]) -> None:
+        if self._link is None or self._token is None or not channels:
+            return
+        chunk: list[str] = []
+        size = 0
+        for channel in [*channels, None]:
+            if channel is None or size + len(channel) + 1 > self._link.max_payload - 128:
+                if chunk:
+                    try:
+                        await self._link.publish(encode_channels(self._token, chunk))
+                    except BrokerUnavailable:
+                        self._unsent.update(chunk)
+                chunk, size = [], 0
+            if channel is not None:
+                chunk.append(channel)
+                size += len(channel) + 1
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _listen(self) -> Any:
         listener = await self._pool.acquire()
@@ -238,6 +331,7 @@ class Presence:
                 )
             else:
                 await self._pool.execute(_CLEAR, channel, user_id, self.gateway_id, NOTIFY_CHANNEL)
+        self._signal((channel,))
 
     async def _read(self, channel: str) -> dict[str, int]:
         """Who watches `channel` now; tell this gateway's watchers what changed."""
@@ -260,6 +354,4 @@ class Presence:
 
     def _emit(self, event: str, channel: str, user_id: str, sid: str) -> None:
         data: Any = PresenceChange(channel=channel, user_id=user_id).model_dump(mode="json")
-        task = asyncio.ensure_future(self._server.emit(event, data, to=sid))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._server.emit(event, data, to=sid))
