@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flowmaestro.broker import decode, encode
+from flowmaestro.broker import decode, decode_channels, encode, encode_channels
 
 LINE = '7\t1764800000.5\tnode:progress\t["user:u1", "execution:ex_1"]\t{"type": "node:progress"}'
 
@@ -44,3 +44,25 @@ def test_a_head_without_rows_says_read_it() -> None:
 )
 def test_a_forged_or_malformed_message_decodes_to_nothing(data: bytes) -> None:
     assert decode(data, "secret") is None
+
+
+def test_a_presence_signal_round_trips_with_the_right_secret() -> None:
+    channels = ["execution:ex_1", "kb:k"]
+    assert decode_channels(encode_channels("secret", channels), "secret") == channels
+    assert decode_channels(encode_channels("secret", []), "secret") == []
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        encode_channels("another secret", ["execution:ex_1"]),
+        encode_channels("secret", ["execution:ex_1"]).replace(b"ex_1", b"ex_2"),
+        encode(7, "secret", LINE),  # a batch is not a presence signal
+        b"\xff\xfe\x00",
+        b"",
+        b"presence",
+        b"presence\t" + "é".encode() * 32 + b"\nexecution:ex_1",
+    ],
+)
+def test_a_forged_or_malformed_presence_signal_decodes_to_nothing(data: bytes) -> None:
+    assert decode_channels(data, "secret") is None
