@@ -21,6 +21,7 @@ from flowmaestro.temporal import (
     progress,
 )
 from flowmaestro.temporal.custom_events import EventRegistry
+from flowmaestro.temporal.progress import ProgressReports
 from flowmaestro.temporal.scope import AttemptScope, enter, leave
 from flowmaestro.temporal.values import jsonable
 
@@ -189,3 +190,24 @@ async def test_a_pending_value_that_cannot_be_written_fails_the_attempts_end() -
     with pytest.raises(ConnectionError):
         await scope.flush()
     assert progressed(memory) == [(10.0, "")]
+
+
+async def test_a_call_once_the_interval_is_up_is_written_at_once() -> None:
+    """The interval is read from the attempt's clock (injected here): no call waits."""
+    now = 0.0
+    memory = Memory()
+    scope = reserving(memory, interval=5)
+    scope.progress = ProgressReports(scope, 5, clock=lambda: now)
+    token = enter(scope)
+    try:
+        await progress(10, "a")
+        now = 5.0
+        await progress(20, "b")  # the interval is up: written now, not in the background
+        assert progressed(memory) == [(10.0, "a"), (20.0, "b")]
+        now = 6.0
+        await progress(30, "c")  # inside the next interval: pending
+        assert progressed(memory) == [(10.0, "a"), (20.0, "b")]
+        await scope.flush()
+    finally:
+        leave(token)
+    assert progressed(memory) == [(10.0, "a"), (20.0, "b"), (30.0, "c")]
