@@ -4,6 +4,10 @@
 FROM node:22-bookworm-slim AS web
 WORKDIR /web
 COPY web/package.json web/package-lock.json ./
+# The workspace's packages (@flowmaestro/client, @flowmaestro/react), which the demo consumes
+# by name: npm ci links them, so their manifests come first.
+COPY web/packages/client/package.json packages/client/
+COPY web/packages/react/package.json packages/react/
 RUN npm ci --no-audit --no-fund
 COPY web/ ./
 RUN npm run build
@@ -14,6 +18,8 @@ WORKDIR /app
 COPY pyproject.toml setup.py README.md LICENSE ./
 COPY events/ events/
 COPY security/ security/
+COPY broker/ broker/
+COPY flows/ flows/
 COPY activities/ activities/
 COPY workflows/ workflows/
 COPY gateway/ gateway/
@@ -21,8 +27,10 @@ COPY flowmaestro/ flowmaestro/
 COPY migrations/ migrations/
 COPY bench/ bench/
 COPY examples/ examples/
-# Editable, so migrations/, examples/ and web/dist resolve beside the code as in a checkout.
-RUN FLOWMAESTRO_SKIP_UI_BUILD=1 pip install -e .
+# Editable, so migrations/, examples/ and web/dist resolve beside the code as in a checkout
+# (flowmaestro/<layer> are links to the folders above). With the broker's clients, for
+# FLOWMAESTRO_BROKER_URL.
+RUN FLOWMAESTRO_SKIP_UI_BUILD=1 pip install -e '.[broker]'
 COPY --from=web /web/dist web/dist
 RUN useradd --system --home-dir /var/lib/flowmaestro --create-home flowmaestro
 USER flowmaestro

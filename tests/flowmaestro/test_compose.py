@@ -4,6 +4,7 @@ the CLI has. Where `docker compose` exists, it must accept the file too."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -170,6 +171,17 @@ def test_the_image_holds_every_package_and_the_ui() -> None:
     for pattern in project["tool"]["setuptools"]["packages"]["find"]["include"]:
         package = pattern.rstrip("*")
         assert f"COPY {package}/ {package}/" in dockerfile, package
+    # flowmaestro/<layer> are links to the layers' folders: each folder must be there too.
+    for link in (ROOT / "flowmaestro").iterdir():
+        if link.is_symlink():
+            folder = link.readlink().name
+            assert f"COPY {folder}/ {folder}/" in dockerfile, folder
+    # npm ci links the web workspace's packages: their manifests come before it.
+    workspaces = json.loads((ROOT / "web" / "package.json").read_text())["workspaces"]
+    npm_ci = dockerfile.index("RUN npm ci")
+    for workspace in workspaces:
+        assert dockerfile.find(f"COPY web/{workspace}/package.json {workspace}/") in range(npm_ci)
+    assert "pip install -e '.[broker]'" in dockerfile
     assert "COPY examples/ examples/" in dockerfile
     assert "COPY --from=web /web/dist web/dist" in dockerfile
     assert 'ENTRYPOINT ["flowmaestro"]' in dockerfile
