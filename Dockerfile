@@ -28,9 +28,9 @@ COPY migrations/ migrations/
 COPY bench/ bench/
 COPY examples/ examples/
 # Editable, so migrations/, examples/ and web/dist resolve beside the code as in a checkout
-# (flowmaestro/<layer> are links to the folders above). With the broker's clients, for
-# FLOWMAESTRO_BROKER_URL.
-RUN FLOWMAESTRO_SKIP_UI_BUILD=1 pip install -e '.[broker]'
+# (flowmaestro/<layer> are links to the folders above). With the broker's clients
+# (FLOWMAESTRO_BROKER_URL) and the OpenTelemetry SDK (FLOWMAESTRO_TRACING).
+RUN FLOWMAESTRO_SKIP_UI_BUILD=1 pip install -e '.[broker,tracing]'
 COPY --from=web /web/dist web/dist
 RUN useradd --system --home-dir /var/lib/flowmaestro --create-home flowmaestro
 USER flowmaestro

@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from temporalio.client import Client
-from temporalio.contrib.opentelemetry import TracingInterceptor
+from temporalio.client import Client, Interceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import TLSConfig
 
@@ -66,6 +65,23 @@ def temporal_api_key(settings: Settings) -> str | None:
     return None if key is None else key.get_secret_value()
 
 
+def tracing_interceptors(settings: Settings) -> list[Interceptor]:
+    """With `FLOWMAESTRO_TRACING`: spans for workflows and activities, their context carried
+    in Temporal's headers. Temporal's interceptor needs the OpenTelemetry SDK, an extra."""
+    if not settings.tracing:
+        return []
+    try:
+        from temporalio.contrib.opentelemetry import TracingInterceptor
+    except ImportError as exc:
+        from flowmaestro.errors import FlowMaestroError
+
+        raise FlowMaestroError(
+            f"FLOWMAESTRO_TRACING needs the OpenTelemetry SDK ({exc.name} is not installed)",
+            hint="pip install 'flowmaestro-realtime[tracing]', or unset FLOWMAESTRO_TRACING",
+        ) from exc
+    return [TracingInterceptor()]
+
+
 async def connect_temporal(settings: Settings) -> Client:
     """A client for FLOWMAESTRO_TEMPORAL_ADDRESS (TLS, API key and namespace as configured)
     with the pydantic data converter."""
@@ -76,8 +92,7 @@ async def connect_temporal(settings: Settings) -> Client:
             "FLOWMAESTRO_TEMPORAL_ADDRESS is not set",
             hint="point it at a Temporal frontend (host:port), or use `flowmaestro dev`",
         )
-    # Spans for workflows and activities, their context carried in Temporal's headers.
-    interceptors = [TracingInterceptor()] if settings.tracing else []
+    interceptors = tracing_interceptors(settings)
     try:
         return await Client.connect(
             settings.temporal_address,

@@ -181,7 +181,7 @@ def test_the_image_holds_every_package_and_the_ui() -> None:
     npm_ci = dockerfile.index("RUN npm ci")
     for workspace in workspaces:
         assert dockerfile.find(f"COPY web/{workspace}/package.json {workspace}/") in range(npm_ci)
-    assert "pip install -e '.[broker]'" in dockerfile
+    assert "pip install -e '.[broker,tracing]'" in dockerfile
     assert "COPY examples/ examples/" in dockerfile
     assert "COPY --from=web /web/dist web/dist" in dockerfile
     assert 'ENTRYPOINT ["flowmaestro"]' in dockerfile
