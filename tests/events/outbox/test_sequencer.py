@@ -269,6 +269,9 @@ async def test_killed_sequencer_mid_batch_loses_nothing(
             async with running(standby):
                 await waits_on_a_lock(pool, leader.backend_pid)
                 assert not standby.active.is_set()
+                # Its process is going (it would otherwise reconnect and could win the lock
+                # back before the standby's next try): its session dies mid-batch.
+                leader.stop()
                 await pool.execute("SELECT pg_terminate_backend($1)", leader.backend_pid)
                 await asyncio.wait_for(standby.active.wait(), 10)
                 await blocking.rollback()
