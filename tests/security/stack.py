@@ -34,6 +34,21 @@ if TYPE_CHECKING:
     from temporalio.client import Client
     from websockets.asyncio.client import ClientConnection
 
+# Temporal's dev server hands a workflow task to the polling worker 2-3 ms after it is
+# scheduled while it has been idle, and about 40 ms after once it has been busy for a second
+# or so (a bare temporalio Worker and workflow, no code of ours, shows the same: 60 ms flows
+# of 5 workflow tasks become 245 ms ones after the fourth). Her trivial flow (3 such tasks)
+# therefore takes about 0.1 s or about 0.2 s from one moment to the next, whatever the
+# gateway does; CI saw 0.097 s quiet, then 0.200 s. A gateway stall costs more than this.
+TEMPORAL_DISPATCH_MODES = 0.15
+
+
+def slowed(attacked: float, quiet: float) -> bool:
+    """Whether her flow under attack took more than twice its quiet time, beyond what
+    Temporal's own dispatch modes account for."""
+    return attacked > 2 * quiet + TEMPORAL_DISPATCH_MODES
+
+
 _JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+")
 ROOT = Path(__file__).parents[2]
 
@@ -262,7 +277,9 @@ class Bystander:
         await self.healthy()
         took = await self.median_flow_time()
         print(f"carol: flow {took:.3f} s (quiet {quiet:.3f} s)")
-        assert took <= 2 * quiet, f"the flow took {took:.3f} s, {quiet:.3f} s when quiet: {self}"
+        assert not slowed(took, quiet), (
+            f"the flow took {took:.3f} s, {quiet:.3f} s when quiet: {self}"
+        )
         await self.healthy()
 
     async def healthy(self) -> None:
@@ -287,7 +304,7 @@ class Bystander:
         await self.healthy()
         took, calm = statistics.median(attacked), statistics.median(quiet)
         print(f"carol: flow {took:.3f} s attacked, {calm:.3f} s paused")
-        assert took <= 2 * calm, (attacked, quiet)
+        assert not slowed(took, calm), (attacked, quiet)
 
     def __str__(self) -> str:
         return "flows (took/posted, ms): " + ", ".join(
