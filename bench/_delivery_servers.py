@@ -64,7 +64,13 @@ async def ours(dsn: str, port: int, secret: str, broker: list[str]) -> None:
     async with asyncpg.create_pool(dsn, min_size=2, max_size=10) as pool:
         config = GatewayConfig(
             jwt_secret=secret,
-            limits=Limits(socket_max_queue=100_000),
+            # One user ("bench") holds every client here: the per-user budgets (100 sockets,
+            # issue 28) would refuse the 101st, and they are not what this measures.
+            limits=Limits(
+                socket_max_queue=100_000,
+                user_max_sockets=100_000,
+                user_max_channels=1_000_000,
+            ),
             broker_url=broker[0] if broker else None,
             broker_channel=broker[1] if broker else "flowmaestro.sequenced",
         )
