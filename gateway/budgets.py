@@ -37,7 +37,7 @@ from flowmaestro.gateway.errors import GatewayError, RateLimitedError, Unavailab
 from flowmaestro.gateway.transport import TokenBucket
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from flowmaestro.gateway.lease import GatewayLease
     from flowmaestro.security import Limits
@@ -205,16 +205,9 @@ class SyncedRate:
 
     async def run(self, retry_after: float = 1.0) -> None:
         """Sync what was spent, at most every `interval` seconds, for the process's life."""
-        while True:
-            await self._dirty.wait()
-            self._dirty.clear()
-            try:
-                await self.sync()
-            except _FAILURES as exc:
-                log.warning("cannot count socket messages in postgres (%s); retrying", exc)
-                await asyncio.sleep(retry_after)
-            else:
-                await asyncio.sleep(self._interval)
+        await _write_when_dirty(
+            self._dirty, self.sync, "count socket messages", retry_after, self._interval
+        )
 
     async def sync(self) -> None:
         """Write what was spent here since the last sync, in one statement; refuse, until
@@ -243,6 +236,28 @@ class SyncedRate:
         for user, wait in rows:
             if wait > 0:
                 self._owing[user] = now + wait
+
+
+async def _write_when_dirty(
+    dirty: asyncio.Event,
+    write: Callable[[], Awaitable[None]],
+    what: str,
+    retry_after: float,
+    interval: float = 0.0,
+) -> None:
+    """Call `write` each time `dirty` is set (at most every `interval` seconds), for the
+    process's lifetime; a failed write is logged and tried again after `retry_after`
+    (`write` keeps what it could not write)."""
+    while True:
+        await dirty.wait()
+        dirty.clear()
+        try:
+            await write()
+        except _FAILURES as exc:
+            log.warning("cannot %s (%s); retrying", what, exc)
+            await asyncio.sleep(retry_after)
+        else:
+            await asyncio.sleep(interval)
 
 
 def _columns(counts: dict[tuple[str, str], int]) -> tuple[list[str], list[str], list[int]]:
@@ -383,16 +398,10 @@ class UserBudgets:
             self._dirty.set()
 
     async def run(self, retry_after: float = 1.0) -> None:
-        """Write what was given back, in batches, for the process's lifetime."""
-        while True:
-            await self._dirty.wait()
-            self._dirty.clear()
-            try:
-                await self.flush()
-            except _FAILURES as exc:
-                # Kept and written later; meanwhile the user's total reads high (never low).
-                log.warning("cannot write released budgets (%s); retrying", exc)
-                await asyncio.sleep(retry_after)
+        """Write what was given back, in batches, for the process's lifetime. (Kept and
+        written later when Postgres is away; meanwhile the user's total reads high, never
+        low.)"""
+        await _write_when_dirty(self._dirty, self.flush, "write released budgets", retry_after)
 
     async def flush(self) -> None:
         """Write every release not yet written, in one statement."""
