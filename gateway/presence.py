@@ -222,10 +222,11 @@ class Presence:
         self._brokered = up
         if up:
             log.info("presence: signals over the broker")
-            # Published while our link was down, and changes others published meanwhile
-            # reached us by LISTEN: only ours are owed.
+            # Ours, changed while the link was down, are owed to the others. Theirs reached us
+            # by LISTEN, unless the link was back before we listened: read everything again.
             unsent, self._unsent = sorted(self._unsent), set()
             self._spawn(self._publish(unsent))
+            self._mark_stale(*self._members)
         else:
             log.warning("presence: broker lost (%s); listening on postgres", reason)
         self._switched.set()  # LISTEN (or stop listening) now, not at the next heartbeat
