@@ -74,6 +74,8 @@ WITH gone AS (
 SELECT channel, pg_notify($1, channel) FROM (SELECT DISTINCT channel FROM gone) c
 """
 _TOKEN = "SELECT notify_token FROM outbox_sequencer"
+# A presence signal's kind and signature, in front of its channels.
+_SIGNAL_HEADER_BYTES = 128
 _WATCHERS = """
 SELECT p.user_id, sum(p.connections)::int FROM presence p JOIN gateway_leases l USING (gateway_id)
 WHERE p.channel = $1 AND l.expires_at > now()
@@ -251,21 +253,28 @@ class Presence:
             self._unsent.update(changed)
 
     async def _publish(self, channels: list[str]) -> None:
-        if self._link is None or self._token is None or not channels:
+        """`channels` over the broker, in as few messages as its payload limit allows."""
+        if self._link is None or self._token is None:
             return
+        room = self._link.max_payload - _SIGNAL_HEADER_BYTES
         chunk: list[str] = []
         size = 0
-        for channel in [*channels, None]:
-            if channel is None or size + len(channel) + 1 > self._link.max_payload - 128:
-                if chunk:
-                    try:
-                        await self._link.publish(encode_channels(self._token, chunk))
-                    except BrokerUnavailable:
-                        self._unsent.update(chunk)
+        for channel in channels:
+            length = len(channel.encode()) + 1
+            if chunk and size + length > room:
+                await self._send(chunk)
                 chunk, size = [], 0
-            if channel is not None:
-                chunk.append(channel)
-                size += len(channel) + 1
+            chunk.append(channel)
+            size += length
+        if chunk:
+            await self._send(chunk)
+
+    async def _send(self, channels: list[str]) -> None:
+        assert self._link is not None and self._token is not None
+        try:
+            await self._link.publish(encode_channels(self._token, channels))
+        except BrokerUnavailable:
+            self._unsent.update(channels)  # published when the link is back
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(work)
