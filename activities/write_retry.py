@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import contextvars
 import random
+import time
 from typing import TYPE_CHECKING, TypeVar
 
 from flowmaestro.activities.errors import ActivitiesError
@@ -81,8 +82,8 @@ class WriteRetry:
 
     async def run(self, write: Callable[[], Awaitable[T]]) -> T:
         """`await write()` until it does not fail with an outage, or the deadline passes."""
-        loop = asyncio.get_running_loop()
-        began = tried = loop.time()
+        # The monotonic clock, as `Availability` reads it (`back(tried)`).
+        began = tried = time.monotonic()
         interval = self._initial
         while True:
             try:
@@ -90,7 +91,7 @@ class WriteRetry:
             except Exception as exc:
                 if not is_outage(exc):
                     raise
-                now = loop.time()
+                now = time.monotonic()
                 left = self.deadline - (now - began)
                 if left <= 0:
                     self.expired += 1
@@ -104,9 +105,9 @@ class WriteRetry:
                 if paused is not None:
                     paused(now - tried + delay)
                 await asyncio.sleep(delay)
-                tried = loop.time()
+                tried = time.monotonic()
                 continue
-            self.postgres.back()
+            self.postgres.back(tried)
             return result
 
 

@@ -69,8 +69,11 @@ class Availability:
         self.outages += 1
         log.warning("%s lost: %s", self.name, self.reason)
 
-    def back(self) -> None:
-        if self.up:
+    def back(self, tried_at: float | None = None) -> None:
+        """It answered. `tried_at` (time.monotonic()) is when the call that answered began:
+        one that began before the outage did (a statement in flight while another failed)
+        says nothing about now, and is ignored."""
+        if self.up or (tried_at is not None and tried_at < self.since):
             return
         down_for = time.monotonic() - self.since
         self.up = True
@@ -80,6 +83,7 @@ class Availability:
 
     async def probe(self, check: Callable[[], Awaitable[object]], timeout: float = 2.0) -> bool:
         """Run `check` (e.g. `SELECT 1`); its outcome is the state. Whether it answered."""
+        tried_at = time.monotonic()
         try:
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel
             # that arrives as the check completes, and a watch loop cancelled at shutdown
@@ -89,7 +93,7 @@ class Availability:
         except Exception as exc:
             self.lost(exc)
             return False
-        self.back()
+        self.back(tried_at)
         return True
 
 
